@@ -227,6 +227,16 @@ class MotionSettings(_Model):
     lighting_guard: float = Field(0.45, gt=0, le=1, description="A larger changed fraction at once is lighting.")
     background_alpha: float = Field(0.05, gt=0, lt=1, description="Running-average background learning rate.")
 
+    @model_validator(mode="after")
+    def _guard_above_area(self) -> MotionSettings:
+        if self.lighting_guard <= self.min_area:
+            raise PydanticCustomError(
+                "guard",
+                "lighting_guard ({guard}) must be larger than min_area ({area}), or no motion could ever be reported",
+                {"guard": self.lighting_guard, "area": self.min_area},
+            )
+        return self
+
 
 class EventSettings(_Model):
     """How motion becomes events."""

@@ -36,7 +36,7 @@ def test_root_example_loads_without_env():
     assert all(c.enabled and c.zones for c in config.cameras)
     assert config.storage.recordings == ROOT / "recordings"
     assert config.storage.database == ROOT / "onestop.db"
-    assert config.cameras[0].stream_url("main") == str(ROOT / "demo" / "office-main.mp4")
+    assert config.cameras[0].stream_url("main") == str(ROOT / "demo" / "quay-1-main.mp4")
     assert config.cameras[0].is_file("main") and config.cameras[0].streams.loop
 
 
