@@ -51,8 +51,14 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["camera", "start"])
 
 
+def _m002_camera_process(db: sqlite_utils.Database) -> None:
+    db["cameras"].add_column("pid", int)
+    db["cameras"].add_column("frames", int)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
+    ("002_camera_process", _m002_camera_process),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none")
@@ -158,7 +164,10 @@ class Writer:
         )
 
     def _heartbeat(self, m: dict[str, Any]) -> None:
-        self.db.execute("update cameras set last_seen = ? where id = ?", [m["t"], m["camera"]])
+        self.db.execute(
+            "update cameras set last_seen = ?, pid = coalesce(?, pid), frames = coalesce(?, frames) where id = ?",
+            [m["t"], m.get("pid"), m.get("frames"), m["camera"]],
+        )
 
     def _event_start(self, m: dict[str, Any]) -> None:
         self.db.execute(
