@@ -1,0 +1,33 @@
+# make demo: install everything and run the system on a simulated office (UI on http://127.0.0.1:8000)
+# make test: install everything and run every test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR := demo
+DEMO_MINUTES ?= 3
+
+.PHONY: demo test system-deps venv clean-demo
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+$(BIN)/onestop: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/onestop
+
+$(DEMO_DIR)/cameras.yaml: | venv
+	$(BIN)/onestop simulate --out $(DEMO_DIR) --minutes $(DEMO_MINUTES) --seed 1
+
+demo: system-deps venv $(DEMO_DIR)/cameras.yaml
+	$(BIN)/onestop check-config -c $(DEMO_DIR)/cameras.yaml
+	$(BIN)/onestop run -c $(DEMO_DIR)/cameras.yaml --host 127.0.0.1 --port 8000
+
+test: system-deps venv
+	$(BIN)/pytest -q -ra
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

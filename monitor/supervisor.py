@@ -1,0 +1,181 @@
+"""Supervisor: starts and watches the camera workers, owns the single DB writer, serves the web app."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue as queue_mod
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.config import Camera, Config
+from monitor.store import Writer, open_db
+from monitor.worker import worker_main
+
+log = logging.getLogger(__name__)
+
+RESTART_BACKOFF_START_S = 1.0  # first restart quickly: a killed worker should be back within seconds
+RESTART_BACKOFF_MAX_S = 30.0  # a worker that keeps crashing (bad camera firmware) must not spin the CPU
+STABLE_AFTER_S = 60.0  # a worker that ran this long resets its back-off
+HUNG_AFTER_S = 20.0  # no heartbeat (sent every second) for this long: the worker is hung
+STOP_GRACE_S = 15.0  # time for workers to finish open clips on shutdown
+WRITER_BATCH = 500  # messages per transaction: short transactions keep readers unblocked
+WRITER_WAIT_S = 0.2  # the writer commits at least this often when messages trickle in
+QUEUE_MAX = 20_000  # bounded: a stuck writer shows up as back-pressure, not unbounded memory
+
+
+@dataclass
+class WorkerSlot:
+    camera: Camera
+    process: mp.process.BaseProcess | None = None
+    stop: Any = None
+    started: float = 0.0
+    restarts: int = 0
+    backoff: float = RESTART_BACKOFF_START_S
+    next_start: float = 0.0
+
+
+class Supervisor:
+    """Runs everything for one site until SIGINT/SIGTERM."""
+
+    def __init__(self, config: Config, host: str = "127.0.0.1", port: int = 8000, web: bool = True):
+        self.config = config
+        self.host, self.port, self.web = host, port, web
+        self.ctx = mp.get_context("spawn")
+        self.queue = self.ctx.Queue(QUEUE_MAX)
+        self.stopping = threading.Event()
+        self.slots: dict[str, WorkerSlot] = {}
+        self.last_beat: dict[str, float] = {}
+        self.writer_done = threading.Event()
+        self.server: Any = None
+
+    # -- workers ------------------------------------------------------------------------
+    def start_worker(self, slot: WorkerSlot) -> None:
+        slot.stop = self.ctx.Event()
+        slot.process = self.ctx.Process(
+            target=worker_main,
+            args=(str(self.config.path), slot.camera.id, self.queue, slot.stop),
+            name=f"worker-{slot.camera.id}",
+            daemon=False,
+        )
+        slot.process.start()
+        slot.started = time.time()
+        self.last_beat[slot.camera.id] = slot.started
+        log.info("%s: worker started (pid %s)", slot.camera.id, slot.process.pid)
+
+    def check_workers(self, now: float) -> None:
+        """Restart dead or hung workers with back-off."""
+        for cam_id, slot in self.slots.items():
+            proc = slot.process
+            if proc is not None and proc.is_alive():
+                if now - self.last_beat.get(cam_id, now) > HUNG_AFTER_S:
+                    log.warning("%s: worker hung (no heartbeat for %.0f s), killing it", cam_id, HUNG_AFTER_S)
+                    proc.kill()
+                    proc.join(5)
+                else:
+                    continue
+            if proc is not None:
+                code = proc.exitcode
+                proc.join(0)
+                slot.process = None
+                if now - slot.started > STABLE_AFTER_S:
+                    slot.backoff = RESTART_BACKOFF_START_S
+                slot.next_start = now + slot.backoff
+                slot.backoff = min(slot.backoff * 2, RESTART_BACKOFF_MAX_S)
+                slot.restarts += 1
+                log.warning("%s: worker exited (code %s); restart in %.0f s", cam_id, code, slot.next_start - now)
+                self.queue.put({"type": "status", "camera": cam_id, "state": "restarting",
+                                "error": f"worker exited with code {code}", "t": now})
+            if now >= slot.next_start:
+                self.start_worker(slot)
+
+    # -- writer -------------------------------------------------------------------------
+    def writer_loop(self, writer: Writer) -> None:
+        """The only code that writes to SQLite: batches of messages, one short transaction each."""
+        while True:
+            batch: list[dict[str, Any]] = []
+            try:
+                batch.append(self.queue.get(timeout=WRITER_WAIT_S))
+                while len(batch) < WRITER_BATCH:
+                    batch.append(self.queue.get_nowait())
+            except queue_mod.Empty:
+                pass
+            for msg in batch:
+                if msg.get("type") in ("heartbeat", "status"):
+                    self.last_beat[msg["camera"]] = time.time()
+            if batch:
+                self.write_batch(writer, batch)
+            elif self.writer_done.is_set():
+                return
+
+    @staticmethod
+    def write_batch(writer: Writer, batch: list[dict[str, Any]]) -> None:
+        """One transaction; if it fails, retry message by message so one bad message loses only itself."""
+        try:
+            writer.apply(batch)
+            return
+        except Exception:  # noqa: BLE001 - isolate the bad message below
+            log.warning("writer: batch of %d failed; writing one by one", len(batch))
+        for msg in batch:
+            try:
+                writer.apply([msg])
+            except Exception as err:  # noqa: BLE001 - a malformed message must not stop the writer
+                log.error("writer: dropped %s message for %s: %s", msg.get("type"), msg.get("camera"), err)
+
+    # -- web ----------------------------------------------------------------------------
+    def start_web(self) -> threading.Thread | None:
+        if not self.web:
+            return None
+        from waitress import create_server
+
+        from webui import create_app
+
+        self.server = create_server(create_app(self.config), host=self.host, port=self.port, threads=4)
+        th = threading.Thread(target=self.server.run, name="web", daemon=True)
+        th.start()
+        log.info("web UI on http://%s:%s", self.host, self.port)
+        return th
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def run(self) -> int:
+        db = open_db(self.config.storage.database)
+        writer = Writer(db)
+        writer.register_cameras((c.id, c.name, c.enabled) for c in self.config.cameras)
+        writer_thread = threading.Thread(target=self.writer_loop, args=(writer,), name="writer")
+        writer_thread.start()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        try:
+            self.start_web()
+            for cam in self.config.cameras:
+                if cam.enabled:
+                    self.slots[cam.id] = WorkerSlot(cam)
+                    self.start_worker(self.slots[cam.id])
+            while not self.stopping.wait(0.5):
+                self.check_workers(time.time())
+        finally:
+            self.shutdown()
+            self.writer_done.set()
+            writer_thread.join()
+            db.conn.close()
+        log.info("supervisor stopped")
+        return 0
+
+    def shutdown(self) -> None:
+        log.info("stopping %d workers", len(self.slots))
+        for slot in self.slots.values():
+            if slot.stop is not None:
+                slot.stop.set()
+        deadline = time.time() + STOP_GRACE_S
+        for slot in self.slots.values():
+            if slot.process is not None:
+                slot.process.join(max(0.1, deadline - time.time()))
+                if slot.process.is_alive():
+                    log.warning("%s: worker did not stop in time; terminating", slot.camera.id)
+                    slot.process.terminate()
+                    slot.process.join(5)
+        if self.server is not None:
+            self.server.close()

@@ -1,0 +1,311 @@
+"""The per-camera worker process: source -> detect -> messages. It never opens the database."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from monitor.config import Camera, Config, Defaults, load_config
+from monitor.detect.events import EventTracker, EventUpdate
+from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
+from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
+from monitor.sources import SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 1.0  # the supervisor declares a worker hung after several missed beats
+OFFLINE_AFTER_S = 15.0  # reconnecting for longer than this is reported as offline
+
+Send = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class StreamHealth:
+    """What one stream source last said about itself."""
+
+    state: str = "connecting"
+    error: str | None = None
+    reconnects: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+    online_since: float | None = None
+    last_online: float | None = None
+
+
+def camera_state(streams: list[StreamHealth], now: float, started: float) -> str:
+    """One state for the camera from its streams: online, connecting, reconnecting or offline."""
+    if all(s.state == "online" for s in streams):
+        return "online"
+    last = [s.last_online for s in streams if s.last_online is not None]
+    since = min(last) if len(last) == len(streams) else started
+    if any(s.state == "reconnecting" for s in streams) or now - started > OFFLINE_AFTER_S:
+        return "offline" if now - since > OFFLINE_AFTER_S else "reconnecting"
+    return "connecting"
+
+
+def event_id(camera: str, start: float, tz: ZoneInfo) -> str:
+    """Sortable, unique, URL-safe event id: <camera>-<YYYYmmdd-HHMMSS>-<random>."""
+    stamp = datetime.fromtimestamp(start, tz).strftime("%Y%m%d-%H%M%S")
+    return f"{camera}-{stamp}-{secrets.token_hex(3)}"
+
+
+def clip_path(recordings: Path, camera: str, eid: str, start: float, tz: ZoneInfo) -> Path:
+    """recordings/<camera>/<YYYY-MM-DD>/<event-id>.mp4 (date in the site time zone)."""
+    day = datetime.fromtimestamp(start, tz).strftime("%Y-%m-%d")
+    return recordings / camera / day / f"{eid}.mp4"
+
+
+def motion_params(settings: Defaults) -> MotionParams:
+    m = settings.motion
+    return MotionParams(
+        pixel_threshold=m.pixel_threshold,
+        min_area=m.min_area,
+        lighting_guard=m.lighting_guard,
+        background_alpha=m.background_alpha,
+    )
+
+
+class CameraWorker:
+    """Runs detection on the detect stream and records clips from the main stream."""
+
+    def __init__(self, config: Config, camera: Camera, send: Send, clock: Callable[[], float] = time.time):
+        self.config = config
+        self.camera = camera
+        self.settings = camera.settings(config.defaults)
+        self.send = send
+        self.clock = clock
+        self.tz = ZoneInfo(config.site.timezone)
+        self.recordings = Path(config.storage.recordings)
+        self.base_dir = Path(config.path).parent
+        st = self.settings
+        # an event is cut so that pre-roll + event + post-roll fits in one clip of max_clip_s
+        self.tracker = EventTracker(
+            st.events.min_length_s,
+            st.events.merge_gap_s,
+            max(10.0, st.max_clip_s - st.pre_roll_s - st.post_roll_s),
+        )
+        # the ring reaches back a full pre-roll even when the event is confirmed min_length_s late
+        self.recorder = ClipRecorder(st.pre_roll_s, st.post_roll_s, st.max_clip_s,
+                                     ring_s=st.pre_roll_s + st.events.min_length_s + 2.0, camera=camera.id)
+        self.main_stream: object | None = None
+        self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
+        self.detector: MotionDetector | None = None
+        self.current: str | None = None  # open event id
+        self.best_score = -1.0
+        self.best_frame: np.ndarray | None = None
+        self.last_motion = 0.0
+        self.frames = 0
+        self.packets = 0
+
+    # -- detection side -----------------------------------------------------------------
+    def on_frame(self, item: SourceFrame) -> None:
+        grey = grey_small(item.frame, self.settings.detect_width)
+        if self.detector is None or self.detector.shape != grey.shape:
+            mask = polygon_mask(grey.shape, self.camera.masks) if self.camera.masks else None
+            self.detector = MotionDetector(grey.shape, motion_params(self.settings), mask)
+        result = self.detector.update(grey)
+        self.frames += 1
+        t = item.t
+        if result.motion:
+            if not self.tracker.active and t - self.last_motion > self.settings.events.merge_gap_s:
+                self.best_score, self.best_frame = -1.0, None
+            self.last_motion = t
+            if result.score > self.best_score:
+                self.best_score, self.best_frame = result.score, bgr(item.frame)
+        for update in self.tracker.update(t, result.motion, result.score):
+            self.on_event(update)
+
+    def on_event(self, update: EventUpdate) -> None:
+        cam = self.camera.id
+        if update.kind == "start":
+            eid = event_id(cam, update.start, self.tz)
+            path = clip_path(self.recordings, cam, eid, update.start, self.tz)
+            self.current = eid
+            self.send({"type": "event_start", "camera": cam, "id": eid, "start": update.start,
+                       "peak": update.peak, "clip": True, "t": self.clock()})
+            with self.lock:
+                closed = self.recorder.start(path, update.start)
+            self.report_clip(closed)
+            self.save_thumbnail(eid, path)
+            log.info("%s: event %s started", cam, eid)
+        elif self.current is not None:
+            eid, self.current = self.current, None
+            self.send({"type": "event_end", "camera": cam, "id": eid, "end": update.end,
+                       "peak": update.peak, "t": self.clock()})
+            with self.lock:
+                self.recorder.stop(update.end if update.end is not None else self.clock())
+            self.save_thumbnail(eid, clip_path(self.recordings, cam, eid, update.start, self.tz))
+            self.best_score, self.best_frame = -1.0, None
+            log.info("%s: event %s ended after %.1f s", cam, eid, (update.end or update.start) - update.start)
+
+    def save_thumbnail(self, eid: str, clip: Path) -> None:
+        if self.best_frame is None:
+            return
+        thumb = clip.with_suffix(".jpg")
+        try:
+            write_thumbnail(self.best_frame, thumb)
+        except OSError as err:
+            log.warning("%s: thumbnail for %s not written: %s", self.camera.id, eid, err)
+            return
+        self.send({"type": "thumbnail", "camera": self.camera.id, "id": eid,
+                   "path": str(thumb.relative_to(self.recordings)), "t": self.clock()})
+
+    # -- recording side -----------------------------------------------------------------
+    def on_packet(self, item: SourcePacket) -> None:
+        self.packets += 1
+        with self.lock:
+            if item.stream is not self.main_stream:
+                # a new connection: the recorder must copy the stream while its container is open
+                self.main_stream = item.stream
+                self.report_clip(self.recorder.use_stream(item.stream))
+            info = self.recorder.on_packet(item.packet, item.t)
+        self.report_clip(info)
+
+    def on_main_lost(self) -> None:
+        """The main stream broke: finish the open clip (timestamps restart after a reconnect)."""
+        with self.lock:
+            info = self.recorder.close()
+            self.recorder.ring.clear()
+            self.main_stream = None
+        self.report_clip(info)
+
+    def report_clip(self, info: ClipInfo | None) -> None:
+        if info is None:
+            return
+        self.send({"type": "clip", "camera": self.camera.id, "id": info.path.stem,
+                   "path": str(info.path.relative_to(self.recordings)), "state": "complete",
+                   "duration": info.duration_s, "t": self.clock()})
+        log.info("%s: clip %s written (%.1f s)", self.camera.id, info.path.name, info.duration_s)
+
+    def finish(self) -> None:
+        """End any open event and clip (shutdown)."""
+        for update in self.tracker.flush(self.clock()):
+            self.on_event(update)
+        with self.lock:
+            info = self.recorder.close()
+        self.report_clip(info)
+
+
+def _sources(worker: CameraWorker, stop: Any) -> tuple[StreamSource, StreamSource | None]:
+    cam, base = worker.camera, worker.base_dir
+    main_url = cam.stream_url("main", base)
+    sub_url = cam.stream_url("sub", base)
+    loop = cam.streams.loop
+    fps = worker.settings.detect_fps
+    if sub_url:
+        main = StreamSource(main_url, f"{cam.id}/main", packets=True, decode=False, loop=loop,
+                            is_file=cam.is_file("main"), stop=stop)
+        det = StreamSource(sub_url, f"{cam.id}/sub", packets=False, decode=True, detect_fps=fps, loop=loop,
+                           is_file=cam.is_file("sub"), stop=stop)
+        return main, det
+    main = StreamSource(main_url, f"{cam.id}/main", packets=True, decode=True, detect_fps=fps, loop=loop,
+                        is_file=cam.is_file("main"), stop=stop)
+    return main, None
+
+
+class _Health:
+    """Tracks stream states and turns them into status messages (on change and with each heartbeat)."""
+
+    def __init__(self, worker: CameraWorker, roles: list[str]):
+        self.worker = worker
+        self.streams = {r: StreamHealth() for r in roles}
+        self.started = worker.clock()
+        self.sent_state: str | None = None
+        self.lock = threading.Lock()
+
+    def update(self, role: str, status: SourceStatus) -> None:
+        now = self.worker.clock()
+        with self.lock:
+            h = self.streams[role]
+            h.state, h.error, h.reconnects = status.state, status.error, status.reconnects
+            if status.info:
+                h.info = dict(status.info)
+            if status.state == "online":
+                h.online_since = h.last_online = now
+            elif h.online_since is not None:
+                h.last_online, h.online_since = now, None
+        self.tick(force=True)
+
+    def tick(self, force: bool = False) -> None:
+        now = self.worker.clock()
+        with self.lock:
+            for h in self.streams.values():
+                if h.state == "online":
+                    h.last_online = now
+            state = camera_state(list(self.streams.values()), now, self.started)
+            changed = state != self.sent_state
+            self.sent_state = state
+            errors = [h.error for h in self.streams.values() if h.error]
+            msg = {
+                "type": "status",
+                "camera": self.worker.camera.id,
+                "state": state,
+                "error": errors[0] if errors else None,
+                "reconnects": max(h.reconnects for h in self.streams.values()),
+                "info": {r: h.info for r, h in self.streams.items()},
+                "t": now,
+            }
+        if changed or force:
+            self.worker.send(msg)
+
+
+def run_camera(worker: CameraWorker, stop: Any) -> None:
+    """Run the camera until stop is set: a thread for the main stream when a sub-stream does detection."""
+    main, det = _sources(worker, stop)
+    health = _Health(worker, ["main", "sub"] if det else ["main"])
+
+    def consume(source: StreamSource, role: str) -> None:
+        for item in source.items():
+            if isinstance(item, SourcePacket):
+                worker.on_packet(item)
+            elif isinstance(item, SourceFrame):
+                worker.on_frame(item)
+            elif isinstance(item, SourceStatus):
+                if role == "main" and item.state in ("reconnecting", "stopped"):
+                    worker.on_main_lost()
+                health.update(role, item)
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            health.tick()
+            worker.send({"type": "heartbeat", "camera": worker.camera.id, "t": worker.clock(),
+                         "pid": os.getpid(), "frames": worker.frames, "packets": worker.packets})
+
+    threads = [threading.Thread(target=beat, name=f"{worker.camera.id}-heartbeat", daemon=True)]
+    if det is not None:
+        threads.append(threading.Thread(target=consume, args=(main, "main"), name=f"{worker.camera.id}-main", daemon=True))
+    for th in threads:
+        th.start()
+    try:
+        consume(det if det is not None else main, "sub" if det is not None else "main")
+        stop.wait()  # a non-looping file ended: stay up (idle) until told to stop
+    finally:
+        stop.set()
+        for th in threads[1:]:
+            th.join(timeout=10)
+        worker.finish()
+
+
+def worker_main(config_path: str, camera_id: str, queue: Any, stop: Any) -> None:
+    """Process entry point (spawned by the supervisor)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the supervisor stops us
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{camera_id}] %(name)s: %(message)s")
+    config = load_config(config_path)
+    camera = next(c for c in config.cameras if c.id == camera_id)
+    worker = CameraWorker(config, camera, queue.put)
+    try:
+        run_camera(worker, stop)
+    except KeyboardInterrupt:
+        pass
+    queue.put({"type": "status", "camera": camera_id, "state": "stopped", "t": time.time()})
