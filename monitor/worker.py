@@ -21,7 +21,7 @@ from monitor.config import Camera, Config, Defaults, load_config
 from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
-from monitor.sources import SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
+from monitor.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
     finally:
         stop.set()
         for th in threads[1:]:
-            th.join(timeout=10)
+            th.join(timeout=RTSP_READ_TIMEOUT_S + 5)  # a blocked RTSP read returns within its time-out
         worker.finish()
 
 

@@ -69,6 +69,18 @@ class SimResult:
                 f"({sum(self.served.values())} served) in {self.out_dir} ({self.elapsed_s:.1f} s)")
 
 
+class _ConfigDumper(yaml.SafeDumper):
+    """Writes short lists of numbers (points, polygons' vertices) on one line: [0.38, 0.25]."""
+
+
+def _flow_numbers(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flow = all(isinstance(x, (int, float)) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_ConfigDumper.add_representer(list, _flow_numbers)
+
+
 def _yaml_config(office: OfficeModel) -> dict:
     cams = []
     for i, (cam, model) in enumerate(office.counters.items()):
@@ -131,7 +143,7 @@ def simulate_office(out_dir: Path, cfg: SimConfig) -> SimResult:
     for cam, frames, seconds in done:
         log.info("simulate: camera %s: %d frames in %.1f s", cam, frames, seconds)
     config_path, truth_path = out_dir / "cameras.yaml", out_dir / "truth.json"
-    config_path.write_text(yaml.safe_dump(_yaml_config(office), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    config_path.write_text(yaml.dump(_yaml_config(office), Dumper=_ConfigDumper, allow_unicode=True, sort_keys=False), encoding="utf-8")
     truth = office.truth()
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
     cams = truth["cameras"]
