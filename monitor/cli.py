@@ -61,7 +61,11 @@ def run(config_path: str, host: str, port: int, no_web: bool) -> None:
 
     config = _load(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.exit(Supervisor(config, host=host, port=port, web=not no_web).run())
+    try:
+        code = Supervisor(config, host=host, port=port, web=not no_web).run()
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    sys.exit(code)
 
 
 def _parse_since(value: str | None, tz: ZoneInfo) -> float | None:
