@@ -1,0 +1,475 @@
+"""Counter analytics: hand-made per-second occupancy timelines in, sessions, absences and waits out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from monitor.analytics import (
+    AnalyticsParams,
+    Interval,
+    QueueStats,
+    ZoneSamples,
+    absences,
+    arrivals,
+    counter_stats,
+    drop_short,
+    fifo_waits,
+    intersect,
+    littles_law_wait,
+    merge_intervals,
+    open_periods,
+    presence_intervals,
+    queue_stats,
+    service_sessions,
+    split_by_hour,
+    utilisation,
+)
+from monitor.config import OpeningHours
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def seq(timeline: str, t0: int = 0) -> ZoneSamples:
+    """Seat samples from a timeline of 'CHAR*N' tokens, one char per second: '1' occupied, '0' empty, '.' missing.
+
+    "1*30 .*8 0*5" is 30 occupied seconds, 8 unobserved ones, 5 empty ones; a bare "10" is 1 then 0.
+    """
+    chars = "".join(tok.split("*")[0] * int(tok.split("*")[1]) if "*" in tok else tok for tok in timeline.split())
+    t = [t0 + i for i, c in enumerate(chars) if c != "."]
+    occupied = [c == "1" for c in chars if c != "."]
+    return ZoneSamples(np.array(t, np.int64), np.array(occupied, bool), np.array(occupied, np.float32))
+
+
+def queue(counts: list[float], t0: int = 0) -> ZoneSamples:
+    """Waiting-area samples: one people estimate per second from t0."""
+    c = np.asarray(counts, np.float32)
+    return ZoneSamples(np.arange(t0, t0 + c.size, dtype=np.int64), c > 0, c)
+
+
+def spans(intervals: list[Interval]) -> list[tuple[float, float]]:
+    return [(iv.start, iv.end) for iv in intervals]
+
+
+def ivs(*pairs: tuple[float, float]) -> list[Interval]:
+    return [Interval(a, b) for a, b in pairs]
+
+
+def local(day: date, hh: int, mm: int = 0) -> int:
+    return int(datetime(day.year, day.month, day.day, hh, mm, tzinfo=VN).timestamp())
+
+
+def day_window(day: date) -> Interval:
+    return Interval(local(day, 0), local(day + timedelta(days=1), 0))
+
+
+# ---------------------------------------------------------------- ZoneSamples
+
+
+def test_from_records_sorts_and_window_is_half_open() -> None:
+    s = ZoneSamples.from_records([(12, True, 1.0), (10, False, 0.0), (11, True, 2.5)])
+    assert s.t.dtype == np.int64 and s.occupied.dtype == bool and s.count.dtype == np.float32
+    assert s.t.tolist() == [10, 11, 12]
+    assert s.count.tolist() == [0.0, 2.5, 1.0]
+    w = s.window(11, 12)
+    assert w.t.tolist() == [11] and w.occupied.tolist() == [True]
+    assert len(s.window(13, 20)) == 0
+
+
+def test_from_records_empty() -> None:
+    s = ZoneSamples.from_records([])
+    assert len(s) == 0 and s.t.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("t", "occupied", "count"),
+    [
+        pytest.param([1, 1], [True, True], [1, 1], id="repeated-second"),
+        pytest.param([2, 1], [True, True], [1, 1], id="decreasing"),
+        pytest.param([1, 2], [True], [1, 1], id="length-mismatch"),
+    ],
+)
+def test_zone_samples_rejects_bad_arrays(t: list, occupied: list, count: list) -> None:
+    with pytest.raises(ValueError):
+        ZoneSamples(np.array(t), np.array(occupied), np.array(count))
+
+
+def test_interval_rejects_negative_length() -> None:
+    with pytest.raises(ValueError):
+        Interval(5, 4)
+    assert Interval(3, 10).duration == 7
+
+
+# ---------------------------------------------------------------- presence
+
+
+@pytest.mark.parametrize(
+    ("timeline", "max_gap_s", "expected"),
+    [
+        pytest.param("", 5, [], id="no-samples"),
+        pytest.param("0*10", 5, [], id="never-occupied"),
+        pytest.param("0 1*4 0*2", 5, [(1, 5)], id="end-is-last-second-plus-one"),
+        pytest.param("1*2 0 1*3", 5, [(0, 2), (3, 6)], id="empty-second-breaks"),
+        pytest.param("1*2 .*2 1*2", 5, [(0, 6)], id="short-gap-bridged"),
+        pytest.param("1*2 .*5 1*2", 5, [(0, 9)], id="gap-of-exactly-max-bridged"),
+        pytest.param("1*2 .*6 1*2", 5, [(0, 2), (8, 10)], id="long-gap-breaks"),
+        pytest.param("1 . 1", 0, [(0, 1), (2, 3)], id="no-gap-allowed"),
+        pytest.param(".*3 1*3 .*3", 5, [(3, 6)], id="gaps-at-the-edges-add-nothing"),
+        pytest.param("1*2 .*2 0 .*2 1", 5, [(0, 2), (7, 8)], id="empty-inside-gap-breaks"),
+    ],
+)
+def test_presence_intervals(timeline: str, max_gap_s: float, expected: list) -> None:
+    assert spans(presence_intervals(seq(timeline), max_gap_s)) == expected
+
+
+def test_presence_intervals_keep_unix_times() -> None:
+    t0 = 1_717_380_000
+    assert spans(presence_intervals(seq("0 1*3", t0))) == [(t0 + 1, t0 + 4)]
+
+
+# ---------------------------------------------------------------- interval algebra
+
+
+@pytest.mark.parametrize(
+    ("intervals", "gap_s", "expected"),
+    [
+        pytest.param([], 10, [], id="empty"),
+        pytest.param([(0, 10), (5, 20)], 0, [(0, 20)], id="overlapping"),
+        pytest.param([(0, 10), (10, 20)], 0, [(0, 20)], id="adjacent"),
+        pytest.param([(0, 30), (5, 10)], 0, [(0, 30)], id="contained"),
+        pytest.param([(30, 40), (0, 10)], 0, [(0, 10), (30, 40)], id="unsorted-input"),
+        pytest.param([(0, 10), (19, 30)], 10, [(0, 30)], id="gap-under-limit-merged"),
+        pytest.param([(0, 10), (20, 30)], 10, [(0, 10), (20, 30)], id="gap-at-limit-kept"),
+        pytest.param([(0, 10), (15, 20), (28, 40)], 10, [(0, 40)], id="chain"),
+    ],
+)
+def test_merge_intervals(intervals: list, gap_s: float, expected: list) -> None:
+    assert spans(merge_intervals(ivs(*intervals), gap_s)) == expected
+
+
+def test_drop_short_keeps_exact_minimum() -> None:
+    assert spans(drop_short(ivs((0, 19), (30, 50), (60, 100)), 20)) == [(30, 50), (60, 100)]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        pytest.param([], [(0, 10)], [], id="empty"),
+        pytest.param([(0, 10)], [(5, 20)], [(5, 10)], id="overlap"),
+        pytest.param([(0, 10)], [(10, 20)], [], id="touching-is-empty"),
+        pytest.param([(0, 100)], [(10, 20), (30, 40)], [(10, 20), (30, 40)], id="one-covers-many"),
+        pytest.param([(0, 15), (25, 50)], [(10, 30)], [(10, 15), (25, 30)], id="straddle"),
+        pytest.param([(0, 10), (5, 15)], [(0, 20)], [(0, 15)], id="overlapping-input-normalised"),
+    ],
+)
+def test_intersect(a: list, b: list, expected: list) -> None:
+    assert spans(intersect(ivs(*a), ivs(*b))) == expected
+    assert spans(intersect(ivs(*b), ivs(*a))) == expected
+
+
+# ---------------------------------------------------------------- service sessions
+
+
+@pytest.mark.parametrize(
+    ("spot", "staff", "expected"),
+    [
+        pytest.param("", "", [], id="no-samples"),
+        pytest.param("1*60", "1*60", [(0, 60)], id="one-session"),
+        pytest.param("1*60", "0*60", [], id="staff-absent-citizen-seated"),
+        pytest.param("1*60", ".*60", [], id="staff-camera-offline"),
+        pytest.param("0*60", "1*60", [], id="officer-alone"),
+        pytest.param("0*10 1*30 0*20", "1*60", [(10, 40)], id="starts-when-citizen-sits"),
+        pytest.param("1*30 0*5 1*30", "1*65", [(0, 65)], id="short-citizen-break-merged"),
+        pytest.param("1*30 0*30 1*30", "1*90", [(0, 30), (60, 90)], id="long-break-splits"),
+        pytest.param("1*30 0*10 1*30", "1*70", [(0, 30), (40, 70)], id="break-of-exactly-merge-gap-splits"),
+        pytest.param("1*60", "1*25 0*5 1*30", [(0, 60)], id="officer-turns-away-briefly"),
+        pytest.param("1*15 0*30 1*40", "1*85", [(45, 85)], id="short-session-dropped"),
+        pytest.param("1*10 0*5 1*15", "1*30", [(0, 30)], id="two-short-pieces-merge-past-minimum"),
+        pytest.param("1*30 .*60 1*30", "1*30 .*60 1*30", [(0, 30), (90, 120)], id="offline-gap-splits"),
+        pytest.param("1*30 .*3 1*30", "1*63", [(0, 63)], id="dropped-seconds-bridged"),
+        pytest.param("1*40 0*60", "0*20 1*80", [(20, 40)], id="overlap-only"),
+    ],
+)
+def test_service_sessions(spot: str, staff: str, expected: list) -> None:
+    assert spans(service_sessions(seq(spot), seq(staff))) == expected
+
+
+def test_service_sessions_parameters() -> None:
+    spot, staff = seq("1*10 0*30 1*10"), seq("1*50")
+    assert spans(service_sessions(spot, staff, min_s=5, merge_gap_s=10)) == [(0, 10), (40, 50)]
+    assert spans(service_sessions(spot, staff, min_s=5, merge_gap_s=31)) == [(0, 50)]
+
+
+# ---------------------------------------------------------------- absences
+
+
+OPEN = [Interval(100, 1000)]
+
+
+@pytest.mark.parametrize(
+    ("staff", "periods", "expected"),
+    [
+        pytest.param("", OPEN, [], id="no-samples"),
+        pytest.param("1*1100", OPEN, [], id="always-present"),
+        pytest.param("1*200 0*120 1*780", OPEN, [(200, 320)], id="two-minute-absence"),
+        pytest.param("1*200 0*59 1*841", OPEN, [], id="under-a-minute-ignored"),
+        pytest.param("1*200 0*60 1*840", OPEN, [(200, 260)], id="exactly-a-minute"),
+        pytest.param(
+            "1*200 0*100 .*400 0*100 1*300", OPEN, [(200, 300), (700, 800)], id="offline-gap-not-absence"
+        ),
+        pytest.param("1*200 .*700 1*200", OPEN, [], id="camera-offline-all-day"),
+        pytest.param("0*190 1*910", OPEN, [(100, 190)], id="clipped-to-opening"),
+        pytest.param("1*970 0*130", OPEN, [], id="left-30s-before-closing"),
+        pytest.param("0*1100", [], [], id="closed-day"),
+        pytest.param(
+            "1*300 0*400 1*400", ivs((100, 400), (600, 1000)), [(300, 400), (600, 700)], id="split-by-lunch-break"
+        ),
+    ],
+)
+def test_absences(staff: str, periods: list[Interval], expected: list) -> None:
+    assert spans(absences(seq(staff), periods)) == expected
+
+
+# ---------------------------------------------------------------- opening hours
+
+
+def utc(*args: int) -> float:
+    return datetime(*args, tzinfo=ZoneInfo("UTC")).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("day", "hours", "expected"),
+    [
+        pytest.param(
+            date(2024, 6, 3),  # a Monday; Viet Nam is UTC+7 all year
+            OpeningHours(),
+            [(utc(2024, 6, 3, 0, 30), utc(2024, 6, 3, 4, 30)), (utc(2024, 6, 3, 6, 30), utc(2024, 6, 3, 10))],
+            id="weekday-default-hours",
+        ),
+        pytest.param(date(2024, 6, 8), OpeningHours(), [], id="saturday-closed"),
+        pytest.param(date(2024, 6, 9), OpeningHours(), [], id="sunday-closed"),
+        pytest.param(
+            date(2024, 6, 8),
+            OpeningHours(days=["sat"], periods=["07:30-11:30"]),
+            [(utc(2024, 6, 8, 0, 30), utc(2024, 6, 8, 4, 30))],
+            id="saturday-morning-open",
+        ),
+        pytest.param(
+            date(2024, 6, 4),
+            OpeningHours(periods=["13:30-17:00", "07:00-11:00"]),
+            [(utc(2024, 6, 4, 0), utc(2024, 6, 4, 4)), (utc(2024, 6, 4, 6, 30), utc(2024, 6, 4, 10))],
+            id="periods-sorted",
+        ),
+    ],
+)
+def test_open_periods(day: date, hours: OpeningHours, expected: list) -> None:
+    assert spans(open_periods(day, hours, VN)) == expected
+
+
+# ---------------------------------------------------------------- queue, arrivals, waits
+
+
+def test_queue_stats() -> None:
+    q = queue([0, 1, 2, 3, 4, 2])
+    assert queue_stats(q) == QueueStats(mean=2.0, max=4.0, samples=6)
+    assert queue_stats(q, Interval(3, 5)) == QueueStats(mean=3.5, max=4.0, samples=2)
+    assert queue_stats(ZoneSamples.empty()) == QueueStats(0.0, 0.0, 0)
+
+
+@pytest.mark.parametrize(
+    ("counts", "smooth_s", "expected"),
+    [
+        pytest.param([], 5, [], id="no-samples"),
+        pytest.param([0] * 20, 5, [], id="empty-room"),
+        pytest.param([0] * 10 + [1] * 10, 5, [10], id="one-arrival-on-the-step"),
+        pytest.param([0] * 10 + [2] * 10, 5, [10, 10], id="two-at-once"),
+        pytest.param([0] * 10 + [1] * 10 + [0] * 10 + [1] * 10, 5, [10, 30], id="leave-and-arrive"),
+        pytest.param([0] * 10 + [1] * 10 + [2] * 10 + [1] * 10, 5, [10, 20], id="service-does-not-arrive"),
+        pytest.param([2] * 10, 5, [0, 0], id="already-waiting-at-start"),
+        pytest.param([1, 1, 2, 1, 1, 1, 0, 1, 1, 1, 2, 2, 1, 1], 5, [0], id="one-second-flicker-smoothed-away"),
+        pytest.param([0] * 5 + [1] * 10 + [2] * 2 + [1] * 10, 5, [5], id="two-second-spike-smoothed-away"),
+        pytest.param([0] * 5 + [1] * 10 + [2] * 3 + [1] * 10, 5, [5, 15], id="three-seconds-is-someone"),
+        pytest.param([0] * 10 + [1, 0] * 5 + [1] * 10, 1, [10, 12, 14, 16, 18, 20], id="no-smoothing-counts-flicker"),
+        pytest.param([0] * 10 + [0.8] * 10, 5, [10], id="estimate-rounded"),
+    ],
+)
+def test_arrivals(counts: list[float], smooth_s: int, expected: list[float]) -> None:
+    assert arrivals(queue(counts), smooth_s) == expected
+
+
+@pytest.mark.parametrize(
+    ("arrive", "starts", "expected"),
+    [
+        pytest.param([], [], [], id="nothing"),
+        pytest.param([10, 20, 30], [], [], id="no-starts"),
+        pytest.param([], [50, 90], [(50, 50, 0), (90, 90, 0)], id="walk-ins"),
+        pytest.param([0, 10], [100, 200], [(0, 100, 100), (10, 200, 190)], id="first-come-first-served"),
+        pytest.param([0, 10, 20, 30], [100, 200], [(0, 100, 100), (10, 200, 190)], id="more-arrivals-than-starts"),
+        pytest.param([150], [100, 200], [(100, 100, 0), (150, 200, 50)], id="start-before-any-arrival"),
+        pytest.param([100], [100], [(100, 100, 0)], id="arrival-at-start"),
+        pytest.param([10, 0], [200, 100], [(0, 100, 100), (10, 200, 190)], id="unsorted-input"),
+    ],
+)
+def test_fifo_waits(arrive: list[float], starts: list[float], expected: list) -> None:
+    assert fifo_waits(arrive, starts) == expected
+
+
+@pytest.mark.parametrize(
+    ("mean_queue", "n_starts", "window_s", "expected"),
+    [
+        pytest.param(3.0, 30, 3600, 360.0, id="queue-3-start-every-120s"),
+        pytest.param(0.0, 10, 3600, 0.0, id="no-queue"),
+        pytest.param(2.0, 0, 3600, None, id="no-starts"),
+        pytest.param(2.0, 5, 0, None, id="no-time"),
+    ],
+)
+def test_littles_law_wait(mean_queue: float, n_starts: int, window_s: float, expected: float | None) -> None:
+    assert littles_law_wait(mean_queue, n_starts, window_s) == expected
+
+
+@pytest.mark.parametrize(
+    ("sessions", "periods", "expected"),
+    [
+        pytest.param([], [(0, 100)], 0.0, id="idle"),
+        pytest.param([(0, 50)], [(0, 100)], 0.5, id="half"),
+        pytest.param([(0, 100)], [(0, 100)], 1.0, id="full"),
+        pytest.param([(-50, 150)], [(0, 100)], 1.0, id="clipped-to-open-time"),
+        pytest.param([(0, 30), (20, 50)], [(0, 100)], 0.5, id="overlapping-sessions-counted-once"),
+        pytest.param([(40, 60)], [(0, 50), (60, 100)], 10 / 90, id="lunch-break-not-open"),
+        pytest.param([(0, 10)], [], 0.0, id="closed"),
+    ],
+)
+def test_utilisation(sessions: list, periods: list, expected: float) -> None:
+    assert utilisation(ivs(*sessions), ivs(*periods)) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------- counter_stats
+
+
+def test_counter_stats_empty_inputs() -> None:
+    none = ZoneSamples.empty()
+    stats = counter_stats(none, none, none, [])
+    assert stats.served == 0 and stats.sessions == [] and stats.service_times == []
+    assert stats.mean_service_s is None and stats.median_service_s is None and stats.p90_service_s is None
+    assert stats.waits == [] and stats.mean_wait_s is None and stats.max_wait_s is None
+    assert stats.littles_wait_s is None
+    assert (stats.mean_queue, stats.max_queue, stats.absence_s, stats.utilisation, stats.open_s) == (0, 0, 0, 0, 0)
+    assert counter_stats(none, none, None, OPEN).open_s == 900
+
+
+def test_counter_stats_steady_queue_littles_law() -> None:
+    # Queue of 3 all hour; a citizen sits every 120 s for 100 s; the officer never leaves.
+    hour = [Interval(0, 3600)]
+    spot = seq(" ".join(["1*100 0*20"] * 30))
+    staff = seq("1*3600")
+    q = queue([3.0] * 3600)
+    stats = counter_stats(spot, staff, q, hour)
+    assert stats.served == 30
+    assert stats.service_times == [100.0] * 30
+    assert (stats.mean_service_s, stats.median_service_s, stats.p90_service_s) == (100.0, 100.0, 100.0)
+    assert stats.littles_wait_s == pytest.approx(360.0)
+    assert (stats.mean_queue, stats.max_queue) == (3.0, 3.0)
+    assert stats.utilisation == pytest.approx(3000 / 3600)
+    assert stats.absences == [] and stats.absence_s == 0
+
+
+def test_counter_stats_fifo_waits_and_absence() -> None:
+    # Two citizens arrive at 10 s and 20 s; the officer is away 60..160; they are served from 200 and 300.
+    periods = [Interval(0, 400)]
+    q = queue([0] * 10 + [1] * 10 + [2] * 180 + [1] * 100 + [0] * 100)
+    spot = seq("0*200 1*60 0*40 1*60 0*40")
+    staff = seq("1*60 0*100 1*240")
+    stats = counter_stats(spot, staff, q, periods)
+    assert spans(stats.sessions) == [(200, 260), (300, 360)]
+    assert stats.waits == [190.0, 280.0]
+    assert (stats.mean_wait_s, stats.max_wait_s) == (235.0, 280.0)
+    assert spans(stats.absences) == [(60, 160)] and stats.absence_s == 100
+    assert stats.p90_service_s == 60.0
+
+
+def test_counter_stats_without_queue_zone_has_no_waits() -> None:
+    stats = counter_stats(seq("1*60"), seq("1*60"), None, [Interval(0, 60)])
+    assert stats.served == 1 and stats.waits == [] and stats.mean_wait_s is None
+    assert stats.littles_wait_s is None and stats.utilisation == 1.0
+
+
+def test_session_spanning_midnight_belongs_to_first_day() -> None:
+    day1, day2 = date(2024, 6, 3), date(2024, 6, 4)
+    t0 = local(day1, 23, 0)
+    # Samples from 23:00 to 01:00; a 20-minute session from 23:50 to 00:10.
+    spot = seq("0*3000 1*1200 0*3000", t0)
+    staff = seq("1*7200", t0)
+    whole = [Interval(t0, t0 + 7200)]  # a 24-hour office: open the whole time
+    first = counter_stats(spot, staff, None, whole, window=day_window(day1))
+    second = counter_stats(spot, staff, None, whole, window=day_window(day2))
+    assert first.served == 1 and first.service_times == [1200.0]
+    assert spans(first.sessions) == [(local(day1, 23, 50), local(day2, 0, 10))]
+    assert second.served == 0 and second.sessions == []
+    # Utilisation is time-based: each day gets the service time inside it.
+    assert first.utilisation == pytest.approx(600 / 3600)
+    assert second.utilisation == pytest.approx(600 / 3600)
+
+
+def test_empty_day_between_busy_days() -> None:
+    day = date(2024, 6, 8)  # Saturday: closed, no samples recorded
+    stats = counter_stats(
+        ZoneSamples.empty(), ZoneSamples.empty(), ZoneSamples.empty(),
+        open_periods(day, OpeningHours(), VN), window=day_window(day),
+    )
+    assert stats.served == 0 and stats.open_s == 0 and stats.utilisation == 0.0 and stats.littles_wait_s is None
+
+
+def test_split_by_hour_counts_session_in_starting_hour() -> None:
+    day = date(2024, 6, 3)
+    periods = open_periods(day, OpeningHours(), VN)  # 07:30-11:30, 13:30-17:00
+    t0 = local(day, 7, 0)
+    # 07:00-12:00 observed; the officer sits all morning; sessions 09:55-10:10 and 10:20-10:30.
+    spot = seq(f"0*{175 * 60} 1*{15 * 60} 0*{10 * 60} 1*{10 * 60} 0*{90 * 60}", t0)
+    staff = seq(f"1*{300 * 60}", t0)
+    hours = split_by_hour(spot, staff, None, periods, day_window(day), VN)
+    assert [h.hour for h in hours] == list(range(24))
+    assert [h.start for h in hours] == [local(day, hh) for hh in range(24)]
+    by_hour = {h.hour: h.stats for h in hours}
+    assert by_hour[9].served == 1 and by_hour[9].service_times == [900.0]
+    assert by_hour[10].served == 1 and by_hour[10].service_times == [600.0]
+    assert sum(h.stats.served for h in hours) == 2
+    assert by_hour[7].open_s == 1800 and by_hour[12].open_s == 0 and by_hour[3].open_s == 0
+    assert by_hour[9].utilisation == pytest.approx(300 / 3600)
+    assert by_hour[10].utilisation == pytest.approx(1200 / 3600)
+    # Outside the observed morning nothing is reported, and nothing is counted as absence.
+    assert all(h.stats.absence_s == 0 for h in hours)
+
+
+def test_split_by_hour_absence_in_starting_hour() -> None:
+    day = date(2024, 6, 3)
+    periods = open_periods(day, OpeningHours(), VN)
+    t0 = local(day, 8, 0)
+    staff = seq(f"1*{50 * 60} 0*{20 * 60} 1*{60 * 60}", t0)  # away 08:50-09:10
+    hours = {h.hour: h.stats for h in split_by_hour(ZoneSamples.empty(), staff, None, periods, day_window(day), VN)}
+    assert hours[8].absence_s == 1200 and hours[9].absence_s == 0
+
+
+def test_a_month_of_seconds_runs() -> None:
+    # 30 days x 86 400 per-second samples for each zone; exercises the vectorised paths end to end.
+    n = 30 * 86_400
+    t0 = local(date(2024, 6, 1), 0)
+    t = np.arange(t0, t0 + n, dtype=np.int64)
+    second_of_day = (t - t0) % 86_400
+    staff_on = (second_of_day >= 7 * 3600 + 1800) & (second_of_day < 17 * 3600)
+    spot_on = staff_on & ((second_of_day % 600) < 420)  # a 7-minute service every 10 minutes
+    rng = np.random.default_rng(0)
+    counts = np.where(staff_on, 2 + rng.integers(0, 2, n), 0).astype(np.float32)
+    keep = (t - t0) // 3600 % 97 != 5  # a few offline hours
+    spot = ZoneSamples(t[keep], spot_on[keep], spot_on[keep].astype(np.float32))
+    staff = ZoneSamples(t[keep], staff_on[keep], staff_on[keep].astype(np.float32))
+    q = ZoneSamples(t[keep], counts[keep] > 0, counts[keep])
+    hours = OpeningHours(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    periods = [iv for d in range(30) for iv in open_periods(date(2024, 6, 1) + timedelta(days=d), hours, VN)]
+    stats = counter_stats(spot, staff, q, periods, params=AnalyticsParams())
+    assert stats.served > 1000
+    assert stats.median_service_s == 420.0
+    assert 0 < stats.utilisation < 1
+    assert stats.littles_wait_s is not None and stats.mean_queue > 0
