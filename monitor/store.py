@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlite_utils
+
+from monitor.analytics import ZoneSamples
 
 BUSY_TIMEOUT_MS = 10_000  # a web reader or a backup may hold a lock for seconds; never fail a write for that
 
@@ -56,9 +59,28 @@ def _m002_camera_process(db: sqlite_utils.Database) -> None:
     db["cameras"].add_column("frames", int)
 
 
+def _m003_occupancy(db: sqlite_utils.Database) -> None:
+    # WITHOUT ROWID: rows are stored in primary-key order, so a (camera, zone, t0..t1) read is one
+    # contiguous range of the table itself, with no separate index to keep up to date.
+    db.execute(
+        "CREATE TABLE occupancy ("
+        " camera TEXT NOT NULL, zone TEXT NOT NULL, t INTEGER NOT NULL,"
+        " occupied INTEGER NOT NULL, count REAL NOT NULL,"
+        " PRIMARY KEY (camera, zone, t)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE occupancy_minute ("
+        " camera TEXT NOT NULL, zone TEXT NOT NULL, minute INTEGER NOT NULL,"
+        " samples INTEGER NOT NULL, occupied_s INTEGER NOT NULL,"
+        " count_sum REAL NOT NULL, count_max REAL NOT NULL,"
+        " PRIMARY KEY (camera, zone, minute)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
+    ("003_occupancy", _m003_occupancy),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none")
@@ -191,6 +213,32 @@ class Writer:
     def _thumbnail(self, m: dict[str, Any]) -> None:
         self.db.execute("update events set thumb_path = ? where id = ?", [m["path"], m["id"]])
 
+    def _occupancy(self, m: dict[str, Any]) -> None:
+        zones = m["zones"]
+        if not zones:
+            return
+        cam, t = m["camera"], int(m["t"])
+        rows = [(cam, zone, t, int(bool(z["occupied"])), float(z["count"])) for zone, z in zones.items()]
+        # A second already stored (a resent message) is kept as it was; RETURNING lists only the
+        # rows really inserted, so only those go into the minute roll-up: nothing counted twice.
+        inserted = self.db.execute(
+            "insert or ignore into occupancy (camera, zone, t, occupied, count) values "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+            + " returning zone, occupied, count",
+            [v for row in rows for v in row],
+        ).fetchall()
+        if not inserted:
+            return
+        minute = t - t % 60
+        self.db.conn.executemany(
+            "insert into occupancy_minute (camera, zone, minute, samples, occupied_s, count_sum, count_max)"
+            " values (?, ?, ?, 1, ?, ?, ?)"
+            " on conflict (camera, zone, minute) do update set"
+            " samples = samples + 1, occupied_s = occupied_s + excluded.occupied_s,"
+            " count_sum = count_sum + excluded.count_sum, count_max = max(count_max, excluded.count_max)",
+            [(cam, zone, minute, occ, count, count) for zone, occ, count in inserted],
+        )
+
 
 _HANDLERS: dict[str, Callable[[Writer, dict[str, Any]], None]] = {
     "status": Writer._status,
@@ -199,6 +247,7 @@ _HANDLERS: dict[str, Callable[[Writer, dict[str, Any]], None]] = {
     "event_end": Writer._event_end,
     "clip": Writer._clip,
     "thumbnail": Writer._thumbnail,
+    "occupancy": Writer._occupancy,
 }
 
 
@@ -249,3 +298,64 @@ def camera_states(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     for r in rows:
         r["info"] = json.loads(r["info"]) if r.get("info") else {}
     return rows
+
+
+def zone_samples(db: sqlite_utils.Database, camera: str, zone: str, t0: float, t1: float) -> ZoneSamples:
+    """The per-second samples of one zone with t0 <= t < t1, in time order."""
+    rows = db.execute(
+        "select t, occupied, count from occupancy where camera = ? and zone = ? and t >= ? and t < ? order by t",
+        [camera, zone, t0, t1],
+    ).fetchall()
+    if not rows:
+        return ZoneSamples.empty()
+    t, occupied, count = zip(*rows, strict=True)
+    return ZoneSamples(
+        np.fromiter(t, np.int64, len(rows)), np.fromiter(occupied, bool, len(rows)),
+        np.fromiter(count, np.float32, len(rows)),
+    )
+
+
+def minute_rollups(db: sqlite_utils.Database, camera: str, zone: str, t0: float, t1: float) -> list[dict[str, Any]]:
+    """Per-minute roll-ups of one zone whose minute starts in [t0, t1), oldest first.
+
+    Each row: minute (unix second of the minute start), samples, occupied_s, count_sum, count_max,
+    and count_mean (count_sum / samples).
+    """
+    cur = db.execute(
+        "select minute, samples, occupied_s, count_sum, count_max from occupancy_minute"
+        " where camera = ? and zone = ? and minute >= ? and minute < ? order by minute",
+        [camera, zone, t0, t1],
+    )
+    cols = [c[0] for c in cur.description]
+    rows = [dict(zip(cols, row)) for row in cur.fetchall()]
+    for r in rows:
+        r["count_mean"] = r["count_sum"] / r["samples"] if r["samples"] else 0.0
+    return rows
+
+
+def occupancy_now(db: sqlite_utils.Database, camera: str) -> dict[str, dict[str, Any]]:
+    """The latest sample of each zone of a camera: {zone: {"t", "occupied", "count"}}."""
+    # A recursive skip-scan over the primary key finds the zones in O(zones * log n), then one
+    # max(t) lookup per zone; a plain GROUP BY would read the camera's whole history.
+    cur = db.execute(
+        """
+        with recursive z(zone) as (
+            select min(zone) from occupancy where camera = :cam
+            union all
+            select (select min(zone) from occupancy where camera = :cam and zone > z.zone) from z
+            where z.zone is not null
+        )
+        select o.zone, o.t, o.occupied, o.count from z join occupancy o
+          on o.camera = :cam and o.zone = z.zone
+         and o.t = (select max(t) from occupancy where camera = :cam and zone = z.zone)
+        order by o.zone
+        """,
+        {"cam": camera},
+    )
+    return {zone: {"t": t, "occupied": bool(occ), "count": count} for zone, t, occ, count in cur.fetchall()}
+
+
+def prune_occupancy(db: sqlite_utils.Database, before: float) -> int:
+    """Delete per-second samples older than `before` (minute roll-ups are kept); returns rows deleted."""
+    with db.atomic():
+        return db.execute("delete from occupancy where t < ?", [before]).rowcount

@@ -1,0 +1,509 @@
+"""Counter reports per day and per hour from the stored occupancy samples: CSV (Excel), JSON and HTML."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import logging
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import sqlite_utils
+
+from monitor.analytics import CounterStats, Interval, ZoneSamples, counter_stats, open_periods, split_by_hour
+from monitor.config import Camera, Config
+from monitor.store import zone_samples
+
+log = logging.getLogger(__name__)
+
+MAX_DAYS = 366  # one year (leap year included) per report; longer ranges take minutes to compute
+PAD_S = 3600  # samples read past each side of a day so a session crossing midnight is measured whole
+UTF8_BOM = b"\xef\xbb\xbf"  # without it Excel reads the CSV as ANSI and mangles the Vietnamese diacritics
+
+Format = Literal["csv", "json", "html"]
+Language = Literal["vi", "en"]
+
+
+@dataclass
+class ReportRow:
+    """One counter over one day (hour None) or one local clock hour."""
+
+    day: date
+    hour: int | None
+    camera: str
+    counter: str  # the service_spot zone id
+    served: int
+    mean_service_s: float | None
+    median_service_s: float | None
+    p90_service_s: float | None
+    mean_wait_s: float | None
+    max_wait_s: float | None
+    mean_queue: float
+    max_queue: float
+    absence_min: float
+    utilisation: float  # 0..1 of the opening time in the window
+    waits: list[float] = field(default_factory=list, repr=False)  # per citizen, for the HTML histogram
+
+
+@dataclass
+class Report:
+    """Rows of one site over a range of local days."""
+
+    site: str
+    date_from: date
+    date_to: date
+    camera: str | None
+    rows: list[ReportRow]
+    generated_at: datetime
+
+
+@dataclass(frozen=True)
+class _Counter:
+    camera: str
+    spot: str
+    seat: str
+    queue: str | None
+
+
+# ---------------------------------------------------------------- building
+
+
+def build_report(
+    config: Config,
+    db: sqlite_utils.Database,
+    day_from: date,
+    day_to: date,
+    camera: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Per counter, per local day and per hour, statistics from the stored per-second samples.
+
+    A counter is a camera's i-th service_spot paired with its i-th staff_seat, with the camera's
+    first waiting_area as its queue. Days (and hours) without any sample of the counter are left
+    out: no data is not the same as nobody served.
+    """
+    _validate(config, day_from, day_to, camera)
+    site = config.site
+    tz = site.tz
+    cameras = [c for c in config.cameras if camera is None or c.id == camera]
+    rows: list[ReportRow] = []
+    day = day_from
+    while day <= day_to:
+        periods = open_periods(day, site.opening_hours, tz)
+        window = _day_window(day, tz)
+        for cam in cameras:
+            rows.extend(_camera_day(db, cam, day, window, periods, tz))
+        day += timedelta(days=1)
+    generated = now if now is not None else datetime.now(tz)
+    return Report(site.name, day_from, day_to, camera, rows, generated)
+
+
+def _validate(config: Config, day_from: date, day_to: date, camera: str | None) -> None:
+    if day_from > day_to:
+        raise ValueError(f"first day {day_from.isoformat()} is after last day {day_to.isoformat()}; swap them")
+    days = (day_to - day_from).days + 1
+    if days > MAX_DAYS:
+        raise ValueError(
+            f"range {day_from.isoformat()}..{day_to.isoformat()} is {days} days; at most {MAX_DAYS} days per report"
+        )
+    known = [c.id for c in config.cameras]
+    if camera is not None and camera not in known:
+        raise ValueError(f"unknown camera {camera!r} (known: {', '.join(known) or 'none configured'})")
+
+
+def counters(cam: Camera) -> list[_Counter]:
+    """The counters of a camera: i-th service_spot with i-th staff_seat, the first waiting_area as queue."""
+    spots = [z.id for z in cam.zones if z.kind == "service_spot"]
+    seats = [z.id for z in cam.zones if z.kind == "staff_seat"]
+    queue = next((z.id for z in cam.zones if z.kind == "waiting_area"), None)
+    if len(spots) != len(seats):
+        log.warning("%s: %d service_spot and %d staff_seat zones; unpaired ones are left out of reports",
+                    cam.id, len(spots), len(seats))
+    return [_Counter(cam.id, spot, seat, queue) for spot, seat in zip(spots, seats)]
+
+
+def _day_window(day: date, tz: ZoneInfo) -> Interval:
+    start = datetime.combine(day, time(0), tzinfo=tz).timestamp()
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).timestamp()
+    return Interval(start, end)  # 23 or 25 h on a daylight-saving change day
+
+
+def _camera_day(
+    db: sqlite_utils.Database, cam: Camera, day: date, window: Interval, periods: list[Interval], tz: ZoneInfo
+) -> Iterator[ReportRow]:
+    pairs = counters(cam)
+    if not pairs:
+        return
+    t0, t1 = window.start - PAD_S, window.end + PAD_S
+    queue_id = pairs[0].queue
+    queue = zone_samples(db, cam.id, queue_id, t0, t1) if queue_id else None
+    for c in pairs:
+        spot = zone_samples(db, cam.id, c.spot, t0, t1)
+        staff = zone_samples(db, cam.id, c.seat, t0, t1)
+        if not _seen(spot, staff, window):
+            continue
+        day_stats = counter_stats(spot, staff, queue, periods, window=window)
+        yield _row(day, None, c, day_stats)
+        for h in split_by_hour(spot, staff, queue, periods, window, tz):
+            hour_iv = Interval(max(h.start, window.start), min(h.start + 3600, window.end))
+            if h.stats.served or (h.stats.open_s > 0 and _seen(spot, staff, hour_iv)):
+                yield _row(day, h.hour, c, h.stats)
+
+
+def _seen(spot: ZoneSamples, staff: ZoneSamples, window: Interval) -> bool:
+    """Whether either seat zone has a sample inside the window."""
+    return any(
+        int(np.searchsorted(s.t, window.end)) > int(np.searchsorted(s.t, window.start)) for s in (spot, staff)
+    )
+
+
+def _row(day: date, hour: int | None, c: _Counter, s: CounterStats) -> ReportRow:
+    return ReportRow(
+        day=day, hour=hour, camera=c.camera, counter=c.spot, served=s.served,
+        mean_service_s=s.mean_service_s, median_service_s=s.median_service_s, p90_service_s=s.p90_service_s,
+        mean_wait_s=s.mean_wait_s, max_wait_s=s.max_wait_s, mean_queue=s.mean_queue, max_queue=s.max_queue,
+        absence_min=s.absence_s / 60, utilisation=s.utilisation, waits=list(s.waits),
+    )
+
+
+# ---------------------------------------------------------------- text
+
+_TEXT: dict[str, dict[str, str]] = {
+    "vi": {
+        "title": "Báo cáo quầy một cửa", "period": "Thời gian", "generated": "Lập lúc", "camera": "Camera",
+        "all_cameras": "tất cả camera", "days": "Theo ngày", "hours": "Theo giờ", "no_data": "Không có dữ liệu.",
+        "chart_served": "Số lượt phục vụ theo giờ", "chart_queue": "Hàng chờ TB theo giờ (người)",
+        "chart_waits": "Phân bố thời gian chờ (phút, số công dân)", "chart_absence": "Vắng mặt theo quầy (phút)",
+    },
+    "en": {
+        "title": "One-stop counter report", "period": "Period", "generated": "Generated", "camera": "Camera",
+        "all_cameras": "all cameras", "days": "By day", "hours": "By hour", "no_data": "No data.",
+        "chart_served": "Citizens served per hour", "chart_queue": "Mean queue per hour (people)",
+        "chart_waits": "Waiting-time distribution (minutes, citizens)", "chart_absence": "Staff absence per counter (min)",
+    },
+}
+
+# (key, vi header, en header): the column order of the CSV and the HTML tables.
+_COLUMNS: list[tuple[str, str, str]] = [
+    ("day", "Ngày", "Date"),
+    ("hour", "Giờ", "Hour"),
+    ("camera", "Camera", "Camera"),
+    ("counter", "Quầy", "Counter"),
+    ("served", "Số lượt phục vụ", "Served"),
+    ("mean_service_s", "Thời gian phục vụ TB (giây)", "Mean service time (s)"),
+    ("median_service_s", "Thời gian phục vụ trung vị (giây)", "Median service time (s)"),
+    ("p90_service_s", "Thời gian phục vụ P90 (giây)", "P90 service time (s)"),
+    ("mean_wait_s", "Thời gian chờ TB (giây)", "Mean wait (s)"),
+    ("max_wait_s", "Thời gian chờ tối đa (giây)", "Max wait (s)"),
+    ("mean_queue", "Hàng chờ TB (người)", "Mean queue (people)"),
+    ("max_queue", "Hàng chờ tối đa (người)", "Max queue (people)"),
+    ("absence_min", "Vắng mặt (phút)", "Absence (min)"),
+    ("utilisation", "Tỷ lệ sử dụng (%)", "Utilisation (%)"),
+]
+
+
+def headers(language: Language) -> list[str]:
+    """The column headers of the CSV and HTML tables in a language."""
+    return [vi if language == "vi" else en for _, vi, en in _COLUMNS]
+
+
+def _fmt_day(d: date, language: Language) -> str:
+    return d.strftime("%d/%m/%Y") if language == "vi" else d.isoformat()
+
+
+def _cells(row: ReportRow, language: Language) -> list[str]:
+    """Display values: whole seconds and minutes, one decimal for queues, percent for utilisation.
+
+    Only the queue has a decimal point: a Vietnamese-locale Excel reads '.' as a thousands
+    separator, so every other figure is a whole number.
+    """
+
+    def whole(v: float | None) -> str:
+        return "" if v is None else str(int(round(v)))
+
+    return [
+        _fmt_day(row.day, language),
+        "" if row.hour is None else f"{row.hour:02d}:00",
+        row.camera,
+        row.counter,
+        str(row.served),
+        whole(row.mean_service_s),
+        whole(row.median_service_s),
+        whole(row.p90_service_s),
+        whole(row.mean_wait_s),
+        whole(row.max_wait_s),
+        f"{row.mean_queue:.1f}",
+        whole(row.max_queue),
+        whole(row.absence_min),
+        whole(row.utilisation * 100),
+    ]
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render_report(report: Report, fmt: Format, language: Language) -> bytes:
+    """The report as CSV (UTF-8 with BOM, for Excel), JSON (English keys) or a standalone HTML page."""
+    if language not in _TEXT:
+        raise ValueError(f"unknown language {language!r} (known: {', '.join(_TEXT)})")
+    if fmt == "csv":
+        return _csv(report, language)
+    if fmt == "json":
+        return _json(report)
+    if fmt == "html":
+        return _html(report, language).encode("utf-8")
+    raise ValueError(f"unknown report format {fmt!r} (known: csv, json, html)")
+
+
+def _csv(report: Report, language: Language) -> bytes:
+    buf = io.StringIO(newline="")
+    out = csv.writer(buf)  # comma separator, CRLF line endings, quoting only where needed
+    out.writerow(headers(language))
+    out.writerows(_cells(r, language) for r in report.rows)
+    return UTF8_BOM + buf.getvalue().encode("utf-8")
+
+
+def _json(report: Report) -> bytes:
+    rows = []
+    for r in report.rows:
+        d = asdict(r)
+        del d["waits"]
+        d["day"] = r.day.isoformat()
+        rows.append(d)
+    doc = {
+        "site": report.site,
+        "date_from": report.date_from.isoformat(),
+        "date_to": report.date_to.isoformat(),
+        "camera": report.camera,
+        "generated_at": report.generated_at.isoformat(),
+        "rows": rows,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:1.5rem;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+.meta{color:#555}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
+figure{margin:0}figcaption{font-weight:600;margin-bottom:.3rem}
+table{border-collapse:collapse;font-size:.85rem;margin-top:.5rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
+th{background:#f0f3f7}td.t{text-align:left}
+svg text{font-size:10px;fill:#333}
+@media print{.charts{display:block}}
+"""
+
+
+def _html(report: Report, language: Language) -> str:
+    tx = _TEXT[language]
+    esc = html.escape
+    title = f"{tx['title']} — {report.site}"
+    period = _fmt_day(report.date_from, language)
+    if report.date_to != report.date_from:
+        period += " – " + _fmt_day(report.date_to, language)
+    days = [r for r in report.rows if r.hour is None]
+    hours = [r for r in report.rows if r.hour is not None]
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{language}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">{tx["period"]}: {esc(period)} · {tx["camera"]}: {esc(report.camera or tx["all_cameras"])}'
+        f' · {tx["generated"]}: {esc(report.generated_at.strftime("%d/%m/%Y %H:%M" if language == "vi" else "%Y-%m-%d %H:%M"))}</p>',
+    ]
+    if not report.rows:
+        parts.append(f"<p>{tx['no_data']}</p></body></html>")
+        return "\n".join(parts)
+    parts += [
+        '<div class="charts">',
+        _figure(tx["chart_served"], _bars(_served_per_hour(hours))),
+        _figure(tx["chart_queue"], _lines(_queue_per_hour(hours))),
+        _figure(tx["chart_waits"], _bars(_wait_histogram([w for r in days for w in r.waits]))),
+        _figure(tx["chart_absence"], _hbars(_absence_per_counter(days))),
+        "</div>",
+        f"<h2>{tx['days']}</h2>", _table(days, language),
+        f"<h2>{tx['hours']}</h2>", _table(hours, language),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _table(rows: list[ReportRow], language: Language) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers(language))
+    body = []
+    for r in rows:
+        cells = _cells(r, language)
+        body.append("<tr>" + "".join(
+            f'<td class="t">{html.escape(v)}</td>' if k < 4 else f"<td>{html.escape(v)}</td>"
+            for k, v in enumerate(cells)
+        ) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _figure(caption: str, svg: str) -> str:
+    return f"<figure><figcaption>{html.escape(caption)}</figcaption>{svg}</figure>"
+
+
+# ---------------------------------------------------------------- chart data
+
+
+def _served_per_hour(hours: list[ReportRow]) -> list[tuple[str, float]]:
+    served: dict[int, int] = defaultdict(int)
+    for r in hours:
+        served[r.hour] += r.served  # type: ignore[index]
+    return [(f"{h:02d}", float(served[h])) for h in _hour_range(served)]
+
+
+def _queue_per_hour(hours: list[ReportRow]) -> dict[str, list[tuple[str, float]]]:
+    """Per camera, the mean queue of each hour averaged over the days (the queue is shared by its counters)."""
+    per: dict[str, dict[int, dict[date, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in hours:
+        per[r.camera][r.hour].setdefault(r.day, r.mean_queue)  # type: ignore[index]
+    all_hours = _hour_range({h for cam in per.values() for h in cam})
+    return {
+        cam: [(f"{h:02d}", float(np.mean(list(by_hour[h].values()))) if h in by_hour else 0.0) for h in all_hours]
+        for cam, by_hour in per.items()
+    }
+
+
+def _hour_range(hours: Any) -> list[int]:
+    return list(range(min(hours), max(hours) + 1)) if hours else []
+
+
+def _wait_histogram(waits: list[float]) -> list[tuple[str, float]]:
+    """Citizens per waiting-time bin: whole minutes, widened so there are at most 20 bins."""
+    if not waits:
+        return []
+    top_min = max(waits) / 60
+    width = next(w for w in (1, 2, 5, 10, 15, 30, 60, 120, 240) if top_min / w < 20 or w == 240)
+    nbins = int(top_min // width) + 1
+    counts = np.bincount((np.asarray(waits) / 60 // width).astype(int), minlength=nbins)
+    return [(f"{k * width}–{(k + 1) * width}", float(n)) for k, n in enumerate(counts)]
+
+
+def _absence_per_counter(days: list[ReportRow]) -> list[tuple[str, float]]:
+    total: dict[str, float] = defaultdict(float)
+    for r in days:
+        total[f"{r.camera} / {r.counter}"] += r.absence_min
+    return sorted(total.items())
+
+
+# ---------------------------------------------------------------- inline SVG
+
+_W, _H, _PAD = 420, 200, 30  # chart size in px and the margin for axis labels
+_COLOURS = ("#2f6db5", "#d9822b", "#3a9d5d", "#b5452f", "#7a4fb5", "#4f9fb5")
+
+
+def _svg(body: str, height: int = _H) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" '
+            f'viewBox="0 0 {_W} {height}" role="img">{body}</svg>')
+
+
+def _axis(top: float) -> str:
+    y0, x0 = _H - _PAD, _PAD
+    return (f'<line x1="{x0}" y1="{y0}" x2="{_W - 5}" y2="{y0}" stroke="#999"/>'
+            f'<line x1="{x0}" y1="10" x2="{x0}" y2="{y0}" stroke="#999"/>'
+            f'<text x="{x0 - 4}" y="14" text-anchor="end">{_num(top)}</text>'
+            f'<text x="{x0 - 4}" y="{y0}" text-anchor="end">0</text>')
+
+
+def _num(v: float) -> str:
+    return f"{v:.0f}" if v >= 10 or v == int(v) else f"{v:.1f}"
+
+
+def _bars(data: list[tuple[str, float]]) -> str:
+    """Vertical bars with the value above each bar and the label under it."""
+    if not data:
+        return _svg("")
+    top = max(v for _, v in data) or 1.0
+    step = (_W - _PAD - 10) / len(data)
+    out = [_axis(top)]
+    for k, (label, v) in enumerate(data):
+        h = v / top * (_H - _PAD - 20)
+        x = _PAD + 5 + k * step
+        out.append(f'<rect x="{x:.1f}" y="{_H - _PAD - h:.1f}" width="{step * 0.8:.1f}" height="{h:.1f}" '
+                   f'fill="{_COLOURS[0]}"><title>{html.escape(label)}: {_num(v)}</title></rect>')
+        out.append(f'<text x="{x + step * 0.4:.1f}" y="{_H - _PAD + 12}" text-anchor="middle">{html.escape(label)}</text>')
+        if v:
+            out.append(f'<text x="{x + step * 0.4:.1f}" y="{_H - _PAD - h - 3:.1f}" text-anchor="middle">{_num(v)}</text>')
+    return _svg("".join(out))
+
+
+def _lines(series: dict[str, list[tuple[str, float]]]) -> str:
+    """One polyline per series over shared x labels, with a legend."""
+    if not series:
+        return _svg("")
+    labels = [label for label, _ in next(iter(series.values()))]
+    top = max((v for pts in series.values() for _, v in pts), default=0.0) or 1.0
+    step = (_W - _PAD - 20) / max(len(labels) - 1, 1)
+    out = [_axis(top)]
+    for k, label in enumerate(labels):
+        out.append(f'<text x="{_PAD + 10 + k * step:.1f}" y="{_H - _PAD + 12}" text-anchor="middle">{html.escape(label)}</text>')
+    for n, (name, pts) in enumerate(series.items()):
+        colour = _COLOURS[n % len(_COLOURS)]
+        xy = " ".join(f"{_PAD + 10 + k * step:.1f},{_H - _PAD - v / top * (_H - _PAD - 20):.1f}"
+                      for k, (_, v) in enumerate(pts))
+        out.append(f'<polyline points="{xy}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{_W - 10}" y="{14 + 12 * n}" text-anchor="end" fill="{colour}">{html.escape(name)}</text>')
+    return _svg("".join(out))
+
+
+def _hbars(data: list[tuple[str, float]]) -> str:
+    """Horizontal bars, one per label, value at the end of the bar."""
+    if not data:
+        return _svg("")
+    top = max(v for _, v in data) or 1.0
+    row_h, label_w = 18, 150
+    height = 10 + row_h * len(data)
+    out = []
+    for k, (label, v) in enumerate(data):
+        y = 5 + k * row_h
+        w = v / top * (_W - label_w - 50)
+        out.append(f'<text x="{label_w - 5}" y="{y + 12}" text-anchor="end">{html.escape(label)}</text>')
+        out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{row_h - 4}" fill="{_COLOURS[3]}"/>')
+        out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 12}">{_num(v)}</text>')
+    return _svg("".join(out), height)
+
+
+# ---------------------------------------------------------------- daily files
+
+
+def write_daily_report(config: Config, db: sqlite_utils.Database, day: date, out_dir: Path) -> list[Path]:
+    """Write out_dir/YYYY-MM-DD.html and .csv for one local day (each via a temp file and rename).
+
+    The CSV is written last, so its presence means the day's report is complete (the supervisor
+    checks for it). Returns [csv, html].
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(config, db, day, day)
+    language = config.site.language
+    paths = {fmt: out_dir / f"{day.isoformat()}.{fmt}" for fmt in ("csv", "html")}
+    for fmt in ("html", "csv"):
+        _write_atomic(paths[fmt], render_report(report, fmt, language))
+    return [paths["csv"], paths["html"]]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
