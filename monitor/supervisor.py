@@ -9,7 +9,10 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from monitor.config import Camera, Config
 from monitor.store import Writer, open_db
@@ -25,6 +28,20 @@ STOP_GRACE_S = 25.0  # workers finish open clips; a stalled RTSP read can block 
 WRITER_BATCH = 500  # messages per transaction: short transactions keep readers unblocked
 WRITER_WAIT_S = 0.2  # the writer commits at least this often when messages trickle in
 QUEUE_MAX = 20_000  # bounded: a stuck writer shows up as back-pressure, not unbounded memory
+REPORT_DELAY_S = 15 * 60  # the daily report waits for late samples and the last clips after closing time
+REPORT_CHECK_S = 60.0  # how often the supervisor looks whether a daily report is due
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def report_due(now: datetime, days: list[str], periods: list[str], written: set[date]) -> date | None:
+    """The local day whose report is due at `now` (site time), or None: after closing time, once per day."""
+    today = now.date()
+    if today in written or DAY_NAMES[today.weekday()] not in days or not periods:
+        return None
+    close = max(p.split("-")[1] for p in periods)
+    hh, mm = (int(x) for x in close.split(":"))
+    closing = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+    return today if (now - closing).total_seconds() >= REPORT_DELAY_S else None
 
 
 @dataclass
@@ -51,6 +68,8 @@ class Supervisor:
         self.last_beat: dict[str, float] = {}
         self.writer_done = threading.Event()
         self.server: Any = None
+        self.reports_written: set[date] = set()
+        self.next_report_check = 0.0
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -125,6 +144,37 @@ class Supervisor:
             except Exception as err:  # noqa: BLE001 - a malformed message must not stop the writer
                 log.error("writer: dropped %s message for %s: %s", msg.get("type"), msg.get("camera"), err)
 
+    # -- daily report -------------------------------------------------------------------
+    def check_report(self, now: float) -> None:
+        """After closing time, write the day's CSV and HTML report into reports/ (in a thread)."""
+        if now < self.next_report_check:
+            return
+        self.next_report_check = now + REPORT_CHECK_S
+        site = self.config.site
+        local = datetime.fromtimestamp(now, ZoneInfo(site.timezone))
+        out_dir = Path(self.config.path).parent / "reports"
+        written = self.reports_written | {
+            d for d in [local.date()] if (out_dir / f"{d.isoformat()}.csv").exists()
+        }
+        day = report_due(local, list(site.opening_hours.days), list(site.opening_hours.periods), written)
+        if day is None:
+            return
+        self.reports_written.add(day)
+        threading.Thread(target=self.write_report, args=(day, out_dir), name="daily-report", daemon=True).start()
+
+    def write_report(self, day: date, out_dir: Path) -> None:
+        from monitor.reports import write_daily_report
+        from monitor.store import connect
+
+        db = connect(self.config.storage.database, readonly=True)
+        try:
+            paths = write_daily_report(self.config, db, day, out_dir)
+            log.info("daily report for %s written: %s", day, ", ".join(str(p) for p in paths))
+        except Exception:  # noqa: BLE001 - a failed report must not stop recording; it is logged whole
+            log.exception("daily report for %s failed", day)
+        finally:
+            db.conn.close()
+
     # -- web ----------------------------------------------------------------------------
     def start_web(self) -> threading.Thread | None:
         if not self.web:
@@ -156,6 +206,7 @@ class Supervisor:
                     self.start_worker(self.slots[cam.id])
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
+                self.check_report(time.time())
         finally:
             self.shutdown()
             self.writer_done.set()

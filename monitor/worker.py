@@ -20,6 +20,7 @@ import numpy as np
 from monitor.config import Camera, Config, Defaults, load_config
 from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
+from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
 from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 
@@ -101,6 +102,10 @@ class CameraWorker:
         self.main_stream: object | None = None
         self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
         self.detector: MotionDetector | None = None
+        self.zones = [ZoneSpec.from_zone(z) for z in camera.zones]
+        self.occupancy: ZoneOccupancy | None = None
+        self.seconds = SecondAggregator()
+        self.occupancy_shape: tuple[int, ...] = ()
         self.current: str | None = None  # open event id
         self.best_score = -1.0
         self.best_frame: np.ndarray | None = None
@@ -117,6 +122,7 @@ class CameraWorker:
         result = self.detector.update(grey)
         self.frames += 1
         t = item.t
+        self.update_occupancy(grey, t)
         if result.motion:
             if not self.tracker.active and t - self.last_motion > self.settings.events.merge_gap_s:
                 self.best_score, self.best_frame = -1.0, None
@@ -125,6 +131,18 @@ class CameraWorker:
                 self.best_score, self.best_frame = result.score, bgr(item.frame)
         for update in self.tracker.update(t, result.motion, result.score):
             self.on_event(update)
+
+    def update_occupancy(self, grey: np.ndarray, t: float) -> None:
+        """Zone presence on every detect frame; one sample per zone per whole second to the store."""
+        if not self.zones or self.detector is None:
+            return
+        if self.occupancy is None or self.occupancy_shape != grey.shape:
+            mask = polygon_mask(grey.shape, self.camera.masks) if self.camera.masks else None
+            self.occupancy = ZoneOccupancy(grey.shape, self.zones, mask=mask)
+            self.occupancy_shape = grey.shape
+        states = self.occupancy.update(grey, t, motion=self.detector.changed)
+        for second, zones in self.seconds.add(t, states):
+            self.send({"type": "occupancy", "camera": self.camera.id, "t": second, "zones": zones})
 
     def on_event(self, update: EventUpdate) -> None:
         cam = self.camera.id

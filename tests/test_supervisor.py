@@ -1,0 +1,42 @@
+"""Pure parts of the supervisor: when the daily report is due, and the writer's bad-message isolation."""
+
+from datetime import date, datetime
+
+import pytest
+
+from monitor.store import Writer, get_event, open_db
+from monitor.supervisor import Supervisor, report_due
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+PERIODS = ["07:30-11:30", "13:30-17:00"]
+
+
+@pytest.mark.parametrize(
+    "now, written, expected",
+    [
+        (datetime(2026, 11, 24, 17, 14), set(), None),  # Tuesday, 14 min after closing: too early
+        (datetime(2026, 11, 24, 17, 15), set(), date(2026, 11, 24)),
+        (datetime(2026, 11, 24, 23, 59), set(), date(2026, 11, 24)),
+        (datetime(2026, 11, 24, 18, 0), {date(2026, 11, 24)}, None),  # already written
+        (datetime(2026, 11, 24, 9, 0), set(), None),  # still open
+        (datetime(2026, 11, 29, 18, 0), set(), None),  # Sunday: closed
+    ],
+)
+def test_report_due(now, written, expected):
+    assert report_due(now, WEEKDAYS, PERIODS, written) == expected
+
+
+def test_report_due_without_periods():
+    assert report_due(datetime(2026, 11, 24, 20, 0), WEEKDAYS, [], set()) is None
+
+
+def test_a_bad_message_loses_only_itself(tmp_path):
+    db = open_db(tmp_path / "w.db")
+    batch = [
+        {"type": "event_start", "camera": "c", "id": "ok-1", "start": 1.0, "t": 1.0},
+        {"type": "event_end", "camera": "c"},  # malformed
+        {"type": "event_start", "camera": "c", "id": "ok-2", "start": 2.0, "t": 2.0},
+    ]
+    Supervisor.write_batch(Writer(db), batch)
+    assert get_event(db, "ok-1") and get_event(db, "ok-2")
+    db.conn.close()
