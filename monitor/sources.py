@@ -288,7 +288,11 @@ class StreamSource:
         for frame in frames:
             if pacer is not None and frame.pts is not None:
                 t = pacer.frame_time(frame.pts)
-            if self._last_frame_t is None or t >= self._last_frame_t + self.period - FRAME_EPSILON_S:
+            # half a frame interval of slack: RTSP arrival jitter must not drop frames when
+            # detect_fps equals the stream's rate
+            rate = stream.average_rate or stream.guessed_rate
+            slack = 0.5 / float(rate) if rate else FRAME_EPSILON_S
+            if self._last_frame_t is None or t >= self._last_frame_t + self.period - slack:
                 self._last_frame_t = t
                 yield SourceFrame(frame, t)
 
