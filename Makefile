@@ -22,8 +22,14 @@ venv: $(BIN)/onestop
 $(DEMO_DIR)/cameras.yaml: | venv
 	$(BIN)/onestop simulate --out $(DEMO_DIR) --minutes $(DEMO_MINUTES) --seed 1
 
-demo: system-deps venv $(DEMO_DIR)/cameras.yaml
+# the demo admin's password: random, made once per demo folder (clean-demo removes it with the database)
+$(DEMO_DIR)/admin-password.txt: | $(DEMO_DIR)/cameras.yaml
+	@umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > $@
+
+demo: system-deps venv $(DEMO_DIR)/cameras.yaml $(DEMO_DIR)/admin-password.txt
 	$(BIN)/onestop check-config -c $(DEMO_DIR)/cameras.yaml
+	$(BIN)/onestop users add admin --role admin --password-stdin --exists-ok -c $(DEMO_DIR)/cameras.yaml < $(DEMO_DIR)/admin-password.txt
+	@echo "demo login on http://127.0.0.1:8000 -> user: admin  password: $$(cat $(DEMO_DIR)/admin-password.txt)"
 	$(BIN)/onestop run -c $(DEMO_DIR)/cameras.yaml --host 127.0.0.1 --port 8000
 
 test: system-deps venv

@@ -148,5 +148,196 @@ def simulate(out_dir: str, minutes: float, seed: int) -> None:
     click.echo(f"wrote {result}")
 
 
+@main.command()
+@click.argument("video", type=click.Path(exists=True, dir_okay=False))
+@CONFIG_OPTION
+@click.option("--camera", "camera_id", required=True, help="Camera whose zones and settings apply.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the JSON here ('-' for standard output).")
+def analyze(video: str, config_path: str, camera_id: str, json_out: str | None) -> None:
+    """Run detection and counter analytics on a video file as fast as it decodes.
+
+    Example: onestop analyze demo/quay-1-sub.mp4 -c demo/cameras.yaml --camera quay-1 --json out.json
+    """
+    from monitor.analyze import analyze_file
+
+    config = _load(config_path)
+    known = [c.id for c in config.cameras]
+    if camera_id not in known:
+        raise click.BadParameter(f"unknown camera {camera_id!r} (known: {', '.join(known)})", param_hint="--camera")
+    with click.progressbar(length=1000, label="analysing", file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(fraction: float) -> None:
+            step = int(fraction * 1000) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        try:
+            result = analyze_file(Path(video), config, camera_id, progress=progress)
+        except (ValueError, OSError) as err:
+            raise click.ClickException(f"{video}: {err}") from None
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    if json_out and json_out != "-":
+        Path(json_out).write_text(text, encoding="utf-8")
+        w = result["waiting"]
+        click.echo(f"{camera_id}: {result['duration_s']:.0f} s analysed, {len(result['sessions'])} service sessions, "
+                   f"{len(result['absences'])} absences, mean wait {w['mean_wait_s']:.0f} s -> {json_out}")
+    else:
+        click.echo(text)
+
+
+def _day(value: str, name: str):  # noqa: ANN202 - date
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-24", param_hint=name) from None
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--from", "day_from", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "day_to", required=True, help="Last day (inclusive), YYYY-MM-DD.")
+@click.option("--camera", help="Only this camera.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
+def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt: str, output: str | None) -> None:
+    """Waiting and service report per counter per day and per hour (CSV opens in Excel).
+
+    Example: onestop report --from 2026-11-01 --to 2026-11-30 --format csv -o thang-11.csv
+    """
+    from monitor.reports import build_report, render_report
+    from monitor.store import connect
+
+    config = _load(config_path)
+    first, last = _day(day_from, "--from"), _day(day_to, "--to")
+    db_path = Path(config.storage.database)
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path}: no database yet (run `onestop run` first)")
+    db = connect(db_path, readonly=True)
+    try:
+        data = render_report(build_report(config, db, first, last, camera), fmt, config.site.language)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        db.conn.close()
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- web UI accounts
+
+
+def _check(check, value: str, param: str) -> str:  # noqa: ANN001 - one of monitor.users.check_*
+    try:
+        return check(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err).split(": ", 1)[-1], param_hint=param) from None
+
+
+@main.group()
+def users() -> None:
+    """Manage web UI accounts: viewer (reports), supervisor (events, clips, reports), admin (everything).
+
+    Example: onestop users add lan --role supervisor
+    """
+
+
+@users.command("add")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option("--role", required=True, metavar="[viewer|supervisor|admin]",
+              help="viewer: reports only; supervisor: events, clips and reports; admin: everything.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--exists-ok", is_flag=True, help="If NAME already exists, leave it unchanged and exit 0 (scripts).")
+def users_add(config_path: str, name: str, role: str, password_stdin: bool, exists_ok: bool) -> None:
+    """Create an account; asks for the password twice unless --password-stdin.
+
+    Example: onestop users add lan --role supervisor --password-stdin < password.txt
+    """
+    import time
+
+    from monitor import users as accounts
+    from monitor.store import open_db
+
+    _check(accounts.check_username, name, "NAME")
+    _check(accounts.check_role, role, "--role")
+    config = _load(config_path)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db = open_db(config.storage.database)
+    try:
+        if exists_ok and accounts.get_user(db, name) is not None:
+            click.echo(f"user {name} already exists; left unchanged")
+            return
+        accounts.add_user(db, name, password, role, now=time.time())
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        db.conn.close()
+    click.echo(f"added {name} ({role})")
+
+
+@users.command("list")
+@CONFIG_OPTION
+def users_list(config_path: str) -> None:
+    """List the accounts with their role, language and last login (site time).
+
+    Example: onestop users list -c cameras.yaml
+    """
+    from monitor.store import open_db
+    from monitor.users import list_users
+
+    config = _load(config_path)
+    if not Path(config.storage.database).exists():
+        click.echo("no users")
+        return
+    db = open_db(config.storage.database)  # applies the users migration to a database from before it
+    try:
+        rows = list_users(db)
+    finally:
+        db.conn.close()
+    tz = ZoneInfo(config.site.timezone)
+
+    def when(ts: float | None) -> str:
+        return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M") if ts else "never"
+
+    if not rows:
+        click.echo("no users")
+    for u in rows:
+        click.echo(f"{u.username:<32} {u.role:<10} {u.language or '-':<4} last login {when(u.last_login)}")
+
+
+@users.command("remove")
+@CONFIG_OPTION
+@click.argument("name")
+def users_remove(config_path: str, name: str) -> None:
+    """Delete an account; its open web sessions end at their next request.
+
+    Example: onestop users remove lan
+    """
+    from monitor.store import open_db
+    from monitor.users import remove_user
+
+    config = _load(config_path)
+    db = open_db(config.storage.database)
+    try:
+        remove_user(db, name)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        db.conn.close()
+    click.echo(f"removed {name}")
+
+
 if __name__ == "__main__":
     main()

@@ -77,10 +77,21 @@ def _m003_occupancy(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m004_users(db: sqlite_utils.Database) -> None:
+    # Roles and languages are checked in monitor/users.py, not with CHECK constraints: adding a
+    # role later must not mean rebuilding the table.
+    db.execute(
+        "CREATE TABLE users ("
+        " username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,"
+        " language TEXT, created REAL NOT NULL, last_login REAL)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
     ("003_occupancy", _m003_occupancy),
+    ("004_users", _m004_users),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none")

@@ -108,7 +108,7 @@ class CameraWorker:
         self.occupancy_shape: tuple[int, ...] = ()
         self.current: str | None = None  # open event id
         self.best_score = -1.0
-        self.best_frame: np.ndarray | None = None
+        self.best_frame: Any = None  # the decoded frame itself: converted to BGR only for the thumbnail
         self.last_motion = 0.0
         self.frames = 0
         self.packets = 0
@@ -128,7 +128,7 @@ class CameraWorker:
                 self.best_score, self.best_frame = -1.0, None
             self.last_motion = t
             if result.score > self.best_score:
-                self.best_score, self.best_frame = result.score, bgr(item.frame)
+                self.best_score, self.best_frame = result.score, item.frame
         for update in self.tracker.update(t, result.motion, result.score):
             self.on_event(update)
 
@@ -172,7 +172,7 @@ class CameraWorker:
             return
         thumb = clip.with_suffix(".jpg")
         try:
-            write_thumbnail(self.best_frame, thumb)
+            write_thumbnail(bgr(self.best_frame), thumb)
         except OSError as err:
             log.warning("%s: thumbnail for %s not written: %s", self.camera.id, eid, err)
             return

@@ -12,8 +12,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import http.cookiejar
+import re
 import textwrap
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -25,6 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
 
 PRE_ROLL, POST_ROLL = 5, 4
 SECRET = "Pw-e2e-7f3kq"  # planted camera password: must never appear in logs or pages
+WEB_USER, WEB_PASSWORD = "e2e-giam-sat", "Pw-web-e2e-4m9x"
 
 
 class Onestop:
@@ -37,6 +42,8 @@ class Onestop:
         self.port = port
         self.log = folder / "onestop.log"
         self.proc: subprocess.Popen | None = None
+        # keeps the session cookie between requests, like a browser
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
     def start(self) -> None:
         env = {**os.environ, "E2E_PASSWORD": SECRET}
@@ -86,10 +93,29 @@ class Onestop:
     def tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
-    def http(self, path: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {})
-        with urllib.request.urlopen(req, timeout=10) as r:
+    def http(self, path: str, headers: dict | None = None, data: bytes | None = None) -> tuple[int, bytes, dict]:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {}, data=data)
+        with self.opener.open(req, timeout=10) as r:
             return r.status, r.read(), dict(r.headers)
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        """`onestop users add` against the running system's database."""
+        r = subprocess.run([sys.executable, "-m", "monitor.cli", "users", "add", name, "--role", role,
+                            "--password-stdin", "-c", str(self.cfg)], input=password, text=True,
+                           capture_output=True, timeout=60, env={**os.environ, "E2E_PASSWORD": SECRET})
+        assert r.returncode == 0, r.stderr
+
+    def login(self, name: str, password: str) -> None:
+        """Log in through the form, with the CSRF token it carries; the opener keeps the session."""
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            self.http("/api/v1/events")
+        anonymous.value.close()  # an HTTPError holds the response's socket
+        assert anonymous.value.code == 401
+        _, form, _ = self.http("/login")
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', form).group(1).decode()
+        body = urllib.parse.urlencode({"csrf_token": token, "username": name, "password": password}).encode()
+        status, page, _ = self.http("/login", data=body)  # redirected to the events page
+        assert status == 200 and b'class="cameras"' in page, page[:500]
 
 
 def ffprobe(path: Path) -> tuple[str, float]:
@@ -157,6 +183,8 @@ def test_run_records_events_survives_faults_and_stops_cleanly(site):
     assert app.wait("cam-b's event", lambda: complete_events(app, "cam-b"), 20)
 
     # the web page lists it, the clip is served with range support
+    app.add_user(WEB_USER, "supervisor", WEB_PASSWORD)
+    app.login(WEB_USER, WEB_PASSWORD)
     status, html, _ = app.http("/")
     assert status == 200 and first["id"].encode() in html
     status, body, headers = app.http(f"/events/{first['id']}/clip.mp4", {"Range": "bytes=0-99"})

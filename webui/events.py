@@ -1,8 +1,7 @@
-"""Events pages: the list with camera states, one event with its clip, clip and thumbnail files, JSON."""
+"""Events pages (supervisor and admin): the list with camera states, one event with its clip, files, JSON."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from monitor.store import camera_states, get_event, list_events
 from webui import get_db
+from webui.auth import role_required
 
 bp = Blueprint("events", __name__)
 
@@ -43,6 +43,7 @@ def _recording(rel: str | None) -> Path:
 
 
 @bp.route("/")
+@role_required("supervisor")
 def index() -> str:
     page = _page()
     camera = _camera_filter()
@@ -56,20 +57,21 @@ def index() -> str:
         page=page,
         camera=camera,
         cameras=camera_states(db),
-        now=time.time(),
-        site=current_app.config["ONESTOP"].site,
+        now=current_app.config["CLOCK"](),
     )
 
 
 @bp.route("/events/<event_id>")
+@role_required("supervisor")
 def event(event_id: str) -> str:
     ev = get_event(get_db(), event_id)
     if ev is None:
         abort(404)
-    return render_template("event.html", ev=ev, site=current_app.config["ONESTOP"].site)
+    return render_template("event.html", ev=ev)
 
 
 @bp.route("/events/<event_id>/clip.mp4")
+@role_required("supervisor")
 def clip(event_id: str) -> Any:
     ev = get_event(get_db(), event_id)
     if ev is None or ev["clip_state"] != "complete":
@@ -80,6 +82,7 @@ def clip(event_id: str) -> Any:
 
 
 @bp.route("/events/<event_id>/thumbnail.jpg")
+@role_required("supervisor")
 def thumbnail(event_id: str) -> Any:
     ev = get_event(get_db(), event_id)
     if ev is None:
@@ -88,6 +91,7 @@ def thumbnail(event_id: str) -> Any:
 
 
 @bp.route("/api/v1/events")
+@role_required("supervisor")
 def api_events() -> Any:
     page = _page()
     camera = _camera_filter()
@@ -96,5 +100,6 @@ def api_events() -> Any:
 
 
 @bp.route("/api/v1/cameras")
+@role_required("supervisor")
 def api_cameras() -> Any:
     return jsonify(camera_states(get_db()))
