@@ -282,6 +282,7 @@ class ClipRecorder:
         self._writer: ClipWriter | None = None
         self._pending: Path | None = None  # start() seen, waiting for a keyframe
         self._stop_t: float | None = None
+        self._failed: list[Path] = []
 
     @property
     def recording(self) -> bool:
@@ -346,6 +347,7 @@ class ClipRecorder:
         writer, self._writer = self._writer, None
         if self._pending is not None:
             log.info("%s: clip %s ended before a keyframe arrived", self.camera, self._pending.name)
+            self._failed.append(self._pending)
         self._pending = None
         self._stop_t = None
         if writer is None:
@@ -354,6 +356,7 @@ class ClipRecorder:
             info = writer.close()
         except (av.FFmpegError, OSError, ValueError):
             log.exception("%s: closing clip %s failed", self.camera, writer.path.name)
+            self._failed.append(writer.path)
             writer.abort()
             return None
         log.info("%s: clip %s, %.1f s, %d bytes", self.camera, info.path.name, info.duration_s, info.bytes)
@@ -367,12 +370,19 @@ class ClipRecorder:
             self._writer = ClipWriter(self._template, path)
         except (av.FFmpegError, OSError):
             log.exception("%s: cannot open clip %s", self.camera, path.name)
+            self._failed.append(path)
             self._stop_t = None
             return False
         return True
 
+    def take_failed(self) -> list[Path]:
+        """Clips given up since the last call (write errors, or no keyframe before the stop time)."""
+        failed, self._failed = self._failed, []
+        return failed
+
     def _discard(self) -> None:
         if self._writer is not None:
+            self._failed.append(self._writer.path)
             self._writer.abort()
         self._writer = None
         self._pending = None

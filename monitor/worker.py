@@ -199,6 +199,10 @@ class CameraWorker:
         self.report_clip(info)
 
     def report_clip(self, info: ClipInfo | None) -> None:
+        for path in self.recorder.take_failed():
+            self.send({"type": "clip", "camera": self.camera.id, "id": path.stem, "path": None,
+                       "state": "failed", "duration": None, "t": self.clock()})
+            log.warning("%s: clip %s failed", self.camera.id, path.name)
         if info is None:
             return
         self.send({"type": "clip", "camera": self.camera.id, "id": info.path.stem,

@@ -306,3 +306,15 @@ def test_thumbnail_is_a_scaled_jpeg(tmp_path):
     assert image.shape == (180, 320, 3)
     assert image[90, 300, 2] > 200 and image[90, 10, 2] < 50
     assert [f.name for f in path.parent.iterdir()] == ["e1.jpg"]
+
+
+def test_failed_clips_are_reported_once(tmp_path):
+    """A clip that never got a keyframe before its stop time is handed to the worker as failed."""
+    from monitor.recorder import ClipRecorder
+
+    rec = ClipRecorder(5, 2, 60)
+    rec.start(tmp_path / "e1.mp4", 100.0)  # nothing buffered: waits for a keyframe
+    assert rec.recording
+    assert rec.close() is None
+    assert rec.take_failed() == [tmp_path / "e1.mp4"]
+    assert rec.take_failed() == []
