@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0  # the supervisor declares a worker hung after several missed beats
 OFFLINE_AFTER_S = 15.0  # reconnecting for longer than this is reported as offline
+ZONE_MOTION_FRACTION = 0.02  # an event "touches" a zone when this share of the zone's pixels changed
+LIVE_SNAPSHOT_S = 1.0  # the live page refreshes every second; one small JPEG a second costs ~2 ms
+LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
+
+
+def live_snapshot_path(recordings: Path, camera: str) -> Path:
+    """Where the worker keeps the camera's latest frame for the live page."""
+    return recordings / camera / "live.jpg"
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -111,6 +119,9 @@ class CameraWorker:
         self.best_frame: Any = None  # the decoded frame itself: converted to BGR only for the thumbnail
         self.last_motion = 0.0
         self.frames = 0
+        self.last_snapshot = 0.0
+        self.zone_masks: dict[str, np.ndarray] = {}
+        self.event_zones: set[str] = set()
         self.packets = 0
 
     # -- detection side -----------------------------------------------------------------
@@ -119,18 +130,37 @@ class CameraWorker:
         if self.detector is None or self.detector.shape != grey.shape:
             mask = polygon_mask(grey.shape, self.camera.masks) if self.camera.masks else None
             self.detector = MotionDetector(grey.shape, motion_params(self.settings), mask)
+            self.zone_masks = {z.id: m for z in self.camera.zones
+                               if (m := polygon_mask(grey.shape, [z.points])).any()}
         result = self.detector.update(grey)
         self.frames += 1
         t = item.t
         self.update_occupancy(grey, t)
+        if t - self.last_snapshot >= LIVE_SNAPSHOT_S:
+            self.last_snapshot = t
+            try:
+                write_thumbnail(bgr(item.frame), live_snapshot_path(self.recordings, self.camera.id),
+                                width=LIVE_SNAPSHOT_WIDTH)
+            except OSError as err:  # a full disk must not stop detection
+                log.warning("%s: live snapshot not written: %s", self.camera.id, err)
         if result.motion:
             if not self.tracker.active and t - self.last_motion > self.settings.events.merge_gap_s:
                 self.best_score, self.best_frame = -1.0, None
+                self.event_zones = set()
             self.last_motion = t
+            self.note_zones()
             if result.score > self.best_score:
                 self.best_score, self.best_frame = result.score, item.frame
         for update in self.tracker.update(t, result.motion, result.score):
             self.on_event(update)
+
+    def note_zones(self) -> None:
+        """Remember which zones the current motion touches (events are filtered by zone)."""
+        assert self.detector is not None
+        changed = self.detector.changed
+        for zone_id, mask in self.zone_masks.items():
+            if zone_id not in self.event_zones and np.count_nonzero(changed[mask]) >= ZONE_MOTION_FRACTION * mask.sum():
+                self.event_zones.add(zone_id)
 
     def update_occupancy(self, grey: np.ndarray, t: float) -> None:
         """Zone presence on every detect frame; one sample per zone per whole second to the store."""
@@ -160,7 +190,8 @@ class CameraWorker:
         elif self.current is not None:
             eid, self.current = self.current, None
             self.send({"type": "event_end", "camera": cam, "id": eid, "end": update.end,
-                       "peak": update.peak, "t": self.clock()})
+                       "peak": update.peak, "zones": sorted(self.event_zones), "t": self.clock()})
+            self.event_zones = set()
             with self.lock:
                 self.recorder.stop(update.end if update.end is not None else self.clock())
             self.save_thumbnail(eid, clip_path(self.recordings, cam, eid, update.start, self.tz))
@@ -214,6 +245,8 @@ class CameraWorker:
         """End any open event and clip (shutdown)."""
         for update in self.tracker.flush(self.clock()):
             self.on_event(update)
+        for second, zones in self.seconds.flush():  # samples held back for late corrections
+            self.send({"type": "occupancy", "camera": self.camera.id, "t": second, "zones": zones})
         with self.lock:
             info = self.recorder.close()
         self.report_clip(info)

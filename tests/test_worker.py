@@ -1,0 +1,73 @@
+"""The worker's detection side driven frame by frame with a fake clock: messages, zones, snapshots."""
+
+from __future__ import annotations
+
+import textwrap
+
+import av
+import numpy as np
+
+from monitor.config import load_config
+from monitor.sources import SourceFrame
+from monitor.worker import CameraWorker, camera_state, live_snapshot_path, StreamHealth
+
+T0 = 1_790_000_000.0
+
+
+def _frame(block_x: int | None) -> av.VideoFrame:
+    rng = np.random.default_rng(3)
+    img = np.full((360, 640, 3), 90, np.uint8)
+    img[40:120, 400:600] = (150, 60, 60)
+    img = np.clip(img.astype(np.int16) + rng.integers(-2, 3, img.shape), 0, 255).astype(np.uint8)
+    if block_x is not None:
+        img[150:270, block_x:block_x + 80] = 235
+    return av.VideoFrame.from_ndarray(img, format="bgr24")
+
+
+def test_motion_in_a_zone_makes_an_event_with_zone_and_occupancy_samples(tmp_path):
+    (tmp_path / "cameras.yaml").write_text(textwrap.dedent("""\
+        site: {name: t}
+        defaults: {detect_fps: 5, events: {min_length_s: 1, merge_gap_s: 2}}
+        cameras:
+          - id: cam
+            name: Cam
+            streams: {main: main.mp4}
+            zones:
+              - {id: left, kind: motion, points: [[0, 0.3], [0.5, 0.3], [0.5, 0.9], [0, 0.9]]}
+              - {id: right, kind: staff_seat, points: [[0.8, 0.3], [1, 0.3], [1, 0.9], [0.8, 0.9]]}
+        """), encoding="utf-8")
+    config = load_config(tmp_path / "cameras.yaml")
+    sent: list[dict] = []
+    now = [T0]
+    worker = CameraWorker(config, config.cameras[0], sent.append, clock=lambda: now[0])
+    still, moving = _frame(None), [_frame(40 + 12 * i) for i in range(15)]
+    timeline = [still] * 10 + moving + [still] * 25  # 2 s still, 3 s of motion on the left, 5 s still
+    for i, frame in enumerate(timeline):
+        now[0] = T0 + i * 0.2
+        worker.on_frame(SourceFrame(frame, now[0]))
+    worker.finish()
+
+    kinds = [m["type"] for m in sent]
+    start = next(m for m in sent if m["type"] == "event_start")
+    end = next(m for m in sent if m["type"] == "event_end")
+    assert start["id"] == end["id"] and start["id"].startswith("cam-")
+    assert abs(start["start"] - (T0 + 2.0)) <= 0.21
+    assert end["zones"] == ["left"]
+    assert "thumbnail" in kinds
+    failed = [m for m in sent if m["type"] == "clip"]
+    assert failed and failed[0]["state"] == "failed"  # no main-stream packets were fed: no clip
+    samples = [m for m in sent if m["type"] == "occupancy"]
+    assert len(samples) >= 8 and all(set(m["zones"]) == {"left", "right"} for m in samples)
+    assert [m["t"] for m in samples] == sorted({m["t"] for m in samples})
+    assert not any(m["zones"]["right"]["occupied"] for m in samples)
+    assert live_snapshot_path(config.storage.recordings, "cam").read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_camera_state_from_streams():
+    online = StreamHealth(state="online", last_online=100.0)
+    down = StreamHealth(state="reconnecting", last_online=95.0)
+    assert camera_state([online, online], 100.0, 0.0) == "online"
+    assert camera_state([online, down], 100.0, 0.0) == "reconnecting"
+    assert camera_state([online, down], 120.0, 0.0) == "offline"
+    assert camera_state([StreamHealth()], 5.0, 0.0) == "connecting"
+    assert camera_state([StreamHealth()], 30.0, 0.0) == "offline"
