@@ -129,7 +129,7 @@ class AnalyticsParams:
     """Tuned thresholds for turning occupancy into sessions and absences."""
 
     min_session_s: float = 20  # shorter than this is someone passing or asking one question
-    merge_gap_s: float = 10  # the citizen bending for a bag or the officer turning to a printer
+    merge_gap_s: float = 3  # seat hysteresis already bridges short gaps; longer would join consecutive citizens (called 5-15 s apart)
     min_absence_s: float = 60  # a staff seat empty for under a minute is not worth reporting
     max_gap_s: float = 5  # unobserved seconds bridged inside a run (dropped frames, a short stall)
     arrival_smooth_s: int = 5  # the waiting-area estimate flickers by one person from frame to frame
