@@ -298,7 +298,10 @@ class ClipRecorder:
 
     def on_packet(self, packet: av.Packet, t: float) -> ClipInfo | None:
         """Buffer the packet and record it; returns the ClipInfo of a clip that ended here."""
-        if self._template is None and packet.stream is not None and not _is_flush(packet):
+        if (self._template is None or not self._template.codec_context.width) and packet.stream is not None \
+                and packet.is_keyframe and not _is_flush(packet):
+            # a stream opened before its parameters were probed has no size yet, and the MP4 muxer
+            # refuses it ("dimensions not set"): copy again once the decoder or parser knows them
             self._template = detach_stream(packet.stream)
         self.ring.push(packet, t)
         if not self.recording or _is_flush(packet):
