@@ -183,7 +183,8 @@ class Supervisor:
 
         from webui import create_app
 
-        self.server = create_server(create_app(self.config), host=self.host, port=self.port, threads=4)
+        # 8 threads: up to 2 long-lived MJPEG streams may each hold one; pages need the rest
+        self.server = create_server(create_app(self.config), host=self.host, port=self.port, threads=8)
         th = threading.Thread(target=self.server.run, name="web", daemon=True)
         th.start()
         log.info("web UI on http://%s:%s", self.host, self.port)
