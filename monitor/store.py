@@ -6,8 +6,11 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlite_utils
@@ -87,11 +90,22 @@ def _m004_users(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_event_review_zones(db: sqlite_utils.Database) -> None:
+    # zones: comma-separated ids of the zones where the event's motion was (",ghe,cho," searches
+    # need no LIKE escaping); reviewed_by/reviewed_at: who marked the event reviewed, and when.
+    for column, kind in (("zones", str), ("reviewed_by", str), ("reviewed_at", float), ("note", str)):
+        db["events"].add_column(column, kind)
+    # "Reviewed only" lists are short: partial indexes keep them from walking every unreviewed row.
+    db.execute("CREATE INDEX idx_events_reviewed_start ON events (start) WHERE reviewed_at IS NOT NULL")
+    db.execute("CREATE INDEX idx_events_reviewed_camera_start ON events (camera, start) WHERE reviewed_at IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
     ("003_occupancy", _m003_occupancy),
     ("004_users", _m004_users),
+    ("005_event_review_zones", _m005_event_review_zones),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none")
@@ -210,9 +224,11 @@ class Writer:
         )
 
     def _event_end(self, m: dict[str, Any]) -> None:
+        zones = m.get("zones")  # the zones the motion touched (workers since migration 005)
+        joined = ",".join(sorted({str(z) for z in zones})) if zones else None
         self.db.execute(
-            "update events set end = ?, peak = max(coalesce(peak, 0), ?) where id = ?",
-            [m["end"], m.get("peak", 0.0), m["id"]],
+            "update events set end = ?, peak = max(coalesce(peak, 0), ?), zones = coalesce(?, zones) where id = ?",
+            [m["end"], m.get("peak", 0.0), joined, m["id"]],
         )
 
     def _clip(self, m: dict[str, Any]) -> None:
@@ -263,6 +279,21 @@ _HANDLERS: dict[str, Callable[[Writer, dict[str, Any]], None]] = {
 
 
 # -- read queries ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class EventFilter:
+    """What the events list may be narrowed to; None means no condition."""
+
+    camera: str | None = None
+    zone: str | None = None
+    since: float | None = None  # start >= since
+    until: float | None = None  # start < until
+    tod_from: int | None = None  # seconds after local midnight: start's local time >= tod_from ...
+    tod_to: int | None = None  # ... and < tod_to (from > to wraps past midnight)
+    tz: ZoneInfo | None = None  # the zone of the time-of-day conditions (UTC when None)
+    min_length: float | None = None  # end - start >= min_length (ongoing events have no length yet)
+    reviewed: bool | None = None
+
+
 def list_events(
     db: sqlite_utils.Database,
     *,
@@ -271,25 +302,84 @@ def list_events(
     until: float | None = None,
     limit: int = 100,
     offset: int = 0,
+    filters: EventFilter | None = None,
 ) -> list[dict[str, Any]]:
-    """Events newest first, optionally filtered by camera and start time range."""
-    where, params = ["1=1"], []
-    if camera:
-        where.append("camera = ?")
-        params.append(camera)
-    if since is not None:
-        where.append("start >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("start < ?")
-        params.append(until)
-    sql = (
-        f"select * from events where {' and '.join(where)} "
-        "order by start desc limit ? offset ?"
-    )
+    """Events newest first, narrowed by `filters` and the camera/start-range shortcuts."""
+    shortcuts = {"camera": camera or None, "since": since, "until": until}
+    f = replace(filters or EventFilter(), **{k: v for k, v in shortcuts.items() if v is not None})
+    where, params = _event_conditions(db, f)
+    sql = f"select * from events where {' and '.join(where) or '1=1'} order by start desc limit ? offset ?"
     cur = db.execute(sql, [*params, limit, offset])
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def _event_conditions(db: sqlite_utils.Database, f: EventFilter) -> tuple[list[str], list[Any]]:
+    """SQL conditions on the events table for a filter; all are on indexed start or on the row itself."""
+    where: list[str] = []
+    params: list[Any] = []
+    if f.camera:
+        where.append("camera = ?")
+        params.append(f.camera)
+    if f.zone:
+        where.append("instr(',' || zones || ',', ?) > 0")
+        params.append(f",{f.zone},")
+    if f.since is not None:
+        where.append("start >= ?")
+        params.append(f.since)
+    if f.until is not None:
+        where.append("start < ?")
+        params.append(f.until)
+    if f.tod_from is not None or f.tod_to is not None:
+        tod = _time_of_day_sql(db, f.tz)
+        bounds = [(f"{tod} >= ?", f.tod_from), (f"{tod} < ?", f.tod_to)]
+        bounds = [(sql, v) for sql, v in bounds if v is not None]
+        wraps = f.tod_from is not None and f.tod_to is not None and f.tod_from > f.tod_to  # e.g. 22:00-06:00
+        where.append(f"({' or '.join(sql for sql, _ in bounds)})" if wraps else " and ".join(sql for sql, _ in bounds))
+        params += [v for _, v in bounds]
+    if f.min_length is not None:
+        where.append('"end" - start >= ?')
+        params.append(f.min_length)
+    if f.reviewed is not None:
+        where.append("reviewed_at is not null" if f.reviewed else "reviewed_at is null")
+    return where, params
+
+
+def _fixed_offset(tz: ZoneInfo) -> int | None:
+    """The zone's UTC offset in seconds if it keeps one offset all year (no daylight saving), else None."""
+    offsets = {datetime(y, m, 1, tzinfo=tz).utcoffset() for y in range(2020, 2040) for m in (1, 4, 7, 10)}
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _time_of_day_sql(db: sqlite_utils.Database, tz: ZoneInfo | None) -> str:
+    """An SQL expression for the local seconds-after-midnight of an event's start."""
+    offset = 0 if tz is None else _fixed_offset(tz)
+    if offset is not None:  # Asia/Ho_Chi_Minh and other zones without daylight saving: plain arithmetic
+        return f"((cast(start as integer) + {offset}) % 86400 + 86400) % 86400"
+    zone = tz
+
+    def local_tod(start: float | None) -> int | None:
+        if start is None:
+            return None
+        t = datetime.fromtimestamp(start, zone)
+        return t.hour * 3600 + t.minute * 60 + t.second
+
+    db.conn.create_function("onestop_local_tod", 1, local_tod, deterministic=True)
+    return "onestop_local_tod(start)"
+
+
+def review_event(db: sqlite_utils.Database, event_id: str, *, user: str | None, at: float | None,
+                 note: str | None) -> bool:
+    """Record a review (user and time; None clears it) and the note of one event; False if no such event."""
+    with db.atomic():
+        cur = db.execute(
+            "update events set reviewed_by = ?, reviewed_at = ?, note = ? where id = ?",
+            [user, at, note or None, event_id],
+        )
+    return cur.rowcount == 1
 
 
 def get_event(db: sqlite_utils.Database, event_id: str) -> dict[str, Any] | None:

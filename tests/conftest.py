@@ -21,6 +21,8 @@ from media import MotionWindow, VideoSpec, make_video
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # python3-gi and the GStreamer RTSP server live outside the venv
 RTSP_SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium and chromium-driver: Selenium must never download a driver
+CHROMEDRIVER = "/usr/bin/chromedriver"
 RTSP_READY_TIMEOUT_S = 15.0  # GStreamer's first start scans its plugin registry: seconds on a cold cache
 RTSP_STOP_TIMEOUT_S = 5.0  # the server quits its main loop on SIGTERM at once; kill if it hangs
 
@@ -68,6 +70,21 @@ def require_rtsp_server() -> None:
 
 def require_ffprobe() -> None:
     require("ffprobe", have_ffprobe(), "apt-get install ffmpeg")
+
+
+def have_chromium() -> bool:
+    """True when Chromium, its chromedriver and the selenium package are all here."""
+    if "chromium" not in _checks:
+        import importlib.util
+
+        _checks["chromium"] = (Path(CHROMIUM).exists() and importlib.util.find_spec("selenium") is not None
+                               and _probe([CHROMEDRIVER, "--version"]))
+    return _checks["chromium"]
+
+
+def require_chromium() -> None:
+    require("Chromium with chromedriver and selenium", have_chromium(),
+            "apt-get install chromium chromium-driver; pip install -e '.[test]'")
 
 
 def free_port() -> int:

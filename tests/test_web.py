@@ -58,6 +58,7 @@ def _build_site(folder: Path) -> None:
     clip.parent.mkdir(parents=True)
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
     clip.with_suffix(".jpg").write_bytes(b"\xff\xd8\xff\xe0fakejpeg")
+    (folder / "rec" / "quay-1" / "live.jpg").write_bytes(b"\xff\xd8\xff\xe0live")  # the worker's live snapshot
     for i in range(60):
         eid = "e1" if i == 59 else f"e-old-{i:02d}"
         w.apply([{"type": "event_start", "camera": "quay-1" if i % 2 else "quay-2", "id": eid,
@@ -133,18 +134,32 @@ def client(client_as):
 REPORT = "/reports/download?from=2026-11-24&to=2026-11-24&format=csv"
 # (method, path, lowest role allowed); every route of the app appears here (checked below)
 ROUTES = [
-    ("GET", "/", "supervisor"),
+    ("GET", "/", "supervisor"),  # a viewer is sent on to /reports (REDIRECTS)
+    ("GET", "/overview/counters", "supervisor"),
+    ("GET", "/live", "supervisor"),
+    ("GET", "/live/quay-1.jpg", "supervisor"),
+    ("GET", "/live/quay-1.mjpeg", "supervisor"),
+    ("GET", "/timeline?camera=quay-1&counter=cho&date=2026-11-24", "supervisor"),
+    ("GET", "/events", "supervisor"),
     ("GET", "/events/e1", "supervisor"),
+    ("POST", "/events/e1/review", "supervisor"),
     ("GET", "/events/e1/clip.mp4", "supervisor"),
     ("GET", "/events/e1/thumbnail.jpg", "supervisor"),
     ("GET", "/api/v1/events", "supervisor"),
     ("GET", "/api/v1/cameras", "supervisor"),
+    ("GET", "/api/v1/events/e1", "supervisor"),
+    ("GET", "/api/v1/occupancy?camera=quay-1", "supervisor"),
+    ("GET", "/api/v1/occupancy/now?camera=quay-1", "supervisor"),
+    ("GET", "/api/v1/reports?from=2026-11-24&to=2026-11-24", "viewer"),
+    ("GET", "/api/v1/openapi.json", "viewer"),
     ("GET", "/reports", "viewer"),
     ("GET", REPORT, "viewer"),
     ("POST", "/language", "viewer"),
     ("POST", "/logout", "viewer"),
 ]
 ROLES = [None, "viewer", "supervisor", "admin"]
+# (path, role) -> where that role is redirected instead of being refused
+REDIRECTS = {("/", "viewer"): "/reports"}
 
 
 def _request(client, method: str, path: str):
@@ -171,7 +186,9 @@ def test_routes_by_role(client_as, role, method, path, minimum):
             assert r.status_code == 302 and r.location.startswith("/login?next=")
         return
     with _request(client, method, path) as r:  # closes the file of a served clip
-        if users.role_at_least(role, minimum):
+        if (path, role) in REDIRECTS:
+            assert r.status_code == 302 and r.location == REDIRECTS[(path, role)]
+        elif users.role_at_least(role, minimum):
             assert r.status_code == (200 if method == "GET" else 302), r.get_data(as_text=True)[:300]
         else:
             assert r.status_code == 403
@@ -307,8 +324,8 @@ def test_language_switch_is_stored_per_user(client_as, site):
     html = client.get("/events/e1").get_data(as_text=True)
     assert '<html lang="en">' in html and "Clip length" in html and start.strftime("%Y-%m-%d") in html
     # stored with the account: a new session of the same user is in English, other users are not
-    assert "Cameras" in client_as("supervisor").get("/").get_data(as_text=True)
-    assert "Sự kiện" in client_as("admin").get("/").get_data(as_text=True)
+    assert "Minimum length (s)" in client_as("supervisor").get("/events").get_data(as_text=True)
+    assert "Thời lượng tối thiểu (giây)" in client_as("admin").get("/events").get_data(as_text=True)
     db = connect(site[0].storage.database, readonly=True)
     assert users.get_user(db, "giam-sat").language == "en"
     db.conn.close()
@@ -316,7 +333,7 @@ def test_language_switch_is_stored_per_user(client_as, site):
 
 def test_vietnamese_labels_on_every_page(client_as):
     client = client_as("admin")
-    expected = {"/": ["Sự kiện", "Camera", "trực tuyến", "mất kết nối", "Bắt đầu", "cũ hơn", "Đăng xuất"],
+    expected = {"/events": ["Sự kiện", "Camera", "Vùng", "Bắt đầu", "cũ hơn", "Lọc", "Đăng xuất"],
                 "/events/e1": ["tất cả sự kiện", "tải đoạn ghi", "Chuyển động lớn nhất"],
                 "/reports": ["Báo cáo", "Hôm nay", "Tuần này", "Tải về", "24/11/2026"]}
     for path, labels in expected.items():
@@ -384,26 +401,26 @@ def test_bad_report_parameters_are_400(client_as, query):
 # ---------------------------------------------------------------- events pages (logged in as a supervisor)
 
 
-def test_index_lists_newest_events_first_with_camera_states(client):
-    r = client.get("/")
+def test_events_page_lists_newest_events_first(client):
+    r = client.get("/events")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert "Quầy 1" in html and "state-online" in html and "state-offline" in html
+    assert "Quầy 1" in html  # in the camera filter
     assert html.index('data-event="e1"') < html.index('data-event="e-old-58"')
     assert "/events/e1/thumbnail.jpg" in html
     assert html.count('class="event"') == 50 and 'rel="next"' in html
 
 
 def test_pagination_and_camera_filter(client):
-    html = client.get("/?page=2").get_data(as_text=True)
+    html = client.get("/events?page=2").get_data(as_text=True)
     assert html.count('class="event"') == 11 and 'rel="prev"' in html
-    html = client.get("/?camera=quay-2").get_data(as_text=True)
+    html = client.get("/events?camera=quay-2").get_data(as_text=True)
     assert 'data-event="e1"' not in html and 'data-event="e-old-00"' in html
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=-1", "page=abc", "page=99999999999", "camera=nope", "camera=%00%ff"])
 def test_bad_parameters_are_400_not_500(client, query):
-    for path in ("/", "/api/v1/events"):
+    for path in ("/events", "/api/v1/events"):
         r = client.get(f"{path}?{query}")
         assert r.status_code == 400, (path, query)
 
@@ -429,7 +446,7 @@ def test_missing_or_unsafe_files_are_404(client, path):
 
 
 def test_json_api(client):
-    events = client.get("/api/v1/events").get_json()
+    events = client.get("/api/v1/events").get_json()["events"]
     assert events[0]["id"] == "e1" and len(events) == 50
     cams = {c["id"]: c for c in client.get("/api/v1/cameras").get_json()}
     assert cams["quay-2"]["state"] == "offline"

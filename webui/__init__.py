@@ -70,11 +70,15 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
         if db is not None:
             db.conn.close()
 
-    from webui import auth, events, reports
+    from webui import api, auth, events, live, overview, reports, timeline
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(overview.bp)
+    app.register_blueprint(live.bp)
+    app.register_blueprint(timeline.bp)
     return app
 
 

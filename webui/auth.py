@@ -89,8 +89,8 @@ def _well_formed(username: str) -> bool:
 
 
 def home() -> str:
-    """Where a user lands after login: events for those who may see them, else reports."""
-    return url_for("events.index") if users.role_at_least(current_user.role, "supervisor") else url_for("reports.index")
+    """Where a user lands after login: the overview for those who may see it, else reports."""
+    return url_for("overview.index") if users.role_at_least(current_user.role, "supervisor") else url_for("reports.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,34 +1,142 @@
-"""Events pages (supervisor and admin): the list with camera states, one event with its clip, files, JSON."""
+"""Events pages (supervisor and admin): the filtered list, one event with its clip and review, files."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
-from monitor.store import camera_states, get_event, list_events
-from webui import get_db
+from monitor.store import EventFilter, get_event, list_events, review_event
+from webui import get_db, write_db
 from webui.auth import role_required
 
 bp = Blueprint("events", __name__)
 
-MAX_PAGE = 100_000  # deeper pages than this are not a real use; refuse rather than scan
+MAX_PAGE = 100_000  # the page number itself; the row offset has its own cap below
+# OFFSET walks every skipped index entry: 100,000 rows cost ~25 ms on a 1M-event database.
+# Deeper than that, people narrow the dates instead.
+MAX_OFFSET = 100_000
+MAX_MIN_LENGTH_S = 86_400
+NOTE_MAX_CHARS = 2000
+FILTER_FIELDS = ("camera", "zone", "date_from", "date_to", "time_from", "time_to", "min_length", "reviewed")
+REVIEWED = {"": None, "yes": True, "no": False}
+
+_NUMBER = re.compile(r"[0-9]{1,9}")
+_SECONDS = re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_VI_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?")
 
 
-def _page() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        abort(400, description=f"page: expected a whole number from 1 to {MAX_PAGE}, got {raw[:20]!r}")
+def bad(name: str, expected: str, raw: str) -> Any:
+    """Abort with a 400 whose one line names the parameter, what is valid and what came."""
+    abort(400, description=f"{name}: expected {expected}, got {raw[:40]!r}")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed events query: the store filter and the non-empty raw values (for forms and links)."""
+
+    filters: EventFilter
+    values: dict[str, str]
+
+
+def parse_int(args: MultiDict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    """A whole-number parameter in [lo, hi] (ASCII digits only: '²'.isdigit() is True, int('²') fails)."""
+    raw = args.get(name, "")
+    if raw == "":
+        return default
+    if not _NUMBER.fullmatch(raw) or not lo <= int(raw) <= hi:
+        bad(name, f"a whole number from {lo} to {hi}", raw)
     return int(raw)
 
 
-def _camera_filter() -> str | None:
-    cam = request.args.get("camera") or None
-    known = {c.id for c in current_app.config["ONESTOP"].cameras}
-    if cam is not None and cam not in known:
-        abort(400, description=f"camera: unknown camera {cam[:40]!r} (known: {', '.join(sorted(known))})")
-    return cam
+def parse_page(args: MultiDict[str, str], size: int) -> int:
+    """The 1-based page number, refused past MAX_OFFSET rows."""
+    page = parse_int(args, "page", 1, 1, MAX_PAGE)
+    last = MAX_OFFSET // size + 1
+    if page > last:
+        bad("page", f"at most {last} with {size} events per page (narrow the dates to go further back)",
+            str(page))
+    return page
+
+
+def _day(name: str, raw: str) -> date | None:
+    if raw == "":
+        return None
+    iso, vi = _ISO_DAY.fullmatch(raw), _VI_DAY.fullmatch(raw)
+    try:
+        if iso:
+            y, m, d = (int(v) for v in iso.groups())
+        elif vi:
+            d, m, y = (int(v) for v in vi.groups())
+        else:
+            raise ValueError(raw)
+        if not 1970 <= y <= 9998:
+            raise ValueError(raw)
+        return date(y, m, d)
+    except ValueError:
+        bad(name, "a date like 2026-11-24 or 24/11/2026 (years 1970-9998)", raw)
+
+
+def _clock(name: str, raw: str) -> int | None:
+    if raw == "":
+        return None
+    m = _CLOCK.fullmatch(raw)
+    h, mi, s = (int(v or 0) for v in m.groups()) if m else (99, 0, 0)
+    if h > 23 or mi > 59 or s > 59:
+        bad(name, "a time of day like 07:30 (00:00 to 23:59)", raw)
+    return h * 3600 + mi * 60 + s
+
+
+def _camera_and_zone(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
+    cameras = {c.id: c for c in current_app.config["ONESTOP"].cameras}
+    cam, zone = args.get("camera", ""), args.get("zone", "")
+    if cam and cam not in cameras:
+        bad("camera", f"one of {', '.join(sorted(cameras)) or '(none configured)'}", cam)
+    if zone:
+        zones = sorted({z.id for c in cameras.values() if not cam or c.id == cam for z in c.zones})
+        if zone not in zones:
+            where = f"a zone of camera {cam}" if cam else "a configured zone"
+            bad("zone", f"{where}: one of {', '.join(zones) or '(none)'}", zone)
+    return cam or None, zone or None
+
+
+def parse_filters(args: MultiDict[str, str]) -> Query:
+    """The events filters of a query string; a bad value aborts with a 400 naming the parameter."""
+    config = current_app.config["ONESTOP"]
+    tz = config.site.tz
+    camera, zone = _camera_and_zone(args)
+    first, last = _day("date_from", args.get("date_from", "")), _day("date_to", args.get("date_to", ""))
+    if first and last and first > last:
+        bad("date_to", f"a day on or after date_from {first.isoformat()}", args["date_to"])
+    tod_from, tod_to = _clock("time_from", args.get("time_from", "")), _clock("time_to", args.get("time_to", ""))
+    if tod_from is not None and tod_from == tod_to:
+        bad("time_to", "a time different from time_from", args["time_to"])
+    raw_len = args.get("min_length", "")
+    if raw_len and (not _SECONDS.fullmatch(raw_len) or float(raw_len) > MAX_MIN_LENGTH_S):
+        bad("min_length", f"seconds from 0 to {MAX_MIN_LENGTH_S}, like 30 or 2.5", raw_len)
+    reviewed = args.get("reviewed", "")
+    if reviewed not in REVIEWED:
+        bad("reviewed", "yes, no or nothing (both)", reviewed)
+    filters = EventFilter(
+        camera=camera, zone=zone,
+        since=datetime.combine(first, time(), tz).timestamp() if first else None,
+        until=datetime.combine(last + timedelta(days=1), time(), tz).timestamp() if last else None,
+        tod_from=tod_from, tod_to=tod_to, tz=tz,
+        min_length=float(raw_len) if raw_len else None, reviewed=REVIEWED[reviewed],
+    )
+    values = {k: args[k] for k in FILTER_FIELDS if args.get(k)}
+    return Query(filters, values)
 
 
 def _recording(rel: str | None) -> Path:
@@ -42,22 +150,30 @@ def _recording(rel: str | None) -> Path:
     return path
 
 
-@bp.route("/")
+def _zone_choices() -> list[tuple[str, str]]:
+    """(zone id, label) of every configured zone, for the filter form."""
+    seen: dict[str, list[str]] = {}
+    for cam in current_app.config["ONESTOP"].cameras:
+        for z in cam.zones:
+            seen.setdefault(z.id, []).append(cam.name)
+    return [(zid, f"{zid} ({', '.join(names)})") for zid, names in sorted(seen.items())]
+
+
+@bp.route("/events")
 @role_required("supervisor")
 def index() -> str:
-    page = _page()
-    camera = _camera_filter()
+    query = parse_filters(request.args)
     size = current_app.config["PAGE_SIZE"]
-    db = get_db()
-    events = list_events(db, camera=camera, limit=size + 1, offset=(page - 1) * size)
+    page = parse_page(request.args, size)
+    events = list_events(get_db(), filters=query.filters, limit=size + 1, offset=(page - 1) * size)
     return render_template(
-        "index.html",
+        "events.html",
         events=events[:size],
-        has_next=len(events) > size,
+        has_next=len(events) > size and page * size <= MAX_OFFSET,
         page=page,
-        camera=camera,
-        cameras=camera_states(db),
-        now=current_app.config["CLOCK"](),
+        values=query.values,
+        cameras=current_app.config["ONESTOP"].cameras,
+        zones=_zone_choices(),
     )
 
 
@@ -67,7 +183,33 @@ def event(event_id: str) -> str:
     ev = get_event(get_db(), event_id)
     if ev is None:
         abort(404)
-    return render_template("event.html", ev=ev)
+    return render_template("event.html", ev=ev, zones=[z for z in (ev.get("zones") or "").split(",") if z],
+                           note_max=NOTE_MAX_CHARS)
+
+
+def _note(raw: str) -> str:
+    note = raw.replace("\r\n", "\n").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        bad("note", f"at most {NOTE_MAX_CHARS} characters", f"{len(note)} characters")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in note):
+        bad("note", "text without control characters", note)
+    return note
+
+
+@bp.route("/events/<event_id>/review", methods=["POST"])
+@role_required("supervisor")
+def review(event_id: str) -> Any:
+    action = request.form.get("action", "review")
+    if action not in ("review", "unreview"):
+        bad("action", "review or unreview", action)
+    note = _note(request.form.get("note", ""))
+    if get_event(get_db(), event_id) is None:
+        abort(404)
+    who, when = (current_user.username, current_app.config["CLOCK"]()) if action == "review" else (None, None)
+    with write_db() as db:
+        review_event(db, event_id, user=who, at=when, note=note)
+    flash(_("Marked as reviewed.") if action == "review" else _("Marked as not reviewed."))
+    return redirect(url_for("events.event", event_id=event_id))
 
 
 @bp.route("/events/<event_id>/clip.mp4")
@@ -88,18 +230,3 @@ def thumbnail(event_id: str) -> Any:
     if ev is None:
         abort(404)
     return send_file(_recording(ev["thumb_path"]), mimetype="image/jpeg", conditional=True, max_age=60)
-
-
-@bp.route("/api/v1/events")
-@role_required("supervisor")
-def api_events() -> Any:
-    page = _page()
-    camera = _camera_filter()
-    size = current_app.config["PAGE_SIZE"]
-    return jsonify(list_events(get_db(), camera=camera, limit=size, offset=(page - 1) * size))
-
-
-@bp.route("/api/v1/cameras")
-@role_required("supervisor")
-def api_cameras() -> Any:
-    return jsonify(camera_states(get_db()))

@@ -1,0 +1,470 @@
+"""The web UI in a real browser: headless Chromium (Selenium, system chromedriver) against `onestop run`.
+
+One `onestop run` serves every test of this module: two counter cameras play looping test videos
+(file sources) with motion, so events with thumbnails and clips appear within seconds, and the
+database is seeded beforehand with a week of occupancy samples so the report charts have data.
+Accounts are made with `onestop users add`. Each test gets its own browser (fresh profile, no
+shared cookies) and logs in through the form. Screenshots of the main pages are written under the
+test's temporary folder; their paths are printed (`pytest -s` shows them).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time as clock_time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import CHROMEDRIVER, CHROMIUM, free_port, require_chromium
+from media import MotionWindow, VideoSpec, make_video
+
+pytestmark = [pytest.mark.slow]
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+PASSWORD = "Pw-browser-7c2q"
+ADMIN, VIEWER, POLYGLOT = "quan-tri", "xem", "song-ngu"  # POLYGLOT switches languages; the others keep vi
+CAMERAS = ("cam-a", "cam-b")
+VIDEO = VideoSpec(20, 640, 360, motion=(MotionWindow(3, 6), MotionWindow(11, 14)))
+
+START_TIMEOUT_S = 30.0  # spawning two workers and waitress on a busy 2-core box
+EVENTS_TIMEOUT_S = 90.0  # first motion is 3 s into the loop; the clip completes after the post-roll
+STOP_TIMEOUT_S = 30.0  # SIGTERM lets the workers finish their open clips first
+WAIT_S = 20.0  # a page element or a playing video; generous for a loaded CI box
+PAGE_LOAD_TIMEOUT_S = 30.0  # a page that never finishes loading (e.g. a live stream) still gets a screenshot
+SCREENSHOT_MAX_HEIGHT = 3000  # whole pages, but an endless list must not make a huge PNG
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--window-size=1366,768",
+)
+
+# Zones over the path of the moving block, so the workers also report occupancy live.
+ZONES = """\
+      - {id: ghe, kind: staff_seat, points: [[0.05, 0.05], [0.3, 0.05], [0.3, 0.3], [0.05, 0.3]]}
+      - {id: quay, kind: service_spot, points: [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]]}
+      - {id: cho, kind: waiting_area, points: [[0.0, 0.7], [1.0, 0.7], [1.0, 1.0], [0.0, 1.0]]}"""
+
+
+@dataclass
+class Site:
+    """A running `onestop run` with its folder, URL and database."""
+
+    folder: Path
+    config: Path
+    port: int
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Read the database the way the web app does (read-only)."""
+        conn = sqlite3.connect(f"file:{self.folder / 'onestop.db'}?mode=ro", uri=True, timeout=10)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(sql, params)]
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            conn.close()
+
+    def complete_events(self, camera: str | None = None) -> list[dict[str, Any]]:
+        sql = "select * from events where clip_state = 'complete' and thumb_path is not null"
+        if camera:
+            return self.rows(sql + " and camera = ? order by start desc", (camera,))
+        return self.rows(sql + " order by start desc")
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+    def wait(self, what: str, cond: Callable[[], Any], timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, f"onestop exited:\n{self.tail()}"
+            value = cond()
+            if value:
+                return value
+            time.sleep(0.25)
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.tail()}")
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/login", timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+
+def _cli(site_config: Path, *args: str, stdin: str | None = None) -> None:
+    r = subprocess.run([sys.executable, "-m", "monitor.cli", *args, "-c", str(site_config)],
+                       input=stdin, text=True, capture_output=True, timeout=60)
+    assert r.returncode == 0, f"onestop {' '.join(args)}: {r.stderr}"
+
+
+def _write_config(folder: Path, video: Path) -> Path:
+    cams = "".join(textwrap.dedent(f"""\
+          - id: {cam}
+            name: "Quầy {cam[-1].upper()}"
+            streams: {{main: "{video}", loop: true}}
+            zones:
+        """) + ZONES + "\n" for cam in CAMERAS)
+    config = folder / "cameras.yaml"
+    config.write_text(textwrap.dedent("""\
+        site:
+          name: "Bộ phận một cửa - trình duyệt"
+          language: vi
+          opening_hours: {days: [mon, tue, wed, thu, fri, sat, sun], periods: ["00:00-23:59"]}
+        storage: {recordings: recordings, database: onestop.db}
+        defaults:
+          pre_roll_s: 2
+          post_roll_s: 2
+          events: {min_length_s: 1, merge_gap_s: 2}
+        cameras:
+        """) + cams, encoding="utf-8")
+    return config
+
+
+def _seed_occupancy(config_path: Path, now: datetime) -> None:
+    """A week of counter activity 08:00-09:00 each day, and the last hour of today, through the real writer."""
+    from monitor.config import load_config
+    from monitor.store import Writer, open_db
+
+    config = load_config(config_path)
+    db = open_db(config.storage.database)
+    writer = Writer(db)
+    spans = []
+    for back in range(7, 0, -1):
+        start = datetime.combine(now.date() - timedelta(days=back), clock_time(8), tzinfo=TZ).timestamp()
+        spans.append((int(start), int(start) + 3600))
+    spans.append((int(now.timestamp()) - 3600, int(now.timestamp()) - 120))
+    for cam in CAMERAS:
+        for t0, t1 in spans:
+            # the officer seated except a 5-minute break; a citizen served 4 of every 5 minutes; 0-3 waiting
+            writer.apply([{"type": "occupancy", "camera": cam, "t": t, "zones": {
+                "ghe": {"occupied": not 2400 <= t - t0 < 2700, "count": 1.0},
+                "quay": {"occupied": (t - t0) % 300 < 240, "count": 1.0},
+                "cho": {"occupied": (t - t0) % 900 > 60, "count": float((t - t0) // 300 % 4)},
+            }} for t in range(t0, t1)])
+    db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """`onestop run` on two looping file cameras, with accounts and seeded occupancy; stopped with SIGTERM."""
+    require_chromium()
+    folder = tmp_path_factory.mktemp("browser-site")
+    video = make_video(folder / "counter.mp4", VIDEO)
+    config = _write_config(folder, video)
+    _seed_occupancy(config, datetime.now(TZ))
+    for name, role in ((ADMIN, "admin"), (VIEWER, "viewer"), (POLYGLOT, "supervisor")):
+        _cli(config, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD)
+    s = Site(folder, config, free_port(), folder / "onestop.log")
+    with open(s.log, "ab") as log:
+        s.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "run", "-c", str(config), "--port", str(s.port)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        s.wait("the web UI", s.answers, START_TIMEOUT_S)
+        for cam in CAMERAS:
+            s.wait(f"a complete event with a thumbnail from {cam}", lambda: s.complete_events(cam), EVENTS_TIMEOUT_S)
+        yield s
+    finally:
+        _stop(s)
+
+
+def _stop(s: Site) -> None:
+    if s.proc is None or s.proc.poll() is not None:
+        return
+    s.proc.send_signal(signal.SIGTERM)
+    try:
+        s.proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(s.proc.pid, signal.SIGKILL)
+        s.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A fresh headless Chromium driven through the system chromedriver (Selenium Manager never runs)."""
+    require_chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM  # with the Service path below, Selenium downloads nothing
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    with tempfile.TemporaryDirectory(prefix="onestop-chromium-") as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def wait_for(driver: Any, what: str, cond: Callable[[Any], Any], timeout: float = WAIT_S) -> Any:
+    """Poll cond(driver) until truthy; fail with the page's URL and heading otherwise."""
+    from selenium.common.exceptions import WebDriverException
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = cond(driver)
+        except WebDriverException:
+            value = None  # the page was replaced under us (a refresh); ask again
+        if value:
+            return value
+        time.sleep(0.2)
+    heading = driver.execute_script("return (document.querySelector('h1, h2') || {}).textContent || ''")
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} on {driver.current_url} ({heading.strip()!r})")
+
+
+def status(driver: Any, site: Site, path: str) -> int:
+    """The HTTP status of path as this browser session gets it (0: a redirect, e.g. to the login page)."""
+    if not driver.current_url.startswith(site.url):
+        open_page(driver, site, "/login")  # fetch() needs a page of the site to be same-origin
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {credentials: 'same-origin', redirect: 'manual'})"
+        ".then(r => done(r.status)).catch(e => done(String(e)));", path)
+
+
+def open_page(driver: Any, site: Site, path: str) -> None:
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        driver.get(site.url + path)
+    except TimeoutException:
+        pass  # still loading (a live stream): the page is there to look at
+
+
+def log_in(driver: Any, site: Site, username: str, password: str = PASSWORD) -> None:
+    """Fill in and send the login form like a person."""
+    from selenium.webdriver.common.by import By
+
+    open_page(driver, site, "/login")
+    form = driver.find_element(By.CSS_SELECTOR, "form:has(input[name=password])")
+    form.find_element(By.NAME, "username").send_keys(username)
+    form.find_element(By.NAME, "password").send_keys(password)
+    form.find_element(By.CSS_SELECTOR, "button, input[type=submit]").click()
+    wait_for(driver, "the page after login", lambda d: "/login" not in d.current_url
+             and d.execute_script("return document.readyState") == "complete")
+
+
+def screenshot(driver: Any, folder: Path, name: str) -> Path:
+    """A PNG of the whole page (up to SCREENSHOT_MAX_HEIGHT px), taken through DevTools; the path is printed."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], SCREENSHOT_MAX_HEIGHT), "scale": 1}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                             "clip": clip})
+    path = folder / f"{name}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    print(f"screenshot: {path}")
+    return path
+
+
+def event_ids(driver: Any) -> list[str]:
+    """The data-event ids of the listed rows, read in one go (the list may refresh itself)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('tr.event[data-event]')].map(r => r.dataset.event)")
+
+
+def loaded_thumbnails(driver: Any) -> int:
+    return driver.execute_script(
+        "return [...document.querySelectorAll('tr.event[data-event] img')]"
+        ".filter(i => i.complete && i.naturalWidth > 0).length")
+
+
+def header_text(driver: Any) -> str:
+    return driver.execute_script("return (document.querySelector('header') || document.body).innerText")
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_login_form_then_events_list_with_thumbnails(site: Site, browser: Any) -> None:
+    assert status(browser, site, "/events") == 0  # not logged in: redirected to the login page
+    log_in(browser, site, ADMIN)
+    open_page(browser, site, "/events")
+    ids = wait_for(browser, "event rows", event_ids)
+    known = {e["id"] for e in site.rows("select id from events")}
+    assert set(ids) <= known, set(ids) - known
+    assert wait_for(browser, "a loaded thumbnail", loaded_thumbnails) >= 1
+
+
+def test_filter_events_by_camera(site: Site, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    log_in(browser, site, ADMIN)
+    open_page(browser, site, "/events")
+
+    def cameras_listed(d: Any) -> bool:
+        camera_of = {e["id"]: e["camera"] for e in site.rows("select id, camera from events")}
+        return {camera_of.get(i) for i in event_ids(d)} == set(CAMERAS)
+
+    wait_for(browser, "event rows of both cameras", cameras_listed)
+    form = browser.find_element(By.CSS_SELECTOR, "form#event-filters")
+    field = form.find_element(By.NAME, "camera")
+    if field.tag_name == "select":
+        Select(field).select_by_value("cam-b")
+    else:
+        field.clear()
+        field.send_keys("cam-b")
+    submit = form.find_elements(By.CSS_SELECTOR, "button[type=submit], input[type=submit], button:not([type])")
+    if submit:
+        submit[0].click()
+    else:
+        browser.execute_script("arguments[0].requestSubmit()", form)
+    wait_for(browser, "the filtered list", lambda d: "camera=cam-b" in d.current_url and event_ids(d))
+    camera_of = {e["id"]: e["camera"] for e in site.rows("select id, camera from events")}
+    shown = event_ids(browser)
+    assert {camera_of.get(i) for i in shown} == {"cam-b"}, shown
+
+
+def test_event_clip_plays(site: Site, browser: Any, shots: Path) -> None:
+    log_in(browser, site, ADMIN)
+    event = site.complete_events("cam-a")[0]
+    open_page(browser, site, f"/events/{event['id']}")
+    wait_for(browser, "video#clip", lambda d: d.execute_script("return document.getElementById('clip')"))
+    # muted playback is allowed without a user gesture under Chromium's autoplay policy
+    started = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1], v = document.getElementById('clip');"
+        "v.muted = true; v.play().then(() => done('playing')).catch(e => done('error: ' + e));")
+    assert started == "playing", started
+
+    def progress(d: Any) -> Any:
+        v = d.execute_script("const v = document.getElementById('clip');"
+                             "return {t: v.currentTime, w: v.videoWidth, err: v.error && v.error.code}")
+        assert v["err"] is None, f"media error {v['err']}"
+        return v if v["t"] > 1.0 and v["w"] > 0 else None
+
+    first = wait_for(browser, "currentTime to advance past 1 s", progress)
+    assert first["w"] == VIDEO.width
+    screenshot(browser, shots, "event-clip")
+    # seeking works (the clip is served with range requests)
+    seeked = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1], v = document.getElementById('clip');"
+        "v.addEventListener('seeked', () => done(v.currentTime), {once: true}); v.currentTime = 0.2;")
+    assert seeked < 1.0
+
+
+def test_report_chart_renders(site: Site, browser: Any) -> None:
+    log_in(browser, site, ADMIN)
+    open_page(browser, site, "/reports")
+    size = wait_for(browser, "svg.chart with a size", lambda d: d.execute_script(
+        "const s = document.querySelector('svg.chart'); if (!s) return null;"
+        "const r = s.getBoundingClientRect(); return r.width > 0 && r.height > 0 ? [r.width, r.height] : null;"))
+    assert min(size) > 10, size
+    marks = browser.execute_script(
+        "return document.querySelector('svg.chart').querySelectorAll('rect, path, polyline, line, circle').length")
+    assert marks > 0
+
+
+def _switch_language(driver: Any, code: str) -> None:
+    """Use the language switch in the page header, whatever control it is."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    for sel in (f'[name="language"][value="{code}"]', f'a[hreflang="{code}"]', f'a[lang="{code}"]',
+                f'button[lang="{code}"]'):
+        found = [e for e in driver.find_elements(By.CSS_SELECTOR, sel) if e.is_displayed()]
+        if found:
+            found[0].click()
+            break
+    else:
+        select = driver.find_element(By.CSS_SELECTOR, 'select[name="language"]')
+        Select(select).select_by_value(code)
+        driver.execute_script("const f = arguments[0].form; if (f) f.requestSubmit();", select)
+    wait_for(driver, f"the page in {code}",
+             lambda d: d.execute_script("return document.documentElement.lang") == code
+             and d.execute_script("return document.readyState") == "complete")
+
+
+def test_language_switch_to_vietnamese(site: Site, browser: Any) -> None:
+    log_in(browser, site, POLYGLOT)
+    open_page(browser, site, "/reports")
+    _switch_language(browser, "en")
+    assert "Reports" in header_text(browser)
+    _switch_language(browser, "vi")
+    text = header_text(browser)
+    assert "Báo cáo" in text and "Reports" not in text, text
+    assert "/reports" in browser.current_url  # the switch comes back to the same page
+    open_page(browser, site, "/events")  # the choice is kept for the next pages
+    assert browser.execute_script("return document.documentElement.lang") == "vi"
+
+
+def test_viewer_sees_reports_but_not_events(site: Site, browser: Any, shots: Path) -> None:
+    log_in(browser, site, VIEWER)
+    assert status(browser, site, "/reports") == 200
+    assert status(browser, site, "/events") == 403
+    assert status(browser, site, "/api/v1/events") == 403
+    open_page(browser, site, "/events")
+    assert "403" in browser.find_element("css selector", "main").text
+    screenshot(browser, shots, "viewer-events-403")
+
+
+MAIN_PAGES = (  # (name, path, what must be on it)
+    ("overview", "/", ".counter-card"),
+    ("live", "/live", None),
+    ("events", "/events", "tr.event[data-event]"),
+    ("event", "/events/{event}", "video#clip"),
+    ("timeline", "/timeline", "svg.timeline"),
+    ("reports", "/reports", "svg.chart"),
+)
+
+
+def test_screenshots_of_main_pages(site: Site, browser: Any, shots: Path) -> None:
+    """A PNG of every main page for a person to look at; fails at the end if a page is missing or broken."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, site, "/login")
+    screenshot(browser, shots, "login")
+    log_in(browser, site, ADMIN)
+    event = site.complete_events("cam-b")[0]["id"]
+    problems = []
+    for name, path, selector in MAIN_PAGES:
+        path = path.format(event=event)
+        code = status(browser, site, path)
+        open_page(browser, site, path)
+        if code != 200:
+            problems.append(f"{path}: HTTP {code}")
+        elif selector:
+            deadline = time.monotonic() + 5
+            while not browser.find_elements(By.CSS_SELECTOR, selector) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if not browser.find_elements(By.CSS_SELECTOR, selector):
+                problems.append(f"{path}: no {selector}")
+        time.sleep(0.5)  # let images and charts paint
+        screenshot(browser, shots, name)
+    assert not problems, f"{problems} (screenshots in {shots})"

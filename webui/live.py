@@ -1,0 +1,110 @@
+"""Live page (supervisor and admin): each camera's latest frame, as a refreshed JPEG or an MJPEG stream."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from flask import Blueprint, Response, abort, current_app, render_template
+
+from monitor.store import camera_states
+from monitor.worker import live_snapshot_path
+from webui import get_db
+from webui.auth import role_required
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("live", __name__)
+
+BOUNDARY = "frame"
+MJPEG_MAX_STREAMS = 2  # waitress serves with 4 threads and a stream holds one: leave two for the pages
+MJPEG_MAX_S = 600.0  # a stream ends after 10 minutes so a forgotten tab does not hold a thread for ever
+MJPEG_POLL_S = 0.2  # the worker replaces live.jpg once a second; look five times as often
+SNAPSHOT_REFRESH_MS = 1000
+
+
+def _snapshot(camera: str) -> Path:
+    """The camera's live.jpg path; 404 for a camera not in the configuration (no path comes from the URL)."""
+    cameras = {c.id for c in current_app.config["ONESTOP"].cameras}
+    if camera not in cameras:
+        abort(404)
+    return live_snapshot_path(Path(current_app.config["RECORDINGS"]), camera)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()  # the worker replaces the file atomically: a read sees one whole JPEG
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+@bp.route("/live")
+@role_required("supervisor")
+def index() -> str:
+    states = {c["id"]: c for c in camera_states(get_db())}
+    cameras = [{"id": c.id, "name": c.name, "state": (states.get(c.id) or {}).get("state")
+                or ("disabled" if not c.enabled else "unknown")}
+               for c in current_app.config["ONESTOP"].cameras]
+    return render_template("live.html", cameras=cameras, refresh_ms=SNAPSHOT_REFRESH_MS)
+
+
+@bp.route("/live/<camera>.jpg")
+@role_required("supervisor")
+def snapshot(camera: str) -> Response:
+    data = _read(_snapshot(camera))
+    if data is None:
+        abort(404)
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+def _slots() -> threading.BoundedSemaphore:
+    with _slots_lock:
+        slots = current_app.extensions.get("onestop_mjpeg")
+        if slots is None:
+            slots = threading.BoundedSemaphore(current_app.config.get("MJPEG_MAX_STREAMS", MJPEG_MAX_STREAMS))
+            current_app.extensions["onestop_mjpeg"] = slots
+        return slots
+
+
+_slots_lock = threading.Lock()
+
+
+@bp.route("/live/<camera>.mjpeg")
+@role_required("supervisor")
+def mjpeg(camera: str) -> Response:
+    path = _snapshot(camera)
+    slots = _slots()
+    if not slots.acquire(blocking=False):
+        log.info("%s: MJPEG stream refused, every stream slot is busy", camera)
+        return Response("too many live streams open; close one or use the snapshot view\n", status=503,
+                        mimetype="text/plain", headers={"Retry-After": "30"})
+    max_s = float(current_app.config.get("MJPEG_MAX_S", MJPEG_MAX_S))
+    response = Response(_frames(path, max_s), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                        headers={"Cache-Control": "no-store"})
+    # Runs when the server closes the response: at the end, or when the viewer goes away.
+    response.call_on_close(slots.release)
+    return response
+
+
+def _frames(path: Path, max_s: float) -> Iterator[bytes]:
+    """One multipart part per new version of live.jpg, until max_s seconds have passed."""
+    deadline = time.monotonic() + max_s
+    seen: tuple[int, int] | None = None
+    while time.monotonic() < deadline:
+        try:
+            st = path.stat()
+            version = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            version = None
+        if version is not None and version != seen:
+            data = _read(path)
+            if data:
+                seen = version
+                yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"
+                       .encode("ascii") + data + b"\r\n")
+                continue
+        time.sleep(MJPEG_POLL_S)
+    yield f"--{BOUNDARY}--\r\n".encode("ascii")
+
