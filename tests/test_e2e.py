@@ -114,8 +114,8 @@ class Onestop:
         _, form, _ = self.http("/login")
         token = re.search(rb'name="csrf_token" value="([^"]+)"', form).group(1).decode()
         body = urllib.parse.urlencode({"csrf_token": token, "username": name, "password": password}).encode()
-        status, page, _ = self.http("/login", data=body)  # redirected to the events page
-        assert status == 200 and b'class="cameras"' in page, page[:500]
+        status, page, _ = self.http("/login", data=body)  # redirected to the overview
+        assert status == 200 and b'data-camera="cam-a"' in page, page[:500]
 
 
 def ffprobe(path: Path) -> tuple[str, float]:
@@ -185,7 +185,7 @@ def test_run_records_events_survives_faults_and_stops_cleanly(site):
     # the web page lists it, the clip is served with range support
     app.add_user(WEB_USER, "supervisor", WEB_PASSWORD)
     app.login(WEB_USER, WEB_PASSWORD)
-    status, html, _ = app.http("/")
+    status, html, _ = app.http("/events")
     assert status == 200 and first["id"].encode() in html
     status, body, headers = app.http(f"/events/{first['id']}/clip.mp4", {"Range": "bytes=0-99"})
     assert status == 206 and len(body) == 100 and headers["Content-Type"] == "video/mp4"
