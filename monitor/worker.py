@@ -29,13 +29,30 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 1.0  # the supervisor declares a worker hung after several missed beats
 OFFLINE_AFTER_S = 15.0  # reconnecting for longer than this is reported as offline
 ZONE_MOTION_FRACTION = 0.02  # an event "touches" a zone when this share of the zone's pixels changed
-LIVE_SNAPSHOT_S = 1.0  # the live page refreshes every second; one small JPEG a second costs ~2 ms
+LIVE_SNAPSHOT_S = 1.0  # the live page refreshes every second while someone watches
+LIVE_IDLE_SNAPSHOT_S = 60.0  # nobody watching: a fresh-enough picture for when someone opens the page
+LIVE_WATCH_S = 10.0  # the web app marks a camera as watched; a mark older than this has lapsed
 LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
 
 
 def live_snapshot_path(recordings: Path, camera: str) -> Path:
     """Where the worker keeps the camera's latest frame for the live page."""
     return recordings / camera / "live.jpg"
+
+
+def live_watch_path(recordings: Path, camera: str) -> Path:
+    """A file the web app touches while someone watches the camera live (a JPEG a second costs ~3 ms)."""
+    return recordings / camera / "live.watch"
+
+
+def mark_watched(recordings: Path, camera: str) -> None:
+    """Ask the camera's worker for a snapshot every second for the next LIVE_WATCH_S seconds."""
+    path = live_watch_path(recordings, camera)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as err:
+        log.warning("%s: cannot mark the camera as watched: %s", camera, err)
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -136,7 +153,7 @@ class CameraWorker:
         self.frames += 1
         t = item.t
         self.update_occupancy(grey, t)
-        if t - self.last_snapshot >= LIVE_SNAPSHOT_S:
+        if t - self.last_snapshot >= LIVE_SNAPSHOT_S and self.snapshot_wanted(t):
             self.last_snapshot = t
             try:
                 write_thumbnail(bgr(item.frame), live_snapshot_path(self.recordings, self.camera.id),
@@ -153,6 +170,16 @@ class CameraWorker:
                 self.best_score, self.best_frame = result.score, item.frame
         for update in self.tracker.update(t, result.motion, result.score):
             self.on_event(update)
+
+    def snapshot_wanted(self, t: float) -> bool:
+        """Every second while the live page watches this camera, else once a minute."""
+        if t - self.last_snapshot >= LIVE_IDLE_SNAPSHOT_S:
+            return True
+        try:
+            watched = live_watch_path(self.recordings, self.camera.id).stat().st_mtime
+        except OSError:
+            return False
+        return time.time() - watched <= LIVE_WATCH_S
 
     def note_zones(self) -> None:
         """Remember which zones the current motion touches (events are filtered by zone)."""

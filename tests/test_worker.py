@@ -71,3 +71,28 @@ def test_camera_state_from_streams():
     assert camera_state([online, down], 120.0, 0.0) == "offline"
     assert camera_state([StreamHealth()], 5.0, 0.0) == "connecting"
     assert camera_state([StreamHealth()], 30.0, 0.0) == "offline"
+
+
+def test_live_snapshots_every_second_only_while_watched(tmp_path):
+    from monitor.worker import live_watch_path, mark_watched
+
+    (tmp_path / "cameras.yaml").write_text("site: {name: t}\ncameras:\n  - {id: cam, name: C, streams: {main: m.mp4}}\n",
+                                           encoding="utf-8")
+    config = load_config(tmp_path / "cameras.yaml")
+    worker = CameraWorker(config, config.cameras[0], lambda m: None)
+    snap = live_snapshot_path(config.storage.recordings, "cam")
+    frame = _frame(None)
+
+    def run(seconds: float, start: float) -> int:
+        writes, last = 0, None
+        for i in range(int(seconds * 5)):
+            worker.on_frame(SourceFrame(frame, start + i * 0.2))
+            version = snap.stat().st_mtime_ns if snap.exists() else None
+            writes += version != last and version is not None
+            last = version
+        return writes
+
+    assert run(10, T0) == 1  # nobody watching: only the first picture
+    mark_watched(config.storage.recordings, "cam")
+    assert live_watch_path(config.storage.recordings, "cam").exists()
+    assert run(5, T0 + 10) >= 4  # watched: about one a second

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template
 
 from monitor.store import camera_states
-from monitor.worker import live_snapshot_path
+from monitor.worker import live_snapshot_path, mark_watched
 from webui import get_db
 from webui.auth import role_required
 
@@ -30,7 +30,9 @@ def _snapshot(camera: str) -> Path:
     cameras = {c.id for c in current_app.config["ONESTOP"].cameras}
     if camera not in cameras:
         abort(404)
-    return live_snapshot_path(Path(current_app.config["RECORDINGS"]), camera)
+    recordings = Path(current_app.config["RECORDINGS"])
+    mark_watched(recordings, camera)  # the worker writes a snapshot a second only while someone watches
+    return live_snapshot_path(recordings, camera)
 
 
 def _read(path: Path) -> bytes | None:
@@ -92,7 +94,11 @@ def _frames(path: Path, max_s: float) -> Iterator[bytes]:
     """One multipart part per new version of live.jpg, until max_s seconds have passed."""
     deadline = time.monotonic() + max_s
     seen: tuple[int, int] | None = None
+    marked = time.monotonic()
     while time.monotonic() < deadline:
+        if time.monotonic() - marked >= 2.0:  # keep the worker's watch mark fresh while streaming
+            mark_watched(path.parent.parent, path.parent.name)
+            marked = time.monotonic()
         try:
             st = path.stat()
             version = (st.st_mtime_ns, st.st_size)
