@@ -210,7 +210,7 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
     Example: onestop report --from 2026-11-01 --to 2026-11-30 --format csv -o thang-11.csv
     """
     from monitor.reports import build_report, render_report
-    from monitor.store import connect
+    from monitor.store import connect, store_report_cache
 
     config = _load(config_path)
     first, last = _day(day_from, "--from"), _day(day_to, "--to")
@@ -219,11 +219,13 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
         raise click.ClickException(f"{db_path}: no database yet (run `onestop run` first)")
     db = connect(db_path, readonly=True)
     try:
-        data = render_report(build_report(config, db, first, last, camera), fmt, config.site.language)
+        report = build_report(config, db, first, last, camera)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     finally:
         db.conn.close()
+    store_report_cache(db_path, report.cache_entries)  # complete days: the next report over them is fast
+    data = render_report(report, fmt, config.site.language)
     if output:
         Path(output).write_bytes(data)
         click.echo(f"wrote {output}", err=True)

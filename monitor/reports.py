@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import tempfile
+import time as _time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -22,12 +23,16 @@ import sqlite_utils
 
 from monitor.analytics import CounterStats, Interval, ZoneSamples, counter_stats, open_periods, split_by_hour
 from monitor.config import Camera, Config
-from monitor.store import zone_samples
+from monitor.store import CachedDay, connect, report_cache_rows, samples_per_zone, store_report_cache, zone_samples
 
 log = logging.getLogger(__name__)
 
 MAX_DAYS = 366  # one year (leap year included) per report; longer ranges take minutes to compute
 PAD_S = 3600  # samples read past each side of a day so a session crossing midnight is measured whole
+# Bump when a change to analytics or to ReportRow changes what a day's rows are: cached rows of
+# another version are ignored (and replaced when recomputed).
+REPORT_CACHE_VERSION = 1
+BACKFILL_DAYS = 31  # the supervisor keeps the cache filled for a month-long report
 UTF8_BOM = b"\xef\xbb\xbf"  # without it Excel reads the CSV as ANSI and mangles the Vietnamese diacritics
 
 Format = Literal["csv", "json", "html"]
@@ -65,6 +70,9 @@ class Report:
     camera: str | None
     rows: list[ReportRow]
     generated_at: datetime
+    # Complete counter-days computed by this build (not read from the cache): store them with
+    # monitor.store.store_report_cache so the next report over these days is fast.
+    cache_entries: list[CachedDay] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -92,21 +100,35 @@ def build_report(
     A counter is a camera's i-th service_spot paired with its i-th staff_seat, with the camera's
     first waiting_area as its queue. Days (and hours) without any sample of the counter are left
     out: no data is not the same as nobody served.
+
+    Complete days (see `_complete`) come from report_cache when a row of this version was computed
+    from the same inputs (zones, opening periods, number of samples); the complete days computed
+    here are returned in `report.cache_entries` for a caller with write access to store.
     """
     _validate(config, day_from, day_to, camera)
     site = config.site
     tz = site.tz
+    generated = now if now is not None else datetime.now(tz)
     cameras = [c for c in config.cameras if camera is None or c.id == camera]
+    cached = report_cache_rows(db, day_from.isoformat(), day_to.isoformat(), REPORT_CACHE_VERSION, camera)
     rows: list[ReportRow] = []
+    fresh: list[CachedDay] = []
     day = day_from
     while day <= day_to:
         periods = open_periods(day, site.opening_hours, tz)
         window = _day_window(day, tz)
+        complete = _complete(window, generated)
         for cam in cameras:
-            rows.extend(_camera_day(db, cam, day, window, periods, tz))
+            cam_rows, cam_fresh = _camera_day(db, cam, _DayContext(day, window, periods, tz, complete), cached)
+            rows += cam_rows
+            fresh += cam_fresh
         day += timedelta(days=1)
-    generated = now if now is not None else datetime.now(tz)
-    return Report(site.name, day_from, day_to, camera, rows, generated)
+    return Report(site.name, day_from, day_to, camera, rows, generated, fresh)
+
+
+def _complete(window: Interval, now: datetime) -> bool:
+    """Whether all the samples a day's rows are computed from (the day +- PAD_S) are in the past."""
+    return window.end + PAD_S <= now.timestamp()
 
 
 def _validate(config: Config, day_from: date, day_to: date, camera: str | None) -> None:
@@ -139,26 +161,118 @@ def _day_window(day: date, tz: ZoneInfo) -> Interval:
     return Interval(start, end)  # 23 or 25 h on a daylight-saving change day
 
 
+@dataclass(frozen=True)
+class _DayContext:
+    day: date
+    window: Interval
+    periods: list[Interval]
+    tz: ZoneInfo
+    complete: bool  # cacheable: see _complete
+
+
 def _camera_day(
-    db: sqlite_utils.Database, cam: Camera, day: date, window: Interval, periods: list[Interval], tz: ZoneInfo
-) -> Iterator[ReportRow]:
+    db: sqlite_utils.Database, cam: Camera, ctx: _DayContext, cached: dict[tuple[str, str, str], str]
+) -> tuple[list[ReportRow], list[CachedDay]]:
+    """The rows of a camera's counters for one day, from the cache where valid; plus the new cache entries."""
     pairs = counters(cam)
     if not pairs:
-        return
-    t0, t1 = window.start - PAD_S, window.end + PAD_S
-    queue_id = pairs[0].queue
-    queue = zone_samples(db, cam.id, queue_id, t0, t1) if queue_id else None
+        return [], []
+    t0, t1 = ctx.window.start - PAD_S, ctx.window.end + PAD_S
+    counts: dict[str, int] = {}
+    if ctx.complete:
+        zones = sorted({z for c in pairs for z in (c.spot, c.seat, c.queue) if z})
+        counts = samples_per_zone(db, cam.id, zones, t0, t1)
+    day_key = ctx.day.isoformat()
+    rows: list[ReportRow] = []
+    fresh: list[CachedDay] = []
+    queue: ZoneSamples | None = None
+    queue_read = False
     for c in pairs:
-        spot = zone_samples(db, cam.id, c.spot, t0, t1)
-        staff = zone_samples(db, cam.id, c.seat, t0, t1)
-        if not _seen(spot, staff, window):
-            continue
-        day_stats = counter_stats(spot, staff, queue, periods, window=window)
-        yield _row(day, None, c, day_stats)
-        for h in split_by_hour(spot, staff, queue, periods, window, tz):
-            hour_iv = Interval(max(h.start, window.start), min(h.start + 3600, window.end))
-            if h.stats.served or (h.stats.open_s > 0 and _seen(spot, staff, hour_iv)):
-                yield _row(day, h.hour, c, h.stats)
+        inputs = _inputs(c, ctx, counts) if ctx.complete else None
+        payload = cached.get((cam.id, c.spot, day_key))
+        if inputs is not None and payload is not None:
+            doc = json.loads(payload)
+            if doc.get("inputs") == inputs:
+                rows += [ReportRow(day=ctx.day, camera=c.camera, counter=c.spot, **d) for d in doc["rows"]]
+                continue
+        if not queue_read:  # shared by the camera's counters: read once, and only if one is computed
+            queue = zone_samples(db, cam.id, c.queue, t0, t1) if c.queue else None
+            queue_read = True
+        counter_rows = list(_counter_day(db, c, queue, ctx))
+        rows += counter_rows
+        if inputs is not None:
+            fresh.append(CachedDay(cam.id, c.spot, day_key, _payload(inputs, counter_rows), REPORT_CACHE_VERSION))
+    return rows, fresh
+
+
+def _counter_day(db: sqlite_utils.Database, c: _Counter, queue: ZoneSamples | None, ctx: _DayContext) -> Iterator[ReportRow]:
+    window, periods = ctx.window, ctx.periods
+    t0, t1 = window.start - PAD_S, window.end + PAD_S
+    spot = zone_samples(db, c.camera, c.spot, t0, t1)
+    staff = zone_samples(db, c.camera, c.seat, t0, t1)
+    if not _seen(spot, staff, window):
+        return
+    day_stats = counter_stats(spot, staff, queue, periods, window=window)
+    yield _row(ctx.day, None, c, day_stats)
+    for h in split_by_hour(spot, staff, queue, periods, window, ctx.tz):
+        hour_iv = Interval(max(h.start, window.start), min(h.start + 3600, window.end))
+        if h.stats.served or (h.stats.open_s > 0 and _seen(spot, staff, hour_iv)):
+            yield _row(ctx.day, h.hour, c, h.stats)
+
+
+def _inputs(c: _Counter, ctx: _DayContext, counts: dict[str, int]) -> dict[str, Any]:
+    """What a counter-day's rows are computed from, as JSON values: a cached row is valid while these match.
+
+    Samples are only ever added (a resent second is ignored), so the number of samples per zone
+    tells whether late ones (a camera's buffered data) arrived since the rows were computed.
+    """
+    return {
+        "seat": c.seat,
+        "queue": c.queue,
+        "window": [ctx.window.start, ctx.window.end],
+        "periods": [[p.start, p.end] for p in ctx.periods],
+        "samples": {z: counts[z] for z in (c.spot, c.seat, c.queue) if z},
+    }
+
+
+def _payload(inputs: dict[str, Any], rows: list[ReportRow]) -> str:
+    out = []
+    for r in rows:
+        d = asdict(r)
+        for key in ("day", "camera", "counter"):
+            del d[key]
+        out.append(d)
+    return json.dumps({"inputs": inputs, "rows": out}, default=_plain, separators=(",", ":"))
+
+
+def _plain(v: Any) -> Any:
+    """NumPy scalars as Python numbers (exact: float32 and float64 values fit a Python float)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def fill_report_cache(config: Config, db_path: Path | str, *, now: datetime | None = None,
+                      days: int = BACKFILL_DAYS) -> int:
+    """Compute and store the report cache rows missing (or stale) for the last `days` complete days.
+
+    Reads through a read-only connection and writes through a short write connection; returns
+    the rows stored. Days already cached cost one roll-up count per camera.
+    """
+    tz = config.site.tz
+    now = now if now is not None else datetime.now(tz)
+    last = now.astimezone(tz).date() - timedelta(days=1)
+    first = last - timedelta(days=days - 1)
+    started = _time.monotonic()
+    db = connect(db_path, readonly=True)
+    try:
+        report = build_report(config, db, first, last, now=now)
+    finally:
+        db.conn.close()
+    stored = store_report_cache(db_path, report.cache_entries)
+    log.info("report cache: %d counter-days stored (%d days of %s..%s) in %.1f s", stored,
+             len({e.day for e in report.cache_entries}) if stored else 0, first, last, _time.monotonic() - started)
+    return stored
 
 
 def _seen(spot: ZoneSamples, staff: ZoneSamples, window: Interval) -> bool:

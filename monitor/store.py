@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +17,8 @@ import numpy as np
 import sqlite_utils
 
 from monitor.analytics import ZoneSamples
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000  # a web reader or a backup may hold a lock for seconds; never fail a write for that
 
@@ -100,12 +103,25 @@ def _m005_event_review_zones(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_events_reviewed_camera_start ON events (camera, start) WHERE reviewed_at IS NOT NULL")
 
 
+def _m006_report_cache(db: sqlite_utils.Database) -> None:
+    # One row per counter per local day: the report rows computed from that day's per-second
+    # samples (see monitor/reports.py), so long reports need not re-read a month of samples.
+    db.execute(
+        "CREATE TABLE report_cache ("
+        " camera TEXT NOT NULL, counter TEXT NOT NULL, day TEXT NOT NULL,"
+        " payload TEXT NOT NULL, version INTEGER NOT NULL, computed REAL NOT NULL,"
+        " PRIMARY KEY (camera, counter, day)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_report_cache_day ON report_cache (day)")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
     ("003_occupancy", _m003_occupancy),
     ("004_users", _m004_users),
     ("005_event_review_zones", _m005_event_review_zones),
+    ("006_report_cache", _m006_report_cache),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none")
@@ -460,3 +476,83 @@ def prune_occupancy(db: sqlite_utils.Database, before: float) -> int:
     """Delete per-second samples older than `before` (minute roll-ups are kept); returns rows deleted."""
     with db.atomic():
         return db.execute("delete from occupancy where t < ?", [before]).rowcount
+
+
+# -- report cache (migration 006) -------------------------------------------------------
+@dataclass(frozen=True)
+class CachedDay:
+    """One counter's report rows for one local day, as stored in report_cache."""
+
+    camera: str
+    counter: str
+    day: str  # YYYY-MM-DD, site-local
+    payload: str  # JSON, written and read by monitor/reports.py
+    version: int
+
+
+def report_cache_rows(
+    db: sqlite_utils.Database, day_from: str, day_to: str, version: int, camera: str | None = None
+) -> dict[tuple[str, str, str], str]:
+    """Cached payloads of the given version for days in [day_from, day_to]: {(camera, counter, day): payload}.
+
+    Empty when the database predates migration 006 (a read-only connection cannot migrate it).
+    """
+    sql = "select camera, counter, day, payload from report_cache where day >= ? and day <= ? and version = ?"
+    params: list[Any] = [day_from, day_to, version]
+    if camera is not None:
+        sql += " and camera = ?"
+        params.append(camera)
+    try:
+        rows = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as err:
+        if "no such table" not in str(err):
+            raise
+        return {}
+    return {(cam, counter, day): payload for cam, counter, day, payload in rows}
+
+
+def store_report_cache(path: Path | str, entries: Iterable[CachedDay], *, now: float | None = None) -> int:
+    """Store cache rows through a short write connection; returns rows written.
+
+    A cache write must never fail a report: database errors (locked past the busy timeout, a
+    read-only file, a database not yet migrated to 006) are logged and give 0.
+    """
+    entries = list(entries)
+    if not entries:
+        return 0
+    computed = time.time() if now is None else now
+    try:
+        db = connect(path)
+    except sqlite3.Error as err:
+        log.warning("report cache: cannot open %s for writing: %s", path, err)
+        return 0
+    try:
+        with db.atomic():
+            db.conn.executemany(
+                "insert or replace into report_cache (camera, counter, day, payload, version, computed)"
+                " values (?, ?, ?, ?, ?, ?)",
+                [(e.camera, e.counter, e.day, e.payload, e.version, computed) for e in entries],
+            )
+        return len(entries)
+    except sqlite3.Error as err:
+        log.warning("report cache: %d rows not stored in %s: %s", len(entries), path, err)
+        return 0
+    finally:
+        db.conn.close()
+
+
+def samples_per_zone(db: sqlite_utils.Database, camera: str, zones: Iterable[str], t0: float, t1: float) -> dict[str, int]:
+    """Per-second samples stored per zone with t0 <= t < t1, counted from the minute roll-ups (cheap).
+
+    Minutes are whole: with t0 and t1 on minute boundaries the count is exact, otherwise it
+    covers the minutes overlapping [t0, t1).
+    """
+    zones = list(zones)
+    m0 = int(t0) - int(t0) % 60
+    cur = db.execute(
+        f"select zone, sum(samples) from occupancy_minute where camera = ? and zone in ({', '.join('?' * len(zones))})"
+        " and minute >= ? and minute < ? group by zone",
+        [camera, *zones, m0, t1],
+    )
+    found = dict(cur.fetchall())
+    return {z: int(found.get(z) or 0) for z in zones}

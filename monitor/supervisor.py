@@ -174,6 +174,18 @@ class Supervisor:
             log.exception("daily report for %s failed", day)
         finally:
             db.conn.close()
+        # The day just reported is not complete yet (samples keep coming until midnight + 1 h), so it
+        # is not cached now; this caches yesterday and any day still missing.
+        self.fill_report_cache()
+
+    def fill_report_cache(self) -> None:
+        """Store the report rows of the last complete days not cached yet (a background thread's job)."""
+        from monitor.reports import fill_report_cache
+
+        try:
+            fill_report_cache(self.config, self.config.storage.database)  # logs what it filled
+        except Exception:  # noqa: BLE001 - the cache only speeds reports up; never stop the supervisor for it
+            log.exception("report cache: filling failed")
 
     # -- web ----------------------------------------------------------------------------
     def start_web(self) -> threading.Thread | None:
@@ -197,6 +209,9 @@ class Supervisor:
         writer.register_cameras((c.id, c.name, c.enabled) for c in self.config.cameras)
         writer_thread = threading.Thread(target=self.writer_loop, args=(writer,), name="writer")
         writer_thread.start()
+        # Reports over the last month read one cached row per counter-day instead of a month of
+        # per-second samples; filling the missing days may take a minute, so not in this loop.
+        threading.Thread(target=self.fill_report_cache, name="report-cache", daemon=True).start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
         try:

@@ -22,7 +22,7 @@ def test_migrations_are_recorded_and_idempotent(tmp_path):
     db = open_db(tmp_path / "m.db")
     assert migrate(db) == []
     assert [r["name"] for r in db["_migrations"].rows] == ["001_initial", "002_camera_process", "003_occupancy", "004_users",
-                                                        "005_event_review_zones"]
+                                                        "005_event_review_zones", "006_report_cache"]
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
     db.conn.close()
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from monitor.reports import build_report, render_report
-from monitor.store import camera_states, get_event, list_events, minute_rollups, occupancy_now
+from monitor.store import camera_states, get_event, list_events, minute_rollups, occupancy_now, store_report_cache
 from webui import get_db, language
 from webui.auth import role_required
 from webui.events import MAX_OFFSET, bad, parse_filters, parse_int
@@ -141,6 +141,7 @@ def reports() -> Any:
         report = build_report(current_app.config["ONESTOP"], get_db(), days[0], days[1], cam.id if cam else None)
     except ValueError as err:  # reversed or too long a range
         abort(400, description=str(err))
+    store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
     return jsonify(json.loads(render_report(report, "json", language())))
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import lazy_gettext as _l
 
 from monitor.reports import Report, ReportRow, build_report, render_report
+from monitor.store import store_report_cache
 from webui import get_db, language
 from webui.auth import role_required
 
@@ -79,6 +80,7 @@ def index() -> str:
         report = build_report(config, get_db(), first, last, camera)
     except ValueError as err:  # unknown camera
         abort(400, description=str(err))
+    store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
     return render_template(
         "reports.html", periods=periods(today), today=today, cameras=config.cameras,
         kind=kind, day=day, first=first, last=last, camera=camera, report=report,
@@ -108,6 +110,7 @@ def download() -> Response:
         report = build_report(config, get_db(), first, last, camera)
     except ValueError as err:  # reversed or too long a range, unknown camera
         abort(400, description=str(err))
+    store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
     body = render_report(report, fmt, language())
     name = f"onestop-report-{first.isoformat()}" + (f"_{last.isoformat()}" if last != first else "")
     name += f"-{camera}" if camera else ""
