@@ -128,6 +128,8 @@ def _template_helpers(app: Flask, tz: ZoneInfo) -> None:
         s = int(round(seconds))
         return f"{s // 60}:{s % 60:02d}"
 
+    camera_names = {c.id: c.name for c in app.config["ONESTOP"].cameras}
+
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {
@@ -137,6 +139,7 @@ def _template_helpers(app: Flask, tz: ZoneInfo) -> None:
             "state_label": lambda s: STATE_LABELS.get(s or "unknown", s),
             "clip_label": lambda s: CLIP_LABELS.get(s, s),
             "role_label": lambda r: ROLE_LABELS.get(r, r),
+            "camera_name": lambda cam_id: camera_names.get(cam_id, cam_id),
         }
 
 
