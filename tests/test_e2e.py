@@ -179,6 +179,8 @@ def test_run_records_events_survives_faults_and_stops_cleanly(site):
     expected = (16 + POST_ROLL) - (12 - PRE_ROLL)  # motion end + post-roll - (motion start - pre-roll)
     assert codec == "h264"
     assert abs(duration - expected) <= 1.0, (duration, expected)
+    print(f"\ne2e: first event {first['end'] - first['start']:.1f} s long, clip {duration:.2f} s "
+          f"(expected {expected} s incl. {PRE_ROLL} s pre-roll and {POST_ROLL} s post-roll), codec {codec}")
     assert (app.folder / "recordings" / first["thumb_path"]).read_bytes()[:2] == b"\xff\xd8"
     assert app.wait("cam-b's event", lambda: complete_events(app, "cam-b"), 20)
 
@@ -201,6 +203,7 @@ def test_run_records_events_survives_faults_and_stops_cleanly(site):
     app.wait("cam-b restarted", lambda: app.camera("cam-b").get("pid") not in (None, pid_b), 15)
     restart_s = time.monotonic() - killed
     assert restart_s < 10, restart_s
+    print(f"e2e: SIGKILLed worker back (new pid in the database) after {restart_s:.1f} s")
     app.wait("cam-b online again", lambda: app.camera("cam-b").get("state") == "online", 15)
     assert app.camera("cam-a")["pid"] == pid_a and app.camera("cam-a")["state"] == "online"
 
@@ -213,6 +216,8 @@ def test_run_records_events_survives_faults_and_stops_cleanly(site):
     app.wait("cam-a online again", lambda: app.camera("cam-a").get("state") == "online", 40)
     assert app.camera("cam-a")["reconnects"] >= 1
     app.wait("an event after the reconnection", lambda: complete_events(app, "cam-a", after=back), 60)
+    print(f"e2e: RTSP server restarted; cam-a online again with {app.camera('cam-a')['reconnects']} "
+          f"reconnect(s); next event {time.time() - back:.0f} s after the restart")
 
     # 5. SIGTERM: clean exit, no half-written clips, every listed clip exists
     assert app.stop() == 0
