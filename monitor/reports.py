@@ -116,7 +116,7 @@ def build_report(
     day = day_from
     while day <= day_to:
         periods = open_periods(day, site.opening_hours, tz)
-        window = _day_window(day, tz)
+        window = day_window(day, tz)
         complete = _complete(window, generated)
         for cam in cameras:
             cam_rows, cam_fresh = _camera_day(db, cam, _DayContext(day, window, periods, tz, complete), cached)
@@ -155,10 +155,22 @@ def counters(cam: Camera) -> list[_Counter]:
     return [_Counter(cam.id, spot, seat, queue) for spot, seat in zip(spots, seats)]
 
 
-def _day_window(day: date, tz: ZoneInfo) -> Interval:
+def day_window(day: date, tz: ZoneInfo) -> Interval:
+    """The local day as unix seconds, midnight to midnight."""
     start = datetime.combine(day, time(0), tzinfo=tz).timestamp()
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).timestamp()
     return Interval(start, end)  # 23 or 25 h on a daylight-saving change day
+
+
+def counter_samples(
+    db: sqlite_utils.Database, c: _Counter, window: Interval
+) -> tuple[ZoneSamples, ZoneSamples, ZoneSamples | None]:
+    """A counter's seat, spot and queue samples for a window, read PAD_S past each side."""
+    t0, t1 = window.start - PAD_S, window.end + PAD_S
+    spot = zone_samples(db, c.camera, c.spot, t0, t1)
+    staff = zone_samples(db, c.camera, c.seat, t0, t1)
+    queue = zone_samples(db, c.camera, c.queue, t0, t1) if c.queue else None
+    return spot, staff, queue
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from monitor.analytics import (AnalyticsParams, CounterStats, Interval, counter_stats, intersect, merge_intervals,
-                               open_periods, presence_intervals)
+from monitor.analytics import AnalyticsParams, CounterStats, counter_stats, open_periods, service_sessions
 from monitor.config import Camera, Config
-from monitor.reports import PAD_S, counters
+from monitor.reports import counter_samples, counters, day_window
 from monitor.store import camera_states, occupancy_now, zone_samples
 from monitor.users import role_at_least
 from webui import get_db
@@ -111,8 +110,8 @@ def _serving_s(db: Any, camera: str, pair: Any, now: float) -> float | None:
     params = AnalyticsParams()
     spot = zone_samples(db, camera, pair.spot, t0, t1)
     staff = zone_samples(db, camera, pair.seat, t0, t1)
-    both = intersect(presence_intervals(spot, params.max_gap_s), presence_intervals(staff, params.max_gap_s))
-    runs = merge_intervals(both, params.merge_gap_s)  # the same merging as a service session
+    # a service session that may still be shorter than the minimum: nothing is dropped
+    runs = service_sessions(spot, staff, min_s=0, merge_gap_s=params.merge_gap_s, max_gap_s=params.max_gap_s)
     if not runs or not len(spot) or runs[-1].end <= spot.t[-1]:  # the latest second is not in the run
         return None
     return float(runs[-1].end - runs[-1].start)
@@ -132,15 +131,11 @@ def _today_stats(m: _Moment, camera: str, pair: Any) -> CounterStats | None:
     if hit is not None and 0 <= now - hit[0] < STATS_TTL_S:
         return hit[1]
     tz = config.site.tz
-    window = Interval(datetime.combine(today, time(0), tzinfo=tz).timestamp(),
-                      datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz).timestamp())
-    t0, t1 = window.start - PAD_S, window.end + PAD_S
-    spot = zone_samples(db, camera, pair.spot, t0, t1)
-    staff = zone_samples(db, camera, pair.seat, t0, t1)
+    window = day_window(today, tz)
+    spot, staff, queue = counter_samples(db, pair, window)
     if not len(spot) and not len(staff):
         stats = None
     else:
-        queue = zone_samples(db, camera, pair.queue, t0, t1) if pair.queue else None
         stats = counter_stats(spot, staff, queue, open_periods(today, config.site.opening_hours, tz), window=window)
     with _cache_lock:
         for old in [k for k in cache if k[2] != today]:  # yesterday's figures are not asked for again

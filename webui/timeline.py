@@ -16,8 +16,8 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 
 from monitor.analytics import Interval, ZoneSamples, counter_stats, intersect, open_periods, presence_intervals
 from monitor.config import Config
-from monitor.reports import PAD_S, counters
-from monitor.store import list_events, zone_samples
+from monitor.reports import counter_samples, counters, day_window
+from monitor.store import list_events
 from webui import get_db
 from webui.auth import role_required
 
@@ -115,13 +115,9 @@ def _chosen(choices: list[tuple[Any, Any]]) -> tuple[Any, Any]:
 def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -> Timeline:
     """The day's lanes of one counter, scaled to the SVG width."""
     tz = config.site.tz
-    window = Interval(datetime.combine(day, time(0), tzinfo=tz).timestamp(),
-                      datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).timestamp())
+    window = day_window(day, tz)
     periods = open_periods(day, config.site.opening_hours, tz)
-    t0, t1 = window.start - PAD_S, window.end + PAD_S
-    spot = zone_samples(db, camera, pair.spot, t0, t1)
-    staff = zone_samples(db, camera, pair.seat, t0, t1)
-    queue = zone_samples(db, camera, pair.queue, t0, t1) if pair.queue else None
+    spot, staff, queue = counter_samples(db, pair, window)
     stats = counter_stats(spot, staff, queue, periods, window=window)  # the numbers of `onestop report`
     span = _span(day, tz, window, periods, [s.window(window.start, window.end) for s in (spot, staff)])
     events = sorted(list_events(db, camera=camera, since=window.start, until=window.end, limit=MAX_EVENTS),

@@ -464,7 +464,6 @@ class ZoneOccupancy:
         return self._t0 + seeded, self._t0 + left
 
     def _waiting_state(self, z: _Zone, now: float, rel: float) -> ZoneState:
-        p = self.params
         stationary = cv2.bitwise_and(self._stationary[z.sl], z.mask)
         revisions = self._waiting_ghosts(z, now, rel, stationary)
         rows = cv2.reduce(stationary, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).reshape(-1)
