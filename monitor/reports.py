@@ -454,10 +454,10 @@ def _html(report: Report, language: Language) -> str:
         return "\n".join(parts)
     parts += [
         '<div class="charts">',
-        _figure(tx["chart_served"], _bars(_served_per_hour(hours))),
+        _figure(tx["chart_served"], _bars(served_per_hour(hours))),
         _figure(tx["chart_queue"], _lines(_queue_per_hour(hours))),
-        _figure(tx["chart_waits"], _bars(_wait_histogram([w for r in days for w in r.waits]))),
-        _figure(tx["chart_absence"], _hbars(_absence_per_counter(days))),
+        _figure(tx["chart_waits"], _bars(wait_histogram([w for r in days for w in r.waits]))),
+        _figure(tx["chart_absence"], _hbars(absence_per_counter(days))),
         "</div>",
         f"<h2>{tx['days']}</h2>", _table(days, language),
         f"<h2>{tx['hours']}</h2>", _table(hours, language),
@@ -485,11 +485,12 @@ def _figure(caption: str, svg: str) -> str:
 # ---------------------------------------------------------------- chart data
 
 
-def _served_per_hour(hours: list[ReportRow]) -> list[tuple[str, float]]:
+def served_per_hour(hours: list[ReportRow]) -> list[tuple[str, float]]:
+    """Citizens served in each local hour (summed over days and counters), every hour in the span."""
     served: dict[int, int] = defaultdict(int)
     for r in hours:
         served[r.hour] += r.served  # type: ignore[index]
-    return [(f"{h:02d}", float(served[h])) for h in _hour_range(served)]
+    return [(f"{h:02d}", float(served[h])) for h in hour_range(served)]
 
 
 def _queue_per_hour(hours: list[ReportRow]) -> dict[str, list[tuple[str, float]]]:
@@ -497,18 +498,19 @@ def _queue_per_hour(hours: list[ReportRow]) -> dict[str, list[tuple[str, float]]
     per: dict[str, dict[int, dict[date, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in hours:
         per[r.camera][r.hour].setdefault(r.day, r.mean_queue)  # type: ignore[index]
-    all_hours = _hour_range({h for cam in per.values() for h in cam})
+    all_hours = hour_range({h for cam in per.values() for h in cam})
     return {
         cam: [(f"{h:02d}", float(np.mean(list(by_hour[h].values()))) if h in by_hour else 0.0) for h in all_hours]
         for cam, by_hour in per.items()
     }
 
 
-def _hour_range(hours: Any) -> list[int]:
+def hour_range(hours: Any) -> list[int]:
+    """Every hour from the first to the last one given."""
     return list(range(min(hours), max(hours) + 1)) if hours else []
 
 
-def _wait_histogram(waits: list[float]) -> list[tuple[str, float]]:
+def wait_histogram(waits: list[float]) -> list[tuple[str, float]]:
     """Citizens per waiting-time bin: whole minutes, widened so there are at most 20 bins."""
     if not waits:
         return []
@@ -519,10 +521,11 @@ def _wait_histogram(waits: list[float]) -> list[tuple[str, float]]:
     return [(f"{k * width}–{(k + 1) * width}", float(n)) for k, n in enumerate(counts)]
 
 
-def _absence_per_counter(days: list[ReportRow]) -> list[tuple[str, float]]:
+def absence_per_counter(days: list[ReportRow], sep: str = " / ") -> list[tuple[str, float]]:
+    """Staff-absence minutes per counter, labelled 'camera<sep>counter'."""
     total: dict[str, float] = defaultdict(float)
     for r in days:
-        total[f"{r.camera} / {r.counter}"] += r.absence_min
+        total[f"{r.camera}{sep}{r.counter}"] += r.absence_min
     return sorted(total.items())
 
 

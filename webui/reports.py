@@ -13,7 +13,8 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from monitor.reports import Report, ReportRow, build_report, render_report
+from monitor.reports import (Report, ReportRow, absence_per_counter, build_report, hour_range, render_report,
+                             served_per_hour, wait_histogram)
 from monitor.store import store_report_cache
 from webui import get_db, language
 from webui.auth import role_required
@@ -199,29 +200,12 @@ def charts(report: Report) -> list[Chart]:
     """Served per hour, waiting-time distribution, queue over the day, absence per counter."""
     days = [r for r in report.rows if r.hour is None]
     hours = [r for r in report.rows if r.hour is not None]
-    served: dict[int, int] = defaultdict(int)
-    for r in hours:
-        served[r.hour] += r.served  # type: ignore[index]
     return [
-        bar_chart("served", [(f"{h:02d}", float(served[h])) for h in _hour_span(served)]),
+        bar_chart("served", served_per_hour(hours)),
         bar_chart("waits", wait_histogram([w for r in days for w in r.waits])),
         line_chart("queue", _queue_by_hour(hours)),
-        hbar_chart("absence", _absence_by_counter(days)),
+        hbar_chart("absence", absence_per_counter(days, sep=" · ")),
     ]
-
-
-def _hour_span(hours: Any) -> list[int]:
-    return list(range(min(hours), max(hours) + 1)) if hours else []
-
-
-def wait_histogram(waits: list[float]) -> list[tuple[str, float]]:
-    """Citizens per waiting-time bin of whole minutes, widened to at most 20 bins (as in the HTML report)."""
-    if not waits:
-        return []
-    top_min = max(waits) / 60
-    width = next(w for w in (1, 2, 5, 10, 15, 30, 60, 120, 240) if top_min / w < 20 or w == 240)
-    counts = np.bincount((np.asarray(waits) / 60 // width).astype(int), minlength=int(top_min // width) + 1)
-    return [(f"{k * width}–{(k + 1) * width}", float(n)) for k, n in enumerate(counts)]
 
 
 def _queue_by_hour(hours: list[ReportRow]) -> dict[str, list[tuple[int, float]]]:
@@ -231,13 +215,6 @@ def _queue_by_hour(hours: list[ReportRow]) -> dict[str, list[tuple[int, float]]]
         per[r.camera][r.hour].setdefault(r.day, r.mean_queue)  # type: ignore[index]
     return {cam: [(h, float(np.mean(list(v.values())))) for h, v in sorted(by_hour.items())]
             for cam, by_hour in sorted(per.items())}
-
-
-def _absence_by_counter(days: list[ReportRow]) -> list[tuple[str, float]]:
-    total: dict[str, float] = defaultdict(float)
-    for r in days:
-        total[f"{r.camera} · {r.counter}"] += r.absence_min
-    return sorted(total.items())
 
 
 def bar_chart(name: str, data: list[tuple[str, float]]) -> Chart:
@@ -252,7 +229,7 @@ def bar_chart(name: str, data: list[tuple[str, float]]) -> Chart:
 
 def line_chart(name: str, series: dict[str, list[tuple[int, float]]]) -> Chart:
     """One polyline per series over the local hours (points at the middle of each hour)."""
-    hours = _hour_span({h for pts in series.values() for h, _ in pts})
+    hours = hour_range({h for pts in series.values() for h, _ in pts})
     top = max([v for pts in series.values() for _, v in pts] + [1.0])
     plot_w, plot_h = CHART_W - PAD_L - 6, CHART_H - PAD_B - PAD_T
     step = plot_w / max(len(hours), 1)
