@@ -398,6 +398,11 @@ def review_event(db: sqlite_utils.Database, event_id: str, *, user: str | None, 
     return cur.rowcount == 1
 
 
+def event_zones(event: dict[str, Any]) -> list[str]:
+    """The zone ids an event's motion touched (stored comma-separated)."""
+    return [z for z in (event.get("zones") or "").split(",") if z]
+
+
 def get_event(db: sqlite_utils.Database, event_id: str) -> dict[str, Any] | None:
     """One event by id, or None."""
     cur = db.execute("select * from events where id = ?", [event_id])

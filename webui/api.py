@@ -10,7 +10,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from monitor.reports import build_report, render_report
-from monitor.store import camera_states, get_event, list_events, minute_rollups, occupancy_now, store_report_cache
+from monitor.store import (camera_states, event_zones, get_event, list_events, minute_rollups, occupancy_now,
+                           store_report_cache)
 from webui import get_db, language
 from webui.auth import role_required
 from webui.events import MAX_OFFSET, bad, parse_filters, parse_int
@@ -28,7 +29,7 @@ def event_json(ev: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": ev["id"], "camera": ev["camera"], "start": ev["start"], "end": ev["end"],
         "length": ev["end"] - ev["start"] if ev["end"] is not None else None,
-        "peak": ev["peak"], "zones": [z for z in (ev.get("zones") or "").split(",") if z],
+        "peak": ev["peak"], "zones": event_zones(ev),
         "clip_state": ev["clip_state"], "clip_duration": ev["clip_duration"],
         "reviewed": ev.get("reviewed_at") is not None, "reviewed_by": ev.get("reviewed_by"),
         "reviewed_at": ev.get("reviewed_at"), "note": ev.get("note"),

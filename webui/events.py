@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from monitor.store import EventFilter, get_event, list_events, review_event
+from monitor.store import EventFilter, event_zones, get_event, list_events, review_event
 from webui import get_db, write_db
 from webui.auth import role_required
 
@@ -180,11 +180,15 @@ def index() -> str:
 @bp.route("/events/<event_id>")
 @role_required("supervisor")
 def event(event_id: str) -> str:
+    ev = _event_or_404(event_id)
+    return render_template("event.html", ev=ev, zones=event_zones(ev), note_max=NOTE_MAX_CHARS)
+
+
+def _event_or_404(event_id: str) -> dict[str, Any]:
     ev = get_event(get_db(), event_id)
     if ev is None:
         abort(404)
-    return render_template("event.html", ev=ev, zones=[z for z in (ev.get("zones") or "").split(",") if z],
-                           note_max=NOTE_MAX_CHARS)
+    return ev
 
 
 def _note(raw: str) -> str:
@@ -203,8 +207,7 @@ def review(event_id: str) -> Any:
     if action not in ("review", "unreview"):
         bad("action", "review or unreview", action)
     note = _note(request.form.get("note", ""))
-    if get_event(get_db(), event_id) is None:
-        abort(404)
+    _event_or_404(event_id)
     who, when = (current_user.username, current_app.config["CLOCK"]()) if action == "review" else (None, None)
     with write_db() as db:
         review_event(db, event_id, user=who, at=when, note=note)
@@ -215,8 +218,8 @@ def review(event_id: str) -> Any:
 @bp.route("/events/<event_id>/clip.mp4")
 @role_required("supervisor")
 def clip(event_id: str) -> Any:
-    ev = get_event(get_db(), event_id)
-    if ev is None or ev["clip_state"] != "complete":
+    ev = _event_or_404(event_id)
+    if ev["clip_state"] != "complete":
         abort(404)
     # conditional=True answers Range requests with 206, so the browser can seek
     return send_file(_recording(ev["clip_path"]), mimetype="video/mp4", conditional=True,
@@ -226,7 +229,5 @@ def clip(event_id: str) -> Any:
 @bp.route("/events/<event_id>/thumbnail.jpg")
 @role_required("supervisor")
 def thumbnail(event_id: str) -> Any:
-    ev = get_event(get_db(), event_id)
-    if ev is None:
-        abort(404)
+    ev = _event_or_404(event_id)
     return send_file(_recording(ev["thumb_path"]), mimetype="image/jpeg", conditional=True, max_age=60)
