@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import stat
 import textwrap
 from datetime import date, datetime, time
@@ -21,12 +20,11 @@ from monitor import users
 from monitor.config import load_config
 from monitor.store import Writer, connect, open_db
 from webui import create_app
+from webtest import ACCOUNTS, PASSWORD, add_accounts, copy_site, csrf_token
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2026, 11, 24)  # a Tuesday: the counters are open
 NOW = datetime.combine(DAY, time(16, 0), tzinfo=TZ).timestamp()
-PASSWORD = "correct-horse-9"
-ACCOUNTS = {"viewer": "xem", "supervisor": "giam-sat", "admin": "quan-tri"}
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 WEBUI = Path(__file__).resolve().parent.parent / "webui"
 
@@ -74,8 +72,7 @@ def _build_site(folder: Path) -> None:
     w.apply([{"type": "occupancy", "camera": "quay-1", "t": at(8) + s, "zones": {
         "ghe": {"occupied": True, "count": 1.0},
         "cho": {"occupied": any(a <= s < b for a, b in served), "count": 1.0}}} for s in range(1200)])
-    for role, name in ACCOUNTS.items():
-        users.add_user(db, name, PASSWORD, role, now=1.0)
+    add_accounts(db)
     db.conn.close()
 
 
@@ -89,19 +86,13 @@ def template_site(tmp_path_factory):
 
 @pytest.fixture
 def site(template_site, tmp_path):
-    folder = tmp_path / "site"
-    shutil.copytree(template_site, folder)
+    folder = copy_site(template_site, tmp_path)
     return load_config(folder / "cameras.yaml"), folder / "rec" / "quay-1" / "2026-11-24" / "e1.mp4"
 
 
 @pytest.fixture
 def app(site):
     return create_app(site[0], {"TESTING": True, "CLOCK": lambda: NOW})
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def login(client, username: str, password: str = PASSWORD, next_: str | None = None):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import textwrap
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,16 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import store, users
+from monitor import store
 from monitor.config import load_config
 from monitor.store import EventFilter, Writer, connect, get_event, list_events, migrate, open_db
 from webui import create_app
+from webtest import ACCOUNTS, PASSWORD, add_accounts, copy_site, csrf_token, log_in  # noqa: F401 (test_api imports them)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2026, 11, 24)
 NOW = datetime.combine(DAY + timedelta(days=1), time(12, 0), tzinfo=TZ).timestamp()
-PASSWORD = "correct-horse-9"
-ACCOUNTS = {"viewer": "xem", "supervisor": "giam-sat", "admin": "quan-tri"}
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 N_EVENTS = 130  # every 10 minutes from 07:00 on DAY: crosses midnight, more than two pages
 ZONES_1 = [["ghe"], ["cho", "ghe"], [], ["hang"]]
@@ -100,8 +98,7 @@ def build_site(folder: Path) -> None:
     w.apply([{"type": "occupancy", "camera": "quay-1", "t": eight + s,
               "zones": {"ghe": {"occupied": True, "count": 1.0}, "hang": {"occupied": s >= 30, "count": s // 30 * 2.0}}}
              for s in range(90)])
-    for role, name in ACCOUNTS.items():
-        users.add_user(db, name, PASSWORD, role, now=1.0)
+    add_accounts(db)
     db.conn.close()
 
 
@@ -114,9 +111,7 @@ def template_site(tmp_path_factory):
 
 @pytest.fixture
 def site(template_site, tmp_path):
-    folder = tmp_path / "site"
-    shutil.copytree(template_site, folder)
-    return load_config(folder / "cameras.yaml")
+    return load_config(copy_site(template_site, tmp_path) / "cameras.yaml")
 
 
 @pytest.fixture
@@ -124,18 +119,12 @@ def app(site):
     return create_app(site, {"TESTING": True, "CLOCK": lambda: NOW, "SECRET_KEY": "test"})
 
 
-def csrf_token(client, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 @pytest.fixture
 def client_as(app):
     def make(role: str | None):
         client = app.test_client()
         if role is not None:
-            form = {"csrf_token": csrf_token(client), "username": ACCOUNTS[role], "password": PASSWORD}
-            assert client.post("/login", data=form).status_code == 302
+            log_in(client, role)
         return client
 
     return make

@@ -7,23 +7,20 @@ hand-made day of per-second samples; quay-2 (a counter, offline, no samples); qu
 from __future__ import annotations
 
 import re
-import shutil
 import textwrap
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import users
 from monitor.config import load_config
 from monitor.reports import build_report
 from monitor.store import Writer, connect, open_db
 from webui import create_app
+from webtest import add_accounts, copy_site, log_in
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2026, 11, 24)  # a Tuesday: open 07:30-11:30 and 13:30-17:00
-PASSWORD = "correct-horse-9"
-ACCOUNTS = {"viewer": "xem", "supervisor": "giam-sat", "admin": "quan-tri"}
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4 + b"\xff\xd9"
 
@@ -75,8 +72,7 @@ def _build_site(folder) -> None:
     live = folder / "rec" / "quay-1" / "live.jpg"
     live.parent.mkdir(parents=True)
     live.write_bytes(JPEG)
-    for role, name in ACCOUNTS.items():
-        users.add_user(db, name, PASSWORD, role, now=1.0)
+    add_accounts(db)
     db.conn.close()
 
 
@@ -89,16 +85,7 @@ def template_site(tmp_path_factory):
 
 @pytest.fixture
 def site(template_site, tmp_path):
-    folder = tmp_path / "site"
-    shutil.copytree(template_site, folder)
-    return load_config(folder / "cameras.yaml")
-
-
-def _login(client, role: str) -> None:
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    r = client.post("/login", data={"csrf_token": token, "username": ACCOUNTS[role], "password": PASSWORD})
-    assert r.status_code == 302
+    return load_config(copy_site(template_site, tmp_path) / "cameras.yaml")
 
 
 @pytest.fixture
@@ -108,7 +95,7 @@ def make_client(site):
     def make(role: str = "supervisor", now: float = NOW, **settings):
         app = create_app(site, {"TESTING": True, "CLOCK": lambda: now, **settings})
         client = app.test_client()
-        _login(client, role)
+        log_in(client, role)
         return client
 
     return make

@@ -1,0 +1,36 @@
+"""Shared pieces of the web tests: the test accounts, CSRF tokens, logging in, a per-test copy of a built site."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from monitor import users
+
+PASSWORD = "correct-horse-9"
+ACCOUNTS = {"viewer": "xem", "supervisor": "giam-sat", "admin": "quan-tri"}
+
+
+def add_accounts(db) -> None:  # noqa: ANN001 - sqlite_utils.Database
+    """One account per role, all with PASSWORD (hashing is slow on purpose: build sites once per module)."""
+    for role, name in ACCOUNTS.items():
+        users.add_user(db, name, PASSWORD, role, now=1.0)
+
+
+def csrf_token(client, path: str = "/login") -> str:  # noqa: ANN001 - flask test client
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def log_in(client, role: str) -> None:  # noqa: ANN001 - flask test client
+    """Log in through the form with the role's account; the login must redirect."""
+    form = {"csrf_token": csrf_token(client), "username": ACCOUNTS[role], "password": PASSWORD}
+    assert client.post("/login", data=form).status_code == 302
+
+
+def copy_site(template: Path, tmp_path: Path) -> Path:
+    """A private copy of a site built once per module, so a test's writes stay its own."""
+    folder = tmp_path / "site"
+    shutil.copytree(template, folder)
+    return folder
