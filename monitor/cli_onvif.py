@@ -75,9 +75,9 @@ def discover(timeout: float, to: str | None, as_json: bool) -> None:
         click.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False))
         return
     if not found:
-        where = f"at {to}" if to else "on the local network (multicast)"
+        where, hint = (f"at {to}", "") if to else ("on the local network (multicast)", ", or try --to HOST")
         click.echo(f"No ONVIF camera answered {where} within {timeout:g} s. Check that this computer is on the "
-                   "cameras' network and that ONVIF discovery is enabled on them, or try --to HOST.")
+                   f"cameras' network and that ONVIF discovery is enabled on them{hint}.")
         return
     rows = [["ADDRESS", "MANUFACTURER", "MODEL", "NAME", "DEVICE SERVICE URL"]]
     rows += [[d.address, d.manufacturer or "-", d.model or "-", d.name or "-", d.device_url or "-"] for d in found]

@@ -152,6 +152,8 @@ def _library_errors() -> dict[str, tuple[type[BaseException], ...]]:
     import aiohttp
     import lxml.etree
     import zeep.exceptions
+
+    _onvif_camera_class()  # the guarded first import of the library
     from onvif.exceptions import ONVIFAuthError, ONVIFError
 
     return {
@@ -187,7 +189,7 @@ def translate(err: BaseException, host: str, port: int, timeout: float, password
                         "check the port is the camera's ONVIF port and that ONVIF is enabled on the camera")
     if isinstance(err, kinds["timeout"]):
         return CameraUnavailable(f"{where}: no answer within {timeout:g} s; check the address, "
-                                 "or allow more time (--timeout) for a slow camera")
+                                 "or allow a slow camera more time")
     if isinstance(err, kinds["connect"]):
         return CameraUnavailable(f"{where}: cannot connect ({_connect_reason(err)}); check the address, the ONVIF "
                                  "port (often 80, 8000 or 8899) and that the camera is powered and on this network")
@@ -257,7 +259,8 @@ class OnvifDevice:
     def time_offset_s(self) -> float | None:
         """Camera clock minus ours in seconds (measured while connecting), None if unknown."""
         diff = self._camera.dt_diff
-        return None if diff is None else round(diff.total_seconds() + CLOCK_TRUNCATION_S, 1)
+        # whole seconds: the camera's clock has no finer resolution to report
+        return None if diff is None else float(round(diff.total_seconds() + CLOCK_TRUNCATION_S))
 
     async def device_info(self) -> dict[str, str]:
         """Manufacturer, model, serial and firmware as the camera reports them."""

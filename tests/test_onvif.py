@@ -86,7 +86,7 @@ def test_slow_device_against_short_timeout_says_so(onvif_device):  # noqa: F811
     result = run(*probe_args(device, PLANTED, "--timeout", "0.5"))
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"Error: {device.hostport}: no answer within 0.5 s; check the address, "
-                                     "or allow more time (--timeout) for a slow camera")
+                                     "or allow a slow camera more time")
 
 
 def test_missing_sub_profile_gives_no_sub_stream(onvif_device):  # noqa: F811
