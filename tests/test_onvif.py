@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 from click.testing import CliRunner
@@ -79,6 +80,20 @@ def test_probe_raises_auth_failed_with_cause_chained(onvif_device):  # noqa: F81
     with pytest.raises(onvif.AuthFailed) as caught:
         onvif.probe(device.host, device.port, "admin", "wrong")
     assert caught.value.__cause__ is not None  # the library's own error stays chained for debugging
+
+
+def test_older_camera_without_get_services_is_read_through_get_capabilities(onvif_device):  # noqa: F811
+    device = onvif_device(password=PLANTED, get_services=False)
+    probed = onvif.probe(device.host, device.port, "admin", PLANTED)
+    assert [p.rtsp_uri for p in probed.profiles] == ["rtsp://127.0.0.1:8554/main", "rtsp://127.0.0.1:8554/sub"]
+    assert device.calls[:3] == ["GetSystemDateAndTime", "GetServices", "GetCapabilities"]
+
+
+def test_snapshot_uri_serves_a_jpeg(onvif_device):  # noqa: F811
+    device = onvif_device(password=PLANTED)
+    uri = onvif.probe(device.host, device.port, "admin", PLANTED).profiles[0].snapshot_uri
+    with urllib.request.urlopen(uri, timeout=5) as reply:
+        assert reply.read(3) == b"\xff\xd8\xff"  # JPEG start-of-image marker
 
 
 def test_slow_device_against_short_timeout_says_so(onvif_device):  # noqa: F811
@@ -211,3 +226,16 @@ def test_parse_hostport_rejects(bad):
     result = run("probe", bad, "--user", "admin", "--password", "x")
     assert result.exit_code == 2
     assert "is not HOST or HOST:PORT" in result.stderr
+
+
+def test_translate_http_401_and_web_pages():
+    import zeep.exceptions
+
+    denied = onvif.translate(zeep.exceptions.TransportError("401", status_code=401), "10.0.0.5", 80, 10)
+    assert isinstance(denied, onvif.AuthFailed) and str(denied).startswith("10.0.0.5:80: the camera rejected")
+    page = onvif.translate(zeep.exceptions.TransportError("Server returned response (404) with invalid XML",
+                                                          status_code=404), "fe80::1", 8000, 10)
+    assert isinstance(page, onvif.NotOnvif) and str(page).startswith("[fe80::1]:8000: answered, but not as an ONVIF")
+    fault = onvif.translate(zeep.exceptions.Fault(f"bad value {PLANTED}", code="env:Receiver"), "cam", 80, 10,
+                            password=PLANTED)
+    assert type(fault) is onvif.OnvifError and PLANTED not in str(fault) and "\n" not in str(fault)
