@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,6 +52,19 @@ class _SecretFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self.secrets: Counter[str] = Counter()
+        self._lock = threading.Lock()  # Flask serves probes from several threads
+
+    def add(self, secret: str) -> None:
+        """Start masking secret (counted: several devices may share a password)."""
+        with self._lock:
+            self.secrets[secret] += 1
+
+    def remove(self, secret: str) -> None:
+        """Stop masking secret once no open device uses it."""
+        with self._lock:
+            self.secrets[secret] -= 1
+            if self.secrets[secret] <= 0:
+                del self.secrets[secret]
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message when it holds a secret; never drop it."""
@@ -209,7 +223,10 @@ def _connect_reason(err: BaseException) -> str:
 
 
 class OnvifDevice:
-    """One ONVIF camera. Use `async with OnvifDevice(host, port, user, password) as dev:`."""
+    """One ONVIF camera. Use `async with OnvifDevice(host, port, user, password) as dev:`.
+
+    Connecting and each method are bounded by `timeout` seconds; all errors are OnvifError subclasses.
+    """
 
     def __init__(self, host: str, port: int, user: str, password: str, timeout: float = PROBE_TIMEOUT_S):
         self.host, self.port, self.user = host, port, user
@@ -222,9 +239,10 @@ class OnvifDevice:
 
     @asynccontextmanager
     async def _boundary(self) -> AsyncIterator[None]:
-        """Translate library errors into ours, with the original chained."""
+        """Bound one step by self.timeout and translate library errors into ours, the original chained."""
         try:
-            yield
+            async with asyncio.timeout(self.timeout):
+                yield
         except OnvifError:
             raise
         except Exception as err:
@@ -236,7 +254,7 @@ class OnvifDevice:
         # accepts the digest; it also gives us the offset for time_offset_s.
         self._camera = camera_cls(self.host, self.port, self.user, self._password, no_cache=True, adjust_time=True)
         if self._password:
-            SECRET_FILTER.secrets[self._password] += 1
+            SECRET_FILTER.add(self._password)
         try:
             async with self._boundary():
                 await self._camera.update_xaddrs()
@@ -253,8 +271,7 @@ class OnvifDevice:
             await self._camera.close()
         finally:
             if self._password:
-                SECRET_FILTER.secrets[self._password] -= 1
-                SECRET_FILTER.secrets += Counter()  # drop zero counts
+                SECRET_FILTER.remove(self._password)
 
     def time_offset_s(self) -> float | None:
         """Camera clock minus ours in seconds (measured while connecting), None if unknown."""

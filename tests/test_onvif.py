@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import subprocess
@@ -239,3 +240,16 @@ def test_translate_http_401_and_web_pages():
     fault = onvif.translate(zeep.exceptions.Fault(f"bad value {PLANTED}", code="env:Receiver"), "cam", 80, 10,
                             password=PLANTED)
     assert type(fault) is onvif.OnvifError and PLANTED not in str(fault) and "\n" not in str(fault)
+
+
+def test_onvif_device_as_async_context_manager(onvif_device):  # noqa: F811
+    good = onvif_device(password=PLANTED)
+    slow = onvif_device(password=PLANTED, delay_s=5)
+
+    async def read(device, timeout: float) -> list[str]:  # noqa: ANN001 - FakeOnvifDevice
+        async with onvif.OnvifDevice(device.host, device.port, "admin", PLANTED, timeout=timeout) as camera:
+            return [p.token for p in await camera.profiles()]
+
+    assert asyncio.run(read(good, 5)) == ["main", "sub"]
+    with pytest.raises(onvif.CameraUnavailable, match="no answer within 0.4 s"):
+        asyncio.run(read(slow, 0.4))
