@@ -70,7 +70,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
         if db is not None:
             db.conn.close()
 
-    from webui import api, auth, cameras, events, live, overview, reports, timeline
+    from webui import api, auth, cameras, events, live, overview, reports, timeline, zones
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -80,6 +80,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     app.register_blueprint(live.bp)
     app.register_blueprint(timeline.bp)
     app.register_blueprint(cameras.bp)
+    app.register_blueprint(zones.bp)
     return app
 
 
