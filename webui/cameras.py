@@ -8,6 +8,7 @@ A password typed into a form lives only in a server-side draft and the secrets f
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -77,7 +79,8 @@ def _camera(camera_id: str) -> Camera:
 def one_line(err: ConfigError) -> str:
     """The first problem of a ConfigError, and how many more there are."""
     more = len(err.problems) - 1
-    return err.problems[0] + (" " + _("(and %(n)d more)", n=more) if more else "")
+    first = err.problems[0].replace(f"{config().base_dir}{os.sep}", "")  # cameras.yaml:12: ..., not the full path
+    return first + (" " + _("(and %(n)d more)", n=more) if more else "")
 
 
 def save(action: str, camera_id: str, change: Callable[..., Config], *args: Any) -> Config:
@@ -177,7 +180,9 @@ def discover() -> tuple[str, int]:
         found = onvif.discover(DISCOVER_S, to=current_app.config.get("ONVIF_DISCOVER_TO"))
     except onvif.OnvifError as err:
         return _render("camera_new.html", 400, found=None, form={}, error=str(err))
-    return _render("camera_new.html", found=found, form={}, error=None)
+    devices = [{"address": urlsplit(d.device_url).netloc if d.device_url else d.address,
+                "manufacturer": d.manufacturer, "model": d.model, "name": d.name} for d in found]
+    return _render("camera_new.html", found=devices, form={}, error=None)
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -201,12 +206,12 @@ def probe() -> Any:
     try:
         host, port = _host_port(form["address"])
         found = onvif.probe(host, port, form["username"], request.form.get("password", ""))
+        main, sub = onvif.pick_streams(found.profiles)
     except Problem as err:
         return _render("camera_new.html", err.status, found=None, form=form, error=str(err))
     except onvif.OnvifError as err:
         log.info("camera probe of %s failed: %s", redact(form["address"]), err)
         return _render("camera_new.html", 400, found=None, form=form, error=str(err))
-    main, sub = onvif.pick_streams(found.profiles)
     draft = new_draft(username=form["username"] or None, password=request.form.get("password") or None,
                       host=host, profiles=found.profiles, main=main.rtsp_uri if main else "",
                       sub=sub.rtsp_uri if sub else "")
