@@ -341,5 +341,11 @@ def users_remove(config_path: str, name: str) -> None:
     click.echo(f"removed {name}")
 
 
+from monitor import cli_onvif  # noqa: E402 - commands live in their own modules
+
+main.add_command(cli_onvif.discover)
+main.add_command(cli_onvif.probe)
+
+
 if __name__ == "__main__":
     main()

@@ -13,11 +13,13 @@ import asyncio
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from monitor.config import redact
 from monitor.wsdiscovery import DISCOVER_TIMEOUT_S, MULTICAST_GROUP, WS_DISCOVERY_PORT, Discovered, probe_network
@@ -39,6 +41,29 @@ H264 = "H264"
 MAX_REASON_CHARS = 120  # a camera's own fault text is quoted, but one line must stay one line
 AUTH_WORDS = re.compile(r"not\s*authori[sz]ed|unauthori[sz]ed|authenticat|password|credential", re.IGNORECASE)
 STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@<>\"']*@")
+LIBRARY_LOGGERS = ("onvif", "zeep", "aiohttp")  # they log whole SOAP bodies at DEBUG
+
+
+class _SecretFilter(logging.Filter):
+    """Masks the passwords of open devices, and user info in any URL, in the library's log records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: Counter[str] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message when it holds a secret; never drop it."""
+        text = record.getMessage()
+        masked = URL_USERINFO.sub(r"\1***@", text)
+        for secret in list(self.secrets):
+            masked = masked.replace(secret, "***").replace(xml_escape(secret), "***")
+        if masked != text:
+            record.msg, record.args = masked, None
+        return True
+
+
+SECRET_FILTER = _SecretFilter()
 
 
 class OnvifError(Exception):
@@ -127,6 +152,8 @@ def _library_errors() -> dict[str, tuple[type[BaseException], ...]]:
     import aiohttp
     import lxml.etree
     import zeep.exceptions
+
+    _onvif_camera_class()  # the guarded first import of the library
     from onvif.exceptions import ONVIFAuthError, ONVIFError
 
     return {
@@ -162,7 +189,7 @@ def translate(err: BaseException, host: str, port: int, timeout: float, password
                         "check the port is the camera's ONVIF port and that ONVIF is enabled on the camera")
     if isinstance(err, kinds["timeout"]):
         return CameraUnavailable(f"{where}: no answer within {timeout:g} s; check the address, "
-                                 "or allow more time (--timeout) for a slow camera")
+                                 "or allow a slow camera more time")
     if isinstance(err, kinds["connect"]):
         return CameraUnavailable(f"{where}: cannot connect ({_connect_reason(err)}); check the address, the ONVIF "
                                  "port (often 80, 8000 or 8899) and that the camera is powered and on this network")
@@ -208,21 +235,32 @@ class OnvifDevice:
         # adjust_time: sign requests with the camera's clock, so a camera whose clock is off still
         # accepts the digest; it also gives us the offset for time_offset_s.
         self._camera = camera_cls(self.host, self.port, self.user, self._password, no_cache=True, adjust_time=True)
+        if self._password:
+            SECRET_FILTER.secrets[self._password] += 1
         try:
             async with self._boundary():
                 await self._camera.update_xaddrs()
         except BaseException:
-            await self._camera.close()
+            await self._close()
             raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._camera.close()
+        await self._close()
+
+    async def _close(self) -> None:
+        try:
+            await self._camera.close()
+        finally:
+            if self._password:
+                SECRET_FILTER.secrets[self._password] -= 1
+                SECRET_FILTER.secrets += Counter()  # drop zero counts
 
     def time_offset_s(self) -> float | None:
         """Camera clock minus ours in seconds (measured while connecting), None if unknown."""
         diff = self._camera.dt_diff
-        return None if diff is None else round(diff.total_seconds() + CLOCK_TRUNCATION_S, 1)
+        # whole seconds: the camera's clock has no finer resolution to report
+        return None if diff is None else float(round(diff.total_seconds() + CLOCK_TRUNCATION_S))
 
     async def device_info(self) -> dict[str, str]:
         """Manufacturer, model, serial and firmware as the camera reports them."""
@@ -284,6 +322,11 @@ def _onvif_camera_class() -> type:
         if handler not in before:
             root.removeHandler(handler)
     root.setLevel(level)
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in LIBRARY_LOGGERS:
+            logger = logging.getLogger(name)
+            if SECRET_FILTER not in logger.filters:
+                logger.addFilter(SECRET_FILTER)
     return ONVIFCamera
 
 

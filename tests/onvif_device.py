@@ -19,6 +19,8 @@ Factory API (other test modules import this file: `from onvif_device import ...`
                              /onvif/snapshot.jpg, which serves a small real JPEG
       embed_credentials=False  True: the returned URIs carry user:password@ like some firmwares
       not_onvif=False        True: a plain web server that answers every request with an HTML 404
+      get_services=True      False: an older camera without GetServices (clients fall back to
+                             GetCapabilities)
       manufacturer, model, serial, firmware, main_size=(1920, 1080), sub_size=(640, 360)
 
     FakeOnvifDevice: .host, .port, .hostport ("127.0.0.1:PORT"), .device_url,
@@ -80,6 +82,7 @@ class DeviceSettings:
     snapshot_uri: str | None = None
     embed_credentials: bool = False
     not_onvif: bool = False
+    get_services: bool = True
     manufacturer: str = "OneStop Test"
     model: str = "FakeCam 2MP"
     serial: str = "FC-000123"
@@ -205,7 +208,7 @@ def _answer(op: str, root: ET.Element, s: DeviceSettings, base: str) -> str | No
         return _media_uri(op, s.main_uri, s) if token == "main" else None
     answers = {
         "GetSystemDateAndTime": lambda: _date_time(s),
-        "GetServices": lambda: _services(base),
+        "GetServices": lambda: _services(base) if s.get_services else None,
         "GetCapabilities": lambda: _capabilities(base),
         "GetDeviceInformation": lambda: _device_info(s),
         "GetProfiles": lambda: _profiles(s),
