@@ -6,6 +6,7 @@ import os
 import re
 from datetime import datetime, time
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +33,7 @@ from monitor.config_errors import (
     raise_duplicates,
     read_yaml,
 )
+from monitor.secrets_file import read_secrets, secrets_path
 
 __all__ = [
     "Camera",
@@ -49,6 +51,7 @@ __all__ = [
     "load_config",
     "redact",
     "summary",
+    "with_credentials",
 ]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -320,6 +323,7 @@ class Camera(_Model):
     )
 
     _base_dir: Path | None = PrivateAttr(default=None)
+    _secrets: dict[str, str] = PrivateAttr(default_factory=dict)  # the secrets file's values, set by load_config
 
     @model_validator(mode="after")
     def _unique_zone_ids(self) -> Camera:
@@ -346,7 +350,7 @@ class Camera(_Model):
         value = getattr(self.streams, role)
         if value is None:
             return None
-        value = expand_env(value)
+        value = expand_env(value, self._secrets)
         if not _SCHEME.match(value):
             path = Path(value).expanduser()
             if not path.is_absolute():
@@ -354,13 +358,8 @@ class Camera(_Model):
             return str(path.resolve())
         if self.username is None:
             return value
-        scheme, rest = value.split("://", 1)
-        if "@" in rest.split("/", 1)[0]:
-            return value  # the URL already carries credentials
-        userinfo = quote(expand_env(self.username), safe="")
-        if self.password is not None:
-            userinfo += ":" + quote(expand_env(self.password), safe="")
-        return f"{scheme}://{userinfo}@{rest}"
+        password = None if self.password is None else expand_env(self.password, self._secrets)
+        return with_credentials(value, expand_env(self.username, self._secrets), password)
 
 
 class Config(_Model):
@@ -405,16 +404,29 @@ class Config(_Model):
 # ---------------------------------------------------------------- URLs and secrets
 
 
-def expand_env(value: str) -> str:
-    """Replace ${NAME} with os.environ[NAME]; ConfigError if a variable is not set."""
+def expand_env(value: str, fallback: Mapping[str, str] | None = None) -> str:
+    """Replace ${NAME} with os.environ[NAME], else fallback[NAME] (the secrets file); ConfigError if unset."""
 
     def sub(m: re.Match[str]) -> str:
-        try:
-            return os.environ[m.group(1)]
-        except KeyError:
-            raise ConfigError([f"environment variable {m.group(1)} is not set"]) from None
+        name = m.group(1)
+        if name in os.environ:
+            return os.environ[name]
+        if fallback and name in fallback:
+            return fallback[name]
+        raise ConfigError([f"environment variable {name} is not set"])
 
     return ENV_REF.sub(sub, value)
+
+
+def with_credentials(url: str, username: str, password: str | None) -> str:
+    """An rtsp URL with user[:password]@ inserted (percent-encoded), unless it already carries some."""
+    scheme, rest = url.split("://", 1)
+    if "@" in rest.split("/", 1)[0]:
+        return url  # the URL already carries credentials
+    userinfo = quote(username, safe="")
+    if password is not None:
+        userinfo += ":" + quote(password, safe="")
+    return f"{scheme}://{userinfo}@{rest}"
 
 
 def redact(url: str) -> str:
@@ -473,7 +485,7 @@ def _scrub(text: str, cam: Camera) -> str:
         return text
     secrets = {cam.password}
     try:
-        secrets.add(expand_env(cam.password))
+        secrets.add(expand_env(cam.password, cam._secrets))
     except ConfigError:
         pass
     for secret in sorted(secrets, key=len, reverse=True):
@@ -485,13 +497,17 @@ def _scrub(text: str, cam: Camera) -> str:
 # ---------------------------------------------------------------- loading
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate cameras.yaml; ConfigError lists every problem with its file and line."""
+def load_config(path: str | Path, secrets: Mapping[str, str] | None = None) -> Config:
+    """Read and validate cameras.yaml; ConfigError lists every problem with its file and line.
+
+    ${NAME}s are looked up in the environment, then in `secrets` (default: the secrets file next to the YAML).
+    """
     label = str(path)
     file = Path(path)
     root, data = read_yaml(label, file)
+    secrets = dict(read_secrets(secrets_path(file)) if secrets is None else secrets)
 
-    problems = duplicate_keys(label, root) + missing_env(label, root, data)
+    problems = duplicate_keys(label, root) + missing_env(label, root, data, secrets)
     try:
         config = Config.model_validate(data)
     except ValidationError as err:
@@ -505,6 +521,8 @@ def load_config(path: str | Path) -> Config:
     for attr in ("recordings", "database"):
         value = getattr(config.storage, attr).expanduser()
         setattr(config.storage, attr, value if value.is_absolute() else resolved.parent / value)
+    for camera in config.cameras:
+        camera._secrets = secrets
     return config
 
 

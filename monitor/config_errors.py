@@ -148,8 +148,8 @@ def duplicate_keys(label: str, root: yaml.Node) -> list[str]:
     return problems
 
 
-def missing_env(label: str, root: yaml.Node, data: dict[str, Any]) -> list[str]:
-    """Every ${VAR} in camera URLs and credentials must be set when the file is loaded."""
+def missing_env(label: str, root: yaml.Node, data: dict[str, Any], known: Any = ()) -> list[str]:
+    """Every ${VAR} in camera URLs and credentials must be set (environment, or `known` names) at load time."""
     problems: list[str] = []
     cameras = data.get("cameras")
     if not isinstance(cameras, list):
@@ -162,7 +162,7 @@ def missing_env(label: str, root: yaml.Node, data: dict[str, Any]) -> list[str]:
         fields += [((key,), cam.get(key)) for key in ("username", "password")]
         for loc, value in fields:
             for name in ENV_REF.findall(value) if isinstance(value, str) else ():
-                if name not in os.environ:
+                if name not in os.environ and name not in known:
                     message = f"environment variable {name} is not set"
                     problems.append(_problem(label, root, ("cameras", i, *loc), message))
     return problems

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.config import Camera, Config
+from monitor.reload import Reloader
 from monitor.store import Writer, open_db
 from monitor.worker import worker_main
 
@@ -70,6 +71,8 @@ class Supervisor:
         self.server: Any = None
         self.reports_written: set[date] = set()
         self.next_report_check = 0.0
+        self.app: Any = None
+        self.reloader = Reloader(self, WorkerSlot, self.config_changed)  # cameras.yaml edits without a restart
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -196,7 +199,9 @@ class Supervisor:
         from webui import create_app
 
         # 8 threads: up to 2 long-lived MJPEG streams may each hold one; pages need the rest
-        self.server = create_server(create_app(self.config), host=self.host, port=self.port, threads=8)
+        self.app = create_app(self.config)
+        self.app.config["ONESTOP_RELOAD"] = self.reloader.nudge  # a save in the web UI applies at once
+        self.server = create_server(self.app, host=self.host, port=self.port, threads=8)
         th = threading.Thread(target=self.server.run, name="web", daemon=True)
         th.start()
         log.info("web UI on http://%s:%s", self.host, self.port)
@@ -223,6 +228,7 @@ class Supervisor:
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
                 self.check_report(time.time())
+                self.reloader.tick(time.time())
         finally:
             self.shutdown()
             self.writer_done.set()
@@ -231,7 +237,18 @@ class Supervisor:
         log.info("supervisor stopped")
         return 0
 
+    def config_changed(self, config: Config) -> None:
+        """A reloaded cameras.yaml: new cameras get their DB rows, the web app shows the new config."""
+        db = open_db(config.storage.database)
+        try:
+            Writer(db).register_cameras((c.id, c.name, c.enabled) for c in config.cameras)
+        finally:
+            db.conn.close()
+        if self.app is not None:
+            self.app.config["ONESTOP"] = config
+
     def shutdown(self) -> None:
+        self.reloader.shutdown(STOP_GRACE_S)
         log.info("stopping %d workers", len(self.slots))
         for slot in self.slots.values():
             if slot.stop is not None:

@@ -125,6 +125,19 @@ def client(client_as):
 REPORT = "/reports/download?from=2026-11-24&to=2026-11-24&format=csv"
 # (method, path, lowest role allowed); every route of the app appears here (checked below)
 ROUTES = [
+    ("GET", "/cameras", "admin"),
+    ("GET", "/cameras/new", "admin"),
+    ("GET", "/cameras/quay-1/edit", "admin"),
+    ("GET", "/cameras/quay-1/delete", "admin"),
+    ("GET", "/cameras/quay-1/zones", "admin"),
+    ("GET", "/cameras/quay-1/snapshot.jpg", "admin"),
+    ("GET", "/cameras/test/no-such-draft/main.jpg", "admin"),
+    ("POST", "/cameras/quay-2/enabled", "admin"),
+    ("POST", "/cameras/probe", "admin"),
+    ("POST", "/cameras/manual", "admin"),
+    ("POST", "/cameras/setup/no-such-draft", "admin"),
+    ("POST", "/cameras/quay-1/zones", "admin"),
+    ("POST", "/cameras/discover", "admin"),
     ("GET", "/", "supervisor"),  # a viewer is sent on to /reports (REDIRECTS)
     ("GET", "/overview/counters", "supervisor"),
     ("GET", "/live", "supervisor"),
@@ -151,6 +164,10 @@ ROUTES = [
 ROLES = [None, "viewer", "supervisor", "admin"]
 # (path, role) -> where that role is redirected instead of being refused
 REDIRECTS = {("/", "viewer"): "/reports"}
+# allowed requests that answer other than 200 (GET) / 302 (POST): the generic form lacks their fields
+ALLOWED_STATUS = {("GET", "/cameras/test/no-such-draft/main.jpg"): (404,), ("POST", "/cameras/probe"): (400,),
+                  ("POST", "/cameras/manual"): (400,), ("POST", "/cameras/setup/no-such-draft"): (404,),
+                  ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/cameras/discover"): (200, 400)}  # 400 where the machine has no multicast route
 
 
 def _request(client, method: str, path: str):
@@ -180,7 +197,8 @@ def test_routes_by_role(client_as, role, method, path, minimum):
         if (path, role) in REDIRECTS:
             assert r.status_code == 302 and r.location == REDIRECTS[(path, role)]
         elif users.role_at_least(role, minimum):
-            assert r.status_code == (200 if method == "GET" else 302), r.get_data(as_text=True)[:300]
+            expected = ALLOWED_STATUS.get((method, path), (200 if method == "GET" else 302,))
+            assert r.status_code in expected, r.get_data(as_text=True)[:300]
         else:
             assert r.status_code == 403
             assert r.is_json == path.startswith("/api/")

@@ -70,7 +70,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
         if db is not None:
             db.conn.close()
 
-    from webui import api, auth, events, live, overview, reports, timeline
+    from webui import api, auth, cameras, events, live, overview, reports, timeline, zones
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -79,6 +79,8 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     app.register_blueprint(overview.bp)
     app.register_blueprint(live.bp)
     app.register_blueprint(timeline.bp)
+    app.register_blueprint(cameras.bp)
+    app.register_blueprint(zones.bp)
     return app
 
 
@@ -128,8 +130,6 @@ def _template_helpers(app: Flask, tz: ZoneInfo) -> None:
         s = int(round(seconds))
         return f"{s // 60}:{s % 60:02d}"
 
-    camera_names = {c.id: c.name for c in app.config["ONESTOP"].cameras}
-
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {
@@ -139,8 +139,12 @@ def _template_helpers(app: Flask, tz: ZoneInfo) -> None:
             "state_label": lambda s: STATE_LABELS.get(s or "unknown", s),
             "clip_label": lambda s: CLIP_LABELS.get(s, s),
             "role_label": lambda r: ROLE_LABELS.get(r, r),
-            "camera_name": lambda cam_id: camera_names.get(cam_id, cam_id),
+            "camera_name": lambda cam_id: _camera_name(app.config["ONESTOP"], cam_id),  # follows a reload
         }
+
+
+def _camera_name(config: Config, camera_id: str) -> str:
+    return next((c.name for c in config.cameras if c.id == camera_id), camera_id)
 
 
 def _error_pages(app: Flask) -> None:

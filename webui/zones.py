@@ -1,0 +1,101 @@
+"""Zone and mask editor (admin): polygons drawn on a current picture of the camera, saved to cameras.yaml."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated, Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+
+from monitor import config_write
+from monitor.config import ConfigError, Polygon, Zone, ZoneKind
+from monitor.config_errors import raise_duplicates
+from monitor.streamcheck import StreamCheckError, check_stream, is_jpeg
+from monitor.worker import live_snapshot_path, mark_watched
+from webui.auth import role_required
+from webui.cameras import Problem, _camera, save
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("zones", __name__)
+
+SNAPSHOT_FRESH_S = 120.0  # a live picture this recent shows the scene as it is now
+ZONE_KINDS: tuple[str, ...] = ZoneKind.__args__  # type: ignore[attr-defined]
+
+
+class ZonesInput(BaseModel):
+    """What the editor posts: the camera's zones and masks."""
+
+    model_config = ConfigDict(extra="forbid")
+    zones: list[Zone]
+    masks: Annotated[list[Polygon], BeforeValidator(lambda v: [] if v is None else v)] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ZonesInput:
+        raise_duplicates([z.id for z in self.zones], "zones", "zone")
+        return self
+
+
+def validation_line(err: ValidationError) -> str:
+    """The first pydantic error as `zones[0].points: message`."""
+    first = err.errors(include_url=False)[0]
+    path = ""
+    for part in first["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    message = str((first.get("ctx") or {}).get("error", first["msg"]))
+    return f"{path}: {message}" if path else message
+
+
+@bp.route("/cameras/<camera_id>/zones")
+@role_required("admin")
+def editor(camera_id: str) -> str:
+    cam = _camera(camera_id)
+    data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": [[list(p) for p in m] for m in cam.masks]}
+    return render_template("zones.html", cam=cam, data=data, kinds=ZONE_KINDS)
+
+
+@bp.route("/cameras/<camera_id>/zones", methods=["POST"])
+@role_required("admin")
+def save_zones(camera_id: str) -> Any:
+    cam = _camera(camera_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error=_("Expected a JSON object with zones and masks.")), 400
+    try:
+        parsed = ZonesInput.model_validate(body)
+    except ValidationError as err:
+        return jsonify(error=validation_line(err)), 400
+    zones = [z.model_dump(mode="json", exclude_none=True) for z in parsed.zones]
+    masks = [[list(p) for p in m] for m in parsed.masks]
+    try:
+        save("zones saved", cam.id, config_write.set_zones, cam.id, zones, masks)
+    except Problem as err:
+        return jsonify(error=str(err)), err.status
+    return jsonify(ok=True, zones=len(zones), masks=len(masks))
+
+
+@bp.route("/cameras/<camera_id>/snapshot.jpg")
+@role_required("admin")
+def snapshot(camera_id: str) -> Response:
+    """A current picture: the worker's live snapshot, else one frame from the stream, else an older snapshot."""
+    cam = _camera(camera_id)
+    recordings = current_app.config["ONESTOP"].storage.recordings
+    mark_watched(recordings, cam.id)
+    live = live_snapshot_path(recordings, cam.id)
+    if is_jpeg(live) and time.time() - live.stat().st_mtime < SNAPSHOT_FRESH_S:
+        return _jpeg(live.read_bytes())
+    try:
+        url = cam.stream_url("sub") or cam.stream_url("main")
+        return _jpeg(check_stream(url).jpeg)
+    except (StreamCheckError, ConfigError) as err:
+        log.info("%s: no picture for the zone editor: %s", cam.id, err)
+    if is_jpeg(live):
+        return _jpeg(live.read_bytes())
+    abort(404)
+
+
+def _jpeg(data: bytes) -> Response:
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
