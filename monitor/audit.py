@@ -13,13 +13,11 @@ import time
 import unicodedata
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from monitor.reports import UTF8_BOM
-from monitor.store import connect
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +73,10 @@ def write(db: sqlite_utils.Database, entry: Entry) -> None:
         db.execute("insert into audit (t, user, ip, action, target, detail) values (?, ?, ?, ?, ?, ?)", row)
 
 
-def record_cli(database: Path | str, action: str, target: str = "", detail: str = "",
+def record_cli(db: sqlite_utils.Database, action: str, target: str = "", detail: str = "",
                now: float | None = None) -> None:
     """Record an action taken with the `onestop` command line (user 'cli', ip 'local')."""
-    db = connect(database)
-    try:
-        write(db, Entry(time.time() if now is None else now, CLI_USER, CLI_IP, action, target, detail))
-    finally:
-        db.conn.close()
+    write(db, Entry(time.time() if now is None else now, CLI_USER, CLI_IP, action, target, detail))
 
 
 def _where(f: AuditFilter) -> tuple[str, list[object]]:
