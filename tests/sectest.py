@@ -23,6 +23,38 @@ SECRET = "Pl4nted-s3cret-Qx7"  # must never appear in a page, an API answer, a l
 OUTSIDE = "OUTSIDE-THE-RECORDINGS-7f3a"  # content of a file next to (not inside) the recordings folder
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 
+# endpoint -> (method, sample path, expected status for anonymous, viewer, supervisor, admin).
+# Every rule of app.url_map must be here (test_every_route_is_in_the_table): a new route states who may use it.
+# Anonymous: 302 to the login page for pages and forms, 401 JSON for the API.
+ROUTE_TABLE = {
+    "static": ("GET", "/static/style.css", (200, 200, 200, 200)),
+    "auth.login": ("GET", "/login", (200, 302, 302, 302)),
+    "auth.logout": ("POST", "/logout", (302, 302, 302, 302)),
+    "auth.language": ("POST", "/language", (302, 302, 302, 302)),
+    "overview.index": ("GET", "/", (302, 302, 200, 200)),  # a viewer is sent on to /reports
+    "overview.counters_fragment": ("GET", "/overview/counters", (302, 403, 200, 200)),
+    "live.index": ("GET", "/live", (302, 403, 200, 200)),
+    "live.snapshot": ("GET", "/live/quay-1.jpg", (302, 403, 200, 200)),
+    "live.mjpeg": ("GET", "/live/quay-1.mjpeg", (302, 403, 200, 200)),
+    "timeline.index": ("GET", "/timeline?camera=quay-1&counter=cho&date=2026-11-24", (302, 403, 200, 200)),
+    "events.index": ("GET", "/events", (302, 403, 200, 200)),
+    "events.event": ("GET", "/events/e1", (302, 403, 200, 200)),
+    "events.review": ("POST", "/events/e1/review", (302, 403, 302, 302)),
+    "events.clip": ("GET", "/events/e1/clip.mp4", (302, 403, 200, 200)),
+    "events.thumbnail": ("GET", "/events/e1/thumbnail.jpg", (302, 403, 200, 200)),
+    "api.events": ("GET", "/api/v1/events", (401, 403, 200, 200)),
+    "api.event": ("GET", "/api/v1/events/e1", (401, 403, 200, 200)),
+    "api.cameras": ("GET", "/api/v1/cameras", (401, 403, 200, 200)),
+    "api.occupancy": ("GET", "/api/v1/occupancy?camera=quay-1", (401, 403, 200, 200)),
+    "api.occupancy_current": ("GET", "/api/v1/occupancy/now?camera=quay-1", (401, 403, 200, 200)),
+    "api.reports": ("GET", "/api/v1/reports?from=2026-11-24&to=2026-11-24", (401, 200, 200, 200)),
+    "api.openapi": ("GET", "/api/v1/openapi.json", (401, 200, 200, 200)),
+    "reports.index": ("GET", "/reports", (302, 200, 200, 200)),
+    "reports.download": ("GET", "/reports/download?from=2026-11-24&to=2026-11-24&format=csv", (302, 200, 200, 200)),
+    "audit.index": ("GET", "/audit", (302, 403, 403, 200)),
+    "audit.export": ("GET", "/audit/export.csv", (302, 403, 403, 200)),
+}
+
 
 @contextmanager
 def secret_env() -> Iterator[None]:
