@@ -267,6 +267,7 @@ def users_add(config_path: str, name: str, role: str, password_stdin: bool, exis
     import time
 
     from monitor import users as accounts
+    from monitor.audit import record_cli
     from monitor.store import open_db
 
     _check(accounts.check_username, name, "NAME")
@@ -282,6 +283,7 @@ def users_add(config_path: str, name: str, role: str, password_stdin: bool, exis
             click.echo(f"user {name} already exists; left unchanged")
             return
         accounts.add_user(db, name, password, role, now=time.time())
+        record_cli(db, "user_change", name, f"added ({role})")
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     finally:
@@ -327,6 +329,7 @@ def users_remove(config_path: str, name: str) -> None:
 
     Example: onestop users remove lan
     """
+    from monitor.audit import record_cli
     from monitor.store import open_db
     from monitor.users import remove_user
 
@@ -334,6 +337,7 @@ def users_remove(config_path: str, name: str) -> None:
     db = open_db(config.storage.database)
     try:
         remove_user(db, name)
+        record_cli(db, "user_change", name, "removed")
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     finally:

@@ -74,8 +74,12 @@ def read_yaml(label: str, file: Path) -> tuple[yaml.MappingNode, dict[str, Any]]
         where = f":{mark.line + 1}" if mark else ""
         problem = err.problem or err.context or "cannot parse"
         raise ConfigError([f"{label}{where}: YAML syntax error: {problem}"]) from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow (control characters)
+        line = text.count("\n", 0, err.position) + 1
+        raise ConfigError([f"{label}:{line}: YAML syntax error: character {err.character!r} is not allowed; "
+                           "remove it (control characters cannot appear in YAML)"]) from None
     except yaml.YAMLError as err:
-        raise ConfigError([f"{label}: YAML error: {err}"]) from None
+        raise ConfigError([f"{label}: YAML error: {_one_line(str(err))}"]) from None
 
     if root is None:
         raise ConfigError([f"{label}: file is empty; expected a mapping with site and cameras"])
@@ -117,13 +121,20 @@ def _node_line(root: yaml.Node, loc: Loc, key_line: bool = True) -> int:
 def _dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
+        if not isinstance(part, int) and not str(part).isprintable():
+            part = repr(str(part))  # a key holding a newline or a control character must not break the line
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
+def _one_line(text: str) -> str:
+    """Control characters escaped, so each problem stays one line whatever the file held."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 def _problem(label: str, root: yaml.Node, loc: Loc, message: str) -> str:
     path = _dotted(loc)
-    return f"{label}:{_node_line(root, loc)}: {path + ': ' if path else ''}{message}"
+    return f"{label}:{_node_line(root, loc)}: {path + ': ' if path else ''}{_one_line(message)}"
 
 
 def duplicate_keys(label: str, root: yaml.Node) -> list[str]:

@@ -115,6 +115,17 @@ def _m006_report_cache(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_report_cache_day ON report_cache (day)")
 
 
+def _m007_audit(db: sqlite_utils.Database) -> None:
+    # Who did what, when and from where (monitor/audit.py): logins, clip views, exports, changes.
+    # Append-only; read newest first and by day range, hence the index on t.
+    db.execute(
+        "CREATE TABLE audit ("
+        " id INTEGER PRIMARY KEY, t REAL NOT NULL, user TEXT NOT NULL, ip TEXT NOT NULL,"
+        " action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_audit_t ON audit (t)")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
@@ -122,6 +133,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("004_users", _m004_users),
     ("005_event_review_zones", _m005_event_review_zones),
     ("006_report_cache", _m006_report_cache),
+    ("007_audit", _m007_audit),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none")

@@ -160,6 +160,8 @@ ROUTES = [
     ("GET", REPORT, "viewer"),
     ("POST", "/language", "viewer"),
     ("POST", "/logout", "viewer"),
+    ("GET", "/audit", "admin"),
+    ("GET", "/audit/export.csv", "admin"),
 ]
 ROLES = [None, "viewer", "supervisor", "admin"]
 # (path, role) -> where that role is redirected instead of being refused

@@ -36,7 +36,7 @@ STATE_LABELS = {
 CLIP_LABELS = {"recording": _l("recording"), "complete": _l("complete"), "failed": _l("failed"), "none": _l("none")}
 ROLE_LABELS = {"viewer": _l("viewer"), "supervisor": _l("supervisor"), "admin": _l("admin")}
 ERROR_TITLES = {400: _l("Bad request"), 403: _l("Access denied"), 404: _l("Not found"),
-                405: _l("Method not allowed")}
+                405: _l("Method not allowed"), 429: _l("Too many attempts"), 500: _l("Server error")}
 
 
 def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Flask:
@@ -58,6 +58,9 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
         app.config["SECRET_KEY"] = secret_key(Path(app.config["DATABASE"]))
 
     CSRFProtect(app)
+    from webui import security
+
+    security.init_app(app)  # security headers on every response, the login throttle
     Babel(app, locale_selector=lambda: _locale(config), default_locale=config.site.language,
           default_timezone=config.site.timezone)
     _login_manager(app)
@@ -70,7 +73,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
         if db is not None:
             db.conn.close()
 
-    from webui import api, auth, cameras, events, live, overview, reports, timeline, zones
+    from webui import api, audit_page, auth, cameras, events, live, overview, reports, timeline, zones
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -81,6 +84,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     app.register_blueprint(timeline.bp)
     app.register_blueprint(cameras.bp)
     app.register_blueprint(zones.bp)
+    app.register_blueprint(audit_page.bp)
     return app
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from monitor.reports import build_report, render_report
 from monitor.store import (camera_states, event_zones, get_event, list_events, minute_rollups, occupancy_now,
                            store_report_cache)
-from webui import get_db, language
+from webui import audit, get_db, language
 from webui.auth import role_required
 from webui.events import MAX_OFFSET, bad, parse_filters, parse_int
 
@@ -143,6 +143,7 @@ def reports() -> Any:
     except ValueError as err:  # reversed or too long a range
         abort(400, description=str(err))
     store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
+    audit.record("export", "api.reports", f"{days[0].isoformat()}..{days[1].isoformat()} camera={cam.id if cam else 'all'}")
     return jsonify(json.loads(render_report(report, "json", language())))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import sqlite3
@@ -13,13 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 
 from monitor import users
-from webui import get_db, write_db
+from webui import _error, audit, get_db, write_db
+from webui.security import LOCKOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ bp = Blueprint("auth", __name__)
 
 SECRET_ENV = "ONESTOP_SECRET_KEY"
 SECRET_SUFFIX = ".secret-key"  # onestop.db -> onestop.db.secret-key, next to the database
+INVALID_USERNAME = "(not a valid username)"  # what logs, audit and throttle see of a malformed username
 
 
 class WebUser(UserMixin):
@@ -101,27 +104,46 @@ def login() -> Any:
             return redirect(target or home())
         return render_template("login.html", next=target, username="", failed=False)
     username = request.form.get("username", "").strip().lower()
+    # A password typed into the username field must not reach the log: name only well-formed usernames.
+    shown = username if _well_formed(username) else INVALID_USERNAME
+    throttle, ip, now = current_app.extensions["onestop_throttle"], request.remote_addr or "", current_app.config["CLOCK"]()
+    wait = throttle.locked_for(shown, ip, now)
+    if wait > 0:  # checked before the password: during a lockout even the right one is refused
+        return _too_many_failures(wait)
     user = users.verify(get_db(), username, request.form.get("password", ""))
     if user is None:
-        # A password typed into the username field must not reach the log: name only well-formed usernames.
-        shown = username if _well_formed(username) else "(not a valid username)"
-        log.info("failed login for %s from %s", shown, request.remote_addr)
+        log.info("failed login for %s from %s", shown, ip)
+        audit.record("login_failed", user=shown)
+        if throttle.failed(shown, ip, now):
+            log.warning("logins for %s or from %s locked for %d s after repeated failures", shown, ip, LOCKOUT_S)
+            audit.record("login_locked", detail=f"{LOCKOUT_S // 60} min", user=shown)
         # One message whatever was wrong: the page must not tell which usernames exist.
         return render_template("login.html", next=target, username=username, failed=True)
+    throttle.succeeded(shown)
     session.clear()  # nothing from before the login (an old CSRF token, another user) carries over
     login_user(WebUser(user))
     try:
         with write_db() as db:
-            users.record_login(db, user.username, current_app.config["CLOCK"]())
+            users.record_login(db, user.username, now)
     except sqlite3.OperationalError as err:  # a busy database must not stop people logging in
         log.warning("could not record the login of %s: %s", user.username, err)
+    audit.record("login")
     log.info("%s logged in (%s)", user.username, user.role)
     return redirect(target or home())
+
+
+def _too_many_failures(wait_s: float) -> Any:
+    minutes = max(1, math.ceil(wait_s / 60))
+    response = make_response(_error(429, _("Too many failed logins. Logging in is paused for safety; "
+                                           "try again in %(minutes)d minutes.", minutes=minutes)))
+    response.headers["Retry-After"] = str(math.ceil(wait_s))
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 @role_required("viewer")
 def logout() -> Any:
+    audit.record("logout")
     logout_user()
     session.clear()
     flash(_("You have been logged out."))

@@ -25,7 +25,7 @@ from monitor import config_write
 from monitor.config import Camera, Config, ConfigError, expand_env, redact, with_credentials
 from monitor.store import camera_states
 from monitor.streamcheck import StreamCheckError, StreamInfo, check_stream
-from webui import get_db
+from webui import audit, get_db
 from webui.auth import role_required
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ def save(action: str, camera_id: str, change: Callable[..., Config], *args: Any)
     if nudge is not None:
         nudge()
     log.info("camera %s: %s", camera_id, action)
+    audit.record("camera_change", camera_id, action)
     return new
 
 

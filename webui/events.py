@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from monitor.store import EventFilter, event_zones, get_event, list_events, review_event
-from webui import get_db, write_db
+from webui import audit, get_db, write_db
 from webui.auth import role_required
 
 bp = Blueprint("events", __name__)
@@ -86,6 +86,9 @@ def _day(name: str, raw: str) -> date | None:
         return date(y, m, d)
     except ValueError:
         bad(name, "a date like 2026-11-24 or 24/11/2026 (years 1970-9998)", raw)
+
+
+parse_day = _day  # the same date parameter on other pages (the audit log)
 
 
 def _clock(name: str, raw: str) -> int | None:
@@ -211,6 +214,7 @@ def review(event_id: str) -> Any:
     who, when = (current_user.username, current_app.config["CLOCK"]()) if action == "review" else (None, None)
     with write_db() as db:
         review_event(db, event_id, user=who, at=when, note=note)
+    audit.record("event_review", event_id, action)
     flash(_("Marked as reviewed.") if action == "review" else _("Marked as not reviewed."))
     return redirect(url_for("events.event", event_id=event_id))
 
@@ -221,9 +225,23 @@ def clip(event_id: str) -> Any:
     ev = _event_or_404(event_id)
     if ev["clip_state"] != "complete":
         abort(404)
+    path = _recording(ev["clip_path"])
+    download = request.args.get("download") == "1"
+    if _first_range():
+        audit.record("clip_download" if download else "clip_view", event_id, ev["camera"])
     # conditional=True answers Range requests with 206, so the browser can seek
-    return send_file(_recording(ev["clip_path"]), mimetype="video/mp4", conditional=True,
-                     download_name=f"{event_id}.mp4", as_attachment=request.args.get("download") == "1")
+    return send_file(path, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.mp4",
+                     as_attachment=download)
+
+
+def _first_range() -> bool:
+    """Whether this request starts reading the clip (no Range, or from byte 0).
+
+    A player fetches a clip in many Range requests while it plays and seeks; the audit log wants
+    one row per viewing, not one per chunk.
+    """
+    ranges = request.headers.get("Range", "").replace(" ", "")
+    return ranges == "" or ranges.startswith("bytes=0-")
 
 
 @bp.route("/events/<event_id>/thumbnail.jpg")

@@ -13,11 +13,13 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
+from monitor.reports import _CSS as REPORT_CSS  # the one inline <style> of the standalone HTML report
 from monitor.reports import (Report, ReportRow, absence_per_counter, build_report, hour_range, render_report,
                              served_per_hour, wait_histogram)
 from monitor.store import store_report_cache
-from webui import get_db, language
+from webui import audit, get_db, language
 from webui.auth import role_required
+from webui.security import content_security_policy, style_hash
 
 bp = Blueprint("reports", __name__)
 
@@ -113,12 +115,15 @@ def download() -> Response:
         abort(400, description=str(err))
     store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
     body = render_report(report, fmt, language())
+    audit.record("export", f"report.{fmt}", f"{first.isoformat()}..{last.isoformat()} camera={camera or 'all'}")
     name = f"onestop-report-{first.isoformat()}" + (f"_{last.isoformat()}" if last != first else "")
     name += f"-{camera}" if camera else ""
     # CSV goes to Excel as a file; HTML opens in the browser (it prints well from there).
     disposition = "attachment" if fmt == "csv" else "inline"
-    return Response(body, content_type=FORMATS[fmt],
-                    headers={"Content-Disposition": f'{disposition}; filename="{name}.{fmt}"'})
+    headers = {"Content-Disposition": f'{disposition}; filename="{name}.{fmt}"'}
+    if fmt == "html":  # the standalone report carries its stylesheet inline: allow exactly that one by hash
+        headers["Content-Security-Policy"] = content_security_policy((style_hash(REPORT_CSS),))
+    return Response(body, content_type=FORMATS[fmt], headers=headers)
 
 
 # ---------------------------------------------------------------- figures for the page
