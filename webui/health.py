@@ -131,7 +131,7 @@ def elapsed(seconds: float | None) -> str:
         return "—"
     s = int(seconds)
     if s < 60:
-        return _("%(num)d s", num=s)
+        return _("%(num)s s", num=s)
     if s < 3600:
         return _("%(num)d min", num=s // 60)
     return _("%(hours)d h %(minutes)02d min", hours=s // 3600, minutes=s % 3600 // 60)
