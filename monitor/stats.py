@@ -144,7 +144,7 @@ class WorkerStats:
             "sub_fps": rate(mark.decoded, first.decoded) if decoded is not None else None,
             "detect_fps": rate(mark.analysed, first.analysed),
             "dropped": self.dropped,
-            "lag_s": round(self.gate.lag_s, 3),
+            "lag_s": round(self.gate.lag_s, 3) if self.live else None,  # files are paced: no lag to measure
             "last_frame_age_s": round(now - self.last_frame, 2) if self.last_frame is not None else None,
             "bitrate_bps": rate(8 * mark.bytes, 8 * first.bytes),
             "cpu_pct": round(cpu, 1) if cpu is not None else None,

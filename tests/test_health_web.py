@@ -159,10 +159,11 @@ def test_no_password_in_metrics_health_or_api(app):
     scraped = app.test_client().get("/metrics").get_data(as_text=True)
     client = app.test_client()
     log_in(client, "admin")
-    pages = [client.get(p).get_data(as_text=True) for p in ("/health", "/health/cameras")]
+    pages = [client.get(p).get_data(as_text=True) for p in ("/health", "/health/cameras", "/api/v1/cameras")]
     for text in [scraped, *pages]:
         assert SECRET not in text
     assert "timed out (***)" in pages[1]  # the stored error is shown, with the password blanked
+    assert "timed out (***)" in pages[2] and '"input_fps": 25.0' in pages[2].replace('":25', '": 25')
 
 
 @pytest.mark.parametrize("role, status", [("viewer", 403), ("supervisor", 200), ("admin", 200)])

@@ -134,7 +134,8 @@ def test_file_sources_never_drop():
     for i in range(20):
         clock.t = 100.0 + i * 5.0
         assert stats.admit(i * 0.2)
-    assert stats.snapshot()["dropped"] == 0
+    snap = stats.snapshot()
+    assert snap["dropped"] == 0 and snap["lag_s"] is None
 
 
 def test_read_process_sees_this_process():
