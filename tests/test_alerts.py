@@ -228,3 +228,21 @@ def test_bad_webhook_url_is_one_line_naming_the_field(tmp_path):
         load_config(tmp_path / "cameras.yaml")
     text = str(err.value)
     assert "cameras.yaml:3" in text and "alerts.webhook_url" in text and "http://" in text
+
+
+def test_unset_webhook_variable_is_reported_at_load(tmp_path, monkeypatch):
+    from monitor.config import ConfigError
+
+    monkeypatch.delenv("ONESTOP_TEST_HOOK", raising=False)
+    (tmp_path / "cameras.yaml").write_text(textwrap.dedent("""\
+        site: {name: x}
+        alerts:
+          webhook_url: "https://hooks.example/${ONESTOP_TEST_HOOK}"
+        metrics: {token: "${ONESTOP_TEST_HOOK}"}
+        cameras: []
+        """), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "cameras.yaml")
+    text = str(err.value)
+    assert "cameras.yaml:3: alerts.webhook_url: environment variable ONESTOP_TEST_HOOK is not set" in text
+    assert "cameras.yaml:4: metrics.token" in text
