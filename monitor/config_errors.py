@@ -160,8 +160,16 @@ def duplicate_keys(label: str, root: yaml.Node) -> list[str]:
 
 
 def missing_env(label: str, root: yaml.Node, data: dict[str, Any], known: Any = ()) -> list[str]:
-    """Every ${VAR} in camera URLs and credentials must be set (environment, or `known` names) at load time."""
+    """Every ${VAR} in camera URLs and credentials, the alert webhook and the metrics token must be set at load.
+
+    Set means in the environment or among the `known` names (the secrets file).
+    """
     problems: list[str] = []
+    for section, key in (("alerts", "webhook_url"), ("metrics", "token")):  # secrets kept in the environment
+        value = data.get(section).get(key) if isinstance(data.get(section), dict) else None
+        for name in ENV_REF.findall(value) if isinstance(value, str) else ():
+            if name not in os.environ:
+                problems.append(_problem(label, root, (section, key), f"environment variable {name} is not set"))
     cameras = data.get("cameras")
     if not isinstance(cameras, list):
         return problems

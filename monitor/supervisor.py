@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.alerts import AlertMonitor, read_rows
 from monitor.config import Camera, Config
 from monitor.reload import Reloader
 from monitor.store import Writer, open_db
@@ -73,6 +74,7 @@ class Supervisor:
         self.next_report_check = 0.0
         self.app: Any = None
         self.reloader = Reloader(self, WorkerSlot, self.config_changed)  # cameras.yaml edits without a restart
+        self.alerts = AlertMonitor(config)
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -229,11 +231,13 @@ class Supervisor:
                 self.check_workers(time.time())
                 self.check_report(time.time())
                 self.reloader.tick(time.time())
+                self.alerts.check(lambda: read_rows(self.config.storage.database))
         finally:
             self.shutdown()
             self.writer_done.set()
             writer_thread.join()
             db.conn.close()
+            self.alerts.close()
         log.info("supervisor stopped")
         return 0
 
@@ -246,6 +250,7 @@ class Supervisor:
             db.conn.close()
         if self.app is not None:
             self.app.config["ONESTOP"] = config
+        self.alerts.config = config  # new threshold and cameras; a changed webhook URL needs a restart
 
     def shutdown(self) -> None:
         self.reloader.shutdown(STOP_GRACE_S)

@@ -66,6 +66,10 @@ ROUTE_TABLE = {
     "cameras.delete": ("GET", "/cameras/quay-1/delete", (302, 403, 403, 200)),
     "zones.editor": ("GET", "/cameras/quay-1/zones", (302, 403, 403, 200)),
     "zones.save_zones": ("POST", "/cameras/quay-1/zones", (302, 403, 403, 400)),  # a form, not the editor's JSON
+    "health.index": ("GET", "/health", (302, 403, 200, 200)),
+    "health.table": ("GET", "/health/cameras", (302, 403, 200, 200)),
+    # no login for scrapers: loopback only when no metrics.token is set (these clients come from 10.0.0.7)
+    "health.metrics": ("GET", "/metrics", (403, 403, 403, 403)),
     "zones.snapshot": ("GET", "/cameras/quay-2/snapshot.jpg", (302, 403, 403, 404)),  # b.mp4 is no video: no picture
 }
 

@@ -25,7 +25,8 @@ from monitor.users import role_at_least
 log = logging.getLogger(__name__)
 
 DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}  # Vietnamese readers expect dd/mm/yyyy
-PUBLIC_ENDPOINTS = {"auth.login", "static"}  # everything else needs a logged-in user
+# everything else needs a logged-in user; health.metrics (/metrics) checks its own token or loopback rule
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics"}
 
 # Labels of the values the workers and the writer store, translated at render time.
 STATE_LABELS = {
@@ -73,7 +74,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
         if db is not None:
             db.conn.close()
 
-    from webui import api, audit_page, auth, cameras, events, live, overview, reports, timeline, zones
+    from webui import api, audit_page, auth, cameras, events, health, live, overview, reports, timeline, zones
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -85,6 +86,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     app.register_blueprint(cameras.bp)
     app.register_blueprint(zones.bp)
     app.register_blueprint(audit_page.bp)
+    app.register_blueprint(health.bp)
     return app
 
 
