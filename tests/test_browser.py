@@ -10,19 +10,9 @@ test's temporary folder; their paths are printed (`pytest -s` shows them).
 
 from __future__ import annotations
 
-import base64
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import tempfile
 import textwrap
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime, time as clock_time, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +20,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import CHROMEDRIVER, CHROMIUM, free_port, require_chromium
+from browserkit import (  # noqa: F401 - browser and shots are fixtures
+    Site, add_users, browser, open_page, running_site, screenshot, shots, status, wait_for,
+)
+from browserkit import log_in as _log_in
 from media import MotionWindow, VideoSpec, make_video
 
 pytestmark = [pytest.mark.slow]
@@ -41,82 +34,13 @@ ADMIN, VIEWER, POLYGLOT = "quan-tri", "xem", "song-ngu"  # POLYGLOT switches lan
 CAMERAS = ("cam-a", "cam-b")
 VIDEO = VideoSpec(20, 640, 360, motion=(MotionWindow(3, 6), MotionWindow(11, 14)))
 
-START_TIMEOUT_S = 30.0  # spawning two workers and waitress on a busy 2-core box
 EVENTS_TIMEOUT_S = 90.0  # first motion is 3 s into the loop; the clip completes after the post-roll
-STOP_TIMEOUT_S = 30.0  # SIGTERM lets the workers finish their open clips first
-WAIT_S = 20.0  # a page element or a playing video; generous for a loaded CI box
-PAGE_LOAD_TIMEOUT_S = 30.0  # a page that never finishes loading (e.g. a live stream) still gets a screenshot
-SCREENSHOT_MAX_HEIGHT = 3000  # whole pages, but an endless list must not make a huge PNG
-
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1366,768",
-)
 
 # Zones over the path of the moving block, so the workers also report occupancy live.
 ZONES = """\
       - {id: ghe, kind: staff_seat, points: [[0.05, 0.05], [0.3, 0.05], [0.3, 0.3], [0.05, 0.3]]}
       - {id: quay, kind: service_spot, points: [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]]}
       - {id: cho, kind: waiting_area, points: [[0.0, 0.7], [1.0, 0.7], [1.0, 1.0], [0.0, 1.0]]}"""
-
-
-@dataclass
-class Site:
-    """A running `onestop run` with its folder, URL and database."""
-
-    folder: Path
-    config: Path
-    port: int
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Read the database the way the web app does (read-only)."""
-        conn = sqlite3.connect(f"file:{self.folder / 'onestop.db'}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []
-        finally:
-            conn.close()
-
-    def complete_events(self, camera: str | None = None) -> list[dict[str, Any]]:
-        sql = "select * from events where clip_state = 'complete' and thumb_path is not null"
-        if camera:
-            return self.rows(sql + " and camera = ? order by start desc", (camera,))
-        return self.rows(sql + " order by start desc")
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-
-    def wait(self, what: str, cond: Callable[[], Any], timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, f"onestop exited:\n{self.tail()}"
-            value = cond()
-            if value:
-                return value
-            time.sleep(0.25)
-        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.tail()}")
-
-    def answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/login", timeout=2) as r:
-                return r.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-
-def _cli(site_config: Path, *args: str, stdin: str | None = None) -> None:
-    r = subprocess.run([sys.executable, "-m", "monitor.cli", *args, "-c", str(site_config)],
-                       input=stdin, text=True, capture_output=True, timeout=60)
-    assert r.returncode == 0, f"onestop {' '.join(args)}: {r.stderr}"
 
 
 def _write_config(folder: Path, video: Path) -> Path:
@@ -169,128 +93,22 @@ def _seed_occupancy(config_path: Path, now: datetime) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`onestop run` on two looping file cameras, with accounts and seeded occupancy; stopped with SIGTERM."""
-    require_chromium()
     folder = tmp_path_factory.mktemp("browser-site")
     video = make_video(folder / "counter.mp4", VIDEO)
     config = _write_config(folder, video)
     _seed_occupancy(config, datetime.now(TZ))
-    for name, role in ((ADMIN, "admin"), (VIEWER, "viewer"), (POLYGLOT, "supervisor")):
-        _cli(config, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD)
-    s = Site(folder, config, free_port(), folder / "onestop.log")
-    with open(s.log, "ab") as log:
-        s.proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli", "run", "-c", str(config), "--port", str(s.port)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        s.wait("the web UI", s.answers, START_TIMEOUT_S)
+    add_users(config, PASSWORD, {ADMIN: "admin", VIEWER: "viewer", POLYGLOT: "supervisor"})
+    with running_site(folder, config) as s:
         for cam in CAMERAS:
             s.wait(f"a complete event with a thumbnail from {cam}", lambda: s.complete_events(cam), EVENTS_TIMEOUT_S)
         yield s
-    finally:
-        _stop(s)
-
-
-def _stop(s: Site) -> None:
-    if s.proc is None or s.proc.poll() is not None:
-        return
-    s.proc.send_signal(signal.SIGTERM)
-    try:
-        s.proc.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(s.proc.pid, signal.SIGKILL)
-        s.proc.wait()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the screenshots go."""
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """A fresh headless Chromium driven through the system chromedriver (Selenium Manager never runs)."""
-    require_chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM  # with the Service path below, Selenium downloads nothing
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    with tempfile.TemporaryDirectory(prefix="onestop-chromium-") as profile:
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-        driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
-        try:
-            yield driver
-        finally:
-            driver.quit()
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def wait_for(driver: Any, what: str, cond: Callable[[Any], Any], timeout: float = WAIT_S) -> Any:
-    """Poll cond(driver) until truthy; fail with the page's URL and heading otherwise."""
-    from selenium.common.exceptions import WebDriverException
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = cond(driver)
-        except WebDriverException:
-            value = None  # the page was replaced under us (a refresh); ask again
-        if value:
-            return value
-        time.sleep(0.2)
-    heading = driver.execute_script("return (document.querySelector('h1, h2') || {}).textContent || ''")
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} on {driver.current_url} ({heading.strip()!r})")
-
-
-def status(driver: Any, site: Site, path: str) -> int:
-    """The HTTP status of path as this browser session gets it (0: a redirect, e.g. to the login page)."""
-    if not driver.current_url.startswith(site.url):
-        open_page(driver, site, "/login")  # fetch() needs a page of the site to be same-origin
-    return driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "fetch(arguments[0], {credentials: 'same-origin', redirect: 'manual'})"
-        ".then(r => done(r.status)).catch(e => done(String(e)));", path)
-
-
-def open_page(driver: Any, site: Site, path: str) -> None:
-    from selenium.common.exceptions import TimeoutException
-
-    try:
-        driver.get(site.url + path)
-    except TimeoutException:
-        pass  # still loading (a live stream): the page is there to look at
-
-
 def log_in(driver: Any, site: Site, username: str, password: str = PASSWORD) -> None:
-    """Fill in and send the login form like a person."""
-    from selenium.webdriver.common.by import By
-
-    open_page(driver, site, "/login")
-    form = driver.find_element(By.CSS_SELECTOR, "form:has(input[name=password])")
-    form.find_element(By.NAME, "username").send_keys(username)
-    form.find_element(By.NAME, "password").send_keys(password)
-    form.find_element(By.CSS_SELECTOR, "button, input[type=submit]").click()
-    wait_for(driver, "the page after login", lambda d: "/login" not in d.current_url
-             and d.execute_script("return document.readyState") == "complete")
-
-
-def screenshot(driver: Any, folder: Path, name: str) -> Path:
-    """A PNG of the whole page (up to SCREENSHOT_MAX_HEIGHT px), taken through DevTools; the path is printed."""
-    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], SCREENSHOT_MAX_HEIGHT), "scale": 1}
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
-                                                             "clip": clip})
-    path = folder / f"{name}.png"
-    path.write_bytes(base64.b64decode(shot["data"]))
-    print(f"screenshot: {path}")
-    return path
+    _log_in(driver, site, username, password)
 
 
 def event_ids(driver: Any) -> list[str]:

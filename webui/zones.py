@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from monitor import config_write
@@ -24,6 +25,12 @@ bp = Blueprint("zones", __name__)
 
 SNAPSHOT_FRESH_S = 120.0  # a live picture this recent shows the scene as it is now
 ZONE_KINDS: tuple[str, ...] = ZoneKind.__args__  # type: ignore[attr-defined]
+KIND_LABELS = {
+    "staff_seat": _l("Staff seat"),
+    "service_spot": _l("Service spot"),
+    "waiting_area": _l("Waiting area"),
+    "motion": _l("Motion only"),
+}
 
 
 class ZonesInput(BaseModel):
@@ -54,7 +61,17 @@ def validation_line(err: ValidationError) -> str:
 def editor(camera_id: str) -> str:
     cam = _camera(camera_id)
     data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": [[list(p) for p in m] for m in cam.masks]}
-    return render_template("zones.html", cam=cam, data=data, kinds=ZONE_KINDS)
+    kinds = {k: str(KIND_LABELS.get(k, k)) for k in ZONE_KINDS}
+    return render_template("zones.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
+
+
+def _page_text(kinds: dict[str, str]) -> dict[str, Any]:
+    """The strings zones.js shows, translated here (the script has no catalogue of its own)."""
+    return {
+        "kinds": kinds, "mask": _("mask"), "near": _("near"), "far": _("far"),
+        "corners": _("Corners:"), "saving": _("Saving…"), "saved": _("Saved."), "failed": _("Could not save:"),
+        "no_picture": _("No picture from this camera: zones can still be edited, but check them on a live view."),
+    }
 
 
 @bp.route("/cameras/<camera_id>/zones", methods=["POST"])

@@ -1,11 +1,15 @@
 // Zone and mask editor: polygons in normalised 0..1 coordinates drawn over the camera's picture (SVG),
 // person-height markers for the selected zone, saved as JSON to the page's data-save-url.
+// No inline code: the page passes its data in <script type="application/json"> and data-* attributes.
 (function () {
   "use strict";
 
   var SVG = "http://www.w3.org/2000/svg";
   var W = 1000;  // the SVG's width in its own units; the height follows the picture's aspect ratio
-  var VERTEX_R = 7;
+  var VERTEX_R = 7;  // in SVG units: about 7 px on a 1000 px wide picture, easy to grab with a mouse
+  var MARKER_DX = 14;  // the two height markers sit this far left/right of the zone's centre line
+  var MIN_POINTS = 3;
+  var MIN_HEIGHT = 0.01;  // the config needs a person height above 0
   var DEFAULT_HEIGHT = [0.4, 0.25];  // a standing person near and far, as a share of the frame height
 
   function el(name, attrs) {
@@ -16,9 +20,15 @@
 
   function round(v) { return Math.round(Math.min(1, Math.max(0, v)) * 10000) / 10000; }
 
+  function typing(e) {  // a key pressed in a text field belongs to the field
+    var t = e.target;
+    return t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA");
+  }
+
   function Editor(root) {
     var data = JSON.parse(document.getElementById("zone-data").textContent);
     this.root = root;
+    this.text = JSON.parse(document.getElementById("zone-text").textContent);
     this.svg = document.getElementById("zone-svg");
     this.img = document.getElementById("zone-picture");
     this.H = W * 9 / 16;
@@ -28,11 +38,17 @@
     this.selected = this.shapes.length ? 0 : -1;
     this.drawing = null;  // the shape being drawn (points added by clicks)
     this.drag = null;
+    this.dirty = false;
     this.bind();
     this.render();
   }
 
   Editor.prototype.$ = function (id) { return document.getElementById(id); };
+
+  Editor.prototype.on = function (id, event, fn) {
+    var self = this;
+    this.$(id).addEventListener(event, function (e) { fn.call(self, e); });
+  };
 
   Editor.prototype.bind = function () {
     var self = this;
@@ -40,24 +56,54 @@
       if (self.img.naturalWidth) { self.H = W * self.img.naturalHeight / self.img.naturalWidth; self.render(); }
     };
     this.img.addEventListener("load", fit);
+    this.img.addEventListener("error", function () { self.say("error", self.text.no_picture); });
     if (this.img.complete) { fit(); }
-    this.$("new-zone").addEventListener("click", function () { self.start("zone"); });
-    this.$("new-mask").addEventListener("click", function () { self.start("mask"); });
-    this.$("finish").addEventListener("click", function () { self.finish(); });
-    this.$("delete-shape").addEventListener("click", function () { self.remove(); });
-    this.$("save-zones").addEventListener("click", function () { self.save(); });
-    this.$("zone-id").addEventListener("input", function (e) { self.current().id = e.target.value.trim(); self.renderList(); });
-    this.$("zone-kind").addEventListener("change", function (e) { self.current().kind = e.target.value; self.renderList(); });
-    this.$("zone-calibrate").addEventListener("change", function (e) {
-      self.current().person_height = e.target.checked ? DEFAULT_HEIGHT.slice() : null;
-      self.render();
+    this.on("new-zone", "click", function () { this.start("zone"); });
+    this.on("new-mask", "click", function () { this.start("mask"); });
+    this.on("undo-point", "click", this.undo);
+    this.on("finish", "click", this.finish);
+    this.on("cancel", "click", this.cancel);
+    this.on("delete-shape", "click", this.remove);
+    this.on("save-zones", "click", this.save);
+    this.on("zone-id", "input", function (e) { this.edit(function (z) { z.id = e.target.value.trim(); }); });
+    this.on("zone-kind", "change", function (e) { this.edit(function (z) { z.kind = e.target.value; }); });
+    this.on("zone-calibrate", "change", function (e) {
+      this.edit(function (z) { z.person_height = e.target.checked ? DEFAULT_HEIGHT.slice() : null; });
     });
-    this.svg.addEventListener("mousedown", function (e) { self.down(e); });
-    window.addEventListener("mousemove", function (e) { self.move(e); });
-    window.addEventListener("mouseup", function () { self.drag = null; });
+    this.svg.addEventListener("pointerdown", function (e) { self.down(e); });
+    window.addEventListener("pointermove", function (e) { self.move(e); });
+    window.addEventListener("pointerup", function () { self.drag = null; });
+    document.addEventListener("keydown", function (e) { self.key(e); });
+    window.addEventListener("beforeunload", function (e) {
+      if (self.dirty) { e.preventDefault(); e.returnValue = ""; }
+    });
+  };
+
+  Editor.prototype.key = function (e) {  // Escape cancels, Enter finishes, Backspace/Ctrl+Z undoes, Delete removes
+    var handled = true;
+    if (this.drawing && e.key === "Escape") { this.cancel(); }
+    else if (typing(e)) { handled = false; }
+    else if (this.drawing && e.key === "Enter") { this.finish(); }
+    else if (this.drawing && (e.key === "Backspace" || (e.key === "z" && (e.ctrlKey || e.metaKey)))) { this.undo(); }
+    else if (!this.drawing && e.key === "Delete") { this.remove(); }
+    else { handled = false; }
+    if (handled) { e.preventDefault(); }
   };
 
   Editor.prototype.current = function () { return this.shapes[this.selected]; };
+
+  Editor.prototype.edit = function (change) {  // change the selected zone from the side panel
+    var zone = this.current();
+    if (!zone || zone.type !== "zone") { return; }
+    change(zone);
+    this.changed();
+  };
+
+  Editor.prototype.changed = function () {
+    this.dirty = true;
+    this.say("", "");
+    this.render();
+  };
 
   Editor.prototype.point = function (e) {
     var box = this.svg.getBoundingClientRect();
@@ -65,30 +111,43 @@
   };
 
   Editor.prototype.start = function (type) {
-    var n = this.shapes.filter(function (s) { return s.type === "zone"; }).length + 1;
+    var ids = this.shapes.map(function (s) { return s.id; }), n = 1;
+    while (ids.indexOf("zone-" + n) >= 0) { n += 1; }
     this.drawing = type === "zone" ? { type: "zone", id: "zone-" + n, kind: "staff_seat", points: [], person_height: null }
       : { type: "mask", points: [] };
+    this.say("", "");
     this.render();
   };
 
-  Editor.prototype.finish = function () {
-    if (this.drawing && this.drawing.points.length >= 3) {
-      this.shapes.push(this.drawing);
-      this.selected = this.shapes.length - 1;
-    }
+  Editor.prototype.undo = function () {
+    if (this.drawing) { this.drawing.points.pop(); this.render(); }
+  };
+
+  Editor.prototype.cancel = function () {
     this.drawing = null;
     this.render();
   };
 
+  Editor.prototype.finish = function () {
+    if (!this.drawing || this.drawing.points.length < MIN_POINTS) { return; }
+    var at = this.drawing.type === "zone"  // zones first, then masks, as in cameras.yaml
+      ? this.shapes.filter(function (s) { return s.type === "zone"; }).length : this.shapes.length;
+    this.shapes.splice(at, 0, this.drawing);
+    this.selected = at;
+    this.drawing = null;
+    this.changed();
+  };
+
   Editor.prototype.remove = function () {
-    if (this.selected < 0) { return; }
+    if (this.selected < 0 || this.drawing) { return; }
     this.shapes.splice(this.selected, 1);
     this.selected = Math.min(this.selected, this.shapes.length - 1);
-    this.render();
+    this.changed();
   };
 
   Editor.prototype.down = function (e) {
     var target = e.target;
+    if (e.button !== 0) { return; }
     e.preventDefault();
     if (this.drawing) {
       this.drawing.points.push(this.point(e));
@@ -112,9 +171,9 @@
       this.shapes[this.drag.shape].points[this.drag.index] = p;
     } else {
       var zone = this.current(), edge = this.edges(zone)[this.drag.index];
-      zone.person_height[this.drag.index] = Math.max(0.01, round(edge - p[1]));
+      zone.person_height[this.drag.index] = Math.max(MIN_HEIGHT, round(edge - p[1]));
     }
-    this.render();
+    this.changed();
   };
 
   Editor.prototype.edges = function (zone) {  // [near (bottom) y, far (top) y] of a zone
@@ -135,18 +194,19 @@
     if (sel && !this.drawing) {
       sel.points.forEach(function (q, j) {
         svg.appendChild(el("circle", { cx: q[0] * W, cy: q[1] * H, r: VERTEX_R, "class": "vertex",
-                                        fill: "#dc2626", "data-shape": self.selected, "data-vertex": j }));
+                                        "data-shape": self.selected, "data-vertex": j }));
       });
       if (sel.type === "zone" && sel.person_height) { this.renderMarkers(sel); }
     }
     if (this.drawing) {
       svg.appendChild(el("polyline", { points: this.drawing.points.map(xy).join(" "), "class": "drawing" }));
       this.drawing.points.forEach(function (q) {
-        svg.appendChild(el("circle", { cx: q[0] * W, cy: q[1] * H, r: VERTEX_R / 2, fill: "#dc2626" }));
+        svg.appendChild(el("circle", { cx: q[0] * W, cy: q[1] * H, r: VERTEX_R / 2, "class": "drawing-point" }));
       });
     }
     this.renderList();
     this.renderProps();
+    this.renderButtons();
   };
 
   Editor.prototype.renderMarkers = function (zone) {
@@ -154,22 +214,30 @@
     var xs = zone.points.map(function (q) { return q[0]; });
     var cx = (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2 * W;
     [0, 1].forEach(function (i) {
-      var x = cx + (i === 0 ? -12 : 12), base = edges[i] * H, top = (edges[i] - zone.person_height[i]) * H;
+      var x = cx + (i === 0 ? -MARKER_DX : MARKER_DX), base = edges[i] * H, top = (edges[i] - zone.person_height[i]) * H;
       svg.appendChild(el("line", { x1: x, y1: base, x2: x, y2: top, "class": "marker" }));
-      svg.appendChild(el("circle", { cx: x, cy: top, r: VERTEX_R, fill: "#16a34a", "class": "handle",
-                                     "data-handle": i }));
+      svg.appendChild(el("circle", { cx: x, cy: top, r: VERTEX_R, "class": "handle", "data-handle": i }));
     });
   };
 
+  Editor.prototype.label = function (s, i) {  // masks are numbered among masks: "mask 1", "mask 2"
+    var shapes = this.shapes;
+    if (s.type === "mask") {
+      return this.text.mask + " " + shapes.slice(0, i + 1).filter(function (t) { return t.type === "mask"; }).length;
+    }
+    return s.id + " (" + (this.text.kinds[s.kind] || s.kind) + ")";
+  };
+
   Editor.prototype.renderList = function () {
-    var self = this, list = this.$("shape-list"), root = this.root;
+    var self = this, list = this.$("shape-list");
     list.textContent = "";
     this.shapes.forEach(function (s, i) {
       var li = document.createElement("li"), b = document.createElement("button");
       b.type = "button";
-      b.textContent = s.type === "zone" ? s.id + " (" + s.kind + ")" : root.getAttribute("data-mask-label") + " " + (i + 1);
+      b.className = s.type;
+      b.textContent = self.label(s, i);
       b.setAttribute("aria-pressed", i === self.selected ? "true" : "false");
-      b.addEventListener("click", function () { self.selected = i; self.render(); });
+      b.addEventListener("click", function () { self.selected = i; self.drawing = null; self.render(); });
       li.appendChild(b);
       list.appendChild(li);
     });
@@ -178,19 +246,29 @@
   Editor.prototype.renderProps = function () {
     var sel = this.current(), isZone = !!sel && sel.type === "zone" && !this.drawing;
     this.$("zone-props").disabled = !isZone;
-    this.$("delete-shape").disabled = !sel || !!this.drawing;
-    this.$("finish").disabled = !this.drawing;
-    if (isZone) {
-      if (document.activeElement !== this.$("zone-id")) { this.$("zone-id").value = sel.id; }
-      this.$("zone-kind").value = sel.kind;
-      this.$("zone-calibrate").checked = !!sel.person_height;
-      this.$("calibration-values").textContent = sel.person_height ? sel.person_height.join(" / ") : "";
-    }
+    this.$("zone-props").hidden = !isZone;
+    if (!isZone) { return; }
+    if (document.activeElement !== this.$("zone-id")) { this.$("zone-id").value = sel.id; }
+    this.$("zone-kind").value = sel.kind;
+    this.$("zone-calibrate").checked = !!sel.person_height;
+    this.$("calibration-values").textContent = sel.person_height
+      ? this.text.near + " " + sel.person_height[0].toFixed(2) + " · " + this.text.far + " " + sel.person_height[1].toFixed(2)
+      : "";
   };
 
-  Editor.prototype.save = function () {
-    var self = this, status = this.$("zone-status");
-    var body = {
+  Editor.prototype.renderButtons = function () {
+    var drawing = !!this.drawing, n = drawing ? this.drawing.points.length : 0;
+    this.$("new-zone").disabled = drawing;
+    this.$("new-mask").disabled = drawing;
+    this.$("draw-tools").hidden = !drawing;
+    this.$("undo-point").disabled = n === 0;
+    this.$("finish").disabled = n < MIN_POINTS;
+    this.$("delete-shape").disabled = drawing || !this.current();
+    this.$("corner-count").textContent = drawing ? this.text.corners + " " + n : "";
+  };
+
+  Editor.prototype.payload = function () {
+    return {
       zones: this.shapes.filter(function (s) { return s.type === "zone"; }).map(function (s) {
         var z = { id: s.id, kind: s.kind, points: s.points };
         if (s.person_height) { z.person_height = s.person_height; }
@@ -198,17 +276,28 @@
       }),
       masks: this.shapes.filter(function (s) { return s.type === "mask"; }).map(function (s) { return s.points; })
     };
+  };
+
+  Editor.prototype.say = function (kind, message) {
+    var status = this.$("zone-status");
+    status.className = kind;
+    status.textContent = message;
+  };
+
+  Editor.prototype.save = function () {
+    var self = this, text = this.text;
+    if (this.drawing) { this.finish(); }
+    this.say("", text.saving);
     fetch(this.root.getAttribute("data-save-url"), {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": this.root.getAttribute("data-csrf") },
-      body: JSON.stringify(body)
+      body: JSON.stringify(this.payload())
     }).then(function (r) {
-      return r.json().catch(function () { return { error: r.statusText }; }).then(function (j) {
-        status.className = r.ok ? "saved" : "error";
-        status.textContent = r.ok ? self.root.getAttribute("data-saved")
-          : self.root.getAttribute("data-failed") + " " + (j.error || r.status);
+      return r.json().catch(function () { return { error: r.status + " " + r.statusText }; }).then(function (j) {
+        if (r.ok) { self.dirty = false; }
+        self.say(r.ok ? "saved" : "error", r.ok ? text.saved : text.failed + " " + (j.error || r.status));
       });
-    });
+    }).catch(function (err) { self.say("error", text.failed + " " + err.message); });
   };
 
   document.addEventListener("DOMContentLoaded", function () {
