@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.config import Camera, Config
+from monitor.durable import DurableWriter
 from monitor.store import Writer, open_db
 from monitor.worker import worker_main
 
@@ -28,6 +29,7 @@ STOP_GRACE_S = 25.0  # workers finish open clips; a stalled RTSP read can block 
 WRITER_BATCH = 500  # messages per transaction: short transactions keep readers unblocked
 WRITER_WAIT_S = 0.2  # the writer commits at least this often when messages trickle in
 QUEUE_MAX = 20_000  # bounded: a stuck writer shows up as back-pressure, not unbounded memory
+WRITER_SHUTDOWN_GRACE_S = 30.0  # at shutdown a locked/full database is waited for this long, then given up
 REPORT_DELAY_S = 15 * 60  # the daily report waits for late samples and the last clips after closing time
 REPORT_CHECK_S = 60.0  # how often the supervisor looks whether a daily report is due
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,6 +69,8 @@ class Supervisor:
         self.slots: dict[str, WorkerSlot] = {}
         self.last_beat: dict[str, float] = {}
         self.writer_done = threading.Event()
+        self.writer_done_at: float | None = None
+        self.durable: DurableWriter | None = None
         self.server: Any = None
         self.reports_written: set[date] = set()
         self.next_report_check = 0.0
@@ -87,6 +91,10 @@ class Supervisor:
 
     def check_workers(self, now: float) -> None:
         """Restart dead or hung workers with back-off."""
+        if self.durable is not None and self.durable.stalled_since is not None:
+            # the writer is waiting for the database and reads no heartbeats: nobody is hung for that
+            for cam_id in self.slots:
+                self.last_beat[cam_id] = now
         for cam_id, slot in self.slots.items():
             proc = slot.process
             if proc is not None and proc.is_alive():
@@ -114,6 +122,7 @@ class Supervisor:
     # -- writer -------------------------------------------------------------------------
     def writer_loop(self, writer: Writer) -> None:
         """The only code that writes to SQLite: batches of messages, one short transaction each."""
+        self.durable = DurableWriter(writer, give_up=self.writes_abandoned)
         while True:
             batch: list[dict[str, Any]] = []
             try:
@@ -126,23 +135,13 @@ class Supervisor:
                 if msg.get("type") in ("heartbeat", "status"):
                     self.last_beat[msg["camera"]] = time.time()
             if batch:
-                self.write_batch(writer, batch)
+                self.durable.write(batch)
             elif self.writer_done.is_set():
                 return
 
-    @staticmethod
-    def write_batch(writer: Writer, batch: list[dict[str, Any]]) -> None:
-        """One transaction; if it fails, retry message by message so one bad message loses only itself."""
-        try:
-            writer.apply(batch)
-            return
-        except Exception:  # noqa: BLE001 - isolate the bad message below
-            log.warning("writer: batch of %d failed; writing one by one", len(batch))
-        for msg in batch:
-            try:
-                writer.apply([msg])
-            except Exception as err:  # noqa: BLE001 - a malformed message must not stop the writer
-                log.error("writer: dropped %s message for %s: %s", msg.get("type"), msg.get("camera"), err)
+    def writes_abandoned(self) -> bool:
+        """True once shutdown has waited WRITER_SHUTDOWN_GRACE_S for an unavailable database."""
+        return self.writer_done_at is not None and time.time() - self.writer_done_at > WRITER_SHUTDOWN_GRACE_S
 
     # -- daily report -------------------------------------------------------------------
     def check_report(self, now: float) -> None:
@@ -225,6 +224,7 @@ class Supervisor:
                 self.check_report(time.time())
         finally:
             self.shutdown()
+            self.writer_done_at = time.time()
             self.writer_done.set()
             writer_thread.join()
             db.conn.close()
