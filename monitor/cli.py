@@ -341,5 +341,11 @@ def users_remove(config_path: str, name: str) -> None:
     click.echo(f"removed {name}")
 
 
+from monitor.prune import prune_command  # noqa: E402 - registered here, defined with its module
+
+main.add_command(prune_command)
+
+
 if __name__ == "__main__":
     main()
+

@@ -32,6 +32,7 @@ QUEUE_MAX = 20_000  # bounded: a stuck writer shows up as back-pressure, not unb
 WRITER_SHUTDOWN_GRACE_S = 30.0  # at shutdown a locked/full database is waited for this long, then given up
 REPORT_DELAY_S = 15 * 60  # the daily report waits for late samples and the last clips after closing time
 REPORT_CHECK_S = 60.0  # how often the supervisor looks whether a daily report is due
+RETENTION_FIRST_S = 60.0  # the first retention run waits until start-up (recovery, workers) has settled
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -74,6 +75,8 @@ class Supervisor:
         self.server: Any = None
         self.reports_written: set[date] = set()
         self.next_report_check = 0.0
+        self.next_retention = time.time() + RETENTION_FIRST_S
+        self.retention_thread: threading.Thread | None = None
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -186,6 +189,26 @@ class Supervisor:
         except Exception:  # noqa: BLE001 - the cache only speeds reports up; never stop the supervisor for it
             log.exception("report cache: filling failed")
 
+    # -- retention ----------------------------------------------------------------------
+    def check_retention(self, now: float) -> None:
+        """Every retention.interval_min, delete old data and clips over budget (in a thread)."""
+        if now < self.next_retention or (self.retention_thread is not None and self.retention_thread.is_alive()):
+            return
+        self.next_retention = now + self.config.retention.interval_min * 60
+        self.retention_thread = threading.Thread(target=self.run_retention, name="retention", daemon=True)
+        self.retention_thread.start()
+
+    def run_retention(self) -> None:
+        from monitor.prune import run_retention
+
+        try:
+            result = run_retention(self.config)
+        except Exception:  # noqa: BLE001 - a failed run is logged and tried again at the next interval
+            log.exception("retention: run failed")
+            return
+        removed = [f"{s.kind} {s.count}" for s in result.summaries if s.count]
+        log.info("retention: %s", ", ".join(removed) if removed else "nothing to remove")
+
     # -- web ----------------------------------------------------------------------------
     def start_web(self) -> threading.Thread | None:
         if not self.web:
@@ -222,6 +245,7 @@ class Supervisor:
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
                 self.check_report(time.time())
+                self.check_retention(time.time())
         finally:
             self.shutdown()
             self.writer_done_at = time.time()
