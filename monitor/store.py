@@ -124,7 +124,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("006_report_cache", _m006_report_cache),
 ]
 
-CLIP_STATES = ("recording", "complete", "failed", "none")
+CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite_utils.Database:

@@ -229,6 +229,9 @@ class Supervisor:
         db = open_db(self.config.storage.database)
         writer = Writer(db)
         writer.register_cameras((c.id, c.name, c.enabled) for c in self.config.cameras)
+        from monitor.recovery import recover
+
+        recover(self.config, db)  # before any worker: no clip is being written while it looks
         writer_thread = threading.Thread(target=self.writer_loop, args=(writer,), name="writer")
         writer_thread.start()
         # Reports over the last month read one cached row per counter-day instead of a month of

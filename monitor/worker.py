@@ -32,6 +32,7 @@ ZONE_MOTION_FRACTION = 0.02  # an event "touches" a zone when this share of the 
 LIVE_SNAPSHOT_S = 1.0  # the live page refreshes every second while someone watches
 LIVE_IDLE_SNAPSHOT_S = 60.0  # nobody watching: a fresh-enough picture for when someone opens the page
 LIVE_WATCH_S = 10.0  # the web app marks a camera as watched; a mark older than this has lapsed
+PR_SET_PDEATHSIG = 1  # prctl(2) option: signal sent to this process when its parent thread dies
 LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
 
 
@@ -379,8 +380,29 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
         worker.finish()
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Linux: be SIGKILLed when the supervisor dies, so a restarted one never finds two workers per camera.
+
+    The open clip is left as a fragmented '.part' that the new supervisor's start-up check recovers.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        log.warning("cannot ask to die with the supervisor (not Linux?)")
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def worker_main(config_path: str, camera_id: str, queue: Any, stop: Any) -> None:
     """Process entry point (spawned by the supervisor)."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        die_with_parent(parent.pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the supervisor stops us
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{camera_id}] %(name)s: %(message)s")
     config = load_config(config_path)
