@@ -12,7 +12,6 @@ Rows are deleted in short transactions so the writer and the web app are never b
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from monitor.config import Config, Retention
+from monitor.diskguard import disk_free
 from monitor.store import connect
 
 log = logging.getLogger(__name__)
@@ -124,15 +124,6 @@ def gather_clips(db: sqlite_utils.Database, recordings: Path) -> list[ClipFile]:
     rows = db.execute("select id, start, clip_state, clip_path, thumb_path from events").fetchall()
     return [ClipFile(eid, start or 0.0, state or "none", clip, thumb, _size(recordings, clip), _size(recordings, thumb))
             for eid, start, state, clip, thumb in rows]
-
-
-def disk_free(path: Path) -> int:
-    """Free bytes (for an unprivileged user) on the filesystem holding path or its nearest existing parent."""
-    path = Path(path)
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
 
 
 def current_plan(config: Config, db: sqlite_utils.Database, now: float) -> Plan:

@@ -21,6 +21,7 @@ from monitor.config import Camera, Config, Defaults, load_config
 from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
+from monitor.diskguard import MB, DiskGuard
 from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 
@@ -126,6 +127,7 @@ class CameraWorker:
         self.recorder = ClipRecorder(st.pre_roll_s, st.post_roll_s, st.max_clip_s,
                                      ring_s=st.pre_roll_s + st.events.min_length_s + 2.0, camera=camera.id)
         self.main_stream: object | None = None
+        self.disk = DiskGuard(self.recordings, int(config.retention.pause_free_mb * MB), camera.id)
         self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
         self.detector: MotionDetector | None = None
         self.zones = [ZoneSpec.from_zone(z) for z in camera.zones]
@@ -208,11 +210,13 @@ class CameraWorker:
             eid = event_id(cam, update.start, self.tz)
             path = clip_path(self.recordings, cam, eid, update.start, self.tz)
             self.current = eid
+            record = self.disk.recording_allowed(self.clock())  # a full disk: the event is kept, without a clip
             self.send({"type": "event_start", "camera": cam, "id": eid, "start": update.start,
-                       "peak": update.peak, "clip": True, "t": self.clock()})
-            with self.lock:
-                closed = self.recorder.start(path, update.start)
-            self.report_clip(closed)
+                       "peak": update.peak, "clip": record, "t": self.clock()})
+            if record:
+                with self.lock:
+                    closed = self.recorder.start(path, update.start)
+                self.report_clip(closed)
             self.save_thumbnail(eid, path)
             log.info("%s: event %s started", cam, eid)
         elif self.current is not None:
@@ -258,7 +262,10 @@ class CameraWorker:
         self.report_clip(info)
 
     def report_clip(self, info: ClipInfo | None) -> None:
-        for path in self.recorder.take_failed():
+        failed = self.recorder.take_failed()
+        if failed:  # out of space (ENOSPC) is the usual cause: look now, not at the next check
+            self.disk.recording_allowed(self.clock(), force=True)
+        for path in failed:
             self.send({"type": "clip", "camera": self.camera.id, "id": path.stem, "path": None,
                        "state": "failed", "duration": None, "t": self.clock()})
             log.warning("%s: clip %s failed", self.camera.id, path.name)
@@ -304,7 +311,7 @@ class _Health:
         self.worker = worker
         self.streams = {r: StreamHealth() for r in roles}
         self.started = worker.clock()
-        self.sent_state: str | None = None
+        self.sent_state: tuple[str, list[str]] | None = None
         self.lock = threading.Lock()
 
     def update(self, role: str, status: SourceStatus) -> None:
@@ -322,14 +329,15 @@ class _Health:
 
     def tick(self, force: bool = False) -> None:
         now = self.worker.clock()
+        self.worker.disk.recording_allowed(now)
         with self.lock:
             for h in self.streams.values():
                 if h.state == "online":
                     h.last_online = now
             state = camera_state(list(self.streams.values()), now, self.started)
-            changed = state != self.sent_state
-            self.sent_state = state
-            errors = [h.error for h in self.streams.values() if h.error]
+            errors = [e for e in [self.worker.disk.alert] + [h.error for h in self.streams.values()] if e]
+            changed = (state, errors[:1]) != self.sent_state
+            self.sent_state = (state, errors[:1])
             msg = {
                 "type": "status",
                 "camera": self.worker.camera.id,
