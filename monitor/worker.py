@@ -368,10 +368,12 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
                 health.update(role, item)
 
     def beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
+        while True:  # the first beat at once: the supervisor sees a restarted worker's pid within a second
             health.tick()
             worker.send({"type": "heartbeat", "camera": worker.camera.id, "t": worker.clock(),
                          "pid": os.getpid(), "frames": worker.frames, "packets": worker.packets})
+            if stop.wait(HEARTBEAT_S):
+                return
 
     threads = [threading.Thread(target=beat, name=f"{worker.camera.id}-heartbeat", daemon=True)]
     if det is not None:

@@ -30,6 +30,7 @@ class Onestop:
         self.cfg.write_text(config, encoding="utf-8")
         self.port = port
         self.log = folder / "onestop.log"
+        self.db = folder / "onestop.db"  # set it when the config puts the database elsewhere
         self.proc: subprocess.Popen | None = None
         # keeps the session cookie between requests, like a browser
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -54,7 +55,7 @@ class Onestop:
             raise
 
     def rows(self, sql: str, params: tuple = ()) -> list[dict]:
-        db = self.folder / "onestop.db"
+        db = self.db
         if not db.exists():
             return []
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
