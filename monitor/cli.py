@@ -349,7 +349,11 @@ from monitor import cli_onvif  # noqa: E402 - commands live in their own modules
 
 main.add_command(cli_onvif.discover)
 main.add_command(cli_onvif.probe)
+from monitor.prune import prune_command  # noqa: E402 - registered here, defined with its module
+
+main.add_command(prune_command)
 
 
 if __name__ == "__main__":
     main()
+

@@ -45,6 +45,7 @@ __all__ = [
     "Metrics",
     "MotionSettings",
     "OpeningHours",
+    "Retention",
     "Site",
     "Storage",
     "Streams",
@@ -243,6 +244,27 @@ class Metrics(_Model):
     token: str | None = Field(
         None, description="Bearer token scrapers must send; should be ${ENV_VAR}. Unset: loopback scrapers only."
     )
+class Retention(_Model):
+    """How long each kind of data is kept, and the disk budget of the recordings."""
+
+    clips_days: float = Field(30, gt=0, le=3650, description="Events older than this are deleted with their clips and thumbnails.")
+    samples_days: float = Field(14, gt=0, le=3650, description="Per-second occupancy samples older than this are deleted (minute roll-ups stay).")
+    rollups_days: float = Field(400, gt=0, le=3650, description="Per-minute occupancy roll-ups older than this are deleted.")
+    reports_days: float = Field(400, gt=0, le=3650, description="Cached report rows and daily report files older than this are deleted.")
+    max_recordings_gb: float | None = Field(None, gt=0, description="Clips use at most this many GB; the oldest go first. Empty: no cap.")
+    min_free_gb: float = Field(2.0, ge=0, description="The oldest clips are deleted while the recordings disk has less free space than this.")
+    pause_free_mb: float = Field(200, ge=0, description="Below this free space no new clip is started (recording paused, detection goes on).")
+    interval_min: float = Field(60, gt=0, le=1440, description="Minutes between two retention runs of the supervisor.")
+
+    @model_validator(mode="after")
+    def _rollups_outlive_samples(self) -> Retention:
+        if self.rollups_days < self.samples_days:
+            raise PydanticCustomError(
+                "retention",
+                "rollups_days ({rollups}) must be at least samples_days ({samples}): the roll-ups are what remains of old samples",
+                {"rollups": self.rollups_days, "samples": self.samples_days},
+            )
+        return self
 
 
 # ---------------------------------------------------------------- detection settings
@@ -398,6 +420,7 @@ class Config(_Model):
     site: Site = Field(description="The office.")
     storage: Storage = Field(default_factory=Storage, description="Clip folder and database.")
     defaults: Defaults = Field(default_factory=Defaults, description="Settings for all cameras.")
+    retention: Retention = Field(default_factory=Retention, description="Retention and disk budget.")
     cameras: Annotated[list[Camera], BeforeValidator(_or_empty(list))] = Field(description="The cameras.")
     alerts: Alerts = Field(default_factory=Alerts, description="Offline alerts (log, health page, webhook).")
     metrics: Metrics = Field(default_factory=Metrics, description="Prometheus /metrics access.")

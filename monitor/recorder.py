@@ -30,6 +30,10 @@ MAX_TIMESTAMP_GAP_S = 5.0
 DEFAULT_FRAME_S = 0.04
 
 MP4_OPTIONS = {"movflags": "+faststart"}  # moov before mdat: browsers start playing at once
+# The '.part' file is a fragmented MP4 (a moof per keyframe): a crash or kill leaves every fragment
+# written so far playable, and the start-up check (monitor/recovery.py) remuxes it into a clip.
+# flush_packets: each fragment reaches the file at once instead of waiting in a 32 KB I/O buffer.
+PART_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
 
 
 def _is_flush(packet: av.Packet) -> bool:
@@ -138,7 +142,7 @@ class ClipWriter:
         self.part_path = self.path.with_name(self.path.name + ".part")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._template_tb: Fraction | None = template.time_base
-        self._out = av.open(str(self.part_path), "w", format="mp4", options=MP4_OPTIONS)
+        self._out = av.open(str(self.part_path), "w", format="mp4", options=PART_OPTIONS)
         try:
             self._stream = self._out.add_stream_from_template(template)
         except BaseException:
@@ -222,11 +226,11 @@ class ClipWriter:
             raise ValueError(f"clip {self.path} has no packets (no keyframe arrived)")
         self._closed = True
         try:
-            self._out.close()  # flushes the interleaving queue; faststart rewrites the file here
+            self._out.close()  # flushes the interleaving queue and the last fragment
+            finalize_part(self.part_path, self.path)
         except BaseException:
             self.part_path.unlink(missing_ok=True)
             raise
-        os.replace(self.part_path, self.path)
         if self.fixed_timestamps:
             log.info("%s: fixed %d out-of-order timestamps", self.path.name, self.fixed_timestamps)
         return ClipInfo(
@@ -247,6 +251,62 @@ class ClipWriter:
             except av.FFmpegError:
                 pass  # the file is deleted anyway
         self.part_path.unlink(missing_ok=True)
+
+
+def remux(src: Path, dst: Path) -> int:
+    """Stream-copy the video of src into a faststart MP4 at dst, up to the first unreadable packet.
+
+    Returns the packets written (0: nothing readable, and dst is not created).
+    """
+    written = 0
+    with av.open(str(src)) as inp:
+        if not inp.streams.video:
+            return 0
+        stream = inp.streams.video[0]
+        out = av.open(str(dst), "w", format="mp4", options=MP4_OPTIONS)
+        try:
+            target = out.add_stream_from_template(stream)
+            try:
+                for packet in inp.demux(stream):
+                    if _is_flush(packet) or (written == 0 and not packet.is_keyframe):
+                        continue
+                    packet.stream = target
+                    out.mux(packet)
+                    written += 1
+            except (av.FFmpegError, OSError) as err:  # a fragment cut short by a crash ends the clip there
+                log.info("%s: read stopped after %d packets: %s", src.name, written, err)
+        finally:
+            if written:
+                out.close()
+            else:
+                _close_quietly(out)
+                dst.unlink(missing_ok=True)
+    return written
+
+
+def _close_quietly(container: av.container.OutputContainer) -> None:
+    try:
+        container.close()
+    except (av.FFmpegError, OSError, ValueError):
+        pass  # closing an output with no packets may fail; the file is removed anyway
+
+
+def finalize_part(part: Path, final: Path) -> int:
+    """Turn a fragmented '.part' into the faststart clip at final (via a temp file); returns packets.
+
+    Raises ValueError when nothing in part is readable; part is removed whenever final is written.
+    """
+    tmp = final.with_name(final.name + ".tmp")
+    try:
+        packets = remux(part, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if not packets:
+        raise ValueError(f"{part.name} holds no readable video")
+    os.replace(tmp, final)
+    part.unlink(missing_ok=True)
+    return packets
 
 
 class ClipRecorder:

@@ -24,7 +24,7 @@ from monitor.config import redact
 log = logging.getLogger(__name__)
 
 RTSP_CONNECT_TIMEOUT_S = 5.0  # a camera on the LAN answers DESCRIBE/SETUP well within this; longer hides outages
-RTSP_READ_TIMEOUT_S = 10.0  # doubles as the stall watchdog: no packet for 10 s -> reconnect
+RTSP_READ_TIMEOUT_S = 8.0  # doubles as the stall watchdog: a stalled camera must be noticed within 10 s
 BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 30.0  # retry fast after a blip; at most every 30 s for a dead camera
 FRAME_EPSILON_S = 1e-3  # float slack when picking frames at detect_fps (pts are exact multiples of 1/fps)
 

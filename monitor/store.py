@@ -142,7 +142,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("009_camera_stats", _m009_camera_stats),
 ]
 
-CLIP_STATES = ("recording", "complete", "failed", "none")
+CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite_utils.Database:

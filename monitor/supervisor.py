@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from monitor.alerts import AlertMonitor, read_rows
 from monitor.config import Camera, Config
 from monitor.reload import Reloader
+from monitor.durable import DurableWriter
 from monitor.store import Writer, open_db
 from monitor.worker import worker_main
 
@@ -30,8 +31,10 @@ STOP_GRACE_S = 25.0  # workers finish open clips; a stalled RTSP read can block 
 WRITER_BATCH = 500  # messages per transaction: short transactions keep readers unblocked
 WRITER_WAIT_S = 0.2  # the writer commits at least this often when messages trickle in
 QUEUE_MAX = 20_000  # bounded: a stuck writer shows up as back-pressure, not unbounded memory
+WRITER_SHUTDOWN_GRACE_S = 30.0  # at shutdown a locked/full database is waited for this long, then given up
 REPORT_DELAY_S = 15 * 60  # the daily report waits for late samples and the last clips after closing time
 REPORT_CHECK_S = 60.0  # how often the supervisor looks whether a daily report is due
+RETENTION_FIRST_S = 60.0  # the first retention run waits until start-up (recovery, workers) has settled
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -69,12 +72,16 @@ class Supervisor:
         self.slots: dict[str, WorkerSlot] = {}
         self.last_beat: dict[str, float] = {}
         self.writer_done = threading.Event()
+        self.writer_done_at: float | None = None
+        self.durable: DurableWriter | None = None
         self.server: Any = None
         self.reports_written: set[date] = set()
         self.next_report_check = 0.0
         self.app: Any = None
         self.reloader = Reloader(self, WorkerSlot, self.config_changed)  # cameras.yaml edits without a restart
         self.alerts = AlertMonitor(config)
+        self.next_retention = time.time() + RETENTION_FIRST_S
+        self.retention_thread: threading.Thread | None = None
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -92,6 +99,10 @@ class Supervisor:
 
     def check_workers(self, now: float) -> None:
         """Restart dead or hung workers with back-off."""
+        if self.durable is not None and self.durable.stalled_since is not None:
+            # the writer is waiting for the database and reads no heartbeats: nobody is hung for that
+            for cam_id in self.slots:
+                self.last_beat[cam_id] = now
         for cam_id, slot in self.slots.items():
             proc = slot.process
             if proc is not None and proc.is_alive():
@@ -119,6 +130,7 @@ class Supervisor:
     # -- writer -------------------------------------------------------------------------
     def writer_loop(self, writer: Writer) -> None:
         """The only code that writes to SQLite: batches of messages, one short transaction each."""
+        self.durable = DurableWriter(writer, give_up=self.writes_abandoned)
         while True:
             batch: list[dict[str, Any]] = []
             try:
@@ -131,23 +143,13 @@ class Supervisor:
                 if msg.get("type") in ("heartbeat", "status"):
                     self.last_beat[msg["camera"]] = time.time()
             if batch:
-                self.write_batch(writer, batch)
+                self.durable.write(batch)
             elif self.writer_done.is_set():
                 return
 
-    @staticmethod
-    def write_batch(writer: Writer, batch: list[dict[str, Any]]) -> None:
-        """One transaction; if it fails, retry message by message so one bad message loses only itself."""
-        try:
-            writer.apply(batch)
-            return
-        except Exception:  # noqa: BLE001 - isolate the bad message below
-            log.warning("writer: batch of %d failed; writing one by one", len(batch))
-        for msg in batch:
-            try:
-                writer.apply([msg])
-            except Exception as err:  # noqa: BLE001 - a malformed message must not stop the writer
-                log.error("writer: dropped %s message for %s: %s", msg.get("type"), msg.get("camera"), err)
+    def writes_abandoned(self) -> bool:
+        """True once shutdown has waited WRITER_SHUTDOWN_GRACE_S for an unavailable database."""
+        return self.writer_done_at is not None and time.time() - self.writer_done_at > WRITER_SHUTDOWN_GRACE_S
 
     # -- daily report -------------------------------------------------------------------
     def check_report(self, now: float) -> None:
@@ -192,6 +194,26 @@ class Supervisor:
         except Exception:  # noqa: BLE001 - the cache only speeds reports up; never stop the supervisor for it
             log.exception("report cache: filling failed")
 
+    # -- retention ----------------------------------------------------------------------
+    def check_retention(self, now: float) -> None:
+        """Every retention.interval_min, delete old data and clips over budget (in a thread)."""
+        if now < self.next_retention or (self.retention_thread is not None and self.retention_thread.is_alive()):
+            return
+        self.next_retention = now + self.config.retention.interval_min * 60
+        self.retention_thread = threading.Thread(target=self.run_retention, name="retention", daemon=True)
+        self.retention_thread.start()
+
+    def run_retention(self) -> None:
+        from monitor.prune import run_retention
+
+        try:
+            result = run_retention(self.config)
+        except Exception:  # noqa: BLE001 - a failed run is logged and tried again at the next interval
+            log.exception("retention: run failed")
+            return
+        removed = [f"{s.kind} {s.count}" for s in result.summaries if s.count]
+        log.info("retention: %s", ", ".join(removed) if removed else "nothing to remove")
+
     # -- web ----------------------------------------------------------------------------
     def start_web(self) -> threading.Thread | None:
         if not self.web:
@@ -214,6 +236,9 @@ class Supervisor:
         db = open_db(self.config.storage.database)
         writer = Writer(db)
         writer.register_cameras((c.id, c.name, c.enabled) for c in self.config.cameras)
+        from monitor.recovery import recover
+
+        recover(self.config, db)  # before any worker: no clip is being written while it looks
         writer_thread = threading.Thread(target=self.writer_loop, args=(writer,), name="writer")
         writer_thread.start()
         # Reports over the last month read one cached row per counter-day instead of a month of
@@ -232,8 +257,10 @@ class Supervisor:
                 self.check_report(time.time())
                 self.reloader.tick(time.time())
                 self.alerts.check(lambda: read_rows(self.config.storage.database))
+                self.check_retention(time.time())
         finally:
             self.shutdown()
+            self.writer_done_at = time.time()
             self.writer_done.set()
             writer_thread.join()
             db.conn.close()

@@ -21,6 +21,7 @@ from monitor.config import Camera, Config, Defaults, load_config
 from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
+from monitor.diskguard import MB, DiskGuard
 from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 from monitor.stats import WorkerStats
@@ -33,6 +34,7 @@ ZONE_MOTION_FRACTION = 0.02  # an event "touches" a zone when this share of the 
 LIVE_SNAPSHOT_S = 1.0  # the live page refreshes every second while someone watches
 LIVE_IDLE_SNAPSHOT_S = 60.0  # nobody watching: a fresh-enough picture for when someone opens the page
 LIVE_WATCH_S = 10.0  # the web app marks a camera as watched; a mark older than this has lapsed
+PR_SET_PDEATHSIG = 1  # prctl(2) option: signal sent to this process when its parent thread dies
 LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
 
 
@@ -126,6 +128,7 @@ class CameraWorker:
         self.recorder = ClipRecorder(st.pre_roll_s, st.post_roll_s, st.max_clip_s,
                                      ring_s=st.pre_roll_s + st.events.min_length_s + 2.0, camera=camera.id)
         self.main_stream: object | None = None
+        self.disk = DiskGuard(self.recordings, int(config.retention.pause_free_mb * MB), camera.id)
         self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
         self.detector: MotionDetector | None = None
         self.zones = [ZoneSpec.from_zone(z) for z in camera.zones]
@@ -211,11 +214,13 @@ class CameraWorker:
             eid = event_id(cam, update.start, self.tz)
             path = clip_path(self.recordings, cam, eid, update.start, self.tz)
             self.current = eid
+            record = self.disk.recording_allowed(self.clock())  # a full disk: the event is kept, without a clip
             self.send({"type": "event_start", "camera": cam, "id": eid, "start": update.start,
-                       "peak": update.peak, "clip": True, "t": self.clock()})
-            with self.lock:
-                closed = self.recorder.start(path, update.start)
-            self.report_clip(closed)
+                       "peak": update.peak, "clip": record, "t": self.clock()})
+            if record:
+                with self.lock:
+                    closed = self.recorder.start(path, update.start)
+                self.report_clip(closed)
             self.save_thumbnail(eid, path)
             log.info("%s: event %s started", cam, eid)
         elif self.current is not None:
@@ -262,7 +267,10 @@ class CameraWorker:
         self.report_clip(info)
 
     def report_clip(self, info: ClipInfo | None) -> None:
-        for path in self.recorder.take_failed():
+        failed = self.recorder.take_failed()
+        if failed:  # out of space (ENOSPC) is the usual cause: look now, not at the next check
+            self.disk.recording_allowed(self.clock(), force=True)
+        for path in failed:
             self.send({"type": "clip", "camera": self.camera.id, "id": path.stem, "path": None,
                        "state": "failed", "duration": None, "t": self.clock()})
             log.warning("%s: clip %s failed", self.camera.id, path.name)
@@ -308,7 +316,7 @@ class _Health:
         self.worker = worker
         self.streams = {r: StreamHealth() for r in roles}
         self.started = worker.clock()
-        self.sent_state: str | None = None
+        self.sent_state: tuple[str, list[str]] | None = None
         self.lock = threading.Lock()
 
     def update(self, role: str, status: SourceStatus) -> None:
@@ -326,14 +334,15 @@ class _Health:
 
     def tick(self, force: bool = False) -> None:
         now = self.worker.clock()
+        self.worker.disk.recording_allowed(now)
         with self.lock:
             for h in self.streams.values():
                 if h.state == "online":
                     h.last_online = now
             state = camera_state(list(self.streams.values()), now, self.started)
-            changed = state != self.sent_state
-            self.sent_state = state
-            errors = [h.error for h in self.streams.values() if h.error]
+            errors = [e for e in [self.worker.disk.alert] + [h.error for h in self.streams.values()] if e]
+            changed = (state, errors[:1]) != self.sent_state
+            self.sent_state = (state, errors[:1])
             msg = {
                 "type": "status",
                 "camera": self.worker.camera.id,
@@ -368,11 +377,13 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
                 health.update(role, item)
 
     def beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
+        while True:  # the first beat at once: the supervisor sees a restarted worker's pid within a second
             health.tick()
             worker.send({"type": "heartbeat", "camera": worker.camera.id, "t": worker.clock(),
                          "pid": os.getpid(), "frames": worker.frames, "packets": worker.packets,
                          "stats": worker.stats.snapshot(det.decoded if det is not None else None)})
+            if stop.wait(HEARTBEAT_S):
+                return
 
     threads = [threading.Thread(target=beat, name=f"{worker.camera.id}-heartbeat", daemon=True)]
     if det is not None:
@@ -389,8 +400,29 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
         worker.finish()
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Linux: be SIGKILLed when the supervisor dies, so a restarted one never finds two workers per camera.
+
+    The open clip is left as a fragmented '.part' that the new supervisor's start-up check recovers.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        log.warning("cannot ask to die with the supervisor (not Linux?)")
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def worker_main(config_path: str, camera_id: str, queue: Any, stop: Any) -> None:
     """Process entry point (spawned by the supervisor)."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        die_with_parent(parent.pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the supervisor stops us
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{camera_id}] %(name)s: %(message)s")
     config = load_config(config_path)

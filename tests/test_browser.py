@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from browserkit import (  # noqa: F401 - browser and shots are fixtures
-    Site, add_users, browser, open_page, running_site, screenshot, shots, status, wait_for,
+    WAIT_S, Site, add_users, browser, open_page, running_site, screenshot, shots, status, wait_for,
 )
 from browserkit import log_in as _log_in
 from media import MotionWindow, VideoSpec, make_video

@@ -6,126 +6,20 @@ its own pipeline from the start of the file, so the stream timeline restarts at 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sqlite3
-import subprocess
-import sys
-import http.cookiejar
-import re
 import textwrap
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from conftest import free_port, require_ffprobe
+from harness import SECRET, Onestop, ffprobe  # SECRET: planted camera password, never in logs or pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
 
 PRE_ROLL, POST_ROLL = 5, 4
-SECRET = "Pw-e2e-7f3kq"  # planted camera password: must never appear in logs or pages
 WEB_USER, WEB_PASSWORD = "e2e-giam-sat", "Pw-web-e2e-4m9x"
-
-
-class Onestop:
-    """`onestop run` as a subprocess, with helpers that read its database like the web app does."""
-
-    def __init__(self, folder: Path, config: str, port: int):
-        self.folder = folder
-        self.cfg = folder / "cameras.yaml"
-        self.cfg.write_text(config, encoding="utf-8")
-        self.port = port
-        self.log = folder / "onestop.log"
-        self.proc: subprocess.Popen | None = None
-        # keeps the session cookie between requests, like a browser
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def start(self) -> None:
-        env = {**os.environ, "E2E_PASSWORD": SECRET}
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "monitor.cli", "run", "-c", str(self.cfg), "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            )
-
-    def stop(self, timeout: float = 30) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            raise
-
-    def rows(self, sql: str, params: tuple = ()) -> list[dict]:
-        db = self.folder / "onestop.db"
-        if not db.exists():
-            return []
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []  # schema not created yet
-        finally:
-            conn.close()
-
-    def camera(self, cam: str) -> dict:
-        rows = self.rows("select * from cameras where id = ?", (cam,))
-        return rows[0] if rows else {}
-
-    def wait(self, what: str, cond, timeout: float):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, f"onestop exited:\n{self.tail()}"
-            value = cond()
-            if value:
-                return value
-            time.sleep(0.25)
-        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.tail()}")
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-
-    def http(self, path: str, headers: dict | None = None, data: bytes | None = None) -> tuple[int, bytes, dict]:
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {}, data=data)
-        with self.opener.open(req, timeout=10) as r:
-            return r.status, r.read(), dict(r.headers)
-
-    def add_user(self, name: str, role: str, password: str) -> None:
-        """`onestop users add` against the running system's database."""
-        r = subprocess.run([sys.executable, "-m", "monitor.cli", "users", "add", name, "--role", role,
-                            "--password-stdin", "-c", str(self.cfg)], input=password, text=True,
-                           capture_output=True, timeout=60, env={**os.environ, "E2E_PASSWORD": SECRET})
-        assert r.returncode == 0, r.stderr
-
-    def login(self, name: str, password: str) -> None:
-        """Log in through the form, with the CSRF token it carries; the opener keeps the session."""
-        with pytest.raises(urllib.error.HTTPError) as anonymous:
-            self.http("/api/v1/events")
-        anonymous.value.close()  # an HTTPError holds the response's socket
-        assert anonymous.value.code == 401
-        _, form, _ = self.http("/login")
-        token = re.search(rb'name="csrf_token" value="([^"]+)"', form).group(1).decode()
-        body = urllib.parse.urlencode({"csrf_token": token, "username": name, "password": password}).encode()
-        status, page, _ = self.http("/login", data=body)  # redirected to the overview
-        assert status == 200 and b'data-camera="cam-a"' in page, page[:500]
-
-
-def ffprobe(path: Path) -> tuple[str, float]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name",
-         "-show_entries", "format=duration", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    data = json.loads(out)
-    return data["streams"][0]["codec_name"], float(data["format"]["duration"])
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import csv
 import io
 import logging
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from monitor.config import load_config
 from monitor.sources import SourceStatus, StreamSource
 from monitor.store import connect
 from sectest import NOW, OUTSIDE, ROUTE_TABLE, SECRET, build_site, secret_env, write_config
-from webtest import ACCOUNTS, PASSWORD, copy_site, csrf_token, log_in
+from webtest import PASSWORD, copy_site, csrf_token, log_in
 from webui import create_app
 from webui import security
 

@@ -4,8 +4,9 @@ from datetime import date, datetime
 
 import pytest
 
+from monitor.durable import DurableWriter
 from monitor.store import Writer, get_event, open_db
-from monitor.supervisor import Supervisor, report_due
+from monitor.supervisor import report_due
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 PERIODS = ["07:30-11:30", "13:30-17:00"]
@@ -37,6 +38,6 @@ def test_a_bad_message_loses_only_itself(tmp_path):
         {"type": "event_end", "camera": "c"},  # malformed
         {"type": "event_start", "camera": "c", "id": "ok-2", "start": 2.0, "t": 2.0},
     ]
-    Supervisor.write_batch(Writer(db), batch)
+    assert DurableWriter(Writer(db)).write(batch) == 1
     assert get_event(db, "ok-1") and get_event(db, "ok-2")
     db.conn.close()

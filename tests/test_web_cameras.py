@@ -9,7 +9,6 @@ import logging
 import re
 import stat
 import textwrap
-from pathlib import Path
 
 import pytest
 import yaml

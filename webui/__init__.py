@@ -34,7 +34,8 @@ STATE_LABELS = {
     "connecting": _l("connecting"), "reconnecting": _l("reconnecting"), "restarting": _l("restarting"),
     "disabled": _l("disabled"), "stopped": _l("stopped"), "unknown": _l("unknown"),
 }
-CLIP_LABELS = {"recording": _l("recording"), "complete": _l("complete"), "failed": _l("failed"), "none": _l("none")}
+CLIP_LABELS = {"recording": _l("recording"), "complete": _l("complete"), "failed": _l("failed"), "none": _l("none"),
+               "missing": _l("file missing"), "pruned": _l("removed (disk budget)")}
 ROLE_LABELS = {"viewer": _l("viewer"), "supervisor": _l("supervisor"), "admin": _l("admin")}
 ERROR_TITLES = {400: _l("Bad request"), 403: _l("Access denied"), 404: _l("Not found"),
                 405: _l("Method not allowed"), 429: _l("Too many attempts"), 500: _l("Server error")}

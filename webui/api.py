@@ -215,7 +215,7 @@ def _schemas() -> dict[str, Any]:
         "Event": _obj({
             "id": _STR, "camera": _STR, "start": _NUM, "end": _NULL_NUM, "length": _NULL_NUM,
             "peak": _NULL_NUM, "zones": {"type": "array", "items": _STR},
-            "clip_state": {"type": "string", "enum": ["recording", "complete", "failed", "none"]},
+            "clip_state": {"type": "string", "enum": ["recording", "complete", "failed", "none", "missing", "pruned"]},
             "clip_duration": _NULL_NUM, "reviewed": _BOOL, "reviewed_by": _NULL_STR, "reviewed_at": _NULL_NUM,
             "note": _NULL_STR, "url": _STR, "clip_url": _NULL_STR, "thumbnail_url": _NULL_STR,
         }),
