@@ -34,11 +34,13 @@ from monitor.config_errors import (
 )
 
 __all__ = [
+    "Alerts",
     "Camera",
     "Config",
     "ConfigError",
     "Defaults",
     "EventSettings",
+    "Metrics",
     "MotionSettings",
     "OpeningHours",
     "Site",
@@ -48,6 +50,7 @@ __all__ = [
     "expand_env",
     "load_config",
     "redact",
+    "scrub_password",
     "summary",
 ]
 
@@ -212,6 +215,33 @@ class Storage(_Model):
     database: Path = Field(Path("onestop.db"), description="SQLite file; relative to the YAML file's folder.")
 
 
+def _check_webhook(value: str) -> str:
+    value = value.strip()
+    m = _SCHEME.match(value)
+    if not m or m.group(1).lower() not in ("http", "https") or not value[m.end():].split("/", 1)[0]:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {redact(value)!r}")
+    return value
+
+
+class Alerts(_Model):
+    """When a camera counts as offline for an alert, and where alerts are sent besides the log."""
+
+    offline_after_s: float = Field(
+        300, ge=10, le=86400, description="Alert when a camera has not been online for this many seconds."
+    )
+    webhook_url: Annotated[str, AfterValidator(_check_webhook)] | None = Field(
+        None, description="Optional http(s) URL that receives each alert and recovery as a JSON POST; may be ${ENV_VAR}."
+    )
+
+
+class Metrics(_Model):
+    """Access to the Prometheus /metrics endpoint."""
+
+    token: str | None = Field(
+        None, description="Bearer token scrapers must send; should be ${ENV_VAR}. Unset: loopback scrapers only."
+    )
+
+
 # ---------------------------------------------------------------- detection settings
 
 
@@ -370,6 +400,8 @@ class Config(_Model):
     storage: Storage = Field(default_factory=Storage, description="Clip folder and database.")
     defaults: Defaults = Field(default_factory=Defaults, description="Settings for all cameras.")
     cameras: Annotated[list[Camera], BeforeValidator(_or_empty(list))] = Field(description="The cameras.")
+    alerts: Alerts = Field(default_factory=Alerts, description="Offline alerts (log, health page, webhook).")
+    metrics: Metrics = Field(default_factory=Metrics, description="Prometheus /metrics access.")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -465,6 +497,11 @@ def _zone_kinds(zones: list[Zone]) -> str:
     if not counts:
         return ""
     return " (" + ", ".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items()) + ")"
+
+
+def scrub_password(text: str, cam: Camera) -> str:
+    """text with the camera's password (as written and as expanded) blanked out."""
+    return _scrub(text, cam)
 
 
 def _scrub(text: str, cam: Camera) -> str:

@@ -59,6 +59,7 @@ class SourceFrame:
 
     frame: av.VideoFrame
     t: float
+    pts_s: float | None = None  # presentation time in seconds (the worker's lag measure for live streams)
 
 
 @dataclass
@@ -166,6 +167,7 @@ class StreamSource:
         self.stop = stop if stop is not None else threading.Event()
         self.clock, self._sleep = clock, sleep
         self.reconnects = 0
+        self.decoded = 0  # frames decoded so far (the sub-stream's input rate on the health page)
         self.state: State | None = None
         self._was_online = False
         self._last_video = 0.0  # clock() of the last video packet (RTSP stall watchdog)
@@ -301,6 +303,7 @@ class StreamSource:
             log.debug("%s: decode error: %s", self.label, err)
             return
         for frame in frames:
+            self.decoded += 1
             if pacer is not None and frame.pts is not None:
                 t = pacer.frame_time(frame.pts)
             # half a frame interval of slack: RTSP arrival jitter must not drop frames when
@@ -309,7 +312,7 @@ class StreamSource:
             slack = 0.5 / float(rate) if rate else FRAME_EPSILON_S
             if self._last_frame_t is None or t >= self._last_frame_t + self.period - slack:
                 self._last_frame_t = t
-                yield SourceFrame(frame, t)
+                yield SourceFrame(frame, t, _seconds(frame.pts, stream.time_base))
 
     # -- helpers ----------------------------------------------------------------------------------
 

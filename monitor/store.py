@@ -115,6 +115,13 @@ def _m006_report_cache(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_report_cache_day ON report_cache (day)")
 
 
+def _m009_camera_stats(db: sqlite_utils.Database) -> None:
+    # stats: the worker's latest figures (JSON, monitor/stats.py) and when they came; down_since: when
+    # the camera last stopped being online (NULL while online or stopped), for the offline alert.
+    for column, kind in (("stats", str), ("stats_at", float), ("down_since", float)):
+        db["cameras"].add_column(column, kind)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
@@ -122,6 +129,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("004_users", _m004_users),
     ("005_event_review_zones", _m005_event_review_zones),
     ("006_report_cache", _m006_report_cache),
+    ("009_camera_stats", _m009_camera_stats),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none")
@@ -225,12 +233,24 @@ class Writer:
             f"{since} where id = ?",
             [*values, *extra, m["camera"]],
         )
+        self._down_since(m)
+
+    def _down_since(self, m: dict[str, Any]) -> None:
+        """Keep when the camera left "online" (a stopped worker is a shutdown, not an outage)."""
+        up = m["state"] in ("online", "stopped", "disabled")
+        self.db.execute(
+            "update cameras set down_since = case when ? then null else coalesce(down_since, ?) end where id = ?",
+            [up, m["t"], m["camera"]],
+        )
 
     def _heartbeat(self, m: dict[str, Any]) -> None:
         self.db.execute(
             "update cameras set last_seen = ?, pid = coalesce(?, pid), frames = coalesce(?, frames) where id = ?",
             [m["t"], m.get("pid"), m.get("frames"), m["camera"]],
         )
+        if m.get("stats") is not None:
+            self.db.execute("update cameras set stats = ?, stats_at = ? where id = ?",
+                            [json.dumps(m["stats"]), m["t"], m["camera"]])
 
     def _event_start(self, m: dict[str, Any]) -> None:
         self.db.execute(
@@ -419,7 +439,13 @@ def camera_states(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     rows = [dict(zip(cols, row)) for row in cur.fetchall()]
     for r in rows:
         r["info"] = json.loads(r["info"]) if r.get("info") else {}
+        r["stats"] = json.loads(r["stats"]) if r.get("stats") else {}
     return rows
+
+
+def event_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Events stored per camera (all time)."""
+    return dict(db.execute("select camera, count(*) from events group by camera").fetchall())
 
 
 def zone_samples(db: sqlite_utils.Database, camera: str, zone: str, t0: float, t1: float) -> ZoneSamples:

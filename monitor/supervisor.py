@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.alerts import AlertMonitor, read_rows
 from monitor.config import Camera, Config
 from monitor.store import Writer, open_db
 from monitor.worker import worker_main
@@ -70,6 +71,7 @@ class Supervisor:
         self.server: Any = None
         self.reports_written: set[date] = set()
         self.next_report_check = 0.0
+        self.alerts = AlertMonitor(config)
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -223,11 +225,13 @@ class Supervisor:
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
                 self.check_report(time.time())
+                self.alerts.check(lambda: read_rows(self.config.storage.database))
         finally:
             self.shutdown()
             self.writer_done.set()
             writer_thread.join()
             db.conn.close()
+            self.alerts.close()
         log.info("supervisor stopped")
         return 0
 

@@ -24,6 +24,7 @@ from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
 from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
+from monitor.stats import WorkerStats
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,9 @@ class CameraWorker:
         self.zone_masks: dict[str, np.ndarray] = {}
         self.event_zones: set[str] = set()
         self.packets = 0
+        # lag is only meaningful (and frames only dropped) on live streams: files are paced to real time
+        live = not camera.is_file("sub" if camera.streams.sub else "main")
+        self.stats = WorkerStats(time.time, live=live)
 
     # -- detection side -----------------------------------------------------------------
     def on_frame(self, item: SourceFrame) -> None:
@@ -257,6 +261,7 @@ class CameraWorker:
     # -- recording side -----------------------------------------------------------------
     def on_packet(self, item: SourcePacket) -> None:
         self.packets += 1
+        self.stats.on_packet(item.packet.size)
         with self.lock:
             if item.stream is not self.main_stream:
                 # a new connection: the recorder must copy the stream while its container is open
@@ -363,14 +368,18 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
     """Run the camera until stop is set: a thread for the main stream when a sub-stream does detection."""
     main, det = _sources(worker, stop)
     health = _Health(worker, ["main", "sub"] if det else ["main"])
+    detect = det if det is not None else main
 
     def consume(source: StreamSource, role: str) -> None:
         for item in source.items():
             if isinstance(item, SourcePacket):
                 worker.on_packet(item)
             elif isinstance(item, SourceFrame):
-                worker.on_frame(item)
+                if worker.stats.admit(item.pts_s):  # False: behind real time, skipped (counted as dropped)
+                    worker.on_frame(item)
             elif isinstance(item, SourceStatus):
+                if item.state == "online" and source is detect:
+                    worker.stats.on_connect()
                 if role == "main" and item.state in ("reconnecting", "stopped"):
                     worker.on_main_lost()
                 health.update(role, item)
@@ -379,7 +388,8 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
         while not stop.wait(HEARTBEAT_S):
             health.tick()
             worker.send({"type": "heartbeat", "camera": worker.camera.id, "t": worker.clock(),
-                         "pid": os.getpid(), "frames": worker.frames, "packets": worker.packets})
+                         "pid": os.getpid(), "frames": worker.frames, "packets": worker.packets,
+                         "stats": worker.stats.snapshot(det.decoded if det is not None else None)})
 
     threads = [threading.Thread(target=beat, name=f"{worker.camera.id}-heartbeat", daemon=True)]
     if det is not None:

@@ -468,3 +468,24 @@ def test_screenshots_of_main_pages(site: Site, browser: Any, shots: Path) -> Non
         time.sleep(0.5)  # let images and charts paint
         screenshot(browser, shots, name)
     assert not problems, f"{problems} (screenshots in {shots})"
+
+
+def test_health_page_shows_live_worker_figures(site: Site, browser: Any, shots: Path) -> None:
+    """/health fills in each camera's rates from the running workers (the table refreshes itself)."""
+    log_in(browser, site, ADMIN)
+    open_page(browser, site, "/health")
+
+    def figures(d: Any) -> Any:
+        rows = d.execute_script(
+            "return [...document.querySelectorAll('table.health tr.camera')].map(r => ({cam: r.dataset.camera,"
+            " state: r.dataset.state, fps: r.querySelector('td.input-fps').textContent.trim(),"
+            " detect: r.querySelector('td.detect-fps').textContent.trim(),"
+            " rss: r.querySelector('td.rss').textContent.trim()}))")
+        done = len(rows) == len(CAMERAS) and all(r["state"] == "online" and r["fps"] != "—" for r in rows)
+        return rows if done else None
+
+    rows = wait_for(browser, "online cameras with input fps", figures, timeout=WAIT_S + 10)
+    assert {r["cam"] for r in rows} == set(CAMERAS)
+    assert all(float(r["fps"].split()[0]) > 0 and r["detect"] != "—" and r["rss"].endswith("B") for r in rows), rows
+    assert "alert-banner" not in browser.page_source
+    screenshot(browser, shots, "health")

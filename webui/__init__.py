@@ -25,7 +25,8 @@ from monitor.users import role_at_least
 log = logging.getLogger(__name__)
 
 DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}  # Vietnamese readers expect dd/mm/yyyy
-PUBLIC_ENDPOINTS = {"auth.login", "static"}  # everything else needs a logged-in user
+# everything else needs a logged-in user; health.metrics (/metrics) checks its own token or loopback rule
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics"}
 
 # Labels of the values the workers and the writer store, translated at render time.
 STATE_LABELS = {
@@ -70,7 +71,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
         if db is not None:
             db.conn.close()
 
-    from webui import api, auth, events, live, overview, reports, timeline
+    from webui import api, auth, events, health, live, overview, reports, timeline
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -79,6 +80,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     app.register_blueprint(overview.bp)
     app.register_blueprint(live.bp)
     app.register_blueprint(timeline.bp)
+    app.register_blueprint(health.bp)
     return app
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
+from monitor.health import scrub
 from monitor.reports import build_report, render_report
 from monitor.store import (camera_states, event_zones, get_event, list_events, minute_rollups, occupancy_now,
                            store_report_cache)
@@ -63,7 +64,12 @@ def event(event_id: str) -> Any:
 @bp.route("/cameras")
 @role_required("supervisor")
 def cameras() -> Any:
-    return jsonify(camera_states(get_db()))
+    rows = camera_states(get_db())
+    configured = {c.id: c for c in current_app.config["ONESTOP"].cameras}
+    for row in rows:  # workers redact errors already; this also blanks a password quoted any other way
+        if row["id"] in configured:
+            row["error"] = scrub(row.get("error"), configured[row["id"]])
+    return jsonify(rows)
 
 
 def _camera_arg(required: bool = True) -> Any:
