@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -260,3 +261,13 @@ def machine_info() -> str:
             f"PyAV {av.__version__}; {ffmpeg}")
 
 
+
+
+def stop_onestop(proc: subprocess.Popen) -> None:
+    """SIGTERM (the supervisor finishes clips and flushes), then a kill if it takes too long."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

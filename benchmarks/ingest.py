@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,9 +32,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchlib import (FPS, ROOT, STOP_TIMEOUT_S, SUB_SIZE, db_rows, ensure_videos, frames_total, machine_info,
+from benchlib import (FPS, ROOT, SUB_SIZE, db_rows, ensure_videos, frames_total, machine_info,
                       motion_windows, proc_cpu, py_spy, thread_cpu, thread_names, thread_role, tree_delta,
-                      tree_snapshot, wait_online, workers_of, write_config)
+                      stop_onestop, tree_snapshot, wait_online, workers_of, write_config)
 from conftest import RtspServer, have_gst_rtsp
 
 TARGET_FLOOR_RATIO = 1.3  # onestop may cost at most 30 % more than decoding the detect stream alone
@@ -109,12 +108,7 @@ def run_onestop(server: RtspServer, args: argparse.Namespace, detect_fps: float,
         finally:
             if proc.poll() is None:
                 result.streamed_s = time.monotonic() - online
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop_onestop(proc)
             log.close()
         result.events = db_rows(db, "select count(*) from events")[0][0]
         result.clips = db_rows(db, "select count(*) from events where clip_state = 'complete'")[0][0]
