@@ -1,4 +1,4 @@
-"""Per-frame cost of MotionDetector.update (and EventTracker.update) against the 0.5 ms budget.
+"""Per-frame cost of detection (MotionDetector, ZoneOccupancy, EventTracker) against the 0.5 ms budget.
 
 Usage: python benchmarks/detect.py [--frames N]
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from monitor.detect.events import EventTracker
 from monitor.detect.motion import MotionDetector
+from monitor.detect.occupancy import ZoneOccupancy, ZoneSpec
 
 BUDGET_US = 500.0  # 64 cameras x 5 fps on 2 cores leaves ~6 ms per frame for everything; detection gets 0.5
 CAMERAS, FPS = 64, 5
@@ -60,6 +61,33 @@ def time_motion(shape: tuple[int, int], n: int) -> tuple[float, int, int]:
     return (time.perf_counter() - t0) / n * 1e6, motion, lighting
 
 
+# The example cameras.yaml's seat and counter spot, plus a waiting area on the right of the picture.
+ZONES = [
+    ZoneSpec("staff-seat", "staff_seat", ((0.1, 0.2), (0.4, 0.2), (0.4, 0.6), (0.1, 0.6))),
+    ZoneSpec("counter-front", "service_spot", ((0.1, 0.6), (0.45, 0.6), (0.5, 1.0), (0.05, 1.0)), (0.45, 0.3)),
+    ZoneSpec("waiting", "waiting_area", ((0.55, 0.3), (0.95, 0.3), (0.95, 1.0), (0.55, 1.0))),
+]
+
+
+def time_detection(shape: tuple[int, int], n: int) -> tuple[float, float]:
+    """Microseconds per frame of motion alone and of motion + occupancy (motion map passed on), same frames."""
+    frames = render(shape, DISTINCT_FRAMES)
+    detector, occupancy = MotionDetector(shape), ZoneOccupancy(shape, ZONES)
+    for i, f in enumerate(frames[:20]):
+        detector.update(f)
+        occupancy.update(f, i / FPS, motion=detector.changed)
+    t0 = time.perf_counter()
+    for i in range(n):
+        detector.update(frames[i % DISTINCT_FRAMES])
+    t1 = time.perf_counter()
+    for i in range(n):
+        f = frames[i % DISTINCT_FRAMES]
+        detector.update(f)
+        occupancy.update(f, 10.0 + i / FPS, motion=detector.changed)
+    t2 = time.perf_counter()
+    return (t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6
+
+
 def time_events(n: int) -> float:
     tracker = EventTracker(min_length_s=1.0, merge_gap_s=2.0, max_length_s=60.0)
     t0 = time.perf_counter()
@@ -82,6 +110,14 @@ def main() -> None:
             f"({CAMERAS} cameras x {FPS} fps = {load:.2f} of one core; "
             f"motion on {motion / args.frames:.0%}, lighting on {lighting} frames)"
         )
+    for shape in SIZES[:1]:
+        motion_us, both_us = time_detection(shape, args.frames)
+        occ_us = both_us - motion_us
+        at10 = motion_us + occ_us / 2  # detect_fps 10: the worker runs occupancy at most 5 times a second
+        print(f"motion + occupancy {shape[1]}x{shape[0]} ({len(ZONES)} zones): every frame {both_us:7.1f} us/frame "
+              f"(occupancy {occ_us:.1f})  ratio to budget {both_us / BUDGET_US:.2f}; "
+              f"as run at detect_fps 10 (occupancy on every other frame) {at10:.1f} us/frame, "
+              f"ratio {at10 / BUDGET_US:.2f}")
     us = time_events(args.frames)
     print(f"EventTracker.update:            {us:7.2f} us/frame  ratio to budget {us / BUDGET_US:.3f}")
 

@@ -15,7 +15,7 @@ from monitor.analytics import AnalyticsParams, Interval, ZoneSamples, absences, 
 from monitor.config import Camera, Config
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
-from monitor.sources import grey_small
+from monitor.sources import grey_small, tune_decoder
 
 __all__ = ["analyze_file", "detect_seconds", "summarise"]
 
@@ -75,6 +75,7 @@ def detect_seconds(
         if not container.streams.video:
             raise ValueError(f"{video} has no video stream")
         stream = container.streams.video[0]
+        tune_decoder(stream)  # decode exactly as the live worker does
         duration = _duration(container, stream)
         first: float | None = None
         due = 0.0

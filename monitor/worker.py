@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import signal
@@ -36,6 +37,9 @@ LIVE_IDLE_SNAPSHOT_S = 60.0  # nobody watching: a fresh-enough picture for when 
 LIVE_WATCH_S = 10.0  # the web app marks a camera as watched; a mark older than this has lapsed
 PR_SET_PDEATHSIG = 1  # prctl(2) option: signal sent to this process when its parent thread dies
 LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
+# Occupancy was tuned at 5 fps (benchmarks/accuracy.py) and is stored once a second: analysing it
+# more often (detect_fps 10 for snappier motion events) only costs CPU.
+OCCUPANCY_FPS = 5.0
 
 
 def live_snapshot_path(recordings: Path, camera: str) -> Path:
@@ -135,6 +139,7 @@ class CameraWorker:
         self.occupancy: ZoneOccupancy | None = None
         self.seconds = SecondAggregator()
         self.occupancy_shape: tuple[int, ...] = ()
+        self.occupancy_due = -math.inf  # time of the next frame occupancy analyses
         self.current: str | None = None  # open event id
         self.best_score = -1.0
         self.best_frame: Any = None  # the decoded frame itself: converted to BGR only for the thumbnail
@@ -198,7 +203,7 @@ class CameraWorker:
 
     def update_occupancy(self, grey: np.ndarray, t: float) -> None:
         """Zone presence on every detect frame; one sample per zone per whole second to the store."""
-        if not self.zones or self.detector is None:
+        if not self.zones or self.detector is None or not self.occupancy_frame(t):
             return
         if self.occupancy is None or self.occupancy_shape != grey.shape:
             mask = polygon_mask(grey.shape, self.camera.masks) if self.camera.masks else None
@@ -207,6 +212,18 @@ class CameraWorker:
         states = self.occupancy.update(grey, t, motion=self.detector.changed)
         for second, zones in self.seconds.add(t, states):
             self.send({"type": "occupancy", "camera": self.camera.id, "t": second, "zones": zones})
+
+    def occupancy_frame(self, t: float) -> bool:
+        """True when occupancy analyses the frame at t: every frame up to OCCUPANCY_FPS, else on its grid."""
+        period = 1.0 / OCCUPANCY_FPS
+        detect_period = 1.0 / self.settings.detect_fps
+        if detect_period >= period:
+            return True
+        if t < self.occupancy_due - detect_period / 2:  # half a detect frame of slack for arrival jitter
+            return False
+        # on the grid while frames keep coming; after a gap (or the first frame) from this frame
+        self.occupancy_due = t + period if t - self.occupancy_due > period else self.occupancy_due + period
+        return True
 
     def on_event(self, update: EventUpdate) -> None:
         cam = self.camera.id

@@ -248,11 +248,14 @@ class _LightingModel:
 
     def shift(self, gain: float, offset: float) -> float:
         """Mean absolute grey-level change that (gain, offset) applies to the last sampled frame."""
+        bound = abs(gain - 1.0) * 255.0 + abs(offset)  # the largest change on any grey level
+        if bound < self.threshold / 2:  # the mean is below it too: same verdict without four array passes
+            return bound
         res = self.res
         np.multiply(self.f, gain - 1.0, out=res)
         res += offset
         np.abs(res, out=res)
-        return float(res.mean())
+        return float(np.add.reduce(res)) / res.size
 
 
 def _median_int(values: np.ndarray) -> int:
