@@ -6,13 +6,14 @@ Runs `python -m monitor.cli run --no-web` on N cameras (main 1280x720 + sub 640x
 at 5 fps, one zone each), waits `--warmup` seconds (imports, first clips, caches), then samples
 every `--sample` seconds from /proc and the database: RSS of each worker and of the supervisor,
 reconnects, frames analysed against the frames expected at detect_fps (the shortfall is reported as
-dropped), events and clips. Prints RSS growth per worker from the first to the last sample; the
-target is at most 5 % over an hour.
+short), the workers' own dropped-frame count and lag, events and clips. Prints RSS growth per worker
+from the first to the last sample; the target is at most 5 % over an hour.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sqlite3
@@ -75,7 +76,10 @@ def config_text(server: RtspServer, cameras: int) -> str:
 
 
 def snapshot(db: Path, supervisor: int) -> dict:
-    cams = rows(db, "select id, pid, state, reconnects, frames from cameras order by id")
+    cams = rows(db, "select id, pid, state, reconnects, frames, stats from cameras order by id")
+    for c in cams:  # the worker's own counters (monitor/stats.py): frames skipped for lag, current lag
+        stats = json.loads(c.pop("stats") or "{}")
+        c["worker_dropped"], c["lag_s"] = stats.get("dropped"), stats.get("lag_s")
     return {
         "t": time.time(),
         "cams": {c["id"]: {**c, "rss": rss_kb(c["pid"]) if c["pid"] else None} for c in cams},
@@ -97,11 +101,15 @@ def wait_online(db: Path, cameras: int, proc: subprocess.Popen) -> None:
     raise SystemExit(f"cameras not online after {ONLINE_TIMEOUT_S:.0f} s")
 
 
+def _delta(a: int | None, b: int | None) -> int | str:
+    return b - a if a is not None and b is not None else "-"
+
+
 def report(first: dict, last: dict, minutes: float, log: Path) -> None:
     elapsed = last["t"] - first["t"]
     print(f"\nsoak: {len(last['cams'])} cameras, measured over {elapsed / 60:.1f} min (target duration {minutes} min)")
     print(f"{'camera':<8} {'pid':>7} {'RSS start':>10} {'RSS end':>10} {'growth':>8} {'reconn':>7} "
-          f"{'frames':>7} {'expected':>8} {'dropped':>8}")
+          f"{'frames':>7} {'expected':>8} {'short':>6} {'dropped':>8} {'lag s':>6}")
     growths = []
     for cam, end in last["cams"].items():
         start = first["cams"][cam]
@@ -114,7 +122,9 @@ def report(first: dict, last: dict, minutes: float, log: Path) -> None:
         print(f"{cam:<8} {end['pid']:>7} {start['rss'] or 0:>8}kB {end['rss'] or 0:>8}kB "
               f"{'restarted' if growth is None else f'{growth * 100:+.1f}%':>8} "
               f"{(end['reconnects'] or 0) - (start['reconnects'] or 0):>7} {frames if frames is not None else '-':>7} "
-              f"{expected:>8} {expected - frames if frames is not None else '-':>8}")
+              f"{expected:>8} {expected - frames if frames is not None else '-':>6} "
+              f"{_delta(start.get('worker_dropped'), end.get('worker_dropped')) if same else '-':>8} "
+              f"{end['lag_s'] if end.get('lag_s') is not None else '-':>6}")
     sup0, sup1 = first["supervisor_rss"], last["supervisor_rss"]
     print(f"supervisor RSS {sup0} kB -> {sup1} kB ({(sup1 - sup0) / sup0 * 100:+.1f}%)")
     print(f"events {last['events'] - first['events']}, complete clips {last['clips'] - first['clips']} during the window")
