@@ -101,10 +101,18 @@ def list_sql(db: sqlite_utils.Database, f: EventFilter, *, before: Cursor | None
         where.append(f"({key}.start, {key}.{key_id}) {'>' if after else '<'} (?, ?)")
         params += [cursor.start, cursor.id]
     # CROSS JOIN keeps event_zones as the outer loop: its index gives the order, events is looked up by id.
-    source = ("event_zones z cross join events e on e.id = z.event_id and e.start = z.start" if by_zone
-              else "events e")
+    source = "event_zones z cross join events e on e.id = z.event_id" if by_zone else _events_source(f)
     return (f"select e.* from {source} where {' and '.join(where) or '1=1'}"
             f" order by {key}.start {direction}, {key}.{key_id} {direction} limit ? offset ?"), params
+
+
+def _events_source(f: EventFilter) -> str:
+    """The events table, through the partial index of reviewed events when only those are wanted."""
+    if not f.reviewed:
+        return "events e"
+    # Without statistics the planner may take the full (camera, start, end) index for a cursor range
+    # and skip 19 of 20 rows (5% of events are reviewed); the partial index holds only the wanted ones.
+    return f"events e indexed by idx_events_reviewed{'_camera' if f.camera else ''}_start"
 
 
 def page_events(db: sqlite_utils.Database, filters: EventFilter, size: int, *, before: Cursor | None = None,
@@ -140,8 +148,7 @@ def _event_conditions(db: sqlite_utils.Database, f: EventFilter, *, key: str = "
         where.append(f"{key}.camera = ?")
         params.append(f.camera)
     if f.zone and by_zone:
-        # the zones column is the truth: an index row left by an `insert or replace` is skipped
-        where += ["z.zone = ?", "instr(',' || e.zones || ',', ',' || z.zone || ',') > 0"]
+        where.append("z.zone = ?")
         params.append(f.zone)
     elif f.zone:
         where.append("instr(',' || e.zones || ',', ?) > 0")

@@ -378,11 +378,12 @@ def test_migration_005_upgrades_a_004_database(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("filters, index", [
-    (EventFilter(), "idx_events_start"),
-    (EventFilter(camera="quay-1", min_length=5, tod_from=3600, tod_to=7200, tz=TZ), "idx_events_camera_start"),
+    (EventFilter(), "idx_events_start_end"),
+    (EventFilter(camera="quay-1", min_length=5, tod_from=3600, tod_to=7200, tz=TZ), "idx_events_camera_start_end"),
     (EventFilter(camera="quay-1", zone="ghe", min_length=5), "SEARCH z USING PRIMARY KEY"),
     (EventFilter(zone="ghe", reviewed=False), "idx_event_zones_zone_start"),
-    (EventFilter(since=1.0, until=2.0, reviewed=False), "idx_events_start"),
+    (EventFilter(since=1.0, until=2.0, reviewed=False), "idx_events_start_end"),
+    (EventFilter(min_length=30.0), "idx_events_start_end"),
     (EventFilter(reviewed=True), "idx_events_reviewed_start"),
     (EventFilter(camera="quay-1", reviewed=True), "idx_events_reviewed_camera_start"),
 ])
