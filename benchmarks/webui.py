@@ -1,6 +1,6 @@
 """Web UI response times on a large site: the events list and API, and a 30-day report.
 
-Usage: python benchmarks/webui.py [--dir DIR] [--second-days N] [--events N] [--requests N]
+Usage: python benchmarks/webui.py [--dir DIR] [--second-days N] [--events N] [--requests N] [--lists-only]
 
 Builds (once per DIR; reused when DIR already holds a build) a site of 10 cameras with 4 zones each
 (staff seat, service spot, waiting area, door), open every day 07:30-11:30 and 13:30-17:30 (8 h), and
@@ -11,7 +11,9 @@ a SQLite database with the real schema (monitor.store migrations) holding:
 Rows go in with executemany, one transaction per camera.
 
 Then, in one process with Flask's test client logged in as an admin through the login form:
-  - GET /events and GET /api/v1/events, ~100 requests each with varied filters and pages: p50 / p95,
+  - GET /events and GET /api/v1/events, 300 requests each (--requests) made as people browse: a first
+    page with varied filters, then the "older" link followed 0-200 times (the page's own link, so
+    keyset cursors): p50 / p95,
   - monitor.reports.build_report for the 30 days and 10 cameras, and /reports/download?...&format=csv,
     each cold (report_cache emptied first) and warm (again, with the complete days cached),
   - GET /reports (the page with its charts) for today and for the last day's month, for information.
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import repeat
 from pathlib import Path
+from html import unescape
 from urllib.parse import urlencode
 
 import numpy as np
@@ -257,16 +260,13 @@ def login(client) -> None:  # noqa: ANN001 - FlaskClient
     assert r.status_code == 302, r.status_code
 
 
-def event_queries(days: list[date], n: int, seed: int = 7) -> list[dict[str, str]]:
-    """n varied filter/page combinations, like people use the list."""
+def event_filters(days: list[date], n: int, seed: int = 7) -> list[dict[str, str]]:
+    """n varied filter combinations, like people use the list (no page: pages come from the links)."""
     rng = random.Random(seed)
     zones = list(ZONES)
 
     def one() -> dict[str, str]:
         q: dict[str, str] = {}
-        kind = rng.random()
-        if kind < 0.25:
-            q["page"] = str(rng.choice([1, 1, 1, 2, 3, 5, 10, 50, 200, 1000, 2000]))  # 2000 = offset 100k
         if rng.random() < 0.5:
             q["camera"] = rng.choice(CAMERAS)
         if rng.random() < 0.25:
@@ -282,11 +282,51 @@ def event_queries(days: list[date], n: int, seed: int = 7) -> list[dict[str, str
             q["min_length"] = rng.choice(["30", "60", "120"])
         if rng.random() < 0.2:
             q["reviewed"] = rng.choice(["yes", "no"])
-        if "page" not in q and rng.random() < 0.3:
-            q["page"] = str(rng.randint(2, 20))
         return q
 
     return [one() for _ in range(n)]
+
+
+# How many times a visit clicks "older" after the first page: mostly a few, sometimes deep (at 50
+# events a page, 200 clicks reach the 10,000th event of the filter).
+OLDER_CLICKS = (0, 0, 1, 1, 2, 3, 5, 10, 30, 200)
+
+
+def _older_in_html(html: str) -> str | None:
+    link = re.search(r'<a rel="next" href="([^"]+)"', html)
+    return unescape(link.group(1)) if link else None
+
+
+def _older_in_json(path: str, body: dict) -> str | None:
+    if "older" not in body and body.get("has_next"):  # the API before cursors: page numbers
+        return f"{path}?{urlencode({**body['filters'], 'limit': body['limit'], 'page': body['page'] + 1})}"
+    return f"{path}?{urlencode({**body['filters'], 'limit': body['limit'], 'before': body['older']})}" \
+        if body.get("older") else None
+
+
+def time_visits(client, path: str, filters: list[dict[str, str]], n: int, seed: int = 11) -> Timing:  # noqa: ANN001
+    """n requests made as people browse: a filtered first page, then "older" links followed, per visit."""
+    rng = random.Random(seed)
+    for q in filters[:3]:  # warm-up: templates compiled, page cache primed like a running server
+        client.get(path, query_string=q)
+    samples, worst, worst_ms = [], "", -1.0
+    visits = iter(filters * (n // max(1, len(filters)) + 1))
+    while len(samples) < n:
+        q = next(visits)
+        url: str | None = f"{path}?{urlencode({**q, 'limit': '50'} if path.startswith('/api/') else q)}"
+        for _ in range(1 + rng.choice(OLDER_CLICKS)):
+            if url is None or len(samples) >= n:
+                break
+            t = time.perf_counter()
+            r = client.get(url)
+            ms = (time.perf_counter() - t) * 1000
+            if r.status_code != 200:
+                raise SystemExit(f"{url} -> HTTP {r.status_code}: {r.get_data(as_text=True)[:300]}")
+            samples.append(ms)
+            if ms > worst_ms:
+                worst, worst_ms = url, ms
+            url = _older_in_json(path, r.get_json()) if path.startswith("/api/") else _older_in_html(r.get_data(as_text=True))
+    return Timing(f"GET {path}", samples, worst)
 
 
 @dataclass
@@ -298,22 +338,6 @@ class Timing:
     def pct(self, p: float) -> float:
         s = sorted(self.samples_ms)
         return s[min(len(s) - 1, max(0, round(p / 100 * len(s) + 0.5) - 1))]
-
-
-def time_requests(client, path: str, queries: list[dict[str, str]]) -> Timing:  # noqa: ANN001
-    for q in queries[:3]:  # warm-up: templates compiled, page cache primed like a running server
-        client.get(path, query_string=q)
-    samples, worst, worst_ms = [], "", -1.0
-    for q in queries:
-        t = time.perf_counter()
-        r = client.get(path, query_string=q)
-        ms = (time.perf_counter() - t) * 1000
-        if r.status_code != 200:
-            raise SystemExit(f"{path}?{urlencode(q)} -> HTTP {r.status_code}: {r.get_data(as_text=True)[:300]}")
-        samples.append(ms)
-        if ms > worst_ms:
-            worst, worst_ms = urlencode(q) or "(no filter)", ms
-    return Timing(f"GET {path}", samples, worst)
 
 
 def clear_report_cache(database: Path) -> None:
@@ -329,12 +353,25 @@ def wall(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - t, out
 
 
+def print_lists(lists: list[Timing]) -> None:
+    print()
+    print(f"{'measure':<52} {'p50':>9} {'p95':>9} {'max':>9} {'target':>10} {'p95/target':>11}")
+    for t in lists:
+        p95 = t.pct(95)
+        print(f"{t.what + f' ({len(t.samples_ms)} requests)':<52} {t.pct(50):>7.1f}ms {p95:>7.1f}ms "
+              f"{max(t.samples_ms):>7.1f}ms {'p95<=' + str(int(LIST_P95_TARGET_MS)) + 'ms':>10} "
+              f"{p95 / LIST_P95_TARGET_MS:>10.2f}x")
+    for t in lists:
+        print(f"slowest {t.what}: {t.worst}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", type=Path, help="build folder (reused when it already holds a build); default: a temp dir")
     ap.add_argument("--second-days", type=int, default=DAYS, help=f"days of per-second samples (1..{DAYS})")
     ap.add_argument("--events", type=int, default=EVENTS)
-    ap.add_argument("--requests", type=int, default=100, help="timed requests per list endpoint")
+    ap.add_argument("--requests", type=int, default=300, help="timed requests per list endpoint")
+    ap.add_argument("--lists-only", action="store_true", help="measure the events list and API only (no reports)")
     args = ap.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="onestop-bench-webui-"))
 
@@ -356,9 +393,12 @@ def main() -> None:
     app = create_app(config)
     client = app.test_client()
     login(client)
-    queries = event_queries(built.days, args.requests)
-    lists = [time_requests(client, "/events", queries),
-             time_requests(client, "/api/v1/events", [{**q, "limit": "50"} for q in queries])]
+    filters = event_filters(built.days, args.requests)
+    lists = [time_visits(client, "/events", filters, args.requests),
+             time_visits(client, "/api/v1/events", filters, args.requests)]
+    if args.lists_only:
+        print_lists(lists)
+        return
 
     first, last = built.days[0].isoformat(), built.days[-1].isoformat()
     open_db(built.database).conn.close()  # a build made before migration 006 gets the report_cache table
@@ -379,13 +419,7 @@ def main() -> None:
     month_page = f"/reports?period=month&date={last}"
     month_s, month = wall(lambda: client.get(month_page))
 
-    print()
-    print(f"{'measure':<52} {'p50':>9} {'p95':>9} {'max':>9} {'target':>10} {'p95/target':>11}")
-    for t in lists:
-        p95 = t.pct(95)
-        print(f"{t.what + f' ({len(t.samples_ms)} requests)':<52} {t.pct(50):>7.1f}ms {p95:>7.1f}ms "
-              f"{max(t.samples_ms):>7.1f}ms {'p95<=' + str(int(LIST_P95_TARGET_MS)) + 'ms':>10} "
-              f"{p95 / LIST_P95_TARGET_MS:>10.2f}x")
+    print_lists(lists)
     print(f"\n{'measure':<52} {'wall':>9} {'target':>10} {'wall/target':>11}")
     rows = [(f"build_report 30 days x {len(CAMERAS)} cameras, cold ({len(report.rows)} rows)", report_s),
             ("build_report, warm (report_cache filled)", warm_s),
@@ -397,8 +431,6 @@ def main() -> None:
     print(f"{'GET /reports (page, today; HTTP ' + str(page.status_code) + ')':<52} {page_s:>8.2f}s   (for information)")
     print(f"{'GET ' + month_page + ' (HTTP ' + str(month.status_code) + ')':<52} {month_s:>8.2f}s   (for information)")
     print()
-    for t in lists:
-        print(f"slowest {t.what}: ?{t.worst}")
     print(f"report days with rows: {len({r.day for r in report.rows})} of {DAYS} "
           f"(days without per-second samples are left out of reports)")
 

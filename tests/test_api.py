@@ -98,7 +98,7 @@ def test_openapi_operations_are_complete_and_refs_resolve(doc):
             assert {"name": name, "in": "path"}.items() <= next(
                 p for p in op["parameters"] if p["name"] == name).items()
     documented = [p["name"] for p in doc["paths"]["/events"]["get"]["parameters"]]
-    assert documented == [*FILTER_FIELDS, "page", "limit"]
+    assert documented == [*FILTER_FIELDS, "before", "after", "page", "limit"]
     assert resolve(doc, doc["components"]["responses"]["BadRequest"])["content"]["application/json"]["schema"] == \
         {"$ref": "#/components/schemas/Error"}
 

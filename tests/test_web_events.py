@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import store
+from monitor import eventlist, store
 from monitor.config import load_config
 from monitor.store import EventFilter, Writer, connect, get_event, list_events, migrate, open_db
 from webui import create_app
@@ -192,31 +192,40 @@ def test_filter_form_has_the_stable_field_names_and_keeps_values(client):
 
 
 def test_pagination_keeps_filters(client):
+    """Older links carry the filters and a cursor, never a page number; newer links walk back up."""
     query = "camera=quay-1&min_length=10"
     expected = [e.id for e in NEWEST_FIRST if e.camera == "quay-1" and e.end - e.start >= 10]
     assert len(expected) > 50
-    seen, path = [], f"/events?{query}"
-    for page in (1, 2):
+    pages, path = [], f"/events?{query}"
+    while True:
         html = client.get(path).get_data(as_text=True)
-        seen += row_ids(html)
-        assert f"page {page}" in html or f"trang {page}" in html
+        pages.append(row_ids(html))
         link = re.search(r'<a rel="next" href="([^"]+)"', html)
         if link is None:
             break
         path = unescape(link.group(1))
-        assert "camera=quay-1" in path and "min_length=10" in path and f"page={page + 1}" in path
-    assert seen == expected and 'rel="next"' not in html and 'rel="prev"' in html
+        assert "camera=quay-1" in path and "min_length=10" in path and "before=" in path and "page=" not in path
+    assert [i for p in pages for i in p] == expected and len(pages) == 2 and 'rel="prev"' in html
     prev = unescape(re.search(r'<a rel="prev" href="([^"]+)"', html).group(1))
-    assert "camera=quay-1" in prev and "min_length=10" in prev
+    assert "camera=quay-1" in prev and "min_length=10" in prev and "after=" in prev
+    html = client.get(prev).get_data(as_text=True)
+    assert row_ids(html) == pages[0] and 'rel="prev"' not in html  # back at the newest: a full first page
 
 
 def test_api_pages(client):
     first = client.get("/api/v1/events?limit=50").get_json()
-    second = client.get("/api/v1/events?limit=50&page=2").get_json()
-    last = client.get("/api/v1/events?limit=50&page=3").get_json()
-    assert first["has_next"] and second["has_next"] and not last["has_next"]
+    second = client.get(f"/api/v1/events?limit=50&before={first['older']}").get_json()
+    last = client.get(f"/api/v1/events?limit=50&before={second['older']}").get_json()
+    assert first["has_next"] and second["has_next"] and not last["has_next"] and last["older"] is None
+    assert first["newer"] is None and second["newer"] and first["page"] is None
     ids = [e["id"] for p in (first, second, last) for e in p["events"]]
     assert ids == [e.id for e in NEWEST_FIRST]
+    back = client.get(f"/api/v1/events?limit=50&after={last['newer']}").get_json()
+    assert back["events"] == second["events"] and back["older"] == second["older"]
+    # page numbers still work for old links and bookmarks
+    paged = [client.get(f"/api/v1/events?limit=50&page={n}").get_json() for n in (1, 2, 3)]
+    assert [p["events"] for p in paged] == [first["events"], second["events"], last["events"]]
+    assert paged[1]["page"] == 2 and paged[1]["older"] == second["older"]
     assert client.get("/api/v1/events?page=9").get_json()["events"] == []
 
 
@@ -237,6 +246,9 @@ def test_rows_have_thumbnails_and_download_links(client):
 BAD = [
     ("page", "0"), ("page", "-1"), ("page", "abc"), ("page", "99999999999"), ("page", "²"), ("page", "١"),
     ("page", "2.5"), ("page", "2002"),  # past the offset cap
+    ("before", "x"), ("before", "1795000000.25"), ("before", "1795000000.25_"), ("before", "-1_ev"),
+    ("before", "1e400_ev"), ("before", "nan_ev"), ("before", "1.5_" + "e" * 201), ("before", "1.5_ev%00"),
+    ("after", "1.5_ev/../x"), ("after", "１.5_ev"), ("after", "9" * 400 + "_ev"),
     ("camera", "nope"), ("camera", "%00%ff"), ("camera", "Quầy 1"),
     ("zone", "nope"), ("zone", "'; drop table events; --"),
     ("date_from", "2026-13-01"), ("date_from", "2026-02-30"), ("date_from", "tomorrow"), ("date_from", "24-11-2026"),
@@ -366,21 +378,26 @@ def test_migration_005_upgrades_a_004_database(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("filters, index", [
-    (EventFilter(), "idx_events_start"),
-    (EventFilter(camera="quay-1", zone="ghe", min_length=5, tod_from=3600, tod_to=7200, tz=TZ),
-     "idx_events_camera_start"),
-    (EventFilter(since=1.0, until=2.0, reviewed=False), "idx_events_start"),
+    (EventFilter(), "idx_events_start_end"),
+    (EventFilter(camera="quay-1", min_length=5, tod_from=3600, tod_to=7200, tz=TZ), "idx_events_camera_start_end"),
+    (EventFilter(camera="quay-1", zone="ghe", min_length=5), "SEARCH z USING PRIMARY KEY"),
+    (EventFilter(zone="ghe", reviewed=False), "idx_event_zones_zone_start"),
+    (EventFilter(since=1.0, until=2.0, reviewed=False), "idx_events_start_end"),
+    (EventFilter(min_length=30.0), "idx_events_start_end"),
     (EventFilter(reviewed=True), "idx_events_reviewed_start"),
     (EventFilter(camera="quay-1", reviewed=True), "idx_events_reviewed_camera_start"),
 ])
-def test_event_lists_walk_an_index_in_start_order(tmp_path, filters, index):
-    """No filter may turn the list into a table scan plus sort (1,000,000 events must stay fast)."""
+@pytest.mark.parametrize("cursor", [None, "before", "after"])
+def test_event_lists_walk_an_index_in_start_order(tmp_path, filters, index, cursor):
+    """No filter or cursor may turn the list into a table scan plus sort (1,000,000 events must stay fast)."""
     db = open_db(tmp_path / "i.db")
-    where, params = store._event_conditions(db, filters)
-    plan = " ".join(row[3] for row in db.execute(
-        f"explain query plan select * from events where {' and '.join(where) or '1=1'} order by start desc limit 51",
-        params).fetchall())
-    assert f"USING INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
+    at = eventlist.Cursor(1.5, "ev-1")
+    sql, params = eventlist.list_sql(db, filters, before=at if cursor == "before" else None,
+                                 after=at if cursor == "after" else None)
+    plan = " ".join(row[3] for row in db.execute(f"explain query plan {sql}", [*params, 51, 0]).fetchall())
+    assert index in plan and not re.search(r"SCAN \w+ (?!USING)", plan + " "), plan  # no full table scan
+    # only events with the same start (ties) may be sorted by id: the index gives the start order
+    assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
     db.conn.close()
 
 

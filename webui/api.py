@@ -15,7 +15,7 @@ from monitor.store import (camera_states, event_zones, get_event, list_events, m
                            store_report_cache)
 from webui import audit, get_db, language
 from webui.auth import role_required
-from webui.events import MAX_OFFSET, bad, parse_filters, parse_int
+from webui.events import bad, parse_filters, parse_int, query_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -45,11 +45,10 @@ def event_json(ev: dict[str, Any]) -> dict[str, Any]:
 def events() -> Any:
     query = parse_filters(request.args)
     limit = parse_int(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    last = MAX_OFFSET // limit + 1
-    page = parse_int(request.args, "page", 1, 1, last)
-    rows = list_events(get_db(), filters=query.filters, limit=limit + 1, offset=(page - 1) * limit)
-    return jsonify(events=[event_json(r) for r in rows[:limit]], page=page, limit=limit,
-                   has_next=len(rows) > limit and page < last, filters=query.values)
+    result, page = query_page(request.args, query.filters, limit)
+    older, newer = (c.token() if c else None for c in (result.older, result.newer))
+    return jsonify(events=[event_json(r) for r in result.events], limit=limit, filters=query.values,
+                   has_next=older is not None, older=older, newer=newer, page=page)
 
 
 @bp.route("/events/<event_id>")
@@ -221,7 +220,10 @@ def _schemas() -> dict[str, Any]:
         }),
         "EventPage": _obj({
             "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
-            "page": _INT, "limit": _INT, "has_next": _BOOL,
+            "limit": _INT, "has_next": _BOOL,
+            "older": _NULL_STR | {"description": "Cursor of the next older page (pass as before); null at the oldest."},
+            "newer": _NULL_STR | {"description": "Cursor of the next newer page (pass as after); null at the newest."},
+            "page": {"type": "integer", "nullable": True, "description": "The page number asked for with page, else null."},
             "filters": {"type": "object", "additionalProperties": _STR},
         }),
         "Camera": _obj({"id": _STR, "name": _STR, "state": _NULL_STR, "state_since": _NULL_NUM,
@@ -241,7 +243,11 @@ def _schemas() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.0 description of every /api/v1 route."""
     ref = _ref
-    page = [_param("page", "1-based page.", {"type": "integer", "minimum": 1}),
+    cursor = "a cursor from the older/newer field of a page (start and id of an event)"
+    page = [_param("before", f"Events older than {cursor}.", _STR),
+            _param("after", f"The events just newer than {cursor}.", _STR),
+            _param("page", "1-based page number (old links; before/after cost the same at any depth).",
+                   {"type": "integer", "minimum": 1}),
             _param("limit", f"Events per page (1-{MAX_LIMIT}).", {"type": "integer", "minimum": 1,
                                                                    "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})]
     camera = _param("camera", "Camera id.", _STR, required=True)
