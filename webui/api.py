@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from monitor.health import scrub
 from monitor.reports import build_report, render_report
-from monitor.store import (camera_states, event_zones, get_event, list_events, minute_rollups, occupancy_now,
+from monitor.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
                            store_report_cache)
 from webui import audit, get_db, language
 from webui.auth import role_required
