@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 
 from conftest import CHROMEDRIVER, CHROMIUM, free_port, require_chromium
+from harness import RunningSite
 
 START_TIMEOUT_S = 30.0  # spawning the workers and waitress on a busy 2-core box
 STOP_TIMEOUT_S = 30.0  # SIGTERM lets the workers finish their open clips first
@@ -41,7 +41,7 @@ CHROMIUM_FLAGS = (
 
 
 @dataclass
-class Site:
+class Site(RunningSite):
     """A running `onestop run` with its folder, URL and database."""
 
     folder: Path
@@ -54,35 +54,15 @@ class Site:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Read the database the way the web app does (read-only)."""
-        conn = sqlite3.connect(f"file:{self.folder / 'onestop.db'}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []
-        finally:
-            conn.close()
+    @property
+    def db(self) -> Path:
+        return self.folder / "onestop.db"
 
     def complete_events(self, camera: str | None = None) -> list[dict[str, Any]]:
         sql = "select * from events where clip_state = 'complete' and thumb_path is not null"
         if camera:
             return self.rows(sql + " and camera = ? order by start desc", (camera,))
         return self.rows(sql + " order by start desc")
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-
-    def wait(self, what: str, cond: Callable[[], Any], timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, f"onestop exited:\n{self.tail()}"
-            value = cond()
-            if value:
-                return value
-            time.sleep(0.25)
-        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.tail()}")
 
     def answers(self) -> bool:
         try:

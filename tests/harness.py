@@ -21,7 +21,41 @@ import pytest
 SECRET = "Pw-e2e-7f3kq"  # exported as E2E_PASSWORD for configs that reference ${E2E_PASSWORD}
 
 
-class Onestop:
+class RunningSite:
+    """What a test reads off a running `onestop run`: its database (read-only, like the web app), its log."""
+
+    db: Path
+    log: Path
+    proc: subprocess.Popen | None
+
+    def rows(self, sql: str, params: tuple = ()) -> list[dict]:
+        db = self.db
+        if not db.exists():
+            return []
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(sql, params)]
+        except sqlite3.OperationalError:
+            return []  # schema not created yet
+        finally:
+            conn.close()
+
+    def wait(self, what: str, cond, timeout: float):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, f"onestop exited:\n{self.tail()}"
+            value = cond()
+            if value:
+                return value
+            time.sleep(0.25)
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.tail()}")
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+
+class Onestop(RunningSite):
     """`onestop run` as a subprocess, with helpers that read its database like the web app does."""
 
     def __init__(self, folder: Path, config: str, port: int):
@@ -54,35 +88,10 @@ class Onestop:
             self.proc.wait()
             raise
 
-    def rows(self, sql: str, params: tuple = ()) -> list[dict]:
-        db = self.db
-        if not db.exists():
-            return []
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []  # schema not created yet
-        finally:
-            conn.close()
-
     def camera(self, cam: str) -> dict:
         rows = self.rows("select * from cameras where id = ?", (cam,))
         return rows[0] if rows else {}
 
-    def wait(self, what: str, cond, timeout: float):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, f"onestop exited:\n{self.tail()}"
-            value = cond()
-            if value:
-                return value
-            time.sleep(0.25)
-        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.tail()}")
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
     def http(self, path: str, headers: dict | None = None, data: bytes | None = None) -> tuple[int, bytes, dict]:
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {}, data=data)

@@ -3,14 +3,14 @@ and its console must report no CSP violation (an inline script, style or handler
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conftest import CHROMEDRIVER, CHROMIUM, free_port, require_chromium
+from browserkit import browser  # noqa: F401 - the fixture (its console log is kept)
+from conftest import free_port, require_chromium
 from monitor.config import load_config
 from sectest import NOW, build_site, secret_env
 from webtest import ACCOUNTS, PASSWORD
@@ -19,7 +19,6 @@ from webui import create_app
 PAGES = ("/", "/live", "/events", "/events/e1", "/timeline?camera=quay-1&counter=cho&date=2026-11-24",
          "/reports", "/reports?period=week&date=2026-11-24", "/audit", "/events/nope",
          "/reports/download?from=2026-11-24&to=2026-11-24&format=html")
-PAGE_LOAD_TIMEOUT_S = 30.0
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
 
@@ -42,28 +41,6 @@ def server(tmp_path_factory) -> Iterator[str]:
     finally:
         srv.close()
         thread.join(10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,800"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, where CSP violations go
-    with tempfile.TemporaryDirectory(prefix="onestop-chromium-") as profile:
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-        driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
-        try:
-            yield driver
-        finally:
-            driver.quit()
 
 
 def _violations(driver: Any) -> list[str]:
