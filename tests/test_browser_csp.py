@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from browserkit import browser  # noqa: F401 - the fixture (its console log is kept)
+from browserkit import browser, wait_for  # noqa: F401 - browser is the fixture (its console log is kept)
 from conftest import free_port, require_chromium
 from monitor.config import load_config
 from sectest import NOW, build_site, secret_env
@@ -54,7 +54,8 @@ def test_no_page_triggers_a_csp_violation(server, browser):
     browser.find_element(By.NAME, "username").send_keys(ACCOUNTS["admin"])
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    assert "/login" not in browser.current_url
+    # the click returns before the browser has followed the redirect: wait for it, do not race it
+    wait_for(browser, "the page after login", lambda d: "/login" not in d.current_url)
     found = {"/login": _violations(browser)}
     for path in PAGES:
         browser.get(server + path)
