@@ -32,8 +32,9 @@ demo: system-deps venv $(DEMO_DIR)/cameras.yaml $(DEMO_DIR)/admin-password.txt
 	@echo "demo login on http://127.0.0.1:8000 -> user: admin  password: $$(cat $(DEMO_DIR)/admin-password.txt)"
 	$(BIN)/onestop run -c $(DEMO_DIR)/cameras.yaml --host 127.0.0.1 --port 8000
 
+# two test processes, one test file each at a time: most end-to-end tests wait on real time, not the CPU
 test: system-deps venv
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra -n 2 --dist loadfile
 
 clean-demo:
 	rm -rf $(DEMO_DIR)
