@@ -14,8 +14,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import lazy_gettext as _l
 
 from monitor.reports import _CSS as REPORT_CSS  # the one inline <style> of the standalone HTML report
-from monitor.reports import (Report, ReportRow, absence_per_counter, build_report, hour_range, render_report,
-                             served_per_hour, wait_histogram)
+from monitor.charts import absence_per_counter, hour_range, served_per_hour, wait_histogram
+from monitor.reports import Report, ReportRow, build_report, render_report
 from monitor.store import store_report_cache
 from webui import audit, get_db, language
 from webui.auth import role_required
