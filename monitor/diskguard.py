@@ -14,12 +14,17 @@ RESUME_MIN_MARGIN = 16 * MB  # resume only this far above the threshold: no paus
 DISK_FULL_ALERT = "disk full: recording paused"
 
 
-def disk_free(path: Path) -> int:
-    """Free bytes (for an unprivileged user) on the filesystem holding path or its nearest existing parent."""
+def nearest_existing(path: Path) -> Path:
+    """path, or its nearest parent that exists (the filesystem a folder not made yet will live on)."""
     path = Path(path)
     while not path.exists() and path != path.parent:
         path = path.parent
-    st = os.statvfs(path)
+    return path
+
+
+def disk_free(path: Path) -> int:
+    """Free bytes (for an unprivileged user) on the filesystem holding path or its nearest existing parent."""
+    st = os.statvfs(nearest_existing(path))
     return st.f_bavail * st.f_frsize
 
 

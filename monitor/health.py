@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config import Camera, Config, scrub_password
+from monitor.diskguard import nearest_existing
 from monitor.sources import redact_text
 
 # The worker beats every second; the supervisor kills a worker silent for 20 s. Silence for longer
@@ -113,11 +114,9 @@ def folder_bytes(path: Path) -> int:
 
 def disk_usage(recordings: Path) -> DiskUsage | None:
     """The recordings folder's usage, or None when neither it nor a parent exists."""
-    probe = recordings
-    while not probe.exists():
-        if probe.parent == probe:
-            return None
-        probe = probe.parent
+    probe = nearest_existing(recordings)
+    if not probe.exists():
+        return None
     du = shutil.disk_usage(probe)
     used = folder_bytes(recordings) if recordings.exists() else 0
     return DiskUsage(used, du.free, du.total)
