@@ -1,20 +1,26 @@
 # make demo: install everything and run the system on a simulated office (UI on http://127.0.0.1:8000)
 # make test: install everything and run every test
+# make upgrade: refresh requirements.lock to today's releases, reinstall and run every test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo
 DEMO_MINUTES ?= 3
 
-.PHONY: demo test system-deps venv clean-demo
+LOCK := requirements.lock
+PIP_TOOLS := pip-tools==7.6.2
+
+.PHONY: demo test upgrade lock system-deps venv clean-demo
 
 system-deps:
 	@sh scripts/system-deps.sh
 
-$(BIN)/onestop: pyproject.toml
+# every dependency, direct or not, at the version in the lock; then the project itself without resolving again
+$(BIN)/onestop: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-virtualenv -r $(LOCK)
+	$(BIN)/pip install --quiet --require-virtualenv --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $@
 
 venv: $(BIN)/onestop
@@ -35,6 +41,16 @@ demo: system-deps venv $(DEMO_DIR)/cameras.yaml $(DEMO_DIR)/admin-password.txt
 # two test processes, one test file each at a time: most end-to-end tests wait on real time, not the CPU
 test: system-deps venv
 	$(BIN)/pytest -q -ra -n 2 --dist loadfile
+
+# the lock: every package pyproject.toml needs (with the test extra), pinned; pip-compile from pip-tools writes it
+lock: venv
+	$(BIN)/pip install --quiet $(PIP_TOOLS)
+	$(BIN)/pip-compile --quiet --extra test --all-build-deps --strip-extras --allow-unsafe --no-emit-find-links \
+		--no-emit-index-url --no-emit-trusted-host $(UPGRADE) -o $(LOCK) pyproject.toml
+
+upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
+	$(MAKE) test
 
 clean-demo:
 	rm -rf $(DEMO_DIR)
