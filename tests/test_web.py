@@ -362,7 +362,9 @@ def test_bad_language_is_400(client):
 
 def _messages(catalog) -> dict:
     """Message id -> translation of every translated, non-fuzzy entry (what gettext will use)."""
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    def key(value):  # plural entries: read_po gives tuples, read_mo lists
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+    return {key(m.id): key(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
 def test_compiled_catalog_is_up_to_date():
