@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from monitor.analytics import (
+from monitor.counters.analytics import (
     AnalyticsParams,
     Interval,
     QueueStats,
@@ -28,7 +28,7 @@ from monitor.analytics import (
     split_by_hour,
     utilisation,
 )
-from monitor.config import OpeningHours
+from monitor.site.config import OpeningHours
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from monitor.config import Camera, Config, Defaults, load_config
+from monitor.site.config import Camera, Config, Defaults, load_config
 from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
-from monitor.diskguard import MB, DiskGuard
-from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
-from monitor.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
-from monitor.stats import WorkerStats
+from monitor.camera.diskguard import MB, DiskGuard
+from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
+from monitor.camera.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
+from monitor.camera.stats import WorkerStats
 
 log = logging.getLogger(__name__)
 

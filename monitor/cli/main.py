@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.config import Config, ConfigError, load_config
+from monitor.site.config import Config, ConfigError, load_config
 
 CONFIG_OPTION = click.option(
     "-c", "--config", "config_path", default="cameras.yaml", show_default=True,
@@ -42,7 +42,7 @@ def check_config(config_path: str) -> None:
 
     Example: onestop check-config -c cameras.yaml
     """
-    from monitor.config import summary
+    from monitor.site.config import summary
 
     click.echo(summary(_load(config_path)))
 
@@ -93,7 +93,7 @@ def events(config_path: str, camera: str | None, since: str | None, limit: int, 
 
     Example: onestop events --camera quay-1 --since 2026-11-24 --json
     """
-    from monitor.store import connect, list_events
+    from monitor.db.store import connect, list_events
 
     config = _load(config_path)
     tz = ZoneInfo(config.site.timezone)
@@ -159,7 +159,7 @@ def analyze(video: str, config_path: str, camera_id: str, json_out: str | None) 
 
     Example: onestop analyze demo/quay-1-sub.mp4 -c demo/cameras.yaml --camera quay-1 --json out.json
     """
-    from monitor.analyze import analyze_file
+    from monitor.counters.analyze import analyze_file
 
     config = _load(config_path)
     known = [c.id for c in config.cameras]
@@ -209,8 +209,8 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
 
     Example: onestop report --from 2026-11-01 --to 2026-11-30 --format csv -o thang-11.csv
     """
-    from monitor.reports import build_report, render_report
-    from monitor.store import connect, store_report_cache
+    from monitor.counters.reports import build_report, render_report
+    from monitor.db.store import connect, store_report_cache
 
     config = _load(config_path)
     first, last = _day(day_from, "--from"), _day(day_to, "--to")
@@ -237,7 +237,7 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
 # ---------------------------------------------------------------- web UI accounts
 
 
-def _check(check, value: str, param: str) -> str:  # noqa: ANN001 - one of monitor.users.check_*
+def _check(check, value: str, param: str) -> str:  # noqa: ANN001 - one of monitor.db.users.check_*
     try:
         return check(value)
     except ValueError as err:
@@ -266,9 +266,9 @@ def users_add(config_path: str, name: str, role: str, password_stdin: bool, exis
     """
     import time
 
-    from monitor import users as accounts
-    from monitor.audit import record_cli
-    from monitor.store import open_db
+    from monitor.db import users as accounts
+    from monitor.db.audit import record_cli
+    from monitor.db.store import open_db
 
     _check(accounts.check_username, name, "NAME")
     _check(accounts.check_role, role, "--role")
@@ -298,8 +298,8 @@ def users_list(config_path: str) -> None:
 
     Example: onestop users list -c cameras.yaml
     """
-    from monitor.store import open_db
-    from monitor.users import list_users
+    from monitor.db.store import open_db
+    from monitor.db.users import list_users
 
     config = _load(config_path)
     if not Path(config.storage.database).exists():
@@ -329,9 +329,9 @@ def users_remove(config_path: str, name: str) -> None:
 
     Example: onestop users remove lan
     """
-    from monitor.audit import record_cli
-    from monitor.store import open_db
-    from monitor.users import remove_user
+    from monitor.db.audit import record_cli
+    from monitor.db.store import open_db
+    from monitor.db.users import remove_user
 
     config = _load(config_path)
     db = open_db(config.storage.database)
@@ -345,11 +345,11 @@ def users_remove(config_path: str, name: str) -> None:
     click.echo(f"removed {name}")
 
 
-from monitor import cli_onvif  # noqa: E402 - commands live in their own modules
+from monitor.cli import onvif as cli_onvif  # noqa: E402 - commands live in their own modules
 
 main.add_command(cli_onvif.discover)
 main.add_command(cli_onvif.probe)
-from monitor.prune import prune_command  # noqa: E402 - registered here, defined with its module
+from monitor.upkeep.prune import prune_command  # noqa: E402 - registered here, defined with its module
 
 main.add_command(prune_command)
 

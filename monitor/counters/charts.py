@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from monitor.reports import ReportRow
+    from monitor.counters.reports import ReportRow
 
 
 # ---------------------------------------------------------------- chart data

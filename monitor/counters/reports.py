@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlite_utils
 
-from monitor.analytics import CounterStats, Interval, ZoneSamples, counter_stats, open_periods, split_by_hour
-from monitor.charts import absence_per_counter, bars, hbars, lines, queue_per_hour, served_per_hour, wait_histogram
-from monitor.config import Camera, Config
-from monitor.store import CachedDay, connect, report_cache_rows, samples_per_zone, store_report_cache, zone_samples
+from monitor.counters.analytics import CounterStats, Interval, ZoneSamples, counter_stats, open_periods, split_by_hour
+from monitor.counters.charts import absence_per_counter, bars, hbars, lines, queue_per_hour, served_per_hour, wait_histogram
+from monitor.site.config import Camera, Config
+from monitor.db.store import CachedDay, connect, report_cache_rows, samples_per_zone, store_report_cache, zone_samples
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Report:
     rows: list[ReportRow]
     generated_at: datetime
     # Complete counter-days computed by this build (not read from the cache): store them with
-    # monitor.store.store_report_cache so the next report over these days is fast.
+    # monitor.db.store.store_report_cache so the next report over these days is fast.
     cache_entries: list[CachedDay] = field(default_factory=list, repr=False)
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from monitor.reports import UTF8_BOM
+from monitor.counters.reports import UTF8_BOM
 
 log = logging.getLogger(__name__)
 

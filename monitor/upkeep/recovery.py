@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import av
 import sqlite_utils
 
-from monitor.config import Config
-from monitor.recorder import finalize_part
-from monitor.worker import clip_path
+from monitor.site.config import Config
+from monitor.camera.recorder import finalize_part
+from monitor.camera.worker import clip_path
 
 log = logging.getLogger(__name__)
 
