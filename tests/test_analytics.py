@@ -10,9 +10,7 @@ import pytest
 
 from monitor.counters.analytics import (
     AnalyticsParams,
-    Interval,
     QueueStats,
-    ZoneSamples,
     absences,
     arrivals,
     counter_stats,
@@ -20,7 +18,6 @@ from monitor.counters.analytics import (
     fifo_waits,
     intersect,
     littles_law_wait,
-    merge_intervals,
     open_periods,
     presence_intervals,
     queue_stats,
@@ -28,6 +25,7 @@ from monitor.counters.analytics import (
     split_by_hour,
     utilisation,
 )
+from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.config import OpeningHours
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

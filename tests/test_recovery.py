@@ -17,7 +17,7 @@ from monitor.site.config import load_config
 from monitor.camera.recorder import ClipWriter
 from monitor.upkeep.recovery import probe_clip, recover
 from monitor.db.store import Writer, get_event, open_db
-from monitor.camera.worker import clip_path
+from monitor.layout import clip_path
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 11, 24, 9, 30, 0, tzinfo=TZ).timestamp()

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template
 
 from monitor.db.store import camera_states
-from monitor.camera.worker import live_snapshot_path, mark_watched
+from monitor.layout import live_snapshot_path, mark_watched
 from webui import get_db
 from webui.auth import role_required
 

@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from monitor.counters.reports import _CSS as REPORT_CSS  # the one inline <style> of the standalone HTML report
 from monitor.counters.charts import absence_per_counter, hour_range, served_per_hour, wait_histogram
-from monitor.counters.reports import Report, ReportRow, build_report, render_report
+from monitor.counters.reports import Report, build_report, render_report
+from monitor.counters.rows import ReportRow
 from monitor.db.store import store_report_cache
 from webui import audit, get_db, language
 from webui.auth import role_required

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from monitor.counters.analytics import Interval, ZoneSamples, counter_stats, intersect, open_periods, presence_intervals
+from monitor.counters.analytics import counter_stats, intersect, open_periods, presence_intervals
+from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Config
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import list_events

@@ -15,7 +15,7 @@ from monitor.site import write as config_write
 from monitor.site.config import ConfigError, Polygon, Zone, ZoneKind
 from monitor.site.errors import raise_duplicates
 from monitor.camera.streamcheck import StreamCheckError, check_stream, is_jpeg
-from monitor.camera.worker import live_snapshot_path, mark_watched
+from monitor.layout import live_snapshot_path, mark_watched
 from webui.auth import role_required
 from webui.cameras import Problem, _camera, save
 

@@ -11,22 +11,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.site.config import Config, ConfigError, load_config
+from monitor.site.load import load_or_exit
 
 CONFIG_OPTION = click.option(
     "-c", "--config", "config_path", default="cameras.yaml", show_default=True,
     help="Path to cameras.yaml.",
 )
-
-
-def _load(config_path: str) -> Config:
-    """Load the config or exit 1 with one line per problem."""
-    try:
-        return load_config(config_path)
-    except ConfigError as err:
-        for line in err.problems:
-            click.echo(line, err=True)
-        sys.exit(1)
 
 
 @click.group()
@@ -44,7 +34,7 @@ def check_config(config_path: str) -> None:
     """
     from monitor.site.config import summary
 
-    click.echo(summary(_load(config_path)))
+    click.echo(summary(load_or_exit(config_path)))
 
 
 @main.command()
@@ -59,7 +49,7 @@ def run(config_path: str, host: str, port: int, no_web: bool) -> None:
     """
     from monitor.supervisor import Supervisor
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         code = Supervisor(config, host=host, port=port, web=not no_web).run()
@@ -95,7 +85,7 @@ def events(config_path: str, camera: str | None, since: str | None, limit: int, 
     """
     from monitor.db.store import connect, list_events
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     tz = ZoneInfo(config.site.timezone)
     known = [c.id for c in config.cameras]
     if camera is not None and camera not in known:
@@ -161,7 +151,7 @@ def analyze(video: str, config_path: str, camera_id: str, json_out: str | None) 
     """
     from monitor.counters.analyze import analyze_file
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     known = [c.id for c in config.cameras]
     if camera_id not in known:
         raise click.BadParameter(f"unknown camera {camera_id!r} (known: {', '.join(known)})", param_hint="--camera")
@@ -212,7 +202,7 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
     from monitor.counters.reports import build_report, render_report
     from monitor.db.store import connect, store_report_cache
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     first, last = _day(day_from, "--from"), _day(day_to, "--to")
     db_path = Path(config.storage.database)
     if not db_path.exists():
@@ -272,7 +262,7 @@ def users_add(config_path: str, name: str, role: str, password_stdin: bool, exis
 
     _check(accounts.check_username, name, "NAME")
     _check(accounts.check_role, role, "--role")
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -301,7 +291,7 @@ def users_list(config_path: str) -> None:
     from monitor.db.store import open_db
     from monitor.db.users import list_users
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     if not Path(config.storage.database).exists():
         click.echo("no users")
         return
@@ -333,7 +323,7 @@ def users_remove(config_path: str, name: str) -> None:
     from monitor.db.store import open_db
     from monitor.db.users import remove_user
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     db = open_db(config.storage.database)
     try:
         remove_user(db, name)

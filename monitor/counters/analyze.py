@@ -11,7 +11,8 @@ from typing import Any
 import av
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, Interval, ZoneSamples, absences, arrivals, fifo_waits, service_sessions
+from monitor.counters.analytics import AnalyticsParams, absences, arrivals, fifo_waits, service_sessions
+from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Camera, Config
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec

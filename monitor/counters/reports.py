@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import CounterStats, Interval, ZoneSamples, counter_stats, open_periods, split_by_hour
+from monitor.counters.analytics import CounterStats, counter_stats, open_periods, split_by_hour
+from monitor.records import Interval, ZoneSamples
+from monitor.counters.rows import ReportRow
 from monitor.counters.charts import absence_per_counter, bars, hbars, lines, queue_per_hour, served_per_hour, wait_histogram
 from monitor.site.config import Camera, Config
 from monitor.db.store import CachedDay, connect, report_cache_rows, samples_per_zone, store_report_cache, zone_samples
@@ -37,27 +39,6 @@ UTF8_BOM = b"\xef\xbb\xbf"  # without it Excel reads the CSV as ANSI and mangles
 
 Format = Literal["csv", "json", "html"]
 Language = Literal["vi", "en"]
-
-
-@dataclass
-class ReportRow:
-    """One counter over one day (hour None) or one local clock hour."""
-
-    day: date
-    hour: int | None
-    camera: str
-    counter: str  # the service_spot zone id
-    served: int
-    mean_service_s: float | None
-    median_service_s: float | None
-    p90_service_s: float | None
-    mean_wait_s: float | None
-    max_wait_s: float | None
-    mean_queue: float
-    max_queue: float
-    absence_min: float
-    utilisation: float  # 0..1 of the opening time in the window
-    waits: list[float] = field(default_factory=list, repr=False)  # per citizen, for the HTML histogram
 
 
 @dataclass

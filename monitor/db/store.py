@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import ZoneSamples
+from monitor.records import ZoneSamples
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)

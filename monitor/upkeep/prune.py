@@ -13,6 +13,7 @@ import click
 import sqlite_utils
 
 from monitor.site.config import Config
+from monitor.site.load import load_or_exit
 from monitor.upkeep.retention import (
     EVENT_CHUNK,
     REPORT_FILE,
@@ -162,9 +163,7 @@ def prune_command(config_path: str, dry_run: bool) -> None:
 
     Example: onestop prune --dry-run -c cameras.yaml
     """
-    from monitor.cli import _load
-
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     result = run_retention(config, dry_run=dry_run)
     plan = result.plan
     click.echo(f"recordings: {plan.used_bytes / 1024**2:.1f} MB in clips and thumbnails, "

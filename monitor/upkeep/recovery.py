@@ -22,12 +22,11 @@ import sqlite_utils
 
 from monitor.site.config import Config
 from monitor.camera.recorder import finalize_part
-from monitor.camera.worker import clip_path
+from monitor.layout import EVENT_STAMP, clip_path
 
 log = logging.getLogger(__name__)
 
 PROBE_PACKETS = 200  # a clip is playable when a frame decodes within its first packets (8 s at 25 fps)
-EVENT_STAMP = "%Y%m%d-%H%M%S"  # the time part of worker.event_id(): <camera>-<stamp>-<hex>
 
 
 @dataclass
