@@ -1,10 +1,10 @@
 """The import graph of monitor/ and webui/: no cycles, and no import against the data flow.
 
 The flow is camera source -> detect -> db -> counters -> web; each module belongs to a layer and may
-import only its own layer or lower ones (plus the few explicit exceptions in FORBIDDEN below, which
-are stricter). The graph is read with the stdlib ast module, every import statement counted, including
-the ones inside functions and under TYPE_CHECKING, because those are the ones that hide cycles.
-Run `python tests/test_imports.py` to print the graph summary.
+import only its own layer or lower ones, and never what a rule in FORBIDDEN below names. The graph
+is read with the stdlib ast module, every import statement counted, including the ones inside
+functions and under TYPE_CHECKING, because those are the ones that hide cycles.
+Run `python tests/test_imports.py -v` to print the graph summary and any violations.
 """
 
 from __future__ import annotations
