@@ -16,9 +16,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from monitor import users
-from monitor.config import load_config
-from monitor.store import Writer, connect, open_db
+from monitor.db import users
+from monitor.site.config import load_config
+from monitor.db.store import Writer, connect, open_db
 from webui import PUBLIC_ENDPOINTS, create_app
 from webtest import ACCOUNTS, PASSWORD, add_accounts, copy_site, csrf_token
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from monitor.store import Cursor, EventFilter, EventPage, event_zones, get_event, page_events, review_event
+from monitor.db.store import Cursor, EventFilter, EventPage, event_zones, get_event, page_events, review_event
 from webui import audit, get_db, write_db
 from webui.auth import role_required
 

@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape as xml_escape
 
-from monitor.config import redact
-from monitor.wsdiscovery import DISCOVER_TIMEOUT_S, MULTICAST_GROUP, WS_DISCOVERY_PORT, Discovered, probe_network
+from monitor.site.config import redact
+from monitor.devices.wsdiscovery import DISCOVER_TIMEOUT_S, MULTICAST_GROUP, WS_DISCOVERY_PORT, Discovered, probe_network
 
 log = logging.getLogger(__name__)
 

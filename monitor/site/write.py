@@ -3,7 +3,7 @@
 Every change reads the file with ruamel.yaml (which round-trips comments and layout), edits the camera's
 mapping, writes the candidate to a temporary file in the same folder, validates it with the real loader,
 keeps the previous file as a backup and renames the candidate over cameras.yaml. Passwords never go into
-the YAML: they go to the secrets file (monitor.secrets_file) and the YAML says `password: ${NAME}`.
+the YAML: they go to the secrets file (monitor.site.secrets) and the YAML says `password: ${NAME}`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from urllib.parse import unquote
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from monitor.config import Config, ConfigError, load_config
-from monitor.config_errors import ENV_REF
-from monitor.secrets_file import check_secret, fsync_dir, read_secrets, secrets_path, write_secrets
+from monitor.site.config import Config, ConfigError, load_config
+from monitor.site.errors import ENV_REF
+from monitor.site.secrets import check_secret, fsync_dir, read_secrets, secrets_path, write_secrets
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlite_utils
 
-from monitor.analytics import CounterStats, Interval, ZoneSamples, counter_stats, open_periods, split_by_hour
-from monitor.charts import absence_per_counter, bars, hbars, lines, queue_per_hour, served_per_hour, wait_histogram
-from monitor.config import Camera, Config
-from monitor.store import CachedDay, connect, report_cache_rows, samples_per_zone, store_report_cache, zone_samples
+from monitor.counters.analytics import CounterStats, counter_stats, open_periods, split_by_hour
+from monitor.records import Interval, ZoneSamples
+from monitor.counters.rows import ReportRow
+from monitor.counters.charts import absence_per_counter, bars, hbars, lines, queue_per_hour, served_per_hour, wait_histogram
+from monitor.site.config import Camera, Config
+from monitor.db.store import CachedDay, connect, report_cache_rows, samples_per_zone, store_report_cache, zone_samples
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +42,6 @@ Language = Literal["vi", "en"]
 
 
 @dataclass
-class ReportRow:
-    """One counter over one day (hour None) or one local clock hour."""
-
-    day: date
-    hour: int | None
-    camera: str
-    counter: str  # the service_spot zone id
-    served: int
-    mean_service_s: float | None
-    median_service_s: float | None
-    p90_service_s: float | None
-    mean_wait_s: float | None
-    max_wait_s: float | None
-    mean_queue: float
-    max_queue: float
-    absence_min: float
-    utilisation: float  # 0..1 of the opening time in the window
-    waits: list[float] = field(default_factory=list, repr=False)  # per citizen, for the HTML histogram
-
-
-@dataclass
 class Report:
     """Rows of one site over a range of local days."""
 
@@ -71,7 +52,7 @@ class Report:
     rows: list[ReportRow]
     generated_at: datetime
     # Complete counter-days computed by this build (not read from the cache): store them with
-    # monitor.store.store_report_cache so the next report over these days is fast.
+    # monitor.db.store.store_report_cache so the next report over these days is fast.
     cache_entries: list[CachedDay] = field(default_factory=list, repr=False)
 
 

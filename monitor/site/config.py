@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from monitor.config_errors import (
+from monitor.site.errors import (
     ENV_REF,
     ConfigError,
     duplicate_keys,
@@ -33,7 +33,7 @@ from monitor.config_errors import (
     raise_duplicates,
     read_yaml,
 )
-from monitor.secrets_file import read_secrets, secrets_path
+from monitor.site.secrets import read_secrets, secrets_path
 
 __all__ = [
     "Alerts",

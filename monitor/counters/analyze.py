@@ -11,11 +11,12 @@ from typing import Any
 import av
 import numpy as np
 
-from monitor.analytics import AnalyticsParams, Interval, ZoneSamples, absences, arrivals, fifo_waits, service_sessions
-from monitor.config import Camera, Config
+from monitor.counters.analytics import AnalyticsParams, absences, arrivals, fifo_waits, service_sessions
+from monitor.records import Interval, ZoneSamples
+from monitor.site.config import Camera, Config
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
-from monitor.sources import grey_small, tune_decoder
+from monitor.camera.sources import grey_small, tune_decoder
 
 __all__ = ["analyze_file", "detect_seconds", "summarise"]
 

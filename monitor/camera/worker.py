@@ -5,27 +5,26 @@ from __future__ import annotations
 import logging
 import math
 import os
-import secrets
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from monitor.config import Camera, Config, Defaults, load_config
+from monitor.site.config import Camera, Config, Defaults, load_config
 from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
-from monitor.diskguard import MB, DiskGuard
-from monitor.recorder import ClipInfo, ClipRecorder, write_thumbnail
-from monitor.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
-from monitor.stats import WorkerStats
+from monitor.camera.diskguard import MB, DiskGuard
+from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
+from monitor.camera.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
+from monitor.camera.stats import WorkerStats
+from monitor.layout import clip_path, event_id, live_snapshot_path, live_watch_path
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +40,6 @@ LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
 # more often (detect_fps 10 for snappier motion events) only costs CPU.
 OCCUPANCY_FPS = 5.0
 
-
-def live_snapshot_path(recordings: Path, camera: str) -> Path:
-    """Where the worker keeps the camera's latest frame for the live page."""
-    return recordings / camera / "live.jpg"
-
-
-def live_watch_path(recordings: Path, camera: str) -> Path:
-    """A file the web app touches while someone watches the camera live (a JPEG a second costs ~3 ms)."""
-    return recordings / camera / "live.watch"
-
-
-def mark_watched(recordings: Path, camera: str) -> None:
-    """Ask the camera's worker for a snapshot every second for the next LIVE_WATCH_S seconds."""
-    path = live_watch_path(recordings, camera)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-    except OSError as err:
-        log.warning("%s: cannot mark the camera as watched: %s", camera, err)
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -85,18 +65,6 @@ def camera_state(streams: list[StreamHealth], now: float, started: float) -> str
     if any(s.state == "reconnecting" for s in streams) or now - started > OFFLINE_AFTER_S:
         return "offline" if now - since > OFFLINE_AFTER_S else "reconnecting"
     return "connecting"
-
-
-def event_id(camera: str, start: float, tz: ZoneInfo) -> str:
-    """Sortable, unique, URL-safe event id: <camera>-<YYYYmmdd-HHMMSS>-<random>."""
-    stamp = datetime.fromtimestamp(start, tz).strftime("%Y%m%d-%H%M%S")
-    return f"{camera}-{stamp}-{secrets.token_hex(3)}"
-
-
-def clip_path(recordings: Path, camera: str, eid: str, start: float, tz: ZoneInfo) -> Path:
-    """recordings/<camera>/<YYYY-MM-DD>/<event-id>.mp4 (date in the site time zone)."""
-    day = datetime.fromtimestamp(start, tz).strftime("%Y-%m-%d")
-    return recordings / camera / day / f"{eid}.mp4"
 
 
 def motion_params(settings: Defaults) -> MotionParams:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from monitor.reports import ReportRow
+from monitor.counters.rows import ReportRow
 
 
 # ---------------------------------------------------------------- chart data

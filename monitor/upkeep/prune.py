@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import click
 import sqlite_utils
 
-from monitor.config import Config
-from monitor.retention import (
+from monitor.site.config import Config
+from monitor.site.load import load_or_exit
+from monitor.upkeep.retention import (
     EVENT_CHUNK,
     REPORT_FILE,
     ROLLUP_CHUNK_S,
@@ -26,7 +27,7 @@ from monitor.retention import (
     current_plan,
     format_summaries,
 )
-from monitor.store import connect, open_db
+from monitor.db.store import connect, open_db
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _unlink(recordings: Path, rel: str | None) -> None:
 
 
 def _delete_events(db: sqlite_utils.Database, recordings: Path, clips: Sequence[ClipFile]) -> None:
-    """Files first, then the rows (see the module docstring of monitor.retention)."""
+    """Files first, then the rows (see the module docstring of monitor.upkeep.retention)."""
     for chunk in _chunks(clips, EVENT_CHUNK):
         for c in chunk:
             _unlink(recordings, c.clip_path)
@@ -162,9 +163,7 @@ def prune_command(config_path: str, dry_run: bool) -> None:
 
     Example: onestop prune --dry-run -c cameras.yaml
     """
-    from monitor.cli import _load
-
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     result = run_retention(config, dry_run=dry_run)
     plan = result.plan
     click.echo(f"recordings: {plan.used_bytes / 1024**2:.1f} MB in clips and thumbnails, "

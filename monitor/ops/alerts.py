@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from monitor.config import Config, expand_env, redact
-from monitor.health import CameraHealth, camera_health
+from monitor.site.config import Config, expand_env, redact
+from monitor.ops.health import CameraHealth, camera_health
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class AlertMonitor:
 
 def read_rows(database: Path) -> list[dict[str, Any]]:
     """The cameras table through a short read-only connection (the supervisor's writer owns the other)."""
-    from monitor.store import camera_states, connect
+    from monitor.db.store import camera_states, connect
 
     db = connect(database, readonly=True)
     try:

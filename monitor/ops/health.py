@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.config import Camera, Config, scrub_password
-from monitor.diskguard import nearest_existing
-from monitor.sources import redact_text
+from monitor.site.config import Camera, Config, scrub_password
+from monitor.camera.diskguard import nearest_existing
+from monitor.camera.sources import redact_text
 
 # The worker beats every second; the supervisor kills a worker silent for 20 s. Silence for longer
 # than this means no worker runs for the camera (supervisor stopped, worker hung): offline.

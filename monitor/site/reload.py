@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from monitor.config import Camera, Config, ConfigError, load_config
-from monitor.secrets_file import secrets_path
+from monitor.site.config import Camera, Config, ConfigError, load_config
+from monitor.site.secrets import secrets_path
 
 log = logging.getLogger(__name__)
 

@@ -20,14 +20,13 @@ from zoneinfo import ZoneInfo
 import av
 import sqlite_utils
 
-from monitor.config import Config
-from monitor.recorder import finalize_part
-from monitor.worker import clip_path
+from monitor.site.config import Config
+from monitor.camera.recorder import finalize_part
+from monitor.layout import EVENT_STAMP, clip_path
 
 log = logging.getLogger(__name__)
 
 PROBE_PACKETS = 200  # a clip is playable when a frame decodes within its first packets (8 s at 25 fps)
-EVENT_STAMP = "%Y%m%d-%H%M%S"  # the time part of worker.event_id(): <camera>-<stamp>-<hex>
 
 
 @dataclass

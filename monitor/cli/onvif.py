@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from monitor import onvif
-from monitor.wsdiscovery import WS_DISCOVERY_PORT
+from monitor.devices import onvif
+from monitor.devices.wsdiscovery import WS_DISCOVERY_PORT
 
 # Event times come from this computer's clock while cameras burn their own into the picture;
 # past a few seconds the two visibly disagree when a supervisor compares a clip with its event.

@@ -1,7 +1,7 @@
 """Retention: what to delete (a pure planner) and deleting it with rows and files kept consistent.
 
 Order of the executor, chosen so that a crash between two steps is repaired at the next start
-(monitor/recovery.py):
+(monitor/upkeep/recovery.py):
 - expired events: the clip and thumbnail files go first, then the rows. A crash in between leaves
   rows whose files are gone: the start-up check marks them 'missing', the next run deletes them.
 - clips over the disk budget: the file goes first, then the row is marked 'pruned' (the event
@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from monitor.config import Config, Retention
-from monitor.diskguard import disk_free
+from monitor.site.config import Config, Retention
+from monitor.camera.diskguard import disk_free
 
 log = logging.getLogger(__name__)
 

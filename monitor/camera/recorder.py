@@ -31,7 +31,7 @@ DEFAULT_FRAME_S = 0.04
 
 MP4_OPTIONS = {"movflags": "+faststart"}  # moov before mdat: browsers start playing at once
 # The '.part' file is a fragmented MP4 (a moof per keyframe): a crash or kill leaves every fragment
-# written so far playable, and the start-up check (monitor/recovery.py) remuxes it into a clip.
+# written so far playable, and the start-up check (monitor/upkeep/recovery.py) remuxes it into a clip.
 # flush_packets: each fragment reaches the file at once instead of waiting in a 32 KB I/O buffer.
 PART_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
 

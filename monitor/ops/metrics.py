@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from monitor.health import HEALTH_STATES, CameraHealth, DiskUsage
+from monitor.ops.health import HEALTH_STATES, CameraHealth, DiskUsage
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -70,7 +70,7 @@ def render(families: Iterable[Family]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# (stats key, metric name, type, help): the worker's heartbeat figures (monitor/stats.py) per camera
+# (stats key, metric name, type, help): the worker's heartbeat figures (monitor/camera/stats.py) per camera
 _STATS = [
     ("input_fps", "onestop_camera_input_fps", "gauge", "Main-stream video packets received per second."),
     ("sub_fps", "onestop_camera_sub_input_fps", "gauge", "Detect sub-stream frames decoded per second."),

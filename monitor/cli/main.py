@@ -11,22 +11,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.config import Config, ConfigError, load_config
+from monitor.site.load import load_or_exit
 
 CONFIG_OPTION = click.option(
     "-c", "--config", "config_path", default="cameras.yaml", show_default=True,
     help="Path to cameras.yaml.",
 )
-
-
-def _load(config_path: str) -> Config:
-    """Load the config or exit 1 with one line per problem."""
-    try:
-        return load_config(config_path)
-    except ConfigError as err:
-        for line in err.problems:
-            click.echo(line, err=True)
-        sys.exit(1)
 
 
 @click.group()
@@ -42,9 +32,9 @@ def check_config(config_path: str) -> None:
 
     Example: onestop check-config -c cameras.yaml
     """
-    from monitor.config import summary
+    from monitor.site.config import summary
 
-    click.echo(summary(_load(config_path)))
+    click.echo(summary(load_or_exit(config_path)))
 
 
 @main.command()
@@ -59,7 +49,7 @@ def run(config_path: str, host: str, port: int, no_web: bool) -> None:
     """
     from monitor.supervisor import Supervisor
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         code = Supervisor(config, host=host, port=port, web=not no_web).run()
@@ -93,9 +83,9 @@ def events(config_path: str, camera: str | None, since: str | None, limit: int, 
 
     Example: onestop events --camera quay-1 --since 2026-11-24 --json
     """
-    from monitor.store import connect, list_events
+    from monitor.db.store import connect, list_events
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     tz = ZoneInfo(config.site.timezone)
     known = [c.id for c in config.cameras]
     if camera is not None and camera not in known:
@@ -159,9 +149,9 @@ def analyze(video: str, config_path: str, camera_id: str, json_out: str | None) 
 
     Example: onestop analyze demo/quay-1-sub.mp4 -c demo/cameras.yaml --camera quay-1 --json out.json
     """
-    from monitor.analyze import analyze_file
+    from monitor.counters.analyze import analyze_file
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     known = [c.id for c in config.cameras]
     if camera_id not in known:
         raise click.BadParameter(f"unknown camera {camera_id!r} (known: {', '.join(known)})", param_hint="--camera")
@@ -209,10 +199,10 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
 
     Example: onestop report --from 2026-11-01 --to 2026-11-30 --format csv -o thang-11.csv
     """
-    from monitor.reports import build_report, render_report
-    from monitor.store import connect, store_report_cache
+    from monitor.counters.reports import build_report, render_report
+    from monitor.db.store import connect, store_report_cache
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     first, last = _day(day_from, "--from"), _day(day_to, "--to")
     db_path = Path(config.storage.database)
     if not db_path.exists():
@@ -237,7 +227,7 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
 # ---------------------------------------------------------------- web UI accounts
 
 
-def _check(check, value: str, param: str) -> str:  # noqa: ANN001 - one of monitor.users.check_*
+def _check(check, value: str, param: str) -> str:  # noqa: ANN001 - one of monitor.db.users.check_*
     try:
         return check(value)
     except ValueError as err:
@@ -266,13 +256,13 @@ def users_add(config_path: str, name: str, role: str, password_stdin: bool, exis
     """
     import time
 
-    from monitor import users as accounts
-    from monitor.audit import record_cli
-    from monitor.store import open_db
+    from monitor.db import users as accounts
+    from monitor.db.audit import record_cli
+    from monitor.db.store import open_db
 
     _check(accounts.check_username, name, "NAME")
     _check(accounts.check_role, role, "--role")
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -298,10 +288,10 @@ def users_list(config_path: str) -> None:
 
     Example: onestop users list -c cameras.yaml
     """
-    from monitor.store import open_db
-    from monitor.users import list_users
+    from monitor.db.store import open_db
+    from monitor.db.users import list_users
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     if not Path(config.storage.database).exists():
         click.echo("no users")
         return
@@ -329,11 +319,11 @@ def users_remove(config_path: str, name: str) -> None:
 
     Example: onestop users remove lan
     """
-    from monitor.audit import record_cli
-    from monitor.store import open_db
-    from monitor.users import remove_user
+    from monitor.db.audit import record_cli
+    from monitor.db.store import open_db
+    from monitor.db.users import remove_user
 
-    config = _load(config_path)
+    config = load_or_exit(config_path)
     db = open_db(config.storage.database)
     try:
         remove_user(db, name)
@@ -345,11 +335,11 @@ def users_remove(config_path: str, name: str) -> None:
     click.echo(f"removed {name}")
 
 
-from monitor import cli_onvif  # noqa: E402 - commands live in their own modules
+from monitor.cli import onvif as cli_onvif  # noqa: E402 - commands live in their own modules
 
 main.add_command(cli_onvif.discover)
 main.add_command(cli_onvif.probe)
-from monitor.prune import prune_command  # noqa: E402 - registered here, defined with its module
+from monitor.upkeep.prune import prune_command  # noqa: E402 - registered here, defined with its module
 
 main.add_command(prune_command)
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from monitor.analytics import ZoneSamples
-from monitor.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
+from monitor.records import ZoneSamples
+from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _m003_occupancy(db: sqlite_utils.Database) -> None:
 
 
 def _m004_users(db: sqlite_utils.Database) -> None:
-    # Roles and languages are checked in monitor/users.py, not with CHECK constraints: adding a
+    # Roles and languages are checked in monitor/db/users.py, not with CHECK constraints: adding a
     # role later must not mean rebuilding the table.
     db.execute(
         "CREATE TABLE users ("
@@ -104,7 +104,7 @@ def _m005_event_review_zones(db: sqlite_utils.Database) -> None:
 
 def _m006_report_cache(db: sqlite_utils.Database) -> None:
     # One row per counter per local day: the report rows computed from that day's per-second
-    # samples (see monitor/reports.py), so long reports need not re-read a month of samples.
+    # samples (see monitor/counters/reports.py), so long reports need not re-read a month of samples.
     db.execute(
         "CREATE TABLE report_cache ("
         " camera TEXT NOT NULL, counter TEXT NOT NULL, day TEXT NOT NULL,"
@@ -115,7 +115,7 @@ def _m006_report_cache(db: sqlite_utils.Database) -> None:
 
 
 def _m007_audit(db: sqlite_utils.Database) -> None:
-    # Who did what, when and from where (monitor/audit.py): logins, clip views, exports, changes.
+    # Who did what, when and from where (monitor/db/audit.py): logins, clip views, exports, changes.
     # Append-only; read newest first and by day range, hence the index on t.
     db.execute(
         "CREATE TABLE audit ("
@@ -127,7 +127,7 @@ def _m007_audit(db: sqlite_utils.Database) -> None:
 
 def _m008_event_zones(db: sqlite_utils.Database) -> None:
     # event_zones: one row per (event, zone), kept by triggers, so a zone filter reads an index
-    # range instead of testing every event's zones column (monitor/eventlist.py).
+    # range instead of testing every event's zones column (monitor/db/eventlist.py).
     create_zone_index(db)
     # "end" in the start indexes: a minimum-length filter is tested on index entries, without
     # reading each skipped event's row (5x faster for min_length=120 on 1M events).
@@ -138,7 +138,7 @@ def _m008_event_zones(db: sqlite_utils.Database) -> None:
 
 
 def _m009_camera_stats(db: sqlite_utils.Database) -> None:
-    # stats: the worker's latest figures (JSON, monitor/stats.py) and when they came; down_since: when
+    # stats: the worker's latest figures (JSON, monitor/camera/stats.py) and when they came; down_since: when
     # the camera last stopped being online (NULL while online or stopped), for the offline alert.
     for column, kind in (("stats", str), ("stats_at", float), ("down_since", float)):
         db["cameras"].add_column(column, kind)
@@ -338,7 +338,7 @@ _HANDLERS: dict[str, Callable[[Writer, dict[str, Any]], None]] = {
 }
 
 
-# -- read queries (the events list lives in monitor/eventlist.py) ----------------------------
+# -- read queries (the events list lives in monitor/db/eventlist.py) ----------------------------
 
 
 def review_event(db: sqlite_utils.Database, event_id: str, *, user: str | None, at: float | None,
@@ -451,7 +451,7 @@ class CachedDay:
     camera: str
     counter: str
     day: str  # YYYY-MM-DD, site-local
-    payload: str  # JSON, written and read by monitor/reports.py
+    payload: str  # JSON, written and read by monitor/counters/reports.py
     version: int
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import cv2
 
-from monitor.sources import bgr, redact_text
+from monitor.camera.sources import bgr, redact_text
 
 TEST_CONNECT_S = 5.0  # a camera on the LAN answers DESCRIBE/SETUP in well under a second
 TEST_READ_S = 5.0  # per read: a live stream sends a packet at least every frame interval

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from monitor.reports import UTF8_BOM
 
 log = logging.getLogger(__name__)
 
@@ -117,4 +116,4 @@ def to_csv(entries: list[Entry], tz: ZoneInfo) -> bytes:
     for e in entries:
         local = datetime.fromtimestamp(e.t, tz).strftime("%Y-%m-%d %H:%M:%S")
         out.writerow([local, *(_cell(v) for v in astuple(e)[1:])])
-    return UTF8_BOM + buf.getvalue().encode("utf-8")
+    return buf.getvalue().encode("utf-8-sig")  # the BOM first, as in the reports' CSV, so Excel reads UTF-8

@@ -19,7 +19,7 @@ import av.video.stream
 import cv2
 import numpy as np
 
-from monitor.config import redact
+from monitor.site.config import redact
 
 log = logging.getLogger(__name__)
 
