@@ -20,6 +20,7 @@ from monitor.site.reload import Reloader
 from monitor.db.durable import DurableWriter
 from monitor.db.store import Writer, open_db
 from monitor.camera.worker import worker_main
+from monitor.messages import Heartbeat, Message, Status
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,8 @@ class Supervisor:
                 slot.backoff = min(slot.backoff * 2, RESTART_BACKOFF_MAX_S)
                 slot.restarts += 1
                 log.warning("%s: worker exited (code %s); restart in %.0f s", cam_id, code, slot.next_start - now)
-                self.queue.put({"type": "status", "camera": cam_id, "state": "restarting",
-                                "error": f"worker exited with code {code}", "t": now})
+                self.queue.put(Status(camera=cam_id, state="restarting", error=f"worker exited with code {code}",
+                                      t=now))
             if now >= slot.next_start:
                 self.start_worker(slot)
 
@@ -132,7 +133,7 @@ class Supervisor:
         """The only code that writes to SQLite: batches of messages, one short transaction each."""
         self.durable = DurableWriter(writer, give_up=self.writes_abandoned)
         while True:
-            batch: list[dict[str, Any]] = []
+            batch: list[Message] = []
             try:
                 batch.append(self.queue.get(timeout=WRITER_WAIT_S))
                 while len(batch) < WRITER_BATCH:
@@ -140,8 +141,8 @@ class Supervisor:
             except queue_mod.Empty:
                 pass
             for msg in batch:
-                if msg.get("type") in ("heartbeat", "status"):
-                    self.last_beat[msg["camera"]] = time.time()
+                if isinstance(msg, (Heartbeat, Status)):
+                    self.last_beat[msg.camera] = time.time()
             if batch:
                 self.durable.write(batch)
             elif self.writer_done.is_set():

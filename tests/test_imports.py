@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "monitor": 0,  # the empty top package
     "monitor.records": 0,
     "monitor.layout": 0,
+    "monitor.messages": 0,  # typed messages between the worker processes and the writer
     "monitor.site": 0,
     "monitor.detect": 0,
     "monitor.devices": 0,
