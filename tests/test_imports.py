@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "monitor.ops": 4,
     "webui": 5,
     "monitor.supervisor": 6,
+    "monitor.jobs": 6,  # the supervisor's periodic jobs (reports, report cache, retention)
     "monitor.cli": 7,
 }
 LAYER_NAMES = ["site/detect/devices/records/layout", "camera", "db", "counters", "upkeep/ops", "webui", "supervisor",
