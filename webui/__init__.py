@@ -19,9 +19,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from monitor.site.config import Config
-from monitor.site.state import SiteState
 from monitor.db.store import connect
 from monitor.db.users import role_at_least
+from monitor.site.state import SiteState
 
 log = logging.getLogger(__name__)
 
