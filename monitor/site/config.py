@@ -36,6 +36,7 @@ from monitor.site.errors import (
 )
 from monitor.records import Interval, merge_intervals
 from monitor.site.secrets import read_secrets, secrets_path
+from monitor.site.hublink import HubLink
 
 __all__ = [
     "Alerts",
@@ -437,6 +438,7 @@ class Config(_Model):
     cameras: Annotated[list[Camera], BeforeValidator(_or_empty(list))] = Field(description="The cameras.")
     alerts: Alerts = Field(default_factory=Alerts, description="Offline alerts (log, health page, webhook).")
     metrics: Metrics = Field(default_factory=Metrics, description="Prometheus /metrics access.")
+    hub: HubLink | None = Field(None, description="Optional: publish figures, alerts and health to the district hub.")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -596,6 +598,8 @@ def load_config(path: str | Path, secrets: Mapping[str, str] | None = None) -> C
         setattr(config.storage, attr, value if value.is_absolute() else resolved.parent / value)
     for camera in config.cameras:
         camera._secrets = secrets
+    if config.hub is not None:
+        config.hub.resolve_paths(resolved.parent, secrets)
     return config
 
 
