@@ -118,8 +118,8 @@ class HubService:
     def _store(self, db: sqlite_utils.Database, batch: list[mqtt.MQTTMessage]) -> None:
         now = time.time()
         with db.conn:
-            for msg in batch:
-                outcome = ingest(db, msg.topic, msg.payload, now)
-                setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+            outcomes = [ingest(db, msg.topic, msg.payload, now) for msg in batch]
+        for outcome in outcomes:  # counted once committed: a reader seeing the counts sees the rows
+            setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
         for msg in batch:  # after the commit: a crash before here means the broker sends them again
             self.client.ack(msg.mid, msg.qos)
