@@ -342,6 +342,9 @@ main.add_command(cli_onvif.probe)
 from monitor.upkeep.prune import prune_command  # noqa: E402 - registered here, defined with its module
 
 main.add_command(prune_command)
+from monitor.cli.hub import hub as hub_group  # noqa: E402 - the district hub (issue 15)
+
+main.add_command(hub_group)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
+from monitor.db.store import MIGRATIONS as SITE_MIGRATIONS
 from monitor.db.store import connect
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,13 @@ def _m001_hub(db: sqlite_utils.Database) -> None:
     """)
 
 
-HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [("001_hub", _m001_hub)]
+def _m002_users(db: sqlite_utils.Database) -> None:
+    """The dashboard's users: the same table (and code, monitor/db/users.py) as a site's."""
+    dict(SITE_MIGRATIONS)["004_users"](db)
+
+
+HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_hub", _m001_hub), ("002_users", _m002_users)]
 
 
 def open_hub_db(path: Path | str) -> sqlite_utils.Database:
