@@ -33,8 +33,11 @@ def check_config(config_path: str) -> None:
     Example: onestop check-config -c cameras.yaml
     """
     from monitor.site.config import summary
+    from monitor.site.office import office_of, office_summary
 
-    click.echo(summary(load_or_exit(config_path)))
+    config = load_or_exit(config_path)
+    click.echo(summary(config))
+    click.echo(office_summary(office_of(config)))
 
 
 @main.command()

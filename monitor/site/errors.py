@@ -19,6 +19,7 @@ __all__ = [
     "duplicate_keys",
     "format_error",
     "missing_env",
+    "problem",
     "raise_duplicates",
     "read_yaml",
 ]
@@ -135,6 +136,11 @@ def _one_line(text: str) -> str:
 def _problem(label: str, root: yaml.Node, loc: Loc, message: str) -> str:
     path = _dotted(loc)
     return f"{label}:{_node_line(root, loc)}: {path + ': ' if path else ''}{_one_line(message)}"
+
+
+def problem(label: str, root: yaml.Node, loc: Loc, message: str) -> str:
+    """One `FILE:LINE: path: message` line for a problem found after validation (cross-references)."""
+    return _problem(label, root, loc, message)
 
 
 def duplicate_keys(label: str, root: yaml.Node) -> list[str]:
