@@ -13,7 +13,7 @@ from monitor.ops.health import scrub
 from monitor.counters.reports import build_report, render_report
 from monitor.db.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
                            store_report_cache)
-from webui import audit, get_db, language
+from webui import audit, get_db, language, tickets_api
 from webui.auth import role_required
 from webui.events import bad, parse_filters, parse_int, query_page
 
@@ -272,6 +272,7 @@ def openapi_document() -> dict[str, Any]:
             _param("to", "Last day (inclusive), at most 366 days.", _STR, required=True),
             _param("camera", "Camera id (default: all).", _STR)], _ok(ref("Report"))),
         "/openapi.json": _op("This document.", "viewer", [], _ok({"type": "object"})),
+        "/tickets": tickets_api.openapi_path(),
     }
 
     def error(description: str) -> dict[str, Any]:
@@ -291,7 +292,8 @@ def openapi_document() -> dict[str, Any]:
                 "Forbidden": error("The account's role may not use this route."),
                 "NotFound": error("No such item."),
             },
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                                "feedToken": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"session": []}],
     }
