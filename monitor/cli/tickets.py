@@ -86,3 +86,29 @@ def office_report(config, db_path: Path, first, last, fmt: str) -> bytes:  # noq
     finally:
         db.conn.close()
     return render_office_report(report, fmt, config.site.language)
+
+
+@tickets.command("from-truth")
+@click.argument("truth_json", type=click.Path(exists=True, dir_okay=False))
+@click.option("--start", required=True, help="Local date and time of the video's first second, 2026-11-24T08:00.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+def from_truth(truth_json: str, start: str, output: str) -> None:
+    """Write the ticket export (kiosk columns) of a simulated office from its truth.json.
+
+    Example: onestop tickets from-truth demo/truth.json --start 2026-11-24T08:00 -o demo/tickets.csv
+    """
+    import json
+    from datetime import datetime
+
+    from monitor.simulate.tickets import truth_tickets_csv
+
+    try:
+        begin = datetime.fromisoformat(start)
+        truth = json.loads(Path(truth_json).read_text(encoding="utf-8"))
+        text = truth_tickets_csv(truth, begin.replace(tzinfo=None))
+    except ValueError as err:
+        raise click.ClickException(f"{truth_json} / --start {start!r}: {err}") from None
+    except (KeyError, TypeError, AttributeError) as err:
+        raise click.ClickException(f"{truth_json}: not a simulator truth.json ({err!r})") from None
+    Path(output).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output} ({text.count(chr(10)) - 1} tickets)")
