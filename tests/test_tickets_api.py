@@ -94,3 +94,10 @@ def test_a_body_that_is_not_events_is_one_line_400(app, data):
 def test_too_many_items_is_413(app):
     r = post(app, [{"ticket": str(i), "event": "issued", "time": at(9)} for i in range(5001)])
     assert r.status_code == 413 and stored(app) == []
+
+
+def test_the_overview_names_counters_as_configured(app):
+    client = app.test_client()
+    log_in(client, "supervisor")
+    page = client.get("/overview/counters").get_data(as_text=True)
+    assert "Quầy 1 – Tư pháp" in page and "Camera quầy · ngoi" not in page
