@@ -101,3 +101,15 @@ def test_the_overview_names_counters_as_configured(app):
     log_in(client, "supervisor")
     page = client.get("/overview/counters").get_data(as_text=True)
     assert "Quầy 1 – Tư pháp" in page and "Camera quầy · ngoi" not in page
+
+
+def test_an_unset_feed_token_variable_is_one_line_at_load(tmp_path):
+    from monitor.site.config import ConfigError
+
+    path = tmp_path / "cameras.yaml"
+    path.write_text(CONFIG.replace("{id: kiosk, clock_skew_s: 60}", "{id: kiosk, token: '${NO_SUCH_TOKEN_VAR}'}"),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "NO_SUCH_TOKEN_VAR" in text)
+    assert err.value.problems == [f"{path}:{line}: tickets.feeds[0].token: environment variable NO_SUCH_TOKEN_VAR is not set"]

@@ -166,7 +166,7 @@ def duplicate_keys(label: str, root: yaml.Node) -> list[str]:
 
 
 def missing_env(label: str, root: yaml.Node, data: dict[str, Any], known: Any = ()) -> list[str]:
-    """Every ${VAR} in camera URLs and credentials, the alert webhook and the metrics token must be set at load.
+    """Every ${VAR} in camera URLs and credentials, the alert webhook, the metrics and ticket-feed tokens must be set at load.
 
     Set means in the environment or among the `known` names (the secrets file).
     """
@@ -176,6 +176,13 @@ def missing_env(label: str, root: yaml.Node, data: dict[str, Any], known: Any = 
         for name in ENV_REF.findall(value) if isinstance(value, str) else ():
             if name not in os.environ:
                 problems.append(_problem(label, root, (section, key), f"environment variable {name} is not set"))
+    tickets = data.get("tickets")
+    feeds = tickets.get("feeds") if isinstance(tickets, dict) else None
+    for i, feed in enumerate(feeds if isinstance(feeds, list) else []):
+        value = feed.get("token") if isinstance(feed, dict) else None
+        for name in ENV_REF.findall(value) if isinstance(value, str) else ():
+            if name not in os.environ and name not in known:
+                problems.append(_problem(label, root, ("tickets", "feeds", i, "token"), f"environment variable {name} is not set"))
     cameras = data.get("cameras")
     if not isinstance(cameras, list):
         return problems
