@@ -113,3 +113,18 @@ def test_an_unset_feed_token_variable_is_one_line_at_load(tmp_path):
         load_config(path)
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "NO_SUCH_TOKEN_VAR" in text)
     assert err.value.problems == [f"{path}:{line}: tickets.feeds[0].token: environment variable NO_SUCH_TOKEN_VAR is not set"]
+
+
+def test_the_reports_api_gives_the_office_report_to_a_viewer(app):
+    post(app, [{"ticket": "D1", "event": "issued", "time": at(9)},
+               {"ticket": "D1", "event": "service_start", "time": at(9, 4), "counter": "quay-1"},
+               {"ticket": "D1", "event": "service_end", "time": at(9, 10), "counter": "quay-1"}])
+    client = app.test_client()
+    log_in(client, "viewer")
+    doc = client.get("/api/v1/reports?from=2026-11-24&to=2026-11-24&by=office").json
+    counter = next(r for r in doc["rows"] if r["level"] == "counter" and r["hour"] is None)
+    assert (counter["name"], counter["source"], counter["served"], counter["mean_wait_s"], counter["camera_served"]) == \
+        ("Quầy 1 – Tư pháp", "tickets", 1, 240.0, 0)  # no camera samples that day: the camera saw nobody
+    agree = next(r for r in doc["rows"] if r["level"] == "agreement")
+    assert (agree["served_diff"], agree["matched"]) == (-1, 0)
+    assert client.get("/api/v1/reports?from=2026-11-24&to=2026-11-24&by=zone").status_code == 400

@@ -225,7 +225,7 @@ def render_office_report(report: OfficeReport, fmt: str, language: str) -> bytes
     if fmt == "json":
         rows = [{**asdict(r), "day": r.day.isoformat()} for r in report.rows]
         doc = {"site": report.site, "date_from": report.date_from.isoformat(), "date_to": report.date_to.isoformat(),
-               "generated_at": report.generated_at.isoformat(), "derived_counters": report.derived, "rows": rows}
+               "camera": None, "generated_at": report.generated_at.isoformat(), "derived_counters": report.derived, "rows": rows}
         return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
     if fmt == "html":
         return _html(report, heads, language).encode("utf-8")
