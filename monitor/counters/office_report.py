@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import CounterStats, open_periods
+from monitor.counters.analytics import CounterStats
 from monitor.counters.reports import MAX_DAYS, PAD_S, UTF8_BOM, day_window
 from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, hour_windows, queue_window
 from monitor.counters.tickets import Visit, agreement, visits
@@ -89,7 +89,7 @@ def build_office_report(config: Config, db: sqlite_utils.Database, day_from: dat
         window = day_window(day, tz)
         samples = _samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
         tickets = visits(ticket_events(db, window.start, window.end))
-        analysis = analyse_office(office, samples, open_periods(day, config.site.opening_hours, tz))
+        analysis = analyse_office(office, samples, config.site.opening_hours.spans(day, tz))
         rows += office_day_rows(analysis, day, window, tickets, tz)
         day += timedelta(days=1)
     generated = now if now is not None else datetime.now(tz)
