@@ -15,6 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlite_utils
@@ -101,7 +102,7 @@ def _samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[
     return {k: zone_samples(db, k[0], k[1], span.start, span.end) for k in sorted(keys)}
 
 
-def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: list[Visit], tz) -> list[OfficeRow]:  # noqa: ANN001
+def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: list[Visit], tz: ZoneInfo) -> list[OfficeRow]:
     """The rows of one day: day rows, then hour rows with service or open time, then agreement rows."""
     office = a.office
     groups: list[tuple[Level, str, str, list[str]]] = [("counter", c.id, c.name, [c.id]) for c in office.counters]

@@ -13,9 +13,10 @@ it starts, with its full length.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -104,7 +105,7 @@ def _starts_in(iv: Interval, window: Interval) -> bool:
     return window.start <= iv.start < window.end
 
 
-def _opt(values: list[float], fn) -> float | None:  # noqa: ANN001 - a NumPy reducer
+def _opt(values: list[float], fn: Callable[[list[float]], Any]) -> float | None:
     return float(fn(values)) if values else None
 
 

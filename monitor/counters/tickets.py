@@ -278,5 +278,8 @@ def agreement(camera: Sequence[tuple[float, float, float | None]], tickets: Sequ
             wait_err.append(abs(wait - v.wait_s))  # type: ignore[operator]
         if v.service_s is not None:
             service_err.append(abs(duration - v.service_s))
-    mae = lambda errs: float(np.mean(errs)) if errs else None  # noqa: E731
-    return Agreement(len(served), len(camera), len(used_c), mae(wait_err), mae(service_err))
+    return Agreement(len(served), len(camera), len(used_c), _mae(wait_err), _mae(service_err))
+
+
+def _mae(errors: list[float]) -> float | None:
+    return float(np.mean(errors)) if errors else None
