@@ -270,3 +270,33 @@ def test_a_day_without_tickets_uses_the_cameras_alone(site):
     assert {r["source"] for r in rows} == {"camera"} and "agreement" not in {r["level"] for r in rows}
     day = next(r for r in rows if r["level"] == "counter" and r["hour"] is None)
     assert (day["served"], day["mean_wait_s"]) == (2, 650)
+
+
+def test_without_office_sections_the_office_report_repeats_the_camera_report(tmp_path):
+    """Migration: derived counters give the per-camera report's figures, day and hour, row for row."""
+    from monitor.counters.office_report import build_office_report
+    from monitor.counters.reports import build_report
+
+    path = tmp_path / "cameras.yaml"
+    path.write_text(CONFIG.split("  - id: sanh\n")[0].replace(
+        "      - {id: ngoi, kind: service_spot, points: " + TRI2 + "}",
+        "      - {id: ngoi, kind: service_spot, points: " + TRI2 + "}\n"
+        "      - {id: hang, kind: waiting_area, points: [[0.0, 0.6], [0.3, 0.6], [0.3, 0.9]]}"), encoding="utf-8")
+    config = load_config(path)
+    db = open_db(config.storage.database)
+    msgs = []
+    for s in range(5400):  # 08:00-09:30, a staff break at 08:40-08:45
+        queue = float((s // 400) % 3)
+        msgs.append({"type": "occupancy", "camera": "quay", "t": START + s, "zones": {
+            "ghe": {"occupied": not 2400 <= s < 2700, "count": 1.0},
+            "ngoi": {"occupied": (s % 600) > 250, "count": 1.0},
+            "hang": {"occupied": queue > 0, "count": queue}}})
+    Writer(db).apply(msgs)
+    camera = build_report(config, db, DAY, DAY).rows
+    office = [r for r in build_office_report(config, db, DAY, DAY).rows if r.level == "counter"]
+    assert len(camera) == len(office) > 2
+    for c, o in zip(camera, office, strict=True):
+        assert (o.hour, o.served, o.mean_service_s, o.median_service_s, o.mean_wait_s, o.max_wait_s) == \
+            (c.hour, c.served, c.mean_service_s, c.median_service_s, c.mean_wait_s, c.max_wait_s)
+        assert (o.mean_queue, o.max_queue, o.absence_min, o.utilisation) == \
+            pytest.approx((c.mean_queue, c.max_queue, c.absence_min, c.utilisation))

@@ -108,8 +108,9 @@ def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: lis
     groups: list[tuple[Level, str, str, list[str]]] = [("counter", c.id, c.name, [c.id]) for c in office.counters]
     groups += [("field", f, f, [c.id for c in office.counters if c.field == f]) for f in office.fields]
     groups += [("queue", q.id, q.name, list(q.counters)) for q in office.queues]
-    # A group without any data this day gets no rows: no data is not nobody served.
-    groups = [g for g in groups if _seen(a, office, g[3], window) or any(v.counter in g[3] for v in tickets)]
+    # As in the camera report: no rows for a group whose zones sent no sample that day (no data is not
+    # nobody served), nor for an hour without service unless it is open and its zones were seen.
+    groups = [g for g in groups if a.seen(g[3], window) or any(v.counter in g[3] for v in tickets)]
     rows: list[OfficeRow] = []
     spans = [(None, window)] + [(h, iv) for h, iv in hour_windows(window, tz)]
     for hour, span in spans:
@@ -117,19 +118,11 @@ def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: lis
             stats = {"counter": counter_window, "field": field_window, "queue": queue_window}[level](a, key, span)
             mine = [v for v in tickets if v.counter in ids and v.served_at is not None and span.start <= v.served_at < span.end]
             row = _row(day, hour, level, key, name, stats, mine if tickets else None)
-            if hour is None or row.served or stats.open_s > 0:
+            if hour is None or row.served or (stats.open_s > 0 and a.seen(ids, span)):
                 rows.append(row)
     if tickets:
         rows += [_agreement(a, day, window, c.id, c.name, tickets) for c in office.counters]
     return rows
-
-
-def _seen(a: OfficeAnalysis, office: Office, ids: list[str], window: Interval) -> bool:
-    """Whether any of the counters has a session, or its queue a sample, in the window."""
-    if any(s.start < window.end and s.end > window.start for cid in ids for s in a.sessions[cid]):
-        return True
-    queues = {c.queue for c in office.counters if c.id in ids and c.queue}
-    return any(len(a.queues[q].window(window.start, window.end)) for q in queues)
 
 
 def _mean(values: list[float]) -> float | None:

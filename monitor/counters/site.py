@@ -55,6 +55,15 @@ class OfficeAnalysis:
     absences: dict[str, list[Interval]]
     queues: dict[str, ZoneSamples]  # summed samples per queue id
     periods: list[Interval]
+    observed: dict[str, np.ndarray]  # per counter: the seconds its seat or spot has a sample (sorted)
+
+    def seen(self, counter_ids: Sequence[str], window: Interval) -> bool:
+        """Whether the seat or spot of any of these counters has a sample inside the window."""
+        for cid in counter_ids:
+            t = self.observed[cid]
+            if int(np.searchsorted(t, window.end)) > int(np.searchsorted(t, window.start)):
+                return True
+        return False
 
 
 def queue_samples(areas: Sequence[ZoneSamples]) -> ZoneSamples:
@@ -98,7 +107,8 @@ def analyse_office(
             waits[cid] = [0.0] * len(sessions.get(cid, []))
         for (_, cid, k), (_, _, wait) in zip(order, matched, strict=True):
             waits[cid][k] = wait  # type: ignore[index]
-    return OfficeAnalysis(office, sessions, waits, gone, queues, periods)
+    observed = {c.id: np.union1d(get(c.seat).t, get(c.spot).t) for c in office.counters}
+    return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed)
 
 
 def _starts_in(iv: Interval, window: Interval) -> bool:
