@@ -18,6 +18,7 @@ from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, H
                               Status, Thumbnail)
 from monitor.records import ZoneSamples
 from monitor.db.outbox import m012_hub_outbox
+from monitor.db.tickets import m010_tickets
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_audit", _m007_audit),
     ("008_event_zones", _m008_event_zones),
     ("009_camera_stats", _m009_camera_stats),
-    # 010 (site model) and 011 (alerts) are taken by branches not merged yet; the hub outbox is 012
+    ("010_tickets", m010_tickets),  # defined with its queries in monitor/db/tickets.py
+    # 011 is taken by the alerts branch (not merged yet); the hub outbox is 012
     ("012_hub_outbox", m012_hub_outbox),
 ]
 
