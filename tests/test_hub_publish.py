@@ -107,6 +107,10 @@ def test_collector_queues_rollups_reports_health_and_info_once(tmp_path: Path) -
     kinds = [r[0].split("/")[0] for r in db.execute("select id from hub_outbox")]
     assert kinds.count("info") == 1 and kinds.count("health") == 1 and kinds.count("report") == 1
     assert first == len(kinds)
+    info = json.loads(db.execute("select payload from hub_outbox where id like 'info/%'").fetchone()[0])["data"]
+    assert info["site_url"] == "http://10.1.2.3:8000"
+    assert [(c["id"], c["seat"], c["spot"], c["queue"]) for c in info["counters"]] == [("cam1", "cam1/seat", "cam1/spot", "cam1")]
+    assert info["queues"] == [{"id": "cam1", "name": "Quay 1", "areas": ["cam1/queue"], "counters": ["cam1"]}]
     assert get_cursor(db, "rollup") == str(float(t0 + 480))
     clock[0] += 30  # same minute, nothing new: the same info, health minute and roll-ups are not queued again
     assert collector.collect(db) == 0

@@ -20,6 +20,7 @@ from monitor.db.outbox import OutMessage
 from monitor.ops.alerts import Alert
 from monitor.ops.health import CameraHealth
 from monitor.site.config import Config
+from monitor.site.office import office_of
 
 SCHEMA_VERSION = 1  # bump when a payload changes incompatibly; the hub drops versions it does not know
 TOPIC_ROOT = "onestop"
@@ -37,7 +38,8 @@ class CounterRef:
 
 
 def site_counters(config: Config) -> list[CounterRef]:
-    """The site's counters (seam: replace with the site model's named counters and queues)."""
+    """The counters whose minute roll-ups and report rows are published: per camera, as the camera report
+    counts them (seam: the office report's named counters, monitor/counters/office_report.py, go here)."""
     return [CounterRef(c.camera, c.spot, c.seat, c.queue) for cam in config.cameras for c in counters(cam)]
 
 
@@ -52,13 +54,16 @@ def _message(site: str, kind: str, msg_id: str, subtopic: str, at: float, data: 
 
 
 def info_message(config: Config, site: str, site_url: str | None, at: float) -> OutMessage:
-    """The site's name, time zone, link, cameras, counters and queues; the id changes only when they do."""
-    refs = site_counters(config)
+    """The site's name, time zone, link, cameras, and its named counters and queues (monitor/site/office.py);
+    the id changes only when they do."""
+    office = office_of(config)
     data = {
         "name": config.site.name, "timezone": config.site.timezone, "site_url": site_url,
         "cameras": [{"id": c.id, "name": c.name, "enabled": c.enabled} for c in config.cameras],
-        "counters": [{"camera": r.camera, "counter": r.counter, "seat": r.seat, "queue": r.queue} for r in refs],
-        "queues": sorted({f"{r.camera}/{r.queue}" for r in refs if r.queue}),
+        "counters": [{"id": c.id, "name": c.name, "field": c.field, "seat": "/".join(c.seat),
+                      "spot": "/".join(c.spot), "queue": c.queue} for c in office.counters],
+        "queues": [{"id": q.id, "name": q.name, "areas": ["/".join(a) for a in q.areas], "counters": list(q.counters)}
+                   for q in office.queues],
     }
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
     return _message(site, "info", f"info/{digest}", "info", at, data)
