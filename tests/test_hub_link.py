@@ -41,6 +41,15 @@ def hub_rows(db_path: Path, site: str | None = None) -> dict[str, int]:
         conn.close()
 
 
+def kinds(db_path: Path) -> set[str]:
+    """The kinds of message stored in the hub database."""
+    conn = sqlite3.connect(db_path, timeout=10)
+    try:
+        return {k for (k,) in conn.execute("select distinct kind from messages")}
+    finally:
+        conn.close()
+
+
 def wait_for(what: str, check, timeout: float = WAIT_S) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -206,3 +215,34 @@ def test_malformed_payloads_are_dropped_and_the_hub_goes_on(district: dict, tmp_
         client.disconnect()
     finally:
         hub.stop()
+
+
+def test_the_supervisors_hub_job_publishes_a_sites_figures(district: dict, tmp_path: Path) -> None:
+    from hub_sites import site_config
+    from monitor.db.store import Writer, open_db
+    from monitor.hubjob import hub_job
+    from monitor.ops.alerts import Alert
+
+    hub = start_hub(district, tmp_path / "hub.db")
+    config = site_config("xa-05")
+    config.storage.database = tmp_path / "site" / "onestop.db"
+    config.hub = HubLink(broker=f"mqtts://127.0.0.1:{district['tls']}", site_id="xa-05", username="xa-05",
+                         password=password("xa-05"), ca_file=district["ca"]["ca"], site_url="http://xa-05.local:8000")
+    db = open_db(config.storage.database)
+    Writer(db).register_cameras([("cam1", "Quầy 1", True)])
+    db.conn.close()
+    job = hub_job(lambda: config)
+    assert job is not None
+    try:
+        job.run(time.time())  # what the supervisor's tick runs in a thread: info, health, today's report rows
+        job.alerts([Alert("offline", "cam1", "Quầy 1", time.time() - 400, time.time())])
+        wait_for("the site's info, health and alert", lambda: {"info", "health", "alert"} <= kinds(tmp_path / "hub.db"))
+        conn = sqlite3.connect(tmp_path / "hub.db")
+        assert conn.execute("select site_url from sites where site = 'xa-05'").fetchone() == ("http://xa-05.local:8000",)
+        assert conn.execute("select state from alerts where site = 'xa-05'").fetchall() == [("opened",)]
+        conn.close()
+        wait_for("the outbox emptied", lambda: SimSite("xa-05", tmp_path / "site", config.hub).pending() == 0)
+    finally:
+        job.close()
+        hub.stop()
+    assert hub_job(lambda: site_config("xa-06")) is None  # no hub: section, no job
