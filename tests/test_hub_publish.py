@@ -14,7 +14,7 @@ from monitor.db.store import Writer, open_db
 from monitor.messages import OccupancySample
 from monitor.ops.alerts import Alert
 from monitor.ops.publish import Collector
-from monitor.site.config import ConfigError, expand_env, load_config
+from monitor.site.config import ConfigError, expand_env, load_config, summary
 
 YAML = """\
 site: {{name: UBND xa A}}
@@ -53,6 +53,8 @@ def test_hub_section_reads_the_password_from_the_secrets_file(tmp_path: Path) ->
     assert hub is not None and (hub.host, hub.port, hub.tls) == ("district.example.vn", 8883, True)
     assert hub.credentials(expand_env) == ("xa-a", "s3cret")
     assert hub.ca_file == tmp_path / "district-ca.crt"  # relative to the YAML's folder
+    assert "Hub: publishes as xa-a to mqtts://district.example.vn:8883" in summary(config)
+    assert "s3cret" not in summary(config)
     assert load_config(write(tmp_path, "")).hub is None
 
 

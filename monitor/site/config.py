@@ -510,6 +510,8 @@ def summary(config: Config) -> str:
         f"Database: {config.storage.database}",
         f"Cameras: {len(config.cameras)} ({enabled} enabled, {len(config.cameras) - enabled} disabled)",
     ]
+    if config.hub is not None:  # the broker URL carries no credentials (hublink refuses them)
+        lines.insert(-1, f"Hub: publishes as {config.hub.site_id} to {config.hub.broker}")
     id_w = max((len(c.id) for c in config.cameras), default=0)
     name_w = max((len(c.name) for c in config.cameras), default=0)
     for cam in config.cameras:
