@@ -42,7 +42,8 @@ import numpy as np
 import yaml
 
 ZONE_ID = "waiting"
-ZONE_MARGIN = 0.02  # the zone's top edge sits this far (fraction of frame height) above the farthest feet
+ZONE_MARGIN = 0.02
+MIN_FEET_SPREAD = 0.05  # feet rows spanning less than this (of the frame height) give no line to fit  # the zone's top edge sits this far (fraction of frame height) above the farthest feet
 GOP_S = 2.0  # keyframe interval, as in the development scenes
 CRF = 20  # x264 quality: visually close to the source JPEGs/MPEG-4 at these small sizes
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
@@ -104,6 +105,8 @@ def person_height(boxes: list[Box], size: tuple[int, int], zone: list[list[float
     """[near, far] person height / frame height at the zone's bottom and top edges (line fit over the boxes)."""
     y = np.array([b.feet(size)[1] for b in boxes])
     h = np.array([b.height / size[1] for b in boxes])
+    if np.ptp(y) < MIN_FEET_SPREAD:  # everyone walks along one row: no perspective to measure
+        return [round(float(h.mean()), 3)] * 2
     slope, intercept = np.polyfit(y, h, 1)
     ys = [p[1] for p in zone]
     near, far = (float(np.clip(slope * v + intercept, 0.01, 1.0)) for v in (max(ys), min(ys)))
