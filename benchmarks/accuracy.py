@@ -80,14 +80,15 @@ def analyze(video: Path, config: Path, camera: str, out: Path) -> tuple[dict, fl
 
 def sim_scenes(seeds: list[int], minutes: float, sim_dir: Path, zones: str) -> list[Scene]:
     """Varied simulator scenes, rendered into sim_dir/seed-N unless already there with the same seed and length."""
-    from monitor.simulate.varied import VariedConfig, simulate_hall
+    from monitor.simulate.varied import VERSION, VariedConfig, simulate_hall
 
     out = []
     for seed in seeds:
         d = sim_dir / f"seed-{seed}-{minutes:g}min"
         truth_path = d / "truth.json"
         truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.is_file() else None
-        if not truth or truth.get("seed") != seed or truth.get("duration_s") != minutes * 60 or not (d / "scene.mp4").is_file():
+        stale = not truth or (truth.get("version"), truth.get("seed"), truth.get("duration_s")) != (VERSION, seed, minutes * 60)
+        if stale or not (d / "scene.mp4").is_file():
             t0 = time.perf_counter()
             res = simulate_hall(d, VariedConfig(minutes=minutes, seed=seed))
             print(f"  rendered seed {seed}: {res.spec.describe()} ({time.perf_counter() - t0:.0f} s)", flush=True)

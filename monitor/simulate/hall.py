@@ -187,7 +187,7 @@ def _try_layout(seed: int, cam: Pinhole, rng: np.random.Generator) -> HallSpec |
         glass=bool(rng.random() < 0.6), monitors=bool(rng.random() < 0.8), ir=bool(rng.random() < 0.15),
         start=start, standing_queue=float(rng.choice([0.0, 0.0, 0.3, 0.7])),
         arrival_per_min=float(rng.uniform(0.4, 0.9) * k), passers_per_min=float(rng.uniform(0.3, 1.5)),
-        mean_service_s=float(rng.uniform(90, 200)), mean_absence_gap_s=float(rng.uniform(300, 900)),
+        mean_service_s=float(rng.uniform(90, 200)), mean_absence_gap_s=float(rng.uniform(240, 720)),
         light_steps_per_10min=float(rng.uniform(0, 3)), flicker_per_10min=float(rng.uniform(0, 6)),
         door_left=bool(rng.random() < 0.5), palette=int(rng.integers(4)),
     )

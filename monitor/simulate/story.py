@@ -18,6 +18,8 @@ CALL_REACT_S = (2.0, 6.0)  # from the call to standing up
 WRAP_UP_S = (4.0, 12.0)  # staff between two citizens
 AWAY_TOWARD = math.pi / 2  # heading of someone facing the counters (away from the camera)
 TO_CAMERA = -math.pi / 2
+AWAY_AT_START_P = 0.3  # per counter, when the video does not start with a restart
+RESTART_MAX, MIDMORNING_MAX = 24, 12  # most people already waiting when the video starts (offices of 1-4 counters)
 
 
 @dataclass
@@ -86,7 +88,7 @@ class Story:
             a.still(-1e4, "sit", (seat.x, seat.y), TO_CAMERA, desk=True)
         self.busy_until = [-math.inf] * k  # the service spot is taken (or walked to) until then
         self.away_until = [-math.inf] * k
-        self.next_absence = [float(rng.exponential(spec.mean_absence_gap_s)) for _ in range(k)]
+        self.next_absence = [float(rng.uniform(10, spec.mean_absence_gap_s)) for _ in range(k)]
         self.chair_taken: set[int] = set()
         self.line_taken: set[tuple[int, int]] = set()
         self.waiting: list[Citizen] = []  # FIFO
@@ -109,17 +111,23 @@ class Story:
     def _prefill(self) -> None:
         """People already in the hall at t=0: mid-morning some, after a restart at 10:00 everyone seated."""
         start = self.hall.spec.start
+        away = set()
+        if start != "restart":  # a staff member already away when the video starts (back within minutes)
+            for k in range(self.hall.spec.counters):
+                if self.rng.random() < AWAY_AT_START_P:
+                    self._absence(k, -float(self.rng.uniform(5, 40)), float(self.rng.uniform(150, 420)))
+                    away.add(k)
         if start == "open":
             return
-        spot_p, chair_share = (1.0, self.rng.uniform(0.5, 0.85)) if start == "restart" else (0.6, self.rng.uniform(0.1, 0.4))
-        n = int(len(self.hall.waiting_chairs) * chair_share)
+        spot_p, share, most = (1.0, self.rng.uniform(0.5, 0.85), RESTART_MAX) if start == "restart" else (0.6, self.rng.uniform(0.1, 0.4), MIDMORNING_MAX)
+        n = min(int(len(self.hall.waiting_chairs) * share), int(self.rng.integers(most // 3, most + 1)))
         for _ in range(n):
             c = self._arrive(-float(self.rng.uniform(10, 400)), enter=False, standing=False)
             if c.chair is None:
                 break
         earliest = min((c.arrival_s for c in self.citizens), default=0.0)
         for k in range(self.hall.spec.counters):  # those being served came before everyone still waiting (FIFO)
-            if self.rng.random() < spot_p:
+            if k not in away and self.rng.random() < spot_p:
                 begun = -float(self.rng.uniform(5, 0.8 * self.hall.spec.mean_service_s))
                 arrival = min(begun - float(self.rng.uniform(40, 300)), earliest - float(self.rng.uniform(5, 60)))
                 c = self._arrive(arrival, enter=False, standing=False)
@@ -191,13 +199,14 @@ class Story:
         c.exit_s = a.walk(end, ((seat.x, seat.y), (seat.x + 0.5, hall.lane_y), door), self._speed())
         self.busy_until[k] = end + float(self.rng.uniform(*WRAP_UP_S))
 
-    def _absence(self, k: int, t: float) -> None:
+    def _absence(self, k: int, t: float, length: float | None = None) -> None:
         a, seat, door = self.staff[k], self.hall.staff_seats[k], self.hall.staff_door()
         a.close(t)
         behind = (seat.x, seat.y + 0.5)
         path = ((seat.x, seat.y), behind, (door[0], behind[1]), door)
         out_end = a.walk(t, path, 1.1)
-        length = float(self.rng.choice([self.rng.uniform(40, 110), self.rng.uniform(130, 480)]))
+        if length is None:
+            length = float(self.rng.choice([self.rng.uniform(40, 110), self.rng.uniform(130, 480)]))
         back_start = max(out_end, t + length - (out_end - t))
         back_end = a.walk(back_start, path[::-1], 1.1)
         a.still(back_end, "sit", (seat.x, seat.y), TO_CAMERA, desk=True)

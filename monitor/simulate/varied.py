@@ -20,6 +20,7 @@ from monitor.simulate.story import Story
 
 log = logging.getLogger(__name__)
 
+VERSION = 2  # bump when the same seed draws a different scene: cached renders are redone
 BITRATE_PER_PIXEL = 1.2  # bits per pixel per second: ~1.1 Mbit/s at 1280x720, camera-like sub-stream rates
 DEFINITIONS = {
     "frame_time": "frame n shows time n/fps seconds; per_second[t] describes frame t*fps",
@@ -91,7 +92,7 @@ def truth_document(hall: Hall, story: Story, cfg: VariedConfig) -> dict:
     absences = [{**a, "end_s": a["end_s"] if a["end_s"] < cfg.duration_s else None}
                 for a in story.absences if a["start_s"] < cfg.duration_s]
     return {
-        "generator": "monitor.simulate.varied", "seed": cfg.seed, "fps": cfg.fps, "width": cam.size[0], "height": cam.size[1],
+        "generator": "monitor.simulate.varied", "version": VERSION, "seed": cfg.seed, "fps": cfg.fps, "width": cam.size[0], "height": cam.size[1],
         "duration_s": cfg.duration_s, "frame_count": round(cfg.duration_s * cfg.fps), "counters": spec.counters,
         "camera": {"height_m": round(cam.height_m, 3), "pitch_deg": round(cam.pitch_deg, 3), "vfov_deg": round(cam.vfov_deg, 3)},
         "scene": {"description": spec.describe(), "start": spec.start, "ir": spec.ir, "glass": spec.glass, "monitors": spec.monitors,
