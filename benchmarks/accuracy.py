@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/accuracy.py [--quick] [--seeds 1 2 .. 8] [--minutes 3] [--zones body|floor]
            [--score-py ../shared/devscenes/score.py] [--real-root ../data/real] [--sim-dir DIR] [--kinds sim dev real]
+           [--onestop OTHER_CHECKOUT/.venv/bin/onestop]
 
 Simulated and development scenes are scored by the acceptance's own score.py (loaded from --score-py,
 so its definitions are used unchanged); real footage by benchmarks/realfootage.py (per-second count
@@ -67,12 +68,15 @@ def load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def analyze(video: Path, config: Path, camera: str, out: Path) -> tuple[dict, float]:
-    """Run `onestop analyze --json` on video (the CLI of this checkout) and return its JSON and the seconds it took."""
-    cmd = [sys.executable, "-c", "import sys; from monitor.cli import main; sys.exit(main())",
-           "analyze", str(video), "-c", str(config), "--camera", camera, "--json", str(out)]
+def analyze(video: Path, config: Path, camera: str, out: Path, onestop: str | None = None) -> tuple[dict, float]:
+    """Run `onestop analyze --json` on video and return its JSON and the seconds it took.
+
+    onestop: the command to run (another checkout's .venv/bin/onestop); default: this checkout's CLI.
+    """
+    head = [onestop] if onestop else [sys.executable, "-c", "import sys; from monitor.cli import main; sys.exit(main())"]
+    cmd = head + ["analyze", str(video), "-c", str(config), "--camera", camera, "--json", str(out)]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT if not onestop else out.parent)
     if proc.returncode != 0:
         raise RuntimeError(f"onestop analyze {video}: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
     return json.loads(out.read_text(encoding="utf-8")), time.perf_counter() - started
@@ -238,9 +242,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--real-root", type=Path, default=DEFAULT_REAL)
     ap.add_argument("--sim-dir", type=Path, help="Keep and reuse rendered scenes here (default: a temporary folder).")
     ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real"], default=["sim", "dev", "real"])
+    ap.add_argument("--onestop", help="The onestop command to measure (e.g. another worktree's .venv/bin/onestop); "
+                                      "default: the monitor package of this checkout.")
     args = ap.parse_args(argv)
     if args.quick:
         args.seeds, args.minutes = args.seeds[:2], 1.0
+    if args.onestop and "/" in args.onestop:  # analyze runs in a temporary folder: make the path absolute
+        args.onestop = str(Path(args.onestop).resolve())
     return args
 
 
@@ -266,11 +274,11 @@ def main(argv: list[str] | None = None) -> int:
             scenes += real_scenes(args.real_root)
         scored = []
         for i, scene in enumerate(scenes):
-            result, secs = analyze(scene.video, scene.config, scene.camera, work / f"result-{i}.json")
+            result, secs = analyze(scene.video, scene.config, scene.camera, work / f"result-{i}.json", args.onestop)
             scored.append(Scored(scene, score_scene(scene, result, scorer, realfootage), secs))
             print(f"  analysed {scene.kind} {scene.name} in {secs:.1f} s", flush=True)
     by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real")}
-    print(f"\nzones given to analyze: {args.zones}; score.py: {args.score_py}")
+    print(f"\nanalyze: {args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
     if by_kind["dev"]:
