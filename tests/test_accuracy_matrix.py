@@ -73,6 +73,14 @@ def test_score_py_reads_the_simulated_truth_as_meant(sim_scene, scorer) -> None:
     assert got["wait_rel_err"] == 0.0 or math.isnan(got["wait_rel_err"])
 
 
+def test_simulated_zone_files_are_what_score_py_would_write(sim_scene, scorer) -> None:  # noqa: ANN001
+    import yaml
+
+    for fname, floor in (("cameras.yaml", False), ("cameras-floor.yaml", True)):
+        ours = yaml.safe_load((sim_scene.video.parent / fname).read_text(encoding="utf-8"))["cameras"][0]["zones"]
+        assert ours == scorer.zones(sim_scene.truth, floor=floor), fname
+
+
 def test_simulated_scene_through_analyze_and_score_py(sim_scene, scorer, tmp_path: Path) -> None:  # noqa: ANN001
     result, _ = acc.analyze(sim_scene.video, sim_scene.config, sim_scene.camera, tmp_path / "out.json")
     assert len(result["per_second"]) >= 59
