@@ -125,3 +125,18 @@ def test_cli_writes_a_varied_scene(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["simulate", "--out", str(out), "--minutes", "0.1", "--seed", "3", "--variant", "varied"])
     assert result.exit_code == 0, result.output
     assert (out / "truth.json").is_file() and (out / "scene.mp4").stat().st_size > 0
+
+
+@pytest.mark.parametrize("seed", [1, 3, 4, 7])
+def test_story_keeps_the_ticket_order_and_one_person_per_chair(seed: int) -> None:
+    hall, story = build_story(VariedConfig(minutes=5, seed=seed))
+    called = sorted((c for c in story.citizens if c.called_s is not None), key=lambda c: c.called_s)
+    assert [c.ticket for c in called] == sorted(c.ticket for c in called)  # FIFO: tickets are called in order
+    assert [c.arrival_s for c in called] == sorted(c.arrival_s for c in called)
+    for t in np.arange(0.0, 300.0, 5.0):
+        sitting = [(round(p.x, 3), round(p.y, 3)) for _, p in story.poses(float(t)) if p.posture == "sit"]
+        assert len(sitting) == len(set(sitting)), t
+    for a in story.absences:  # no service starts at a counter while its staff member is away
+        end = a["end_s"] if a["end_s"] is not None else math.inf
+        assert not any(c.counter == a["counter"] and c.service_start_s is not None and a["start_s"] < c.service_start_s < end
+                       for c in story.citizens)

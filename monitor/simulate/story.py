@@ -126,6 +126,7 @@ class Story:
             if c.chair is None:
                 break
         earliest = min((c.arrival_s for c in self.citizens), default=0.0)
+        served = []
         for k in range(self.hall.spec.counters):  # those being served came before everyone still waiting (FIFO)
             if k not in away and self.rng.random() < spot_p:
                 begun = -float(self.rng.uniform(5, 0.8 * self.hall.spec.mean_service_s))
@@ -133,6 +134,10 @@ class Story:
                 c = self._arrive(arrival, enter=False, standing=False)
                 c.called_s = begun - float(self.rng.uniform(8, 20))
                 self._serve(c, k, begun, walk=False)
+                served.append(c)
+        # called in the order they came: the k-th earliest arrival got the k-th call (each still before its call)
+        for c, arrival in zip(sorted(served, key=lambda c: c.called_s), sorted(c.arrival_s for c in served)):
+            c.arrival_s = arrival
         self.waiting.sort(key=lambda c: c.arrival_s)
         first = self.tickets - len(self.citizens)
         for i, c in enumerate(sorted(self.citizens, key=lambda c: c.arrival_s)):  # tickets in arrival order
