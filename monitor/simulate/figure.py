@@ -178,19 +178,34 @@ def floor_shadow(img: np.ndarray, cam: Pinhole, x: float, y: float, radius: floa
     img[y0:y1, x0:x1] = (roi * (1 - (1 - factor) * mask[..., None])).astype(np.uint8)
 
 
-def draw_figure(img: np.ndarray, cam: Pinhole, pose: Pose, look: Look) -> None:
-    """Draw one person: limbs, torso and head sorted far to near, each as wide as its metres at that depth."""
+def figure_extent(cam: Pinhole, pose: Pose, look: Look) -> tuple[int, int, int, int] | None:
+    """Pixel box (x0, y0, x1, y1) that holds everything draw_figure paints for a seated pose (no shadow)."""
+    arr = np.array(list(_world(pose, _joints(pose, look)).values()))
+    uv = cam.project(arr)
+    if np.isnan(uv).any():
+        return None
+    pad = 0.25 * cam.focal_px / max(float(cam.depth(arr).min()), 0.3)  # head radius and limb widths
+    (x0, y0), (x1, y1) = uv.min(0) - pad, uv.max(0) + pad
+    return int(x0), int(y0), int(x1) + 2, int(y1) + 2
+
+
+def draw_figure(img: np.ndarray, cam: Pinhole, pose: Pose, look: Look, origin: tuple[int, int] = (0, 0)) -> None:
+    """Draw one person: limbs, torso and head sorted far to near, each as wide as its metres at that depth.
+
+    origin: the image's top-left corner in camera pixels (drawing into a crop of the frame).
+    """
     pts3 = _world(pose, _joints(pose, look))
     names = list(pts3)
     arr = np.array([pts3[k] for k in names])
     uv = cam.project(arr)
     if np.isnan(uv).any():
         return
+    uv = uv - np.array(origin, float)
     depth = cam.depth(arr)
     p = dict(zip(names, uv))
     dz = dict(zip(names, depth))
     f = cam.focal_px
-    if pose.posture != "sit":
+    if pose.posture != "sit" and origin == (0, 0):
         floor_shadow(img, cam, pose.x, pose.y)
     colours = look.colours
     parts: list[tuple[float, object]] = []

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from monitor.simulate.camera3d import Pinhole
-from monitor.simulate.figure import Look, draw_figure
+from monitor.simulate.figure import Look, Pose, draw_figure, figure_extent
 from monitor.simulate.hall import DESK_DEPTH_M, DESK_H_M, Hall
 from monitor.simulate.story import Story
 
@@ -17,6 +17,8 @@ WALLS = [((200, 214, 222), (186, 198, 206)), ((205, 220, 208), (190, 204, 194)),
          ((180, 200, 220), (165, 184, 204))]  # BGR back wall, side walls
 FLOORS = [(182, 188, 192), (165, 178, 190), (196, 196, 192), (150, 160, 168)]
 CHAIRS = [(140, 90, 45), (150, 100, 60), (60, 60, 65), (120, 70, 40)]  # backrest colours
+LEAN_STEP_M = 0.004  # seated people are drawn from cached sprites, their sway quantised to this
+SPRITES_MAX = 4000
 WALL_H_M = 3.2
 CHAIR_SEAT_M, CHAIR_BACK_M = 0.45, 0.88
 
@@ -62,6 +64,7 @@ class HallRenderer:
         self._noise = np.rint(rng.normal(0, sigma, (h + 16, w + 32))).astype(np.int16)
         self._noise_rng = np.random.default_rng([seed, 6])
         self._looks: dict[str, Look] = {}
+        self._sprites: dict[tuple[str, float], tuple[int, int, np.ndarray, np.ndarray] | None] = {}
         self._light = _lighting(hall.spec, rng)
 
     # ---------------------------------------------------------------- background
@@ -233,13 +236,38 @@ class HallRenderer:
             if kind == 0:
                 actor, pose = obj  # type: ignore[misc]
                 look = self._looks.get(actor.id) or self._looks.setdefault(actor.id, Look.random(actor.look, actor.role == "staff"))
-                draw_figure(img, self.cam, pose, look)
+                if pose.posture == "sit":
+                    self._draw_seated(img, actor.id, pose, look)
+                else:
+                    draw_figure(img, self.cam, pose, look)
             elif obj.glass:  # type: ignore[union-attr]
                 _apply_glass(img, obj)  # type: ignore[arg-type]
             else:
                 y0, y1, x0, x1 = obj.box  # type: ignore[union-attr]
                 np.copyto(img[y0:y1, x0:x1], self.background[y0:y1, x0:x1], where=obj.mask)  # type: ignore[union-attr]
         return self._expose(img, t)
+
+    def _draw_seated(self, img: np.ndarray, key: str, pose: Pose, look: Look) -> None:
+        """A seated person from a cached sprite (premultiplied colour and coverage), drawn once per sway step."""
+        lean = round(pose.lean / LEAN_STEP_M) * LEAN_STEP_M
+        k = (key, lean)
+        if k not in self._sprites:
+            if len(self._sprites) > SPRITES_MAX:
+                self._sprites.clear()
+            self._sprites[k] = _sprite(self.cam, Pose(pose.x, pose.y, pose.heading, "sit", seat_h=pose.seat_h,
+                                                      hands_on_desk=pose.hands_on_desk, lean=lean), look)
+        sprite = self._sprites[k]
+        if sprite is None:
+            return
+        x0, y0, colour, cover = sprite
+        h, w = img.shape[:2]
+        sx0, sy0 = max(0, -x0), max(0, -y0)
+        ex, ey = min(colour.shape[1], w - x0), min(colour.shape[0], h - y0)
+        if ex <= sx0 or ey <= sy0:
+            return
+        roi = img[y0 + sy0 : y0 + ey, x0 + sx0 : x0 + ex]
+        a = cover[sy0:ey, sx0:ex]
+        roi[:] = (roi * (1.0 - a) + colour[sy0:ey, sx0:ex]).clip(0, 255).astype(np.uint8)
 
     def _draw_display(self, img: np.ndarray, t: float) -> None:
         if self.display is None:
@@ -269,6 +297,20 @@ class HallRenderer:
             return cv2.cvtColor(cv2.GaussianBlur(grey, (3, 3), 0), cv2.COLOR_GRAY2BGR)
         out = cv2.convertScaleAbs(img, alpha=gain)
         return cv2.add(out, cv2.merge([noise, noise, noise]), dtype=cv2.CV_8U)
+
+
+def _sprite(cam: Pinhole, pose: Pose, look: Look) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+    """A figure drawn on black and on white: (x0, y0, premultiplied colour, coverage) of its box."""
+    box = figure_extent(cam, pose, look)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    size = (max(1, y1 - y0), max(1, x1 - x0), 3)
+    black, white = np.zeros(size, np.uint8), np.full(size, 255, np.uint8)
+    draw_figure(black, cam, pose, look, (x0, y0))
+    draw_figure(white, cam, pose, look, (x0, y0))
+    cover = 1.0 - (white.astype(np.float32) - black.astype(np.float32)).mean(axis=2, keepdims=True) / 255.0
+    return x0, y0, black.astype(np.float32), cover.clip(0.0, 1.0)
 
 
 def _apply_glass(img: np.ndarray, o: Occluder) -> None:
