@@ -140,3 +140,20 @@ def test_story_keeps_the_ticket_order_and_one_person_per_chair(seed: int) -> Non
         end = a["end_s"] if a["end_s"] is not None else math.inf
         assert not any(c.counter == a["counter"] and c.service_start_s is not None and a["start_s"] < c.service_start_s < end
                        for c in story.citizens)
+
+
+def test_cached_seated_sprite_looks_like_direct_drawing() -> None:
+    from monitor.simulate import hallrender
+    from monitor.simulate.figure import Look, Pose, draw_figure
+
+    cam = Pinhole(3.8, 36.0, 56.0, (640, 360))
+    background = np.full((360, 640, 3), (170, 178, 184), np.uint8)
+    for pose in (Pose(1.0, 5.0, math.pi / 2, "sit", lean=0.012), Pose(-1.5, 7.0, -math.pi / 2, "sit", hands_on_desk=True)):
+        direct = background.copy()
+        draw_figure(direct, cam, pose, Look.random(5))
+        x0, y0, colour, cover = hallrender._sprite(cam, pose, Look.random(5))
+        composed = background.copy()
+        roi = composed[y0 : y0 + colour.shape[0], x0 : x0 + colour.shape[1]]
+        roi[:] = (roi * (1 - cover) + colour).clip(0, 255).astype(np.uint8)
+        assert (direct != background).any(axis=2).sum() > 500  # a figure was drawn
+        assert np.abs(direct.astype(int) - composed.astype(int)).max() <= 8
