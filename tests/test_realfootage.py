@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from monitor.config import load_config
+from monitor.site.config import load_config
 from conftest import require
 
 ROOT = Path(__file__).resolve().parents[1]

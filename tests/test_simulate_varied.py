@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from monitor.config import load_config
+from monitor.site.config import load_config
 from monitor.simulate.camera3d import Pinhole, clip_to_unit
 from monitor.simulate.hall import draw_spec
 from monitor.simulate.varied import VariedConfig, VariedResult, build_story, simulate_hall, truth_document
