@@ -101,7 +101,7 @@ def test_twenty_sites_link_cut_and_hub_restart_deliver_every_message_once(distri
         sites.append(site.start())
     total = {s.site: len(s.messages) for s in sites}
     try:
-        figures = run_day(district, sites, hubs, hub_db, bridge_relay, direct_relay)
+        figures = run_day(district, sites, hubs, hub_db, (bridge_relay, direct_relay), commune)
         wait_for("every message in the hub", lambda: hub_rows(hub_db) == total, timeout=WAIT_S * 2)
     finally:
         for s in sites:
@@ -134,8 +134,10 @@ def test_twenty_sites_link_cut_and_hub_restart_deliver_every_message_once(distri
 
 
 def run_day(district: dict, sites: list[SimSite], hubs: list[HubService], hub_db: Path,
-            bridge_relay: Relay, direct_relay: Relay) -> dict[str, int]:
-    """Release the day in steps; cut and restore the two links, stop and restart the hub. Returns the figures."""
+            relays: tuple[Relay, Relay], commune: Mosquitto) -> dict[str, int]:
+    """Release the day in steps; cut and restore the two links (restarting the commune broker while its
+    link is down: its bridge queue must survive), stop and restart the hub. Returns the figures."""
+    bridge_relay, direct_relay = relays
     by_name = {s.site: s for s in sites}
     bridged, direct = by_name[district["sites"][0]], by_name[district["sites"][1]]
     figures = {"held_direct": 0, "held_bridged": 0, "hub_backlog": 0}
@@ -163,6 +165,8 @@ def run_day(district: dict, sites: list[SimSite], hubs: list[HubService], hub_db
             assert figures["held_direct"] >= len(direct.released) - after[direct.site] > 0  # held in its outbox
             log.warning("link cut: direct site %d -> %d stored, bridged %d -> %d", before[direct.site],
                         after[direct.site], before[bridged.site], after[bridged.site])
+            commune.stop()  # what the bridge holds is in the commune broker's persistence file now
+            commune.start()
             bridge_relay.restore()
             direct_relay.restore()
         if step == HUB_DOWN_TO:
