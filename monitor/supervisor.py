@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.ops.alerts import AlertMonitor, read_rows
+from monitor.ops.alerts import AlertMonitor
 from monitor.site.config import Camera, Config
 from monitor.site.reload import Reloader
 from monitor.db.durable import DurableWriter
@@ -256,7 +256,7 @@ class Supervisor:
                 self.check_workers(time.time())
                 self.check_report(time.time())
                 self.reloader.tick(time.time())
-                self.alerts.check(lambda: read_rows(self.config.storage.database))
+                self.alerts.check()  # the alert rules, every alerts.CHECK_EVERY_S
                 self.check_retention(time.time())
         finally:
             self.shutdown()

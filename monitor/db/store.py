@@ -15,6 +15,7 @@ import numpy as np
 import sqlite_utils
 
 from monitor.records import ZoneSamples
+from monitor.db.alerts import create_table as create_alerts_table
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,12 @@ def _m009_camera_stats(db: sqlite_utils.Database) -> None:
         db["cameras"].add_column(column, kind)
 
 
+def _m011_alerts(db: sqlite_utils.Database) -> None:
+    # Alerts raised by the rules (monitor/ops/rules.py): one row per alert, open while "end" is NULL,
+    # acknowledged in the web UI. 011, not 010: the office model's ticket events take 010.
+    create_alerts_table(db)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
@@ -154,6 +161,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_audit", _m007_audit),
     ("008_event_zones", _m008_event_zones),
     ("009_camera_stats", _m009_camera_stats),
+    ("011_alerts", _m011_alerts),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention
