@@ -312,3 +312,16 @@ def test_rules_and_delivery_settings_are_checked_at_load(tmp_path):
                                         ("???", "site")])
 def test_site_slug(name, slug):
     assert site_slug(name) == slug
+
+
+def test_the_supervisor_runs_the_engine_as_a_periodic_job(tmp_path):
+    from monitor.jobs import AlertJob
+
+    config, writer = counter_site(tmp_path, RULES_YAML)
+    feed(writer, OPEN, OPEN + 600, seat=True, queue=0)
+    feed(writer, OPEN + 600, OPEN + 700, seat=False, queue=2)
+    job = AlertJob(AlertMonitor(config, sinks=[Collect()]), spawn=lambda run, name: run())
+    assert job.tick(OPEN + 700) and not job.tick(OPEN + 705)  # due every CHECK_EVERY_S, not at once again
+    db = connect(config.storage.database, readonly=True)
+    assert [(a.rule, a.raised) for a in open_alerts(db)] == [("unstaffed_queue", OPEN + 700)]
+    db.conn.close()

@@ -86,6 +86,10 @@ class AlertMonitor:
         if now < self.next_check:
             return None
         self.next_check = now + CHECK_EVERY_S
+        return self.run(now)
+
+    def run(self, now: float) -> Changes | None:
+        """One evaluation at `now` (the supervisor's AlertJob calls this); None when the database fails."""
         try:
             return self.evaluate(now)
         except sqlite3.Error as err:  # a locked or missing database: try again at the next check

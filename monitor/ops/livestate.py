@@ -16,7 +16,6 @@ from datetime import datetime
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import open_periods
 from monitor.counters.reports import counters as camera_counters
 from monitor.db.store import camera_states, zone_samples
 from monitor.ops.health import camera_health
@@ -71,7 +70,7 @@ def read_live_state(config: Config, db: sqlite_utils.Database, now: float,
                     specs: list[CounterSpec] | None = None) -> LiveState:
     """The counters' samples since the current opening period began, camera health and today's periods."""
     tz = config.site.tz
-    spans = tuple(open_periods(datetime.fromtimestamp(now, tz).date(), config.site.opening_hours, tz))
+    spans = tuple(config.site.opening_hours.spans(datetime.fromtimestamp(now, tz).date(), tz))
     cameras = tuple(camera_health(config, camera_states(db), now))
     current = next((s for s in spans if s.start <= now < s.end), None)
     counters: list[CounterLive] = []
