@@ -84,7 +84,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
         if db is not None:
             db.conn.close()
 
-    from webui import api, audit_page, auth, cameras, events, health, live, overview, reports, timeline, zones
+    from webui import alerts, api, audit_page, auth, cameras, events, health, live, overview, reports, timeline, zones
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -97,6 +97,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     app.register_blueprint(zones.bp)
     app.register_blueprint(audit_page.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(alerts.bp)
     return app
 
 
