@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from monitor.ops.health import CameraHealth
-from monitor.ops.rules import CounterLive, Finding, LiveState, evaluate, oldest_wait
+from monitor.ops.rules import CounterLive, Finding, LiveState, QueueLive, evaluate, oldest_wait
 from monitor.records import Interval, ZoneSamples
 from monitor.site.alerting import AlertRules
 from monitor.site.config import Site
@@ -39,9 +39,14 @@ def counter(now: int, seat=(), spot=(), queue=None, seen_until: int | None = Non
                        None if queue is None else track(end, list(queue)))
 
 
+def fed(c: CounterLive) -> tuple[QueueLive, ...]:
+    """The counter's queue, feeding only it."""
+    return () if c.queue is None else (QueueLive("hang", "Hàng chờ", c.camera, c.queue, (c,)),)
+
+
 def only(rule: str, c: CounterLive, now: int, rules: AlertRules = RULES) -> list[tuple[str, float, float]]:
     """The findings of one rule: (rule, since - OPEN, value)."""
-    state = LiveState((c,), (), (SPAN,), 300)
+    state = LiveState((c,), fed(c), (), (SPAN,), 300)
     return [(f.rule, f.since - OPEN, round(f.value, 2)) for f in evaluate(rules, state, OPEN + now) if f.rule == rule]
 
 
@@ -100,13 +105,21 @@ def test_a_rule_switched_off_says_nothing(rule, now, seat, queue):
 
 def test_counter_rules_hold_only_in_opening_hours():
     c = counter(800, SEATED, [], [(600, 800, 6)])
-    assert evaluate(RULES, LiveState((c,), (), (Interval(OPEN - 7200, OPEN - 3600),), 300), OPEN + 800) == []
+    assert evaluate(RULES, LiveState((c,), fed(c), (), (Interval(OPEN - 7200, OPEN - 3600),), 300), OPEN + 800) == []
 
 
 def test_oldest_wait_takes_the_last_arrivals_as_the_people_waiting():
-    # three arrive at 0, 100, 200; nobody is served; two leave at 400 (count 1): the one left came last
+    # three arrive at 0, 100, 200; two leave (served or gone) at 400: first in, first out, the one left came last
     c = counter(1000, SEATED, [], [(0, 100, 1), (100, 200, 2), (200, 400, 3), (400, 1000, 1)])
-    assert oldest_wait(c, OPEN + 1000) == OPEN + 200
+    assert oldest_wait(fed(c)[0], OPEN + 1000) == OPEN + 200
+
+
+def test_a_queue_feeding_two_counters_gives_one_alert_named_by_the_queue():
+    one = counter(1500, SEATED, [(100, 1500, 1)], [(0, 1500, 2)])
+    two = CounterLive("quay-2", "Quầy 2", "cam-1", track(1500, SEATED), track(1500, [(200, 1500, 1)]), one.queue)
+    q = QueueLive("hang", "Hàng chờ", "cam-1", one.queue, (one, two))
+    (f,) = evaluate(RULES, LiveState((one, two), (q,), (), (SPAN,), 300), OPEN + 1500)
+    assert (f.rule, f.subject, f.value) == ("long_wait", "hang", 25)
 
 
 def cam(state: str, down_for: float | None = None, cid: str = "c1") -> CameraHealth:
@@ -123,16 +136,16 @@ def cam(state: str, down_for: float | None = None, cid: str = "c1") -> CameraHea
     (cam("offline", None), []),  # never seen: no start to count from
 ])
 def test_camera_offline(camera, expected):
-    state = LiveState((), (camera,), (), 300)  # also outside opening hours
+    state = LiveState((), (), (camera,), (), 300)  # also outside opening hours
     found = [(f.rule, f.subject, f.since - OPEN, f.value) for f in evaluate(RULES, state, OPEN)]
     assert found == expected
 
 
 def test_camera_offline_switched_off():
     rules = RULES.model_copy(update={"camera_offline": RULES.camera_offline.model_copy(update={"enabled": False})})
-    assert evaluate(rules, LiveState((), (cam("offline", 4000),), (), 300), OPEN) == []
+    assert evaluate(rules, LiveState((), (), (cam("offline", 4000),), (), 300), OPEN) == []
 
 
 def test_findings_name_the_counter_and_its_camera():
-    (f,) = evaluate(RULES, LiveState((counter(1000, [], [], None),), (), (SPAN,), 300), OPEN + 1000)
+    (f,) = evaluate(RULES, LiveState((counter(1000, [], [], None),), (), (), (SPAN,), 300), OPEN + 1000)
     assert f == Finding("late_start", "quay-1", "cam-1", OPEN + 900, pytest.approx(1000 / 60))

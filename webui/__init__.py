@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}  # Vietnamese readers expect dd/mm/yyyy
 # everything else needs a logged-in user; health.metrics (/metrics) checks its own token or loopback rule
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics"}
+# tickets.receive (POST /api/v1/tickets) checks a feed's bearer token instead (webui/tickets_api.py)
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics", "tickets.receive"}
 
 # Labels of the values the workers and the writer store, translated at render time.
 STATE_LABELS = {
@@ -68,7 +69,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
 
         app.config["SECRET_KEY"] = secret_key(Path(app.config["DATABASE"]))
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     from webui import security
 
     security.init_app(app)  # security headers on every response, the login throttle
@@ -98,6 +99,9 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     app.register_blueprint(audit_page.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(alerts.bp)
+    from webui import tickets_api
+
+    tickets_api.init_app(app, csrf)
     return app
 
 

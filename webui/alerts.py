@@ -42,12 +42,14 @@ def banner() -> dict[str, Any]:
 @role_required("supervisor")
 def index() -> Any:
     """Open alerts first, then those raised in the last RECENT_DAYS days."""
-    from monitor.ops.livestate import counter_specs
     from monitor.ops.rules import UNITS
+    from monitor.site.office import office_of
 
     config = current_app.config["ONESTOP"]
     since = current_app.config["CLOCK"]() - RECENT_DAYS * 86400
-    names = {s.id: s.name for s in counter_specs(config)} | {c.id: c.name for c in config.cameras}
+    office = office_of(config)
+    names = {q.id: q.name for q in office.queues} | {c.id: c.name for c in office.counters} | {
+        c.id: c.name for c in config.cameras}
     return render_template("alerts/index.html", alerts=table.list_alerts(get_db(), since), names=names,
                            rule_label=lambda r: RULE_LABELS.get(r, r),
                            unit_label=lambda r: UNIT_LABELS.get(UNITS.get(r, ""), ""), days=RECENT_DAYS)

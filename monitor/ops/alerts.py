@@ -15,8 +15,9 @@ from monitor.db import alerts as table
 from monitor.db.alerts import AlertRecord
 from monitor.db.store import connect
 from monitor.ops.delivery import AlertEvent, Sink, make_sinks
-from monitor.ops.livestate import CounterSpec, counter_specs, read_live_state
+from monitor.ops.livestate import enabled_office, read_live_state
 from monitor.ops.rules import Finding, LiveState, evaluate, oldest_wait
+from monitor.site.office import Office
 from monitor.site.config import Config
 
 log = logging.getLogger(__name__)
@@ -48,15 +49,23 @@ def track(open_alerts: Iterable[AlertRecord], findings: Sequence[Finding]) -> Ch
 
 
 def counter_states(state: LiveState, open_alerts: Iterable[AlertRecord], now: float) -> dict[str, dict[str, Any]]:
-    """Each counter's state for MQTT: seat taken, people waiting, the longest wait and the open alerts' rules."""
+    """Each counter's state for MQTT: seat taken, people waiting, the longest wait and the open alerts' rules
+    (its own, and its queue's)."""
     rules: dict[str, list[str]] = {}
     for a in open_alerts:
-        rules.setdefault(a.subject, []).append(a.rule)
+        if a.rule in ("queue_long", "long_wait"):
+            for q in state.queues:
+                if q.id == a.subject:
+                    for c in q.counters:
+                        rules.setdefault(c.id, []).append(a.rule)
+        else:
+            rules.setdefault(a.subject, []).append(a.rule)
+    queue_of = {c.id: q for q in state.queues for c in q.counters}
     out = {}
     for c in state.counters:
         seen = len(c.seat) > 0 and c.seat.t[-1] >= now - 10
         queue = int(c.queue.count[-1] + 0.5) if c.queue is not None and len(c.queue) else None
-        arrived = oldest_wait(c, now)
+        arrived = oldest_wait(queue_of[c.id], now) if c.id in queue_of else None
         out[c.id] = {"counter": c.id, "name": c.name, "camera": c.camera,
                      "staffed": bool(c.seat.occupied[-1]) if seen else None, "queue": queue,
                      "wait_min": round((now - arrived) / 60, 1) if arrived is not None else None,
@@ -72,13 +81,13 @@ class AlertMonitor:
         self.sinks = make_sinks(config) if sinks is None else sinks
         self.next_check = 0.0
         self.last_states: dict[str, dict[str, Any]] = {}
-        self._specs: tuple[Config, list[CounterSpec]] | None = None
+        self._office: tuple[Config, Office] | None = None
 
-    def specs(self) -> list[CounterSpec]:
-        """The counters of the config in force (worked out once per config)."""
-        if self._specs is None or self._specs[0] is not self.config:
-            self._specs = (self.config, counter_specs(self.config))
-        return self._specs[1]
+    def office(self) -> Office:
+        """The counters and queues of the config in force (worked out once per config)."""
+        if self._office is None or self._office[0] is not self.config:
+            self._office = (self.config, enabled_office(self.config))
+        return self._office[1]
 
     def check(self) -> Changes | None:
         """At most every CHECK_EVERY_S: one evaluation; None when not due or the database cannot be read."""
@@ -100,7 +109,7 @@ class AlertMonitor:
         """Read, evaluate, store and announce at `now`."""
         db = connect(self.config.storage.database, readonly=True)
         try:
-            state = read_live_state(self.config, db, now, self.specs())
+            state = read_live_state(self.config, db, now, self.office())
             current = table.open_alerts(db)
         finally:
             db.conn.close()
@@ -137,7 +146,9 @@ class AlertMonitor:
         """The human name of an alert's counter or camera."""
         if alert.rule == "camera_offline":
             return next((c.name for c in self.config.cameras if c.id == alert.subject), alert.subject)
-        return next((s.name for s in self.specs() if s.id == alert.subject), alert.subject)
+        office = self.office()
+        places = office.queues if alert.rule in ("queue_long", "long_wait") else office.counters
+        return next((p.name for p in places if p.id == alert.subject), alert.subject)
 
     def announce(self, event: AlertEvent) -> None:
         """One log line, and every sink."""

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, arrivals, presence_intervals, service_sessions
+from monitor.counters.analytics import AnalyticsParams, arrivals, presence_intervals
 from monitor.ops.health import CameraHealth
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.alerting import AlertRules
 
-__all__ = ["CounterLive", "Finding", "LiveState", "UNITS", "evaluate"]
+__all__ = ["CounterLive", "Finding", "LiveState", "QueueLive", "UNITS", "evaluate", "oldest_wait"]
 
 STALE_S = 10.0  # samples reach the database within about a second; older than this, the camera is not seen now
 DIP_S = 5.0  # a queue or an empty seat interrupted for a few seconds (a detection flicker) is still one run
@@ -37,14 +37,26 @@ class CounterLive:
     camera: str  # the camera that records the seat: where a supervisor looks
     seat: ZoneSamples
     spot: ZoneSamples
-    queue: ZoneSamples | None
+    queue: ZoneSamples | None  # the count of the queue that feeds it, if any
+
+
+@dataclass(frozen=True)
+class QueueLive:
+    """One queue's recent people count and the counters it feeds."""
+
+    id: str
+    name: str
+    camera: str  # the camera of its first waiting area
+    samples: ZoneSamples
+    counters: tuple[CounterLive, ...]
 
 
 @dataclass(frozen=True)
 class LiveState:
-    """What the rules look at: the counters, the cameras' health and the opening periods around now."""
+    """What the rules look at: counters, queues, the cameras' health and the opening periods around now."""
 
     counters: tuple[CounterLive, ...]
+    queues: tuple[QueueLive, ...]
     cameras: tuple[CameraHealth, ...]
     open_spans: tuple[Interval, ...]  # today's opening periods, unix seconds
     offline_after_s: float
@@ -55,7 +67,7 @@ class Finding:
     """A rule's condition holding now: since when, with what value, about which counter or camera."""
 
     rule: str
-    subject: str  # counter id, or camera id for camera_offline
+    subject: str  # counter id; queue id for queue_long and long_wait; camera id for camera_offline
     camera: str
     since: float
     value: float
@@ -97,49 +109,40 @@ def _max_level(queue: ZoneSamples, run: Interval) -> float:
 # ---------------------------------------------------------------- counter rules
 
 
-def queue_long(c: CounterLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
-    """At least min_people in the waiting area for at least for_s seconds (value: most people in the run)."""
+def queue_long(q: QueueLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
+    """At least min_people in the queue for at least for_s seconds (value: most people in the run)."""
     r = rules.queue_long
-    if c.queue is None or not _seen(c.queue, now):
+    if not _seen(q.samples, now):
         return None
-    run = _run_now(c.queue.t, _level(c.queue) >= r.min_people, now)
+    run = _run_now(q.samples.t, _level(q.samples) >= r.min_people, now)
     if run is None or now - max(run.start, span.start) < r.for_s:
         return None
-    return Finding("queue_long", c.id, c.camera, max(run.start, span.start), _max_level(c.queue, run))
+    return Finding("queue_long", q.id, q.camera, max(run.start, span.start), _max_level(q.samples, run))
 
 
-def oldest_wait(c: CounterLive, now: float, params: AnalyticsParams = AnalyticsParams()) -> float | None:
+def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsParams()) -> float | None:
     """The estimated arrival time of the longest-waiting person now, or None when nobody waits.
 
-    Arrivals (rises of the waiting count) are matched first-in first-out to the services started
-    at the counter; of the arrivals left over, the last n are taken as the n people waiting now, so
-    people who left without service do not make the estimate longer.
+    First in, first out: whoever was served or gave up left from the front, so the n people
+    waiting now are the last n arrivals (rises of the smoothed count); the oldest of them is the
+    n-th most recent. Arrivals before the samples began count at the first sample (a lower bound).
     """
-    if c.queue is None or not _seen(c.queue, now):
+    if not _seen(q.samples, now):
         return None
-    waiting = int(_level(c.queue)[-1])
-    if waiting == 0:
+    waiting = int(_level(q.samples)[-1])
+    came = arrivals(q.samples, params.arrival_smooth_s)
+    if waiting == 0 or not came:
         return None
-    came = arrivals(c.queue, params.arrival_smooth_s)
-    starts = [s.start for s in service_sessions(c.spot, c.seat, params.min_session_s, params.merge_gap_s,
-                                                params.max_gap_s)]
-    i = 0
-    for start in starts:
-        if i < len(came) and came[i] <= start:
-            i += 1
-    pending = came[i:]
-    if not pending:
-        return None
-    return pending[-waiting] if len(pending) >= waiting else pending[0]
+    return came[-waiting] if len(came) >= waiting else came[0]
 
 
-def long_wait(c: CounterLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
-    """Someone waiting longer than max_wait_min (value: that wait in minutes)."""
+def long_wait(q: QueueLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
+    """Someone in the queue waiting longer than max_wait_min (value: that wait in minutes)."""
     limit = rules.long_wait.max_wait_min * 60
-    arrived = oldest_wait(c, now)
+    arrived = oldest_wait(q, now)
     if arrived is None or now - arrived < limit:
         return None
-    return Finding("long_wait", c.id, c.camera, arrived + limit, (now - arrived) / 60)
+    return Finding("long_wait", q.id, q.camera, arrived + limit, (now - arrived) / 60)
 
 
 def unstaffed_queue(c: CounterLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
@@ -192,9 +195,11 @@ def left_early(c: CounterLive, rules: AlertRules, span: Interval, now: float) ->
 
 CounterRule = Callable[[CounterLive, AlertRules, Interval, float], "Finding | None"]
 COUNTER_RULES: dict[str, CounterRule] = {
-    "queue_long": queue_long, "long_wait": long_wait, "unstaffed_queue": unstaffed_queue,
-    "officer_away": officer_away, "late_start": late_start, "left_early": left_early,
+    "unstaffed_queue": unstaffed_queue, "officer_away": officer_away, "late_start": late_start,
+    "left_early": left_early,
 }
+QueueRule = Callable[[QueueLive, AlertRules, Interval, float], "Finding | None"]
+QUEUE_RULES: dict[str, QueueRule] = {"queue_long": queue_long, "long_wait": long_wait}
 
 
 # ---------------------------------------------------------------- camera rule and the whole
@@ -218,6 +223,9 @@ def evaluate(rules: AlertRules, state: LiveState, now: float) -> list[Finding]:
     span = _span_at(state.open_spans, now)
     if span is None:
         return out
+    for name, queue_rule in QUEUE_RULES.items():
+        if getattr(rules, name).enabled:
+            out += [f for q in state.queues if (f := queue_rule(q, rules, span, now))]
     for name, rule in COUNTER_RULES.items():
         if getattr(rules, name).enabled:
             out += [f for c in state.counters if (f := rule(c, rules, span, now))]

@@ -9,18 +9,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
+
+from monitor.site.base import StrictModel as _Model
 
 __all__ = ["AlertRules", "EmailSettings", "MqttSettings", "RULE_NAMES"]
 
 _TOPIC_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # no MQTT wildcards (+ #) or level separators
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 MAX_MIN = 240  # thresholds in minutes stay under 4 h: the engine reads this much sample history at most
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
 def _check_topic_part(value: str) -> str:
