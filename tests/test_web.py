@@ -149,6 +149,7 @@ ROUTES = [
     ("GET", "/health/cameras", "supervisor"),
     ("GET", "/alerts", "supervisor"),
     ("POST", "/alerts/1/ack", "supervisor"),
+    ("GET", "/compliance?date=2026-11-24", "supervisor"),
     ("GET", "/events/e1", "supervisor"),
     ("POST", "/events/e1/review", "supervisor"),
     ("GET", "/events/e1/clip.mp4", "supervisor"),

@@ -61,3 +61,27 @@ def test_viewers_get_no_banner(site):
     client = app.test_client()
     log_in(client, "viewer")
     assert 'class="alert-banner"' not in client.get("/reports").get_data(as_text=True)
+
+
+def test_the_compliance_page_links_each_item_to_the_recordings_and_exports(site):
+    from monitor.db.store import Writer, open_db
+    from sectest import DAY, TZ
+    from datetime import datetime, time
+
+    config, app, _ = site
+    opening = datetime.combine(DAY, time(7, 30), tzinfo=TZ).timestamp()
+    writer = Writer(open_db(config.storage.database))
+    writer.apply([{"type": "occupancy", "camera": "quay-1", "t": t, "zones": {
+        "ghe": {"occupied": t >= opening + 600, "count": 1.0}, "cho": {"occupied": False, "count": 0.0}}}
+        for t in range(int(opening), int(opening) + 900)])
+    writer.db.conn.close()
+    client = app.test_client()
+    log_in(client, "supervisor")
+    page = client.get("/compliance?date=2026-11-24").get_data(as_text=True)
+    assert "07:40:00" in page  # first staffed 10 min after opening
+    assert "/events?camera=quay-1&amp;date_from=2026-11-24&amp;date_to=2026-11-24&amp;time_from=07:35&amp;time_to=07:45" in page
+    answer = client.get("/compliance?date=2026-11-24&format=csv")
+    assert answer.status_code == 200 and "attachment" in answer.headers["Content-Disposition"]
+    assert "quay-1,Quầy 1,first_staffed,07:40:00,10.0" in answer.get_data().decode("utf-8-sig")
+    assert client.get("/compliance?date=2026-11-24&format=pdf").status_code == 400
+    assert client.get("/compliance?date=24-11").status_code == 400
