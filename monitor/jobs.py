@@ -131,12 +131,14 @@ class DailyReportJob(PeriodicJob):
             self.after()
 
     def write(self, config: Config, day: date, out_dir: Path) -> None:
+        from monitor.counters.compliance import write_compliance_files
         from monitor.counters.reports import write_daily_report
         from monitor.db.store import connect
 
         db = connect(config.storage.database, readonly=True)
         try:
-            paths = write_daily_report(config, db, day, out_dir)
+            # the staffing-compliance files first: the report's CSV, written last, marks the day done
+            paths = write_compliance_files(config, db, day, out_dir) + write_daily_report(config, db, day, out_dir)
         finally:
             db.conn.close()
         log.info("daily report for %s written: %s", day, ", ".join(str(p) for p in paths))

@@ -72,3 +72,12 @@ def test_a_day_from_the_database_and_its_files(tmp_path):
     assert csv_text.splitlines()[1] == "quay-1,Quầy 1,empty_while_waiting,07:30:00,5.0,07:30:00-11:30:00"
     assert csv_text.splitlines()[0] == "counter,name,kind,time,minutes,period"
     assert "<td>first_staffed</td><td>07:35:00</td>" in render_html(found, config.site.tz, "x").decode("utf-8")
+
+
+@pytest.mark.parametrize("name, day", [("2026-11-24-compliance.csv", "2026-11-24"), ("2026-11-24.html", "2026-11-24"),
+                                       ("2026-11-24-other.csv", None)])
+def test_retention_knows_the_compliance_files_as_report_files(name, day):
+    from monitor.upkeep.retention import REPORT_FILE
+
+    m = REPORT_FILE.match(name)
+    assert (m.group(1) if m else None) == day

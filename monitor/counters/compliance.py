@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import numpy as np
 import sqlite_utils
@@ -23,7 +25,7 @@ from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.config import Config
 from monitor.site.office import office_of
 
-__all__ = ["ComplianceItem", "counter_compliance", "day_compliance", "render_csv", "render_html"]
+__all__ = ["ComplianceItem", "counter_compliance", "day_compliance", "render_csv", "render_html", "write_compliance_files"]
 
 ABSENCE_MIN = 15.0  # absences reported from this long (the officer_away alert's default)
 DIP_S = 5.0  # a waiting area or seat flickering for a few seconds is one run
@@ -116,6 +118,20 @@ def render_csv(items: list[ComplianceItem], tz: object) -> bytes:
     writer.writerow(HEADERS)
     writer.writerows(_rows(items, tz))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write_compliance_files(config: Config, db: sqlite_utils.Database, day: date, out_dir: Path) -> list[Path]:
+    """Write out_dir/YYYY-MM-DD-compliance.csv and .html (each via a temp file and a rename); returns them."""
+    items = day_compliance(config, db, day)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tz = config.site.tz
+    files = {out_dir / f"{day.isoformat()}-compliance.csv": render_csv(items, tz),
+             out_dir / f"{day.isoformat()}-compliance.html": render_html(items, tz, f"{config.site.name} {day.isoformat()}")}
+    for path, data in files.items():
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return list(files)
 
 
 def render_html(items: list[ComplianceItem], tz: object, title: str) -> bytes:
