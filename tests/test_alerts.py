@@ -7,6 +7,7 @@ import json
 import logging
 import textwrap
 
+import numpy as np
 import pytest
 
 from alertkit import OPEN, Receiver, counter_site, feed
@@ -325,3 +326,20 @@ def test_the_supervisor_runs_the_engine_as_a_periodic_job(tmp_path):
     db = connect(config.storage.database, readonly=True)
     assert [(a.rule, a.raised) for a in open_alerts(db)] == [("unstaffed_queue", OPEN + 700)]
     db.conn.close()
+
+
+def test_the_sample_cache_reads_only_new_seconds_and_equals_a_full_read(tmp_path):
+    from monitor.db.store import zone_samples
+    from monitor.ops.livestate import SampleCache
+
+    config, writer = counter_site(tmp_path, "")
+    cache = SampleCache()
+    feed(writer, OPEN, OPEN + 300, seat=True, queue=1)
+    first = cache.read(writer.db, "quay-1", "hang", OPEN, OPEN + 301)
+    feed(writer, OPEN + 300, OPEN + 400, seat=True, queue=2)
+    writer.db.execute("delete from occupancy where t < ?", [OPEN + 200])  # gone from the table, still kept
+    later = cache.read(writer.db, "quay-1", "hang", OPEN + 100, OPEN + 401)
+    assert len(first) == 300 and later.t[0] == OPEN + 100 and later.t[-1] == OPEN + 399 and len(later) == 300
+    direct = zone_samples(writer.db, "quay-1", "hang", OPEN + 200, OPEN + 401)
+    assert np.array_equal(later.window(OPEN + 200, OPEN + 401).count, direct.count)
+    writer.db.conn.close()

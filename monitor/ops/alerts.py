@@ -15,7 +15,7 @@ from monitor.db import alerts as table
 from monitor.db.alerts import AlertRecord
 from monitor.db.store import connect
 from monitor.ops.delivery import AlertEvent, Sink, make_sinks
-from monitor.ops.livestate import enabled_office, read_live_state
+from monitor.ops.livestate import SampleCache, enabled_office, read_live_state
 from monitor.ops.rules import Finding, LiveState, evaluate, oldest_wait
 from monitor.site.office import Office
 from monitor.site.config import Config
@@ -82,6 +82,7 @@ class AlertMonitor:
         self.next_check = 0.0
         self.last_states: dict[str, dict[str, Any]] = {}
         self._office: tuple[Config, Office] | None = None
+        self.samples = SampleCache()  # each check reads only the seconds stored since the last one
 
     def office(self) -> Office:
         """The counters and queues of the config in force (worked out once per config)."""
@@ -109,7 +110,7 @@ class AlertMonitor:
         """Read, evaluate, store and announce at `now`."""
         db = connect(self.config.storage.database, readonly=True)
         try:
-            state = read_live_state(self.config, db, now, self.office())
+            state = read_live_state(self.config, db, now, self.office(), self.samples)
             current = table.open_alerts(db)
         finally:
             db.conn.close()

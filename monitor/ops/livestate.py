@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -24,6 +25,28 @@ from monitor.site.office import Office, office_of
 log = logging.getLogger(__name__)
 
 MAX_LOOKBACK_S = 5 * 3600  # the longest opening period we expect; rules look back to its start at most
+REREAD_S = 60  # seconds re-read at each refresh: samples the writer stored late (a batch, a resend) are picked up
+
+
+class SampleCache:
+    """Each zone's samples of the current window, kept between evaluations: a refresh reads only the new seconds."""
+
+    def __init__(self) -> None:
+        self.zones: dict[tuple[str, str], ZoneSamples] = {}
+
+    def read(self, db: sqlite_utils.Database, camera: str, zone: str, t0: float, t1: float) -> ZoneSamples:
+        """The zone's samples with t0 <= t < t1, reading from the database only past what is kept."""
+        kept = self.zones.get((camera, zone))
+        if kept is None or len(kept) == 0 or kept.t[0] > t0 + REREAD_S or kept.t[-1] < t0:
+            fresh = zone_samples(db, camera, zone, t0, t1)
+        else:
+            since = max(float(kept.t[-1]) - REREAD_S, t0)
+            new = zone_samples(db, camera, zone, since, t1)
+            old = kept.window(t0, since)
+            fresh = ZoneSamples(np.concatenate([old.t, new.t]), np.concatenate([old.occupied, new.occupied]),
+                                np.concatenate([old.count, new.count]))
+        self.zones[(camera, zone)] = fresh
+        return fresh
 
 
 def enabled_office(config: Config) -> Office:
@@ -35,9 +58,9 @@ def enabled_office(config: Config) -> Office:
     return Office(counters, queues, office.derived)
 
 
-def queue_samples(db: sqlite_utils.Database, areas: tuple[tuple[str, str], ...], t0: float, t1: float) -> ZoneSamples:
+def queue_samples(read: Reader, areas: tuple[tuple[str, str], ...], t0: float, t1: float) -> ZoneSamples:
     """A queue's people count: its areas' counts summed over the seconds all of them were seen."""
-    parts = [zone_samples(db, cam, zone, t0, t1) for cam, zone in areas]
+    parts = [read(cam, zone, t0, t1) for cam, zone in areas]
     if len(parts) == 1:
         return parts[0]
     t = functools.reduce(np.intersect1d, [p.t for p in parts])
@@ -45,7 +68,11 @@ def queue_samples(db: sqlite_utils.Database, areas: tuple[tuple[str, str], ...],
     return ZoneSamples(t, count > 0, count)
 
 
-def read_live_state(config: Config, db: sqlite_utils.Database, now: float, office: Office | None = None) -> LiveState:
+Reader = Callable[[str, str, float, float], ZoneSamples]
+
+
+def read_live_state(config: Config, db: sqlite_utils.Database, now: float, office: Office | None = None,
+                    cache: SampleCache | None = None) -> LiveState:
     """The counters' and queues' samples since the current opening period began, camera health, today's periods."""
     tz = config.site.tz
     spans = tuple(config.site.opening_hours.spans(datetime.fromtimestamp(now, tz).date(), tz))
@@ -55,9 +82,14 @@ def read_live_state(config: Config, db: sqlite_utils.Database, now: float, offic
         return LiveState((), (), cameras, spans, config.alerts.offline_after_s)
     office = enabled_office(config) if office is None else office
     t0, t1 = max(current.start, now - MAX_LOOKBACK_S), now + 1
-    counts = {q.id: queue_samples(db, q.areas, t0, t1) for q in office.queues}
+    cache = SampleCache() if cache is None else cache
+
+    def read(camera: str, zone: str, a: float, b: float) -> ZoneSamples:
+        return cache.read(db, camera, zone, a, b)
+
+    counts = {q.id: queue_samples(read, q.areas, t0, t1) for q in office.queues}
     counters = tuple(
-        CounterLive(c.id, c.name, c.seat[0], zone_samples(db, *c.seat, t0, t1), zone_samples(db, *c.spot, t0, t1),
+        CounterLive(c.id, c.name, c.seat[0], read(*c.seat, t0, t1), read(*c.spot, t0, t1),
                     counts.get(c.queue) if c.queue else None)
         for c in office.counters)
     by_id = {c.id: c for c in counters}
