@@ -149,3 +149,30 @@ def test_camera_offline_switched_off():
 def test_findings_name_the_counter_and_its_camera():
     (f,) = evaluate(RULES, LiveState((counter(1000, [], [], None),), (), (), (SPAN,), 300), OPEN + 1000)
     assert f == Finding("late_start", "quay-1", "cam-1", OPEN + 900, pytest.approx(1000 / 60))
+
+
+@pytest.mark.parametrize("tickets, expected", [
+    ((OPEN + 100, OPEN + 900), [("long_wait", 1300, 23.33)]),  # the oldest ticket not called: 23.3 min
+    ((OPEN + 900,), []),  # tickets say 10 min although the camera estimate says 25
+    ((), []),  # every ticket called
+])
+def test_long_wait_from_tickets_where_they_exist(tickets, expected):
+    c = counter(1500, SEATED, [], [(0, 1500, 1)])
+    q = QueueLive("hang", "Hàng chờ", "cam-1", c.queue, (c,), tickets)
+    found = evaluate(RULES, LiveState((c,), (q,), (), (SPAN,), 300), OPEN + 1500)
+    assert [(f.rule, f.since - OPEN, round(f.value, 2)) for f in found if f.rule == "long_wait"] == expected
+
+
+def test_waiting_tickets_go_to_the_queue_of_their_field():
+    from monitor.db.tickets import TicketEvent
+    from monitor.ops.livestate import waiting_tickets
+    from monitor.site.office import Office, OfficeCounter, OfficeQueue
+
+    office = Office((OfficeCounter("q1", "Q1", "dat", ("c", "s"), ("c", "p"), "a"),
+                     OfficeCounter("q2", "Q2", "hotich", ("c", "s2"), ("c", "p2"), "b")),
+                    (OfficeQueue("a", "A", (("c", "w"),), ("q1",)), OfficeQueue("b", "B", (("c", "w2"),), ("q2",))),
+                    derived=False)
+    events = [TicketEvent("k", "1", "issued", OPEN + 10, field="dat"), TicketEvent("k", "1", "called", OPEN + 50),
+              TicketEvent("k", "2", "issued", OPEN + 20, field="dat"), TicketEvent("k", "3", "issued", OPEN + 30, field="hotich"),
+              TicketEvent("k", "4", "issued", OPEN + 40, field="other"), TicketEvent("k", "5", "issued", OPEN + 99, field="dat")]
+    assert waiting_tickets(events, office, OPEN + 60) == {"a": (OPEN + 20,), "b": (OPEN + 30,)}

@@ -16,6 +16,7 @@ import numpy as np
 import sqlite_utils
 
 from monitor.db.store import camera_states, zone_samples
+from monitor.db.tickets import TicketEvent, ticket_events
 from monitor.ops.health import camera_health
 from monitor.ops.rules import CounterLive, LiveState, QueueLive
 from monitor.records import ZoneSamples
@@ -71,6 +72,37 @@ def queue_samples(read: Reader, areas: tuple[tuple[str, str], ...], t0: float, t
 Reader = Callable[[str, str, float, float], ZoneSamples]
 
 
+DONE = ("called", "service_start", "service_end", "no_show")  # a ticket with any of these is no longer waiting
+
+
+def waiting_tickets(events: list[TicketEvent], office: Office, now: float) -> dict[str, tuple[float, ...]]:
+    """Per queue, the issue times of the tickets issued by now and not yet called, for queues with tickets today.
+
+    A ticket belongs to the queue whose counters serve its field; without fields, a one-queue
+    office takes every ticket. Tickets that fit no queue are left out.
+    """
+    fields = {q.id: {c.field for c in office.counters if c.id in q.counters and c.field} for q in office.queues}
+    issued: dict[tuple[str, str], TicketEvent] = {}
+    done: set[tuple[str, str]] = set()
+    for e in events:
+        if e.t > now:
+            continue
+        if e.event == "issued":
+            issued[(e.feed, e.ticket)] = e
+        elif e.event in DONE:
+            done.add((e.feed, e.ticket))
+    out: dict[str, list[float]] = {}
+    for key, e in issued.items():
+        queue = next((qid for qid, f in fields.items() if e.field and e.field in f), None)
+        if queue is None and len(office.queues) == 1:
+            queue = office.queues[0].id
+        if queue is not None:
+            out.setdefault(queue, [])
+            if key not in done:
+                out[queue].append(e.t)
+    return {qid: tuple(sorted(ts)) for qid, ts in out.items()}
+
+
 def read_live_state(config: Config, db: sqlite_utils.Database, now: float, office: Office | None = None,
                     cache: SampleCache | None = None) -> LiveState:
     """The counters' and queues' samples since the current opening period began, camera health, today's periods."""
@@ -93,6 +125,9 @@ def read_live_state(config: Config, db: sqlite_utils.Database, now: float, offic
                     counts.get(c.queue) if c.queue else None)
         for c in office.counters)
     by_id = {c.id: c for c in counters}
+    day_start = datetime.combine(datetime.fromtimestamp(now, tz).date(), datetime.min.time(), tz).timestamp()
+    tickets = waiting_tickets(ticket_events(db, day_start, now + 1), office, now)
     queues = tuple(QueueLive(q.id, q.name, q.areas[0][0], counts[q.id],
-                             tuple(by_id[cid] for cid in q.counters if cid in by_id)) for q in office.queues)
+                             tuple(by_id[cid] for cid in q.counters if cid in by_id), tickets.get(q.id))
+                   for q in office.queues)
     return LiveState(counters, queues, cameras, spans, config.alerts.offline_after_s)

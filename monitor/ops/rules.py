@@ -49,6 +49,7 @@ class QueueLive:
     camera: str  # the camera of its first waiting area
     samples: ZoneSamples
     counters: tuple[CounterLive, ...]
+    tickets: tuple[float, ...] | None = None  # issue times of its tickets not yet called; None: no ticket feed today
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,16 @@ def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsPar
 
 
 def long_wait(q: QueueLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
-    """Someone in the queue waiting longer than max_wait_min (value: that wait in minutes)."""
+    """Someone in the queue waiting longer than max_wait_min (value: that wait in minutes).
+
+    Where the queue's tickets are known today, the oldest ticket not yet called is the one waiting
+    longest; otherwise the camera's estimate (oldest_wait).
+    """
     limit = rules.long_wait.max_wait_min * 60
-    arrived = oldest_wait(q, now)
+    if q.tickets is not None:
+        arrived = min(q.tickets, default=None)
+    else:
+        arrived = oldest_wait(q, now)
     if arrived is None or now - arrived < limit:
         return None
     return Finding("long_wait", q.id, q.camera, arrived + limit, (now - arrived) / 60)
