@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from monitor.db.store import connect
 from monitor.jobs import PeriodicJob, Spawn, _thread
-from monitor.ops.alerts import Alert
+from monitor.ops.delivery import AlertEvent
 from monitor.ops.publish import Collector, Publisher
 from monitor.site.config import Config
 
@@ -38,19 +38,40 @@ class HubJob(PeriodicJob):
             db.conn.close()
         self.publisher.notify()
 
-    def alerts(self, alerts: list[Alert]) -> None:
-        """Queue alerts the alert monitor raised (called from the supervisor loop)."""
-        if not alerts:
+    def alerts(self, events: list[AlertEvent]) -> None:
+        """Queue alerts the alert monitor raised or closed."""
+        if not events:
             return
         db = connect(self.config().storage.database)
         try:
-            self.collector.alerts(db, alerts)
+            self.collector.alerts(db, events)
         finally:
             db.conn.close()
         self.publisher.notify()
 
+    def alert_sink(self) -> HubAlertSink:
+        """The sink the alert monitor hands its events to (beside the webhook, MQTT and e-mail)."""
+        return HubAlertSink(self)
+
     def close(self) -> None:
         self.publisher.stop()
+
+
+class HubAlertSink:
+    """An alert sink that queues each alert event in the hub outbox (the alert monitor calls send and states)."""
+
+    def __init__(self, job: HubJob):
+        self.job = job
+
+    def send(self, event: AlertEvent) -> None:
+        """Queue one alert event for the hub."""
+        self.job.alerts([event])
+
+    def states(self, states: object) -> None:
+        """Counter states are not sent to the hub: its roll-ups carry them each minute."""
+
+    def close(self, wait_s: float = 0.0) -> None:
+        """Nothing to flush: the outbox is in the database."""
 
 
 def hub_job(config: Callable[[], Config]) -> HubJob | None:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from monitor.counters.rows import ReportRow
 from monitor.db.outbox import OutMessage, enqueue, pending_count
 from monitor.db.store import open_db
-from monitor.ops.alerts import Alert
+from monitor.db.alerts import AlertRecord
+from monitor.ops.delivery import AlertEvent
 from monitor.ops.health import CameraHealth
 from monitor.ops.hubmessages import (CounterRef, alert_message, health_message, info_message, report_messages,
                                      rollup_messages)
@@ -26,6 +27,13 @@ OPEN = datetime(2026, 12, 1, 7, 30, tzinfo=TZ).timestamp()
 MINUTES = 540  # 07:30 to 16:30
 HEALTH_EVERY_MIN = 5
 
+
+
+def offline_event(kind: str, camera: str, name: str, since: float, at: float) -> AlertEvent:
+    """A camera_offline alert raised (kind "raised") or ended ("closed") at `at`, its outage begun at `since`."""
+    record = AlertRecord(0, "camera_offline", camera, camera, since, at if kind == "raised" else since + 1,
+                         at if kind == "closed" else None, at - since, at - since)
+    return AlertEvent(kind, record, name)
 
 def site_config(site: str, cameras: int = 1) -> Config:
     """A cameras.yaml of one office with `cameras` counters (one per camera)."""
@@ -59,9 +67,9 @@ def day_messages(site: str, seed: int) -> list[tuple[float, OutMessage]]:
                                OPEN + 60 * down_from if down else None, 0, None)
             out.append((minute, health_message(site, [cam], minute)))
         if m == down_from + 5:
-            out.append((minute, alert_message(site, Alert("offline", "cam1", "Quầy 1", OPEN + 60 * down_from, minute))))
+            out.append((minute, alert_message(site, offline_event("raised", "cam1", "Quầy 1", OPEN + 60 * down_from, minute))))
         if m == down_from + 30:
-            out.append((minute, alert_message(site, Alert("recovered", "cam1", "Quầy 1", OPEN + 60 * down_from, minute))))
+            out.append((minute, alert_message(site, offline_event("closed", "cam1", "Quầy 1", OPEN + 60 * down_from, minute))))
         if m % 60 == 59 or m == MINUTES - 1:
             final = m == MINUTES - 1
             row = ReportRow(DAY, None, "cam1", "spot", served=len(waits), mean_service_s=240.0, median_service_s=200.0,

@@ -13,7 +13,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from hub_sites import MINUTES, OPEN, SimSite, day_messages
+from hub_sites import MINUTES, OPEN, SimSite, day_messages, offline_event
 from monitor.hub.service import HubBroker, HubService
 from monitor.site.hublink import HubLink
 from mqtt_broker import Mosquitto, Relay, commune_broker, district_broker, make_ca, require_mosquitto
@@ -227,7 +227,6 @@ def test_the_supervisors_hub_job_publishes_a_sites_figures(district: dict, tmp_p
     from hub_sites import site_config
     from monitor.db.store import Writer, open_db
     from monitor.hubjob import hub_job
-    from monitor.ops.alerts import Alert
 
     hub = start_hub(district, tmp_path / "hub.db")
     config = site_config("xa-05")
@@ -241,7 +240,7 @@ def test_the_supervisors_hub_job_publishes_a_sites_figures(district: dict, tmp_p
     assert job is not None
     try:
         job.run(time.time())  # what the supervisor's tick runs in a thread: info, health, today's report rows
-        job.alerts([Alert("offline", "cam1", "Quầy 1", time.time() - 400, time.time())])
+        job.alerts([offline_event("raised", "cam1", "Quầy 1", time.time() - 400, time.time())])
         wait_for("the site's info, health and alert", lambda: {"info", "health", "alert"} <= kinds(tmp_path / "hub.db"))
         conn = sqlite3.connect(tmp_path / "hub.db")
         assert conn.execute("select site_url from sites where site = 'xa-05'").fetchone() == ("http://xa-05.local:8000",)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hub_sites import TZ
+from hub_sites import TZ, offline_event
 from monitor.db.outbox import OutMessage, acknowledge, enqueue, get_cursor, pending, pending_count, prune_acked
 from monitor.db.store import Writer, open_db
 from monitor.messages import OccupancySample
-from monitor.ops.alerts import Alert
 from monitor.ops.publish import Collector
 from monitor.site.config import ConfigError, expand_env, load_config, summary
 
@@ -116,6 +115,6 @@ def test_collector_queues_rollups_reports_health_and_info_once(tmp_path: Path) -
     assert get_cursor(db, "rollup") == str(float(t0 + 480))
     clock[0] += 30  # same minute, nothing new: the same info, health minute and roll-ups are not queued again
     assert collector.collect(db) == 0
-    assert collector.alerts(db, [Alert("offline", "cam1", "Quay 1", t0 + 10.0, t0 + 400.0)]) == 1
+    assert collector.alerts(db, [offline_event("raised", "cam1", "Quay 1", t0 + 10.0, t0 + 400.0)]) == 1
     alert = json.loads(db.execute("select payload from hub_outbox where id like 'alert/%'").fetchone()[0])
-    assert alert["data"]["state"] == "opened" and alert["id"] == f"alert/offline/cam1/{t0 + 10}/opened"
+    assert alert["data"]["state"] == "opened" and alert["id"] == f"alert/camera_offline/cam1/{t0 + 10}/opened"

@@ -17,7 +17,7 @@ from typing import Any
 from monitor.counters.reports import counters
 from monitor.counters.rows import ReportRow
 from monitor.db.outbox import OutMessage
-from monitor.ops.alerts import Alert
+from monitor.ops.delivery import AlertEvent
 from monitor.ops.health import CameraHealth
 from monitor.site.config import Config
 from monitor.site.office import office_of
@@ -125,17 +125,18 @@ def report_messages(site: str, rows: Iterable[ReportRow], computed_at: float, fi
     return out
 
 
-ALERT_STATES = {"offline": "opened", "recovered": "closed"}  # "acknowledged" comes with the alert engine
+ALERT_STATES = {"raised": "opened", "closed": "closed"}  # "acknowledged" is set in the web UI, not yet sent
 
 
-def alert_message(site: str, alert: Alert, state: str | None = None) -> OutMessage:
-    """An alert opened, acknowledged or closed; alert_id names the outage, the same in all three."""
-    state = state or ALERT_STATES[alert.kind]
-    since = int(alert.since if alert.since is not None else alert.at)
-    alert_id = f"offline/{alert.camera}/{since}"
-    data = {"alert_id": alert_id, "rule": "camera_offline", "state": state, "camera": alert.camera,
-            "name": alert.name, "since": alert.since, "at": alert.at}
-    return _message(site, "alert", f"alert/{alert_id}/{state}", f"alert/{alert.camera}", alert.at, data)
+def alert_message(site: str, event: AlertEvent) -> OutMessage:
+    """An alert opened or closed; alert_id names the alert (rule, subject, start), the same in both."""
+    a = event.alert
+    state = ALERT_STATES[event.kind]
+    at = a.raised if event.kind == "raised" else (a.end if a.end is not None else a.raised)
+    alert_id = f"{a.rule}/{a.subject}/{int(a.start)}"
+    data = {"alert_id": alert_id, "rule": a.rule, "state": state, "subject": a.subject, "camera": a.camera,
+            "name": event.name, "since": a.start, "at": at, "value": a.value, "peak": a.peak}
+    return _message(site, "alert", f"alert/{alert_id}/{state}", f"alert/{a.subject}", at, data)
 
 
 def health_message(site: str, cameras: Iterable[CameraHealth], at: float) -> OutMessage:

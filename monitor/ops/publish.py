@@ -24,7 +24,7 @@ import sqlite_utils
 from monitor.counters.reports import PAD_S, build_report, day_window
 from monitor.db.outbox import OutMessage, acknowledge, enqueue, get_cursor, pending, pending_count, prune_acked
 from monitor.db.store import camera_states, connect, minute_rollups
-from monitor.ops.alerts import Alert
+from monitor.ops.delivery import AlertEvent
 from monitor.ops.health import camera_health
 from monitor.ops.hubmessages import (alert_message, health_message, info_message, report_messages, rollup_messages,
                                      site_counters)
@@ -180,9 +180,9 @@ class Collector:
             log.debug("hub: %d messages queued, %d waiting for the broker", count, pending_count(db))
         return count
 
-    def alerts(self, db: sqlite_utils.Database, alerts: list[Alert]) -> int:
-        """Queue alerts raised by the alert monitor."""
-        return enqueue(db, [alert_message(self.site, a) for a in alerts], self.now())
+    def alerts(self, db: sqlite_utils.Database, events: list[AlertEvent]) -> int:
+        """Queue alerts the alert monitor raised or closed."""
+        return enqueue(db, [alert_message(self.site, e) for e in events], self.now())
 
     def _rollups(self, config: Config, db: sqlite_utils.Database, now: float, cursors: dict[str, str]) -> list[OutMessage]:
         start = get_cursor(db, "rollup")
