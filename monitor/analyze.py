@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 # Seat hysteresis already bridges short interruptions (OccupancyParams.quiet_s) and its transitions
 # are backdated here: a longer merge would join consecutive citizens (called 5-15 s apart).
 OFFLINE_MERGE_GAP_S = 3.0
-# A session found within this long of the first frame was under way when the video began (someone
-# seated from the start is recognised by their movement within a few seconds): not served here.
-IN_PROGRESS_GRACE_S = 5.0
+# A session found within this long of the first frame was under way when the video began: not served
+# here. Someone seated from the start is dated from their first sighting, which comes when their
+# seat's tile is first analysed: within a few seconds even with 8 seat tiles at 2 detector calls a
+# second (PresenceParams), so 10 s leaves a margin and wrongly drops only a citizen sitting down in
+# the video's first 10 s.
+IN_PROGRESS_GRACE_S = 10.0
 PROGRESS_EVERY_S = 5.0  # video seconds between progress callbacks: smooth bar, negligible cost
 
 
