@@ -34,6 +34,8 @@ def mutated_office(draw: st.DrawFn) -> str:
             parent[path[-1]]  # noqa: B018 - still there after an earlier change?
         except (KeyError, IndexError, TypeError):
             continue
+        if not isinstance(parent, (dict, list)):  # an earlier change made it a plain value (a string indexes too)
+            continue
         op = draw(st.sampled_from(["delete", "replace", "zone", "kind", "extra_key"]))
         if op == "delete":
             del parent[path[-1]]
