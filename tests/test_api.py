@@ -13,7 +13,7 @@ from monitor.counters.reports import build_report, render_report
 from monitor.db.store import connect
 from test_web_events import (DAY, NEWEST_FIRST, TZ, app, client, client_as, site,  # noqa: F401  (fixtures)
                              template_site)
-from webui.events import FILTER_FIELDS
+from webui.params import FILTER_FIELDS
 
 EIGHT = int(datetime.combine(DAY, time(8, 0), tzinfo=TZ).timestamp())
 

@@ -13,9 +13,11 @@ from monitor.ops.health import scrub
 from monitor.counters.reports import build_report, render_report
 from monitor.db.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
                            store_report_cache)
-from webui import audit, get_db, language
+from webui import audit
 from webui.auth import role_required
-from webui.events import bad, parse_filters, parse_int, query_page
+from webui.db import get_db
+from webui.i18n import language
+from webui.params import bad, parse_filters, parse_int, query_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 
 from monitor.db import audit
 from monitor.db.audit import ACTIONS, AuditFilter
-from webui import get_db
 from webui.audit import record
 from webui.auth import role_required
-from webui.events import bad, parse_day, parse_page
+from webui.db import get_db
+from webui.params import bad, parse_day, parse_page
 
 bp = Blueprint("audit", __name__)
 

@@ -20,7 +20,9 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 
 from monitor.db import users
-from webui import _error, audit, get_db, write_db
+from webui import audit
+from webui.db import get_db, write_db
+from webui.errors import error_response
 from webui.security import LOCKOUT_S
 
 log = logging.getLogger(__name__)
@@ -134,7 +136,7 @@ def login() -> Any:
 
 def _too_many_failures(wait_s: float) -> Any:
     minutes = max(1, math.ceil(wait_s / 60))
-    response = make_response(_error(429, _("Too many failed logins. Logging in is paused for safety; "
+    response = make_response(error_response(429, _("Too many failed logins. Logging in is paused for safety; "
                                            "try again in %(minutes)d minutes.", minutes=minutes)))
     response.headers["Retry-After"] = str(math.ceil(wait_s))
     return response

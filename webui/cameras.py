@@ -25,7 +25,8 @@ from monitor.site import write as config_write
 from monitor.site.config import Camera, Config, ConfigError, expand_env, redact, with_credentials
 from monitor.db.store import camera_states
 from monitor.camera.streamcheck import StreamCheckError, StreamInfo, check_stream
-from webui import audit, get_db
+from webui import audit
+from webui.db import get_db
 from webui.auth import role_required
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def config() -> Config:
     return current_app.config["ONESTOP"]
 
 
-def _camera(camera_id: str) -> Camera:
+def camera_or_404(camera_id: str) -> Camera:
+    """The configured camera with this id; a 404 when there is none."""
     try:
         return config().camera(camera_id)
     except KeyError:
@@ -296,7 +298,7 @@ def test_frame(token: str, role: str) -> Response:
 @bp.route("/cameras/<camera_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
 def edit(camera_id: str) -> Any:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     if request.method == "GET":
         values = {"name": cam.name, "enabled": cam.enabled, "username": cam.username or "",
                   "main": redact(cam.streams.main), "sub": redact(cam.streams.sub or "")}
@@ -339,7 +341,7 @@ def _edit_draft(cam: Camera, username: str, password: str | None, main: str, sub
 @bp.route("/cameras/<camera_id>/enabled", methods=["POST"])
 @role_required("admin")
 def set_enabled(camera_id: str) -> Any:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     enabled = request.form.get("enabled") == "1"
     try:
         save("enabled" if enabled else "disabled", cam.id, config_write.set_enabled, cam.id, enabled)
@@ -352,7 +354,7 @@ def set_enabled(camera_id: str) -> Any:
 @bp.route("/cameras/<camera_id>/delete", methods=["GET", "POST"])
 @role_required("admin")
 def delete(camera_id: str) -> Any:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     if request.method == "GET":
         return render_template("camera_delete.html", cam=cam)
     if request.form.get("confirm") != cam.id:

@@ -21,7 +21,7 @@ from monitor.ops.health import DiskUsage, camera_health, disk_usage
 from monitor.ops.metrics import CONTENT_TYPE, ZoneReading, camera_families, render, site_families
 from monitor.camera.stats import DROP_LAG_S, RATE_WINDOW_S
 from monitor.db.store import camera_states, event_counts, occupancy_now
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 from webui.overview import FRESH_S
 

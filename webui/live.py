@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 
 from monitor.db.store import camera_states
 from monitor.layout import live_snapshot_path, mark_watched
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 
 log = logging.getLogger(__name__)

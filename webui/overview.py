@@ -15,7 +15,7 @@ from monitor.site.config import Camera, Config
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import camera_states, occupancy_now, zone_samples
 from monitor.db.users import role_at_least
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 
 bp = Blueprint("overview", __name__)

@@ -18,7 +18,9 @@ from monitor.counters.charts import absence_per_counter, hour_range, served_per_
 from monitor.counters.reports import Report, build_report, render_report
 from monitor.counters.rows import ReportRow
 from monitor.db.store import store_report_cache
-from webui import audit, get_db, language
+from webui import audit
+from webui.db import get_db
+from webui.i18n import language
 from webui.auth import role_required
 from webui.security import content_security_policy, style_hash
 

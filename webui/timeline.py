@@ -19,7 +19,7 @@ from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Config
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import list_events
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 
 bp = Blueprint("timeline", __name__)
