@@ -299,7 +299,7 @@ INLINE = [(re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")
 
 def test_templates_have_no_inline_script_or_style():
     found = []
-    for template in sorted((WEBUI / "templates").glob("*.html")):
+    for template in sorted((WEBUI / "templates").rglob("*.html")):
         text = template.read_text(encoding="utf-8")
         found += [f"{template.name}: {what}" for pattern, what in INLINE if pattern.search(text)]
     assert not found, found

@@ -54,7 +54,7 @@ def index() -> str:
     size = current_app.config["PAGE_SIZE"]
     page = parse_page(request.args, size)
     rows = audit.query(get_db(), f, limit=size + 1, offset=(page - 1) * size)
-    return render_template("audit.html", entries=rows[:size], has_next=len(rows) > size, page=page,
+    return render_template("audit/index.html", entries=rows[:size], has_next=len(rows) > size, page=page,
                            values=values, actions=ACTIONS, action_labels=ACTION_LABELS,
                            users=audit.users_seen(get_db()))
 

@@ -104,7 +104,7 @@ def login() -> Any:
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(target or home())
-        return render_template("login.html", next=target, username="", failed=False)
+        return render_template("auth/login.html", next=target, username="", failed=False)
     username = request.form.get("username", "").strip().lower()
     # A password typed into the username field must not reach the log: name only well-formed usernames.
     shown = username if _well_formed(username) else INVALID_USERNAME
@@ -120,7 +120,7 @@ def login() -> Any:
             log.warning("logins for %s or from %s locked for %d s after repeated failures", shown, ip, LOCKOUT_S)
             audit.record("login_locked", detail=f"{LOCKOUT_S // 60} min", user=shown)
         # One message whatever was wrong: the page must not tell which usernames exist.
-        return render_template("login.html", next=target, username=username, failed=True)
+        return render_template("auth/login.html", next=target, username=username, failed=True)
     throttle.succeeded(shown)
     session.clear()  # nothing from before the login (an old CSRF token, another user) carries over
     login_user(WebUser(user))

@@ -48,7 +48,7 @@ def index() -> str:
     query = parse_filters(request.args)
     result, _page = query_page(request.args, query.filters, current_app.config["PAGE_SIZE"])
     return render_template(
-        "events.html",
+        "events/index.html",
         events=result.events,
         older=result.older.token() if result.older else None,
         newer=result.newer.token() if result.newer else None,
@@ -62,7 +62,7 @@ def index() -> str:
 @role_required("supervisor")
 def event(event_id: str) -> str:
     ev = _event_or_404(event_id)
-    return render_template("event.html", ev=ev, zones=event_zones(ev), note_max=NOTE_MAX_CHARS)
+    return render_template("events/event.html", ev=ev, zones=event_zones(ev), note_max=NOTE_MAX_CHARS)
 
 
 def _event_or_404(event_id: str) -> dict[str, Any]:

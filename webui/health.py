@@ -38,14 +38,14 @@ _disk_lock = threading.Lock()
 @bp.route("/health")
 @role_required("supervisor")
 def index() -> str:
-    return render_template("health.html", **_context())
+    return render_template("health/index.html", **_context())
 
 
 @bp.route("/health/cameras")
 @role_required("supervisor")
 def table() -> str:
     """The banner, camera table and disk figures alone (swapped in by refresh.js)."""
-    return render_template("_health.html", **_context())
+    return render_template("health/_health.html", **_context())
 
 
 @bp.route("/metrics")

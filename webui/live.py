@@ -49,7 +49,7 @@ def index() -> str:
     cameras = [{"id": c.id, "name": c.name, "state": (states.get(c.id) or {}).get("state")
                 or ("disabled" if not c.enabled else "unknown")}
                for c in current_app.config["ONESTOP"].cameras]
-    return render_template("live.html", cameras=cameras, refresh_ms=SNAPSHOT_REFRESH_MS)
+    return render_template("live/index.html", cameras=cameras, refresh_ms=SNAPSHOT_REFRESH_MS)
 
 
 @bp.route("/live/<camera>.jpg")

@@ -57,14 +57,14 @@ class _Moment:
 def index() -> Any:
     if not role_at_least(current_user.role, "supervisor"):
         return redirect(url_for("reports.index"))
-    return render_template("overview.html", **_context())
+    return render_template("overview/index.html", **_context())
 
 
 @bp.route("/overview/counters")
 @role_required("supervisor")
 def counters_fragment() -> str:
     """The counter cards alone: what the page's script swaps in every few seconds."""
-    return render_template("_counters.html", **_context())
+    return render_template("overview/_counters.html", **_context())
 
 
 def _context() -> dict[str, Any]:

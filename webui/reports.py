@@ -88,7 +88,7 @@ def index() -> str:
         abort(400, description=str(err))
     store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
     return render_template(
-        "reports.html", periods=periods(today), today=today, cameras=config.cameras,
+        "reports/index.html", periods=periods(today), today=today, cameras=config.cameras,
         kind=kind, day=day, first=first, last=last, camera=camera, report=report,
         charts=charts(report), totals=totals(report),
         prev_day=shift(kind, day, -1), next_day=shift(kind, day, 1) if last < today else None,

@@ -78,11 +78,11 @@ def index() -> str:
     today = datetime.fromtimestamp(current_app.config["CLOCK"](), config.site.tz).date()
     day = _day(today)
     if not choices:
-        return render_template("timeline.html", choices=[], chosen=None, day=day, timeline=None, today=today,
+        return render_template("timeline/index.html", choices=[], chosen=None, day=day, timeline=None, today=today,
                                timedelta=timedelta)
     cam, pair = _chosen(choices)
     timeline = build_timeline(get_db(), config, cam.id, pair, day)
-    return render_template("timeline.html", choices=choices, chosen=(cam, pair), day=day, timeline=timeline,
+    return render_template("timeline/index.html", choices=choices, chosen=(cam, pair), day=day, timeline=timeline,
                            today=today, timedelta=timedelta)
 
 

@@ -62,7 +62,7 @@ def editor(camera_id: str) -> str:
     cam = camera_or_404(camera_id)
     data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": [[list(p) for p in m] for m in cam.masks]}
     kinds = {k: str(KIND_LABELS.get(k, k)) for k in ZONE_KINDS}
-    return render_template("zones.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
+    return render_template("zones/editor.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
 
 
 def _page_text(kinds: dict[str, str]) -> dict[str, Any]:
