@@ -188,6 +188,22 @@ def test_imports_follow_the_flow():
     assert violations(graph) == [], summary(graph) + "\n" + "\n".join(violations(graph))
 
 
+def private_imports() -> list[str]:
+    """`from a.b import _name` of one internal module by another: a private helper used across modules."""
+    found = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
+                    found += [f"{module_name(path)} imports {node.module}.{a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+    return found
+
+
+def test_no_private_names_imported_across_modules():
+    assert private_imports() == [], "make the helper public (and document it) or move it"
+
+
 def test_checks_catch_a_cycle_and_an_upward_import():
     graph = {"monitor.db.store": {"monitor.counters.analytics"}, "monitor.counters.analytics": {"monitor.db.store"},
              "monitor.camera.worker": {"monitor.db.store"}}

@@ -27,6 +27,7 @@ DAY = date(2026, 11, 24)  # a Tuesday: the counters are open
 NOW = datetime.combine(DAY, time(16, 0), tzinfo=TZ).timestamp()
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 WEBUI = Path(__file__).resolve().parent.parent / "webui"
+REPORT_RENDERING = WEBUI.parent / "monitor" / "counters"
 
 
 def at(hh: int, mm: int = 0) -> int:
@@ -384,7 +385,10 @@ def test_every_ui_string_has_a_vietnamese_translation():
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
     missing = []
     keywords = {**DEFAULT_KEYWORDS, "_l": None}  # webui marks module-level strings with _l = lazy_gettext
-    for _file, _line, message, _comments, _context in extract_from_dir(str(WEBUI), method_map, keywords=keywords):
+    found = [m for folder in (WEBUI, REPORT_RENDERING)  # the standalone report shares the catalogue
+             for _file, _line, m, _comments, _context in extract_from_dir(str(folder), method_map, keywords=keywords)]
+    assert "One-stop counter report" in found and "Mean service time (s)" in found  # the report's strings are read
+    for message in found:
         msgid = message[0] if isinstance(message, tuple) else message
         entry = catalog.get(msgid)
         strings = entry.string if entry is not None and isinstance(entry.string, tuple) else [getattr(entry, "string", "")]

@@ -10,7 +10,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from monitor.ops.health import scrub
-from monitor.counters.reports import build_report, render_report
+from monitor.counters.render import render_report
+from monitor.counters.reports import build_report
 from monitor.db.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
                            store_report_cache)
 from webui import audit
