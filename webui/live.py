@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("live", __name__)
 
 BOUNDARY = "frame"
-MJPEG_MAX_STREAMS = 2  # waitress serves with 4 threads and a stream holds one: leave two for the pages
+MJPEG_MAX_STREAMS = 2  # a stream holds one of waitress's 8 threads (monitor/supervisor.py): six stay for the pages
 MJPEG_MAX_S = 600.0  # a stream ends after 10 minutes so a forgotten tab does not hold a thread for ever
 MJPEG_POLL_S = 0.2  # the worker replaces live.jpg once a second; look five times as often
 SNAPSHOT_REFRESH_MS = 1000
