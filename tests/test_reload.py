@@ -84,7 +84,7 @@ def test_watcher_reloads_changes_and_keeps_the_old_config_on_a_bad_file(tmp_path
 @pytest.fixture
 def running(tmp_path, test_videos):
     from test_e2e import Onestop
-    from conftest import free_port
+    from support import free_port
 
     config = textwrap.dedent(f"""\
         # reload test site

@@ -18,7 +18,7 @@ from monitor.cli import main as cli
 from monitor.site.config import Camera, Config, Site, Streams, Zone
 from monitor.counters.render import headers, render_report
 from monitor.counters.reports import build_report, write_daily_report
-from monitor.db.store import Writer, connect, open_db
+from monitor.db.store import Writer, connect
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)  # Tuesday, Wednesday
@@ -61,8 +61,7 @@ def feed(w: Writer, start: int, seconds: int, staff_away, spot_busy, queue_one) 
 
 
 @pytest.fixture
-def setup(tmp_path):
-    db = open_db(tmp_path / "onestop.db")
+def setup(db, tmp_path):
     w = Writer(db)
     # Day 1, 08:00-09:00: three 5-min sessions; waits 50, 100, 100 s; the officer away 5 min.
     feed(w, at(DAY1, 8), 3600, staff_away=[(1800, 2100)],
@@ -71,8 +70,7 @@ def setup(tmp_path):
     # a session from 08:59 to 09:01 belongs to hour 8. Nobody waits.
     feed(w, at(DAY2, 8), 5400, staff_away=[(1000, 1030), (4000, 4120)],
          spot_busy=[(200, 500), (3540, 3660)], queue_one=[])
-    yield make_config(tmp_path), db
-    db.conn.close()
+    return make_config(tmp_path), db
 
 
 def rows_by_key(report):

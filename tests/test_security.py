@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import free_port
+from support import free_port
 from monitor.db import audit as audit_store
 from monitor.cli import main as cli
 from monitor.site.config import load_config
 from monitor.camera.sources import SourceStatus, StreamSource
 from monitor.db.store import connect
 from sectest import NOW, OUTSIDE, ROUTE_TABLE, SECRET, build_site, secret_env, write_config
-from webtest import PASSWORD, copy_site, csrf_token, log_in
+from webtest import PASSWORD, csrf_token, log_in
 from webui import create_app
 from webui import security
 
@@ -39,20 +39,17 @@ def _source_error(config) -> str:  # noqa: ANN001 - monitor.site.config.Config
     raise AssertionError("the source reported no error")
 
 
-@pytest.fixture(scope="module")
-def template_site(tmp_path_factory):
-    """Built once (password hashing is slow on purpose); quay-1 points at a closed port with the planted password."""
-    folder = tmp_path_factory.mktemp("secsite")
+def _build(folder: Path) -> None:
+    """The security site; quay-1 points at a closed port with the planted password."""
     with secret_env():
         write_config(folder, rtsp_port=free_port())
         error = _source_error(load_config(folder / "cameras.yaml"))
         build_site(folder, status_error=error)
-    return folder
 
 
 @pytest.fixture
-def folder(template_site, tmp_path):
-    folder = copy_site(template_site, tmp_path)
+def folder(make_site):
+    folder = make_site(_build)
     link = folder / "rec" / "quay-1" / "link.mp4"  # copytree copied the file the link points to: link again
     link.unlink()
     link.symlink_to(folder / "outside.txt")

@@ -5,13 +5,6 @@ import pytest
 from monitor.db.store import MIGRATIONS, Writer, camera_states, connect, get_event, list_events, migrate, open_db
 
 
-@pytest.fixture
-def db(tmp_path):
-    db = open_db(tmp_path / "t.db")
-    yield db
-    db.conn.close()
-
-
 def _event(w, eid, cam, start, end=None):
     w.apply([{"type": "event_start", "camera": cam, "id": eid, "start": start, "peak": 0.1, "clip": True, "t": start}])
     if end is not None:
@@ -82,7 +75,7 @@ def test_unknown_message_types_are_ignored_and_batch_is_atomic(db):
 
 
 def test_readonly_connection_cannot_write(db, tmp_path):
-    ro = connect(tmp_path / "t.db", readonly=True)
+    ro = connect(tmp_path / "onestop.db", readonly=True)  # the db fixture's file
     with pytest.raises(sqlite3.OperationalError):
         ro.execute("insert into events (id) values ('z')")
     ro.conn.close()
