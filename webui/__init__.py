@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from monitor.site.config import Config
 from monitor.db.users import role_at_least
+from monitor.site.state import SiteState
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,13 @@ log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics"}
 
 
-def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the web app for one site; each request gets its own read-only DB connection."""
+def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the web app for one site; each request gets its own read-only DB connection.
+
+    Given a SiteState (the supervisor's), the app follows its replace(); read it with webui.site.site_config().
+    """
+    site = config if isinstance(config, SiteState) else SiteState(config)
+    config = site.config
     app = Flask(__name__)
     app.config.update(
         ONESTOP=config, DATABASE=str(config.storage.database), RECORDINGS=str(config.storage.recordings),
@@ -33,6 +39,9 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     )
     if test_config:
         app.config.update(test_config)
+    from webui import site as site_holder
+
+    site_holder.init_app(app, site)
     if not app.config.get("SECRET_KEY"):
         from webui.auth import secret_key
 

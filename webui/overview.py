@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, open_periods, service_sessions
+from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, service_sessions
 from monitor.site.config import Camera, Config
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import camera_states, occupancy_now, zone_samples
@@ -136,7 +136,7 @@ def _today_stats(m: _Moment, camera: str, pair: Any) -> CounterStats | None:
     if not len(spot) and not len(staff):
         stats = None
     else:
-        stats = counter_stats(spot, staff, queue, open_periods(today, config.site.opening_hours, tz), window=window)
+        stats = counter_stats(spot, staff, queue, config.site.opening_hours.spans(today, tz), window=window)
     with _cache_lock:
         for old in [k for k in cache if k[2] != today]:  # yesterday's figures are not asked for again
             del cache[old]

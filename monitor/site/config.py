@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -33,6 +34,7 @@ from monitor.site.errors import (
     raise_duplicates,
     read_yaml,
 )
+from monitor.records import Interval, merge_intervals
 from monitor.site.secrets import read_secrets, secrets_path
 
 __all__ = [
@@ -112,7 +114,9 @@ def _check_timezone(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=64)
 def _parse_period(text: str) -> tuple[time, time]:
+    """The one parser of an HH:MM-HH:MM period (cached: each distinct text is parsed once)."""
     m = _PERIOD.match(text.strip())
     if not m:
         raise ValueError(f"expected HH:MM-HH:MM (24-hour clock), got {text!r}")
@@ -192,6 +196,15 @@ class OpeningHours(_Model):
             return False
         now = dt.time().replace(tzinfo=None)
         return any(start <= now < end for start, end in map(_parse_period, self.periods))
+
+    def spans(self, day: date, tz: tzinfo) -> list[Interval]:
+        """Unix-second intervals of the opening periods on one local day, in order; empty on a closed day."""
+        if DAYS[day.weekday()] not in self.days:
+            return []
+        def at(t: time) -> float:
+            return datetime.combine(day, t, tzinfo=tz).timestamp()
+
+        return merge_intervals([Interval(at(start), at(end)) for start, end in map(_parse_period, self.periods)], 0)
 
 
 class Site(_Model):
