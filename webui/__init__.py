@@ -18,7 +18,8 @@ from monitor.site.state import SiteState
 log = logging.getLogger(__name__)
 
 # everything else needs a logged-in user; health.metrics (/metrics) checks its own token or loopback rule
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics"}
+# tickets.receive (POST /api/v1/tickets) checks a feed's bearer token instead (webui/tickets_api.py)
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics", "tickets.receive"}
 
 
 def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = None) -> Flask:
@@ -47,7 +48,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
 
         app.config["SECRET_KEY"] = secret_key(Path(app.config["DATABASE"]))
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     from webui import security
 
     security.init_app(app)  # security headers on every response, the login throttle
@@ -72,6 +73,9 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     app.register_blueprint(zones.bp)
     app.register_blueprint(audit_page.bp)
     app.register_blueprint(health.bp)
+    from webui import tickets_api
+
+    tickets_api.init_app(app, csrf)
     return app
 
 

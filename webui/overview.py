@@ -33,6 +33,7 @@ class CounterCard:
     camera: str
     camera_name: str
     counter: str
+    name: str  # the counter's name in cameras.yaml `counters:`, else "camera name · zone"
     state: str
     fresh: bool  # the latest sample is recent: the "now" figures mean something
     last_sample: float | None
@@ -96,12 +97,21 @@ def _card(m: _Moment, cam: Camera, pair: Any, state: str, latest: dict[str, Any]
     fresh = last is not None and now - last <= FRESH_S
     staff = bool(seat["occupied"]) if fresh and seat else None
     return CounterCard(
-        camera=cam.id, camera_name=cam.name, counter=pair.spot, state=state, fresh=fresh, last_sample=last,
+        camera=cam.id, camera_name=cam.name, counter=pair.spot, name=_counter_name(m.config, cam, pair.spot), state=state, fresh=fresh, last_sample=last,
         staff_present=staff,
         serving_s=_serving_s(m.db, cam.id, pair, now) if fresh and staff and spot and spot["occupied"] else None,
         queue=float(queue["count"]) if fresh and queue else None,
         today=_today_stats(m, cam.id, pair),
     )
+
+
+def _counter_name(config: Config, cam: Camera, spot: str) -> str:
+    """The configured name of the counter served at this spot (explicit counters only), else camera · zone."""
+    if config.counters is not None:
+        named = next((c.name for c in config.counters if c.service_spot.key == (cam.id, spot)), None)
+        if named:
+            return named
+    return f"{cam.name} · {spot}"
 
 
 def _serving_s(db: Any, camera: str, pair: Any, now: float) -> float | None:

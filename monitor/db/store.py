@@ -17,6 +17,7 @@ import sqlite_utils
 from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
                               Status, Thumbnail)
 from monitor.records import ZoneSamples
+from monitor.db.tickets import m010_tickets
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_audit", _m007_audit),
     ("008_event_zones", _m008_event_zones),
     ("009_camera_stats", _m009_camera_stats),
+    ("010_tickets", m010_tickets),  # defined with its queries in monitor/db/tickets.py
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention
