@@ -14,7 +14,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("monitor", "webui")
 
 # Low -> high. A module's layer is the longest prefix listed here that matches its name. The web app
