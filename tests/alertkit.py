@@ -102,7 +102,7 @@ class Broker:
     """mosquitto on a free loopback port with a temporary config and one user (user, password)."""
 
     def __init__(self, folder: Path, user: str, password: str):
-        from conftest import free_port
+        from support import free_port
 
         self.port = free_port()
         passwd = folder / "mosquitto.passwd"
@@ -177,7 +177,7 @@ class MailServer:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        from conftest import free_port
+        from support import free_port
 
         self.cert, key = self_signed(folder)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -13,7 +13,8 @@ from flask_login import current_user
 
 from monitor.db import alerts as table
 from monitor.db.users import role_at_least
-from webui import audit, get_db, write_db
+from webui import audit
+from webui.db import get_db, write_db
 from webui.auth import role_required
 
 bp = Blueprint("alerts", __name__)

@@ -10,10 +10,10 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import lazy_gettext as _l
 
 from monitor.counters.compliance import ComplianceItem, day_compliance, render_csv, render_html
-from webui import get_db
+from webui.db import get_db
 from webui.audit import record
 from webui.auth import role_required
-from webui.events import parse_day
+from webui.params import parse_day
 
 bp = Blueprint("compliance", __name__)
 
