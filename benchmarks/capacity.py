@@ -30,7 +30,7 @@ from pathlib import Path
 
 from benchlib import (ROOT, db_rows, ensure_videos, machine_info, proc_cpu, stop_onestop, tree_delta,
                       tree_snapshot, write_config)
-from conftest import RtspServer, have_gst_rtsp
+from support import RtspServer, have_gst_rtsp
 
 CPU_LIMIT = 0.75  # of all cores: headroom for the web app, reports, retention and bursts of events
 LAG_GROWTH_S = 0.5  # lag that rises this much over the window is a backlog building up
@@ -145,7 +145,7 @@ def main() -> None:
     if args.short:
         args.cameras, args.duration, args.warmup = [4, 8], 20.0, 5.0
     if not have_gst_rtsp():
-        sys.exit("the GStreamer RTSP server is missing (see tests/conftest.py require_rtsp_server)")
+        sys.exit("the GStreamer RTSP server is missing (see tests/support.py require_rtsp_server)")
     print(machine_info())
     main_file, sub_file = ensure_videos(args.cache, 60.0, (1920, 1080), False, args.noise)
     server = RtspServer({"/main": main_file, "/sub": sub_file}, loop=True).start()

@@ -35,7 +35,7 @@ from pathlib import Path
 from benchlib import (FPS, ROOT, SUB_SIZE, db_rows, ensure_videos, frames_total, machine_info,
                       motion_windows, proc_cpu, py_spy, thread_cpu, thread_names, thread_role, tree_delta,
                       stop_onestop, tree_snapshot, wait_online, workers_of, write_config)
-from conftest import RtspServer, have_gst_rtsp
+from support import RtspServer, have_gst_rtsp
 
 TARGET_FLOOR_RATIO = 1.3  # onestop may cost at most 30 % more than decoding the detect stream alone
 TARGET_FRIGATE_RATIO = 1.5  # ... and must be at least 1.5x cheaper than the Frigate-style pipeline
@@ -287,7 +287,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     if not have_gst_rtsp():
-        sys.exit("the GStreamer RTSP server is missing (see tests/conftest.py require_rtsp_server)")
+        sys.exit("the GStreamer RTSP server is missing (see tests/support.py require_rtsp_server)")
     print(machine_info())
     main_file, sub_file = ensure_videos(args.cache, args.seconds, parse_size(args.main_size), args.fresh, args.noise)
     server = RtspServer({"/main": main_file, "/sub": sub_file}, loop=True).start()

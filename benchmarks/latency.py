@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from benchlib import ROOT, db_rows, ensure_videos, machine_info, stop_onestop, wait_online, write_config
-from conftest import RtspServer, have_gst_rtsp
+from support import RtspServer, have_gst_rtsp
 
 POLL_S = 0.02  # the reader's polling step: adds at most this to each figure
 TARGET_P95_S = 0.5
@@ -61,7 +61,7 @@ def main() -> None:
     if args.short:
         args.cameras, args.duration = 2, 60.0
     if not have_gst_rtsp():
-        sys.exit("the GStreamer RTSP server is missing (see tests/conftest.py require_rtsp_server)")
+        sys.exit("the GStreamer RTSP server is missing (see tests/support.py require_rtsp_server)")
     print(machine_info())
     main_file, sub_file = ensure_videos(args.cache, 60.0, (1920, 1080), False, args.noise)
     server = RtspServer({"/main": main_file, "/sub": sub_file}, loop=True).start()

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from conftest import RtspServer, have_gst_rtsp  # noqa: E402
+from support import RtspServer, have_gst_rtsp  # noqa: E402
 from ingest import ensure_videos  # noqa: E402
 
 DETECT_FPS = 5

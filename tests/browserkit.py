@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMEDRIVER, CHROMIUM, free_port, require_chromium
+from support import CHROMEDRIVER, CHROMIUM, free_port, require_chromium
 from harness import RunningSite
 
 START_TIMEOUT_S = 30.0  # spawning the workers and waitress on a busy 2-core box

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import free_port
+from support import free_port
 from monitor.ops.alerts import Alert, AlertMonitor, Webhook, check_alerts, read_rows
 from monitor.site.config import load_config
 from monitor.ops.health import SILENT_AFTER_S, CameraHealth, health_state

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from monitor.counters.reports import build_report, render_report
+from monitor.counters.render import render_report
+from monitor.counters.reports import build_report
 from monitor.db.store import connect
-from test_web_events import (DAY, NEWEST_FIRST, TZ, app, client, client_as, site,  # noqa: F401  (fixtures)
-                             template_site)
-from webui.events import FILTER_FIELDS
+from eventsite import DAY, NEWEST_FIRST, TZ, app, site  # noqa: F401 - app and site are fixtures
+from webui.params import FILTER_FIELDS
 
 EIGHT = int(datetime.combine(DAY, time(8, 0), tzinfo=TZ).timestamp())
 

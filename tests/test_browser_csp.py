@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from browserkit import browser, wait_for  # noqa: F401 - browser is the fixture (its console log is kept)
-from conftest import free_port, require_chromium
+from support import free_port, require_chromium
 from monitor.site.config import load_config
 from sectest import NOW, build_site, secret_env
 from webtest import ACCOUNTS, PASSWORD

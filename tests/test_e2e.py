@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import free_port, require_ffprobe
+from support import free_port, require_ffprobe
 from harness import SECRET, Onestop, ffprobe  # SECRET: planted camera password, never in logs or pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]

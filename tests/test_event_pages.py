@@ -11,7 +11,7 @@ import pytest
 from monitor.db import store
 from monitor.db.eventlist import Cursor, EventFilter, has_zone_index, list_events, page_events
 from monitor.db.store import Writer, connect, migrate, open_db
-from test_web_events import NEWEST_FIRST, app, client, client_as, site, template_site  # noqa: F401 (fixtures)
+from eventsite import NEWEST_FIRST, app, site  # noqa: F401 - app and site are fixtures
 
 CAMERAS = ("quay-1", "quay-2", "quay-3")
 ZONE_SETS = (("ghe",), ("cho", "ghe"), (), ("hang",), ("cho",))

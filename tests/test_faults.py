@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, require, require_ffprobe
+from support import free_port, require, require_ffprobe
 from harness import Onestop, ffprobe
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.site.config import load_config
 from monitor.ops.metrics import Family, escape_label, render
 from monitor.db.store import Writer, open_db
-from webtest import add_accounts, copy_site, log_in
+from webtest import add_accounts, log_in
 from webui import create_app
 
 NOW = 1_790_000_000.0
@@ -66,16 +66,9 @@ def _build(folder) -> None:
     db.conn.close()
 
 
-@pytest.fixture(scope="module")
-def template_site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("health-site")
-    _build(folder)
-    return folder
-
-
 @pytest.fixture
-def app(template_site, tmp_path):
-    folder = copy_site(template_site, tmp_path)
+def app(make_site):
+    folder = make_site(_build)
     return create_app(load_config(folder / "cameras.yaml"), {"TESTING": True, "CLOCK": lambda: NOW})
 
 
@@ -117,8 +110,8 @@ def test_metrics_values_from_the_database(app):
     assert m[("onestop_recordings_disk_free_bytes",)] > 0
 
 
-def test_stale_zone_samples_are_left_out(template_site, tmp_path):
-    folder = copy_site(template_site, tmp_path)
+def test_stale_zone_samples_are_left_out(make_site):
+    folder = make_site(_build)
     app = create_app(load_config(folder / "cameras.yaml"), {"TESTING": True, "CLOCK": lambda: NOW + 3600})
     m = scrape(app.test_client())
     assert not [k for k in m if k[0] in ("onestop_queue_length", "onestop_zone_people")]
@@ -190,8 +183,8 @@ def test_health_page_shows_every_figure_and_the_alert(app):
     assert "Tình trạng camera" in html and "Khung hình bỏ qua" in html
 
 
-def test_no_banner_while_outage_is_shorter_than_the_limit(template_site, tmp_path):
-    folder = copy_site(template_site, tmp_path)
+def test_no_banner_while_outage_is_shorter_than_the_limit(make_site):
+    folder = make_site(_build)
     config = load_config(folder / "cameras.yaml")
     config.alerts.offline_after_s = 3600
     app = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW})

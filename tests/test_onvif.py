@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from click.testing import CliRunner
 
-from conftest import free_port
+from support import free_port
 from monitor.devices import onvif
 from monitor.cli import main
 from monitor.cli.onvif import parse_hostport

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from monitor.counters import reports
 from monitor.cli import main as cli
-from monitor.counters.reports import build_report, fill_report_cache, render_report
+from monitor.counters.render import render_report
+from monitor.counters.reports import build_report, fill_report_cache
 from monitor.db.store import Writer, connect, store_report_cache
 from test_reports import DAY1, DAY2, TZ, at, feed, setup  # noqa: F401  (setup is a fixture)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 import textwrap
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -14,8 +16,9 @@ from click.testing import CliRunner
 
 from monitor.cli import main as cli
 from monitor.site.config import Camera, Config, Site, Streams, Zone
-from monitor.counters.reports import build_report, headers, render_report, write_daily_report
-from monitor.db.store import Writer, connect, open_db
+from monitor.counters.render import headers, render_report
+from monitor.counters.reports import build_report, write_daily_report
+from monitor.db.store import Writer, connect
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)  # Tuesday, Wednesday
@@ -58,8 +61,7 @@ def feed(w: Writer, start: int, seconds: int, staff_away, spot_busy, queue_one) 
 
 
 @pytest.fixture
-def setup(tmp_path):
-    db = open_db(tmp_path / "onestop.db")
+def setup(db, tmp_path):
     w = Writer(db)
     # Day 1, 08:00-09:00: three 5-min sessions; waits 50, 100, 100 s; the officer away 5 min.
     feed(w, at(DAY1, 8), 3600, staff_away=[(1800, 2100)],
@@ -68,8 +70,7 @@ def setup(tmp_path):
     # a session from 08:59 to 09:01 belongs to hour 8. Nobody waits.
     feed(w, at(DAY2, 8), 5400, staff_away=[(1000, 1030), (4000, 4120)],
          spot_busy=[(200, 500), (3540, 3660)], queue_one=[])
-    yield make_config(tmp_path), db
-    db.conn.close()
+    return make_config(tmp_path), db
 
 
 def rows_by_key(report):
@@ -221,3 +222,21 @@ def test_cli_report(setup, tmp_path):
     ro = connect(tmp_path / "onestop.db", readonly=True)  # the CLI reads through a read-only connection
     assert build_report(make_config(tmp_path), ro, DAY1, DAY1).rows
     ro.conn.close()
+
+
+def test_cli_html_report_in_vietnamese_without_flask(setup, tmp_path):
+    """`onestop report --format html` renders the Jinja template with the Babel catalogue, never loading Flask."""
+    _, db = setup
+    cfg = tmp_path / "cameras.yaml"
+    cfg.write_text('site: {name: "Một cửa", language: vi}\nstorage: {database: onestop.db}\n'
+                   'cameras:\n  - {id: quay-1, name: "Quầy 1", streams: {main: a.mp4}}\n', encoding="utf-8")
+    out = tmp_path / "r.html"
+    code = ("import sys; from monitor.cli import main; sys.argv = ['onestop'] + sys.argv[1:]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "assert 'flask' not in sys.modules, 'the report loaded Flask'")
+    done = subprocess.run([sys.executable, "-c", code, "report", "-c", str(cfg), "--from", "2026-11-24",
+                           "--to", "2026-11-24", "--format", "html", "-o", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "<title>Báo cáo quầy một cửa — Một cửa" in page and "Kỳ báo cáo: 24/11/2026" in page

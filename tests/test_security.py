@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import free_port
+from support import free_port
 from monitor.db import audit as audit_store
 from monitor.cli import main as cli
 from monitor.site.config import load_config
@@ -39,20 +39,17 @@ def _source_error(config) -> str:  # noqa: ANN001 - monitor.site.config.Config
     raise AssertionError("the source reported no error")
 
 
-@pytest.fixture(scope="module")
-def template_site(tmp_path_factory):
-    """Built once (password hashing is slow on purpose); quay-1 points at a closed port with the planted password."""
-    folder = tmp_path_factory.mktemp("secsite")
+def _build(folder: Path) -> None:
+    """The security site; quay-1 points at a closed port with the planted password."""
     with secret_env():
         write_config(folder, rtsp_port=free_port())
         error = _source_error(load_config(folder / "cameras.yaml"))
         build_site(folder, status_error=error)
-    return folder
 
 
 @pytest.fixture
-def folder(template_site, tmp_path):
-    folder = copy_site(template_site, tmp_path)
+def folder(make_site):
+    folder = make_site(_build)
     link = folder / "rec" / "quay-1" / "link.mp4"  # copytree copied the file the link points to: link again
     link.unlink()
     link.symlink_to(folder / "outside.txt")
@@ -302,7 +299,7 @@ INLINE = [(re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")
 
 def test_templates_have_no_inline_script_or_style():
     found = []
-    for template in sorted((WEBUI / "templates").glob("*.html")):
+    for template in sorted((WEBUI / "templates").rglob("*.html")):
         text = template.read_text(encoding="utf-8")
         found += [f"{template.name}: {what}" for pattern, what in INLINE if pattern.search(text)]
     assert not found, found

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from support import free_port
 from media import VideoSpec, make_video
 from monitor.camera.sources import (
     BACKOFF_MAX_S,

@@ -6,13 +6,6 @@ from monitor.db.store import MIGRATIONS, Writer, camera_states, connect, get_eve
 from monitor.messages import MessageError
 
 
-@pytest.fixture
-def db(tmp_path):
-    db = open_db(tmp_path / "t.db")
-    yield db
-    db.conn.close()
-
-
 def _event(w, eid, cam, start, end=None):
     w.apply([{"type": "event_start", "camera": cam, "id": eid, "start": start, "peak": 0.1, "clip": True, "t": start}])
     if end is not None:
@@ -84,7 +77,7 @@ def test_unknown_or_malformed_messages_raise_and_the_batch_is_atomic(db):
 
 
 def test_readonly_connection_cannot_write(db, tmp_path):
-    ro = connect(tmp_path / "t.db", readonly=True)
+    ro = connect(tmp_path / "onestop.db", readonly=True)  # the db fixture's file
     with pytest.raises(sqlite3.OperationalError):
         ro.execute("insert into events (id) values ('z')")
     ro.conn.close()

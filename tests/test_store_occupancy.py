@@ -18,13 +18,6 @@ from monitor.db.store import (
 T0 = 1_795_500_000  # a whole minute (divisible by 60)
 
 
-@pytest.fixture
-def db(tmp_path):
-    db = open_db(tmp_path / "occ.db")
-    yield db
-    db.conn.close()
-
-
 def occ(t, cam="quay-1", **zones):
     """An occupancy message; zones given as name=(occupied, count)."""
     return {"type": "occupancy", "camera": cam, "t": t,

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from monitor.db import users
-from monitor.db.store import connect, open_db
+from monitor.db.store import connect
 
 CONFIG = 'site: {name: "Một cửa"}\ncameras:\n  - {id: quay-1, name: "Quầy 1", streams: {main: a.mp4}}\n'
 PASSWORD = "mat-khau-dai-9"
@@ -23,13 +23,6 @@ def onestop(*args: str, cwd, stdin: str | None = None) -> subprocess.CompletedPr
 def folder(tmp_path):
     (tmp_path / "cameras.yaml").write_text(CONFIG, encoding="utf-8")
     return tmp_path
-
-
-@pytest.fixture
-def db(tmp_path):
-    db = open_db(tmp_path / "u.db")
-    yield db
-    db.conn.close()
 
 
 # ---------------------------------------------------------------- monitor.db.users

@@ -20,13 +20,14 @@ from monitor.db import users
 from monitor.site.config import load_config
 from monitor.db.store import Writer, connect, open_db
 from webui import PUBLIC_ENDPOINTS, create_app
-from webtest import ACCOUNTS, PASSWORD, add_accounts, copy_site, csrf_token
+from webtest import ACCOUNTS, PASSWORD, add_accounts, csrf_token
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2026, 11, 24)  # a Tuesday: the counters are open
 NOW = datetime.combine(DAY, time(16, 0), tzinfo=TZ).timestamp()
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 WEBUI = Path(__file__).resolve().parent.parent / "webui"
+REPORT_RENDERING = WEBUI.parent / "monitor" / "counters"
 
 
 def at(hh: int, mm: int = 0) -> int:
@@ -76,17 +77,9 @@ def _build_site(folder: Path) -> None:
     db.conn.close()
 
 
-@pytest.fixture(scope="module")
-def template_site(tmp_path_factory):
-    """The site is built once (password hashing is slow on purpose); each test gets its own copy."""
-    folder = tmp_path_factory.mktemp("site")
-    _build_site(folder)
-    return folder
-
-
 @pytest.fixture
-def site(template_site, tmp_path):
-    folder = copy_site(template_site, tmp_path)
+def site(make_site):
+    folder = make_site(_build_site)
     return load_config(folder / "cameras.yaml"), folder / "rec" / "quay-1" / "2026-11-24" / "e1.mp4"
 
 
@@ -100,19 +93,6 @@ def login(client, username: str, password: str = PASSWORD, next_: str | None = N
     if next_ is not None:
         form["next"] = next_
     return client.post("/login", data=form)
-
-
-@pytest.fixture
-def client_as(app):
-    """Factory: a test client logged in with the given role (None: anonymous)."""
-
-    def make(role: str | None):
-        client = app.test_client()
-        if role is not None:
-            assert login(client, ACCOUNTS[role]).status_code == 302
-        return client
-
-    return make
 
 
 @pytest.fixture
@@ -384,7 +364,10 @@ def test_every_ui_string_has_a_vietnamese_translation():
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
     missing = []
     keywords = {**DEFAULT_KEYWORDS, "_l": None}  # webui marks module-level strings with _l = lazy_gettext
-    for _file, _line, message, _comments, _context in extract_from_dir(str(WEBUI), method_map, keywords=keywords):
+    found = [m for folder in (WEBUI, REPORT_RENDERING)  # the standalone report shares the catalogue
+             for _file, _line, m, _comments, _context in extract_from_dir(str(folder), method_map, keywords=keywords)]
+    assert "One-stop counter report" in found and "Mean service time (s)" in found  # the report's strings are read
+    for message in found:
         msgid = message[0] if isinstance(message, tuple) else message
         entry = catalog.get(msgid)
         strings = entry.string if entry is not None and isinstance(entry.string, tuple) else [getattr(entry, "string", "")]

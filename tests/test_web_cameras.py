@@ -17,7 +17,7 @@ from monitor.site.config import load_config
 from monitor.site.secrets import read_secrets, secrets_path
 from monitor.db.store import Writer, open_db
 from onvif_device import WsDiscoveryResponder, onvif_device  # noqa: F401 - the fixture
-from webtest import add_accounts, copy_site, csrf_token, log_in
+from webtest import add_accounts, csrf_token, log_in
 from webui import create_app
 from webui.site import site_state
 
@@ -25,9 +25,8 @@ SECRET = "Cam-pw-9x!q7"  # the camera's password: must never come back in a page
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 
 
-@pytest.fixture(scope="module")
-def template_site(tmp_path_factory, test_videos):
-    folder = tmp_path_factory.mktemp("camsite")
+def _build(folder, stream):
+    """One camera on `stream` with a staff seat, and the three accounts."""
     (folder / "cameras.yaml").write_text(textwrap.dedent(f"""\
         # the IT officer's notes stay after every save
         site: {{name: "Một cửa"}}
@@ -35,7 +34,7 @@ def template_site(tmp_path_factory, test_videos):
         cameras:
           - id: quay-1   # counter one
             name: "Quầy 1"
-            streams: {{main: "{test_videos.sub}"}}
+            streams: {{main: "{stream}"}}
             zones:
               - {{id: ghe, kind: staff_seat, points: {TRI}}}
         """), encoding="utf-8")
@@ -43,12 +42,11 @@ def template_site(tmp_path_factory, test_videos):
     Writer(db).register_cameras([("quay-1", "Quầy 1", True)])
     add_accounts(db)
     db.conn.close()
-    return folder
 
 
 @pytest.fixture
-def site(template_site, tmp_path):
-    return copy_site(template_site, tmp_path)
+def site(make_site, test_videos):
+    return make_site(_build, test_videos.sub)
 
 
 @pytest.fixture

@@ -4,43 +4,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Flask, g, has_request_context, jsonify, render_template, request
-from flask_babel import Babel, get_locale
-from flask_babel import lazy_gettext as _l
+from flask import Flask, request
 from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import CSRFProtect
 
 from monitor.site.config import Config
-from monitor.db.store import connect
 from monitor.db.users import role_at_least
 from monitor.site.state import SiteState
 
 log = logging.getLogger(__name__)
 
-DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}  # Vietnamese readers expect dd/mm/yyyy
 # everything else needs a logged-in user; health.metrics (/metrics) checks its own token or loopback rule
 # tickets.receive (POST /api/v1/tickets) checks a feed's bearer token instead (webui/tickets_api.py)
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics", "tickets.receive"}
-
-# Labels of the values the workers and the writer store, translated at render time.
-STATE_LABELS = {
-    "online": _l("online"), "offline": _l("offline"), "starting": _l("starting"),
-    "connecting": _l("connecting"), "reconnecting": _l("reconnecting"), "restarting": _l("restarting"),
-    "disabled": _l("disabled"), "stopped": _l("stopped"), "unknown": _l("unknown"),
-}
-CLIP_LABELS = {"recording": _l("recording"), "complete": _l("complete"), "failed": _l("failed"), "none": _l("none"),
-               "missing": _l("file missing"), "pruned": _l("removed (disk budget)")}
-ROLE_LABELS = {"viewer": _l("viewer"), "supervisor": _l("supervisor"), "admin": _l("admin")}
-ERROR_TITLES = {400: _l("Bad request"), 403: _l("Access denied"), 404: _l("Not found"),
-                405: _l("Method not allowed"), 429: _l("Too many attempts"), 500: _l("Server error")}
 
 
 def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = None) -> Flask:
@@ -73,17 +52,13 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     from webui import security
 
     security.init_app(app)  # security headers on every response, the login throttle
-    Babel(app, locale_selector=lambda: _locale(config), default_locale=config.site.language,
-          default_timezone=config.site.timezone)
-    _login_manager(app)
-    _template_helpers(app, ZoneInfo(config.site.timezone))
-    _error_pages(app)
+    from webui import db, errors, i18n
 
-    @app.teardown_appcontext
-    def close_db(_exc: BaseException | None) -> None:
-        db = g.pop("db", None)
-        if db is not None:
-            db.conn.close()
+    db.init_app(app)  # one read connection per request, closed at teardown
+    i18n.init_app(app, config)
+    errors.init_app(app)
+    _login_manager(app)
+    _template_helpers(app)
 
     from webui import api, audit_page, auth, cameras, events, health, live, overview, reports, timeline, zones
 
@@ -104,15 +79,9 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     return app
 
 
-def _locale(config: Config) -> str:
-    """The user's chosen language, else the site's."""
-    if has_request_context() and current_user.is_authenticated and current_user.language:
-        return current_user.language
-    return config.site.language
-
-
 def _login_manager(app: Flask) -> None:
     from webui.auth import load_user, unauthorized
+    from webui.errors import error_response
 
     manager = LoginManager(app)
     manager.user_loader(load_user)
@@ -128,86 +97,19 @@ def _login_manager(app: Flask) -> None:
         if view is not None and not hasattr(view, "min_role"):
             # Deny by default: a view that does not declare its role (webui.auth.role_required) is an oversight.
             log.error("view %s has no role_required(); refusing it", request.endpoint)
-            return _error(403)
+            return error_response(403)
         return None
 
 
-def _template_helpers(app: Flask, tz: ZoneInfo) -> None:
-    @app.template_filter("localtime")
-    def localtime(ts: float | None, fmt: str | None = None) -> str:
-        if not ts:
-            return "—"
-        return datetime.fromtimestamp(ts, tz).strftime(fmt or f"{DATE_FORMATS[language()]} %H:%M:%S")
-
-    @app.template_filter("day")
-    def day(d: Any) -> str:
-        return d.strftime(DATE_FORMATS[language()])
-
-    @app.template_filter("duration")
-    def duration(seconds: float | None) -> str:
-        if seconds is None:
-            return "—"
-        s = int(round(seconds))
-        return f"{s // 60}:{s % 60:02d}"
-
+def _template_helpers(app: Flask) -> None:
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {
             "site": app.config["ONESTOP"].site,
-            "lang": language(),
             "can": lambda role: current_user.is_authenticated and role_at_least(current_user.role, role),
-            "state_label": lambda s: STATE_LABELS.get(s or "unknown", s),
-            "clip_label": lambda s: CLIP_LABELS.get(s, s),
-            "role_label": lambda r: ROLE_LABELS.get(r, r),
             "camera_name": lambda cam_id: _camera_name(app.config["ONESTOP"], cam_id),  # follows a reload
         }
 
 
 def _camera_name(config: Config, camera_id: str) -> str:
     return next((c.name for c in config.cameras if c.id == camera_id), camera_id)
-
-
-def _error_pages(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(err: CSRFError) -> Any:
-        return _error(400, _l("The form has expired or was sent from elsewhere. "
-                              "Go back, reload the page and try again."))
-
-    def http_error(err: HTTPException) -> Any:
-        detail = err.description if err.code == 400 else None  # 400s here say which parameter is wrong
-        return _error(err.code or 500, detail)
-
-    for code in ERROR_TITLES:
-        app.register_error_handler(code, http_error)
-
-
-def _error(code: int, detail: Any = None) -> Any:
-    if request.path.startswith("/api/"):
-        return jsonify(error=str(detail or ERROR_TITLES.get(code, code))), code
-    return render_template("error.html", code=code, title=ERROR_TITLES.get(code, str(code)), detail=detail), code
-
-
-def language() -> str:
-    """The language of the current request: 'vi' or 'en'."""
-    return str(get_locale() or "vi")
-
-
-def get_db():  # noqa: ANN201 - sqlite_utils.Database
-    """The request's read-only connection."""
-    from flask import current_app
-
-    if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], readonly=True)
-    return g.db
-
-
-@contextmanager
-def write_db() -> Iterator[Any]:
-    """A short write connection for the rare writes of the web app (last login, language)."""
-    from flask import current_app
-
-    db = connect(current_app.config["DATABASE"])
-    try:
-        yield db
-    finally:
-        db.conn.close()

@@ -11,12 +11,15 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from monitor.ops.health import scrub
 from monitor.counters.office_report import build_office_report, render_office_report
-from monitor.counters.reports import build_report, render_report
+from monitor.counters.render import render_report
+from monitor.counters.reports import build_report
 from monitor.db.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
                            store_report_cache)
-from webui import audit, get_db, language, tickets_api
+from webui import audit, tickets_api
 from webui.auth import role_required
-from webui.events import bad, parse_filters, parse_int, query_page
+from webui.db import get_db
+from webui.i18n import language
+from webui.params import bad, parse_filters, parse_int, query_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

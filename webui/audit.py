@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from monitor.db import audit
 from monitor.db.audit import Entry
-from webui import write_db
+from webui.db import write_db
 
 log = logging.getLogger(__name__)
 

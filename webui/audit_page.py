@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 
 from monitor.db import audit
 from monitor.db.audit import ACTIONS, AuditFilter
-from webui import get_db
 from webui.audit import record
 from webui.auth import role_required
-from webui.events import bad, parse_day, parse_page
+from webui.db import get_db
+from webui.params import bad, parse_day, parse_page
 
 bp = Blueprint("audit", __name__)
 
@@ -54,7 +54,7 @@ def index() -> str:
     size = current_app.config["PAGE_SIZE"]
     page = parse_page(request.args, size)
     rows = audit.query(get_db(), f, limit=size + 1, offset=(page - 1) * size)
-    return render_template("audit.html", entries=rows[:size], has_next=len(rows) > size, page=page,
+    return render_template("audit/index.html", entries=rows[:size], has_next=len(rows) > size, page=page,
                            values=values, actions=ACTIONS, action_labels=ACTION_LABELS,
                            users=audit.users_seen(get_db()))
 

@@ -20,7 +20,9 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 
 from monitor.db import users
-from webui import _error, audit, get_db, write_db
+from webui import audit
+from webui.db import get_db, write_db
+from webui.errors import error_response
 from webui.security import LOCKOUT_S
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,7 @@ def login() -> Any:
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(target or home())
-        return render_template("login.html", next=target, username="", failed=False)
+        return render_template("auth/login.html", next=target, username="", failed=False)
     username = request.form.get("username", "").strip().lower()
     # A password typed into the username field must not reach the log: name only well-formed usernames.
     shown = username if _well_formed(username) else INVALID_USERNAME
@@ -118,7 +120,7 @@ def login() -> Any:
             log.warning("logins for %s or from %s locked for %d s after repeated failures", shown, ip, LOCKOUT_S)
             audit.record("login_locked", detail=f"{LOCKOUT_S // 60} min", user=shown)
         # One message whatever was wrong: the page must not tell which usernames exist.
-        return render_template("login.html", next=target, username=username, failed=True)
+        return render_template("auth/login.html", next=target, username=username, failed=True)
     throttle.succeeded(shown)
     session.clear()  # nothing from before the login (an old CSRF token, another user) carries over
     login_user(WebUser(user))
@@ -134,7 +136,7 @@ def login() -> Any:
 
 def _too_many_failures(wait_s: float) -> Any:
     minutes = max(1, math.ceil(wait_s / 60))
-    response = make_response(_error(429, _("Too many failed logins. Logging in is paused for safety; "
+    response = make_response(error_response(429, _("Too many failed logins. Logging in is paused for safety; "
                                            "try again in %(minutes)d minutes.", minutes=minutes)))
     response.headers["Retry-After"] = str(math.ceil(wait_s))
     return response

@@ -25,7 +25,8 @@ from monitor.site import write as config_write
 from monitor.site.config import Camera, Config, ConfigError, expand_env, redact, with_credentials
 from monitor.db.store import camera_states
 from monitor.camera.streamcheck import StreamCheckError, StreamInfo, check_stream
-from webui import audit, get_db
+from webui import audit
+from webui.db import get_db
 from webui.auth import role_required
 from webui.site import site_config, site_state
 
@@ -70,7 +71,8 @@ def config() -> Config:
     return site_config()
 
 
-def _camera(camera_id: str) -> Camera:
+def camera_or_404(camera_id: str) -> Camera:
+    """The configured camera with this id; a 404 when there is none."""
     try:
         return config().camera(camera_id)
     except KeyError:
@@ -160,7 +162,7 @@ def index() -> str:
     rows = [{"cam": c, "state": (states.get(c.id) or {}).get("state") if c.enabled else "disabled",
              "main": redact(c.streams.main), "sub": redact(c.streams.sub) if c.streams.sub else ""}
             for c in config().cameras]
-    return render_template("cameras.html", rows=rows)
+    return render_template("cameras/index.html", rows=rows)
 
 
 # ---------------------------------------------------------------- add
@@ -169,7 +171,7 @@ def index() -> str:
 @bp.route("/cameras/new")
 @role_required("admin")
 def new() -> str:
-    return render_template("camera_new.html", found=None, form={}, error=None)
+    return render_template("cameras/new.html", found=None, form={}, error=None)
 
 
 @bp.route("/cameras/discover", methods=["POST"])
@@ -180,10 +182,10 @@ def discover() -> tuple[str, int]:
     try:
         found = onvif.discover(DISCOVER_S, to=current_app.config.get("ONVIF_DISCOVER_TO"))
     except onvif.OnvifError as err:
-        return _render("camera_new.html", 400, found=None, form={}, error=str(err))
+        return _render("cameras/new.html", 400, found=None, form={}, error=str(err))
     devices = [{"address": urlsplit(d.device_url).netloc if d.device_url else d.address,
                 "manufacturer": d.manufacturer, "model": d.model, "name": d.name} for d in found]
-    return _render("camera_new.html", found=devices, form={}, error=None)
+    return _render("cameras/new.html", found=devices, form={}, error=None)
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -209,10 +211,10 @@ def probe() -> Any:
         found = onvif.probe(host, port, form["username"], request.form.get("password", ""))
         main, sub = onvif.pick_streams(found.profiles)
     except Problem as err:
-        return _render("camera_new.html", err.status, found=None, form=form, error=str(err))
+        return _render("cameras/new.html", err.status, found=None, form=form, error=str(err))
     except onvif.OnvifError as err:
         log.info("camera probe of %s failed: %s", redact(form["address"]), err)
-        return _render("camera_new.html", 400, found=None, form=form, error=str(err))
+        return _render("cameras/new.html", 400, found=None, form=form, error=str(err))
     draft = new_draft(username=form["username"] or None, password=request.form.get("password") or None,
                       host=host, profiles=found.profiles, main=main.rtsp_uri if main else "",
                       sub=sub.rtsp_uri if sub else "")
@@ -226,7 +228,7 @@ def manual() -> Any:
     main, url_user, url_password = config_write.split_credentials(request.form.get("main", ""))
     sub = config_write.split_credentials(request.form.get("sub", ""))[0]
     if not main:
-        return _render("camera_new.html", 400, found=None, form={}, error=_("Enter the main stream URL."))
+        return _render("cameras/new.html", 400, found=None, form={}, error=_("Enter the main stream URL."))
     draft = new_draft(username=request.form.get("username") or url_user,
                       password=request.form.get("password") or url_password, main=main, sub=sub)
     return _setup_page(draft, {"name": "", "id": "", "enabled": True})
@@ -234,7 +236,7 @@ def manual() -> Any:
 
 def _setup_page(draft: Draft, values: dict[str, Any], status: int = 200, error: str | None = None,
                 device: Any = None) -> tuple[str, int]:
-    return _render("camera_setup.html", status, draft=draft, values=values, error=error, device=device,
+    return _render("cameras/setup.html", status, draft=draft, values=values, error=error, device=device,
                    main=redact(draft.main), sub=redact(draft.sub))
 
 
@@ -259,7 +261,7 @@ def setup(token: str) -> Any:
     try:
         draft = get_draft(token)
     except Problem as err:
-        return _render("camera_new.html", err.status, found=None, form={}, error=str(err))
+        return _render("cameras/new.html", err.status, found=None, form={}, error=str(err))
     _choose_streams(draft)
     action = request.form.get("action", "")
     if action.startswith("test-") and action[5:] in ROLES:
@@ -296,11 +298,11 @@ def test_frame(token: str, role: str) -> Response:
 @bp.route("/cameras/<camera_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
 def edit(camera_id: str) -> Any:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     if request.method == "GET":
         values = {"name": cam.name, "enabled": cam.enabled, "username": cam.username or "",
                   "main": redact(cam.streams.main), "sub": redact(cam.streams.sub or "")}
-        return render_template("camera_edit.html", cam=cam, values=values, draft=None, error=None)
+        return render_template("cameras/edit.html", cam=cam, values=values, draft=None, error=None)
     values = {k: request.form.get(k, "").strip() for k in ("name", "username", "main", "sub")}
     values["enabled"] = bool(request.form.get("enabled"))
     # The form shows stored URLs redacted: one sent back unchanged keeps the stored value.
@@ -311,7 +313,7 @@ def edit(camera_id: str) -> Any:
     if action.startswith("test-") and action[5:] in ROLES:
         draft = _edit_draft(cam, values["username"], password, main, sub)
         run_test(draft, action[5:])
-        return render_template("camera_edit.html", cam=cam, values=values, draft=draft, error=None)
+        return render_template("cameras/edit.html", cam=cam, values=values, draft=draft, error=None)
     try:
         if not values["name"] or not main:
             raise Problem(_("Enter a name and the main stream."))
@@ -319,7 +321,7 @@ def edit(camera_id: str) -> Any:
             id=cam.id, name=values["name"], main=main, sub=sub or None, enabled=values["enabled"],
             username=values["username"] or None, password=password))
     except Problem as err:
-        return _render("camera_edit.html", err.status, cam=cam, values=values, draft=None, error=str(err))
+        return _render("cameras/edit.html", err.status, cam=cam, values=values, draft=None, error=str(err))
     flash(_("Camera %(name)s saved.", name=values["name"]))
     return redirect(url_for("cameras.index"))
 
@@ -339,7 +341,7 @@ def _edit_draft(cam: Camera, username: str, password: str | None, main: str, sub
 @bp.route("/cameras/<camera_id>/enabled", methods=["POST"])
 @role_required("admin")
 def set_enabled(camera_id: str) -> Any:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     enabled = request.form.get("enabled") == "1"
     try:
         save("enabled" if enabled else "disabled", cam.id, config_write.set_enabled, cam.id, enabled)
@@ -352,11 +354,11 @@ def set_enabled(camera_id: str) -> Any:
 @bp.route("/cameras/<camera_id>/delete", methods=["GET", "POST"])
 @role_required("admin")
 def delete(camera_id: str) -> Any:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     if request.method == "GET":
-        return render_template("camera_delete.html", cam=cam)
+        return render_template("cameras/delete.html", cam=cam)
     if request.form.get("confirm") != cam.id:
-        return _render("camera_delete.html", 400, cam=cam,
+        return _render("cameras/delete.html", 400, cam=cam,
                        error=_("Type the camera id %(id)s to confirm.", id=cam.id))
     try:
         save("deleted", cam.id, config_write.remove_camera, cam.id)

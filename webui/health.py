@@ -21,7 +21,7 @@ from monitor.ops.health import DiskUsage, camera_health, disk_usage
 from monitor.ops.metrics import CONTENT_TYPE, ZoneReading, camera_families, render, site_families
 from monitor.camera.stats import DROP_LAG_S, RATE_WINDOW_S
 from monitor.db.store import camera_states, event_counts, occupancy_now
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 from webui.overview import FRESH_S
 
@@ -38,14 +38,14 @@ _disk_lock = threading.Lock()
 @bp.route("/health")
 @role_required("supervisor")
 def index() -> str:
-    return render_template("health.html", **_context())
+    return render_template("health/index.html", **_context())
 
 
 @bp.route("/health/cameras")
 @role_required("supervisor")
 def table() -> str:
     """The banner, camera table and disk figures alone (swapped in by refresh.js)."""
-    return render_template("_health.html", **_context())
+    return render_template("health/_health.html", **_context())
 
 
 @bp.route("/metrics")

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 
 from monitor.db.store import camera_states
 from monitor.layout import live_snapshot_path, mark_watched
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("live", __name__)
 
 BOUNDARY = "frame"
-MJPEG_MAX_STREAMS = 2  # waitress serves with 4 threads and a stream holds one: leave two for the pages
+MJPEG_MAX_STREAMS = 2  # a stream holds one of waitress's 8 threads (monitor/supervisor.py): six stay for the pages
 MJPEG_MAX_S = 600.0  # a stream ends after 10 minutes so a forgotten tab does not hold a thread for ever
 MJPEG_POLL_S = 0.2  # the worker replaces live.jpg once a second; look five times as often
 SNAPSHOT_REFRESH_MS = 1000
@@ -49,7 +49,7 @@ def index() -> str:
     cameras = [{"id": c.id, "name": c.name, "state": (states.get(c.id) or {}).get("state")
                 or ("disabled" if not c.enabled else "unknown")}
                for c in current_app.config["ONESTOP"].cameras]
-    return render_template("live.html", cameras=cameras, refresh_ms=SNAPSHOT_REFRESH_MS)
+    return render_template("live/index.html", cameras=cameras, refresh_ms=SNAPSHOT_REFRESH_MS)
 
 
 @bp.route("/live/<camera>.jpg")

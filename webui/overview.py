@@ -15,7 +15,7 @@ from monitor.site.config import Camera, Config
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import camera_states, occupancy_now, zone_samples
 from monitor.db.users import role_at_least
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 
 bp = Blueprint("overview", __name__)
@@ -58,14 +58,14 @@ class _Moment:
 def index() -> Any:
     if not role_at_least(current_user.role, "supervisor"):
         return redirect(url_for("reports.index"))
-    return render_template("overview.html", **_context())
+    return render_template("overview/index.html", **_context())
 
 
 @bp.route("/overview/counters")
 @role_required("supervisor")
 def counters_fragment() -> str:
     """The counter cards alone: what the page's script swaps in every few seconds."""
-    return render_template("_counters.html", **_context())
+    return render_template("overview/_counters.html", **_context())
 
 
 def _context() -> dict[str, Any]:

@@ -13,12 +13,14 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from monitor.counters.reports import _CSS as REPORT_CSS  # the one inline <style> of the standalone HTML report
 from monitor.counters.charts import absence_per_counter, hour_range, served_per_hour, wait_histogram
-from monitor.counters.reports import Report, build_report, render_report
-from monitor.counters.rows import ReportRow
+from monitor.counters.render import render_report, report_css
+from monitor.counters.reports import build_report
+from monitor.counters.rows import Report, ReportRow
 from monitor.db.store import store_report_cache
-from webui import audit, get_db, language
+from webui import audit
+from webui.db import get_db
+from webui.i18n import language
 from webui.auth import role_required
 from webui.security import content_security_policy, style_hash
 
@@ -86,7 +88,7 @@ def index() -> str:
         abort(400, description=str(err))
     store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
     return render_template(
-        "reports.html", periods=periods(today), today=today, cameras=config.cameras,
+        "reports/index.html", periods=periods(today), today=today, cameras=config.cameras,
         kind=kind, day=day, first=first, last=last, camera=camera, report=report,
         charts=charts(report), totals=totals(report),
         prev_day=shift(kind, day, -1), next_day=shift(kind, day, 1) if last < today else None,
@@ -123,7 +125,7 @@ def download() -> Response:
     disposition = "attachment" if fmt == "csv" else "inline"
     headers = {"Content-Disposition": f'{disposition}; filename="{name}.{fmt}"'}
     if fmt == "html":  # the standalone report carries its stylesheet inline: allow exactly that one by hash
-        headers["Content-Security-Policy"] = content_security_policy((style_hash(REPORT_CSS),))
+        headers["Content-Security-Policy"] = content_security_policy((style_hash(report_css()),))
     return Response(body, content_type=FORMATS[fmt], headers=headers)
 
 

@@ -19,7 +19,7 @@ from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Config
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import list_events
-from webui import get_db
+from webui.db import get_db
 from webui.auth import role_required
 
 bp = Blueprint("timeline", __name__)
@@ -78,11 +78,11 @@ def index() -> str:
     today = datetime.fromtimestamp(current_app.config["CLOCK"](), config.site.tz).date()
     day = _day(today)
     if not choices:
-        return render_template("timeline.html", choices=[], chosen=None, day=day, timeline=None, today=today,
+        return render_template("timeline/index.html", choices=[], chosen=None, day=day, timeline=None, today=today,
                                timedelta=timedelta)
     cam, pair = _chosen(choices)
     timeline = build_timeline(get_db(), config, cam.id, pair, day)
-    return render_template("timeline.html", choices=choices, chosen=(cam, pair), day=day, timeline=timeline,
+    return render_template("timeline/index.html", choices=choices, chosen=(cam, pair), day=day, timeline=timeline,
                            today=today, timedelta=timedelta)
 
 

@@ -17,7 +17,7 @@ from monitor.site.errors import raise_duplicates
 from monitor.camera.streamcheck import StreamCheckError, check_stream, is_jpeg
 from monitor.layout import live_snapshot_path, mark_watched
 from webui.auth import role_required
-from webui.cameras import Problem, _camera, save
+from webui.cameras import Problem, camera_or_404, save
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,10 @@ def validation_line(err: ValidationError) -> str:
 @bp.route("/cameras/<camera_id>/zones")
 @role_required("admin")
 def editor(camera_id: str) -> str:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": [[list(p) for p in m] for m in cam.masks]}
     kinds = {k: str(KIND_LABELS.get(k, k)) for k in ZONE_KINDS}
-    return render_template("zones.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
+    return render_template("zones/editor.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
 
 
 def _page_text(kinds: dict[str, str]) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def _page_text(kinds: dict[str, str]) -> dict[str, Any]:
 @bp.route("/cameras/<camera_id>/zones", methods=["POST"])
 @role_required("admin")
 def save_zones(camera_id: str) -> Any:
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(error=_("Expected a JSON object with zones and masks.")), 400
@@ -98,7 +98,7 @@ def save_zones(camera_id: str) -> Any:
 @role_required("admin")
 def snapshot(camera_id: str) -> Response:
     """A current picture: the worker's live snapshot, else one frame from the stream, else an older snapshot."""
-    cam = _camera(camera_id)
+    cam = camera_or_404(camera_id)
     recordings = current_app.config["ONESTOP"].storage.recordings
     mark_watched(recordings, cam.id)
     live = live_snapshot_path(recordings, cam.id)

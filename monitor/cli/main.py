@@ -205,7 +205,8 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
 
     Example: onestop report --from 2026-11-01 --to 2026-11-30 --format csv -o thang-11.csv
     """
-    from monitor.counters.reports import build_report, render_report
+    from monitor.counters.render import render_report
+    from monitor.counters.reports import build_report
     from monitor.db.store import connect, store_report_cache
 
     config = load_or_exit(config_path)

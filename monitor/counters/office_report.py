@@ -21,7 +21,8 @@ import numpy as np
 import sqlite_utils
 
 from monitor.counters.analytics import CounterStats
-from monitor.counters.reports import MAX_DAYS, PAD_S, UTF8_BOM, day_window
+from monitor.counters.render import UTF8_BOM
+from monitor.counters.reports import MAX_DAYS, PAD_S, day_window
 from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, hour_windows, queue_window
 from monitor.counters.tickets import Visit, agreement, visits
 from monitor.db.store import zone_samples

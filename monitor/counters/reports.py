@@ -1,20 +1,17 @@
-"""Counter reports per day and per hour from the stored occupancy samples: CSV (Excel), JSON and HTML."""
+"""Counter reports per day and per hour from the stored occupancy samples (rendered by monitor.counters.render)."""
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import json
 import logging
 import os
 import tempfile
 import time as _time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,8 +19,8 @@ import sqlite_utils
 
 from monitor.counters.analytics import CounterStats, counter_stats, split_by_hour
 from monitor.records import Interval, ZoneSamples
-from monitor.counters.rows import ReportRow
-from monitor.counters.charts import absence_per_counter, bars, hbars, lines, queue_per_hour, served_per_hour, wait_histogram
+from monitor.counters.render import render_report
+from monitor.counters.rows import Report, ReportRow
 from monitor.site.config import Camera, Config
 from monitor.db.store import CachedDay, connect, report_cache_rows, samples_per_zone, store_report_cache, zone_samples
 
@@ -35,25 +32,6 @@ PAD_S = 3600  # samples read past each side of a day so a session crossing midni
 # another version are ignored (and replaced when recomputed).
 REPORT_CACHE_VERSION = 1
 BACKFILL_DAYS = 31  # the supervisor keeps the cache filled for a month-long report
-UTF8_BOM = b"\xef\xbb\xbf"  # without it Excel reads the CSV as ANSI and mangles the Vietnamese diacritics
-
-Format = Literal["csv", "json", "html"]
-Language = Literal["vi", "en"]
-
-
-@dataclass
-class Report:
-    """Rows of one site over a range of local days."""
-
-    site: str
-    date_from: date
-    date_to: date
-    camera: str | None
-    rows: list[ReportRow]
-    generated_at: datetime
-    # Complete counter-days computed by this build (not read from the cache): store them with
-    # monitor.db.store.store_report_cache so the next report over these days is fast.
-    cache_entries: list[CachedDay] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -282,185 +260,6 @@ def _row(day: date, hour: int | None, c: _Counter, s: CounterStats) -> ReportRow
         mean_wait_s=s.mean_wait_s, max_wait_s=s.max_wait_s, mean_queue=s.mean_queue, max_queue=s.max_queue,
         absence_min=s.absence_s / 60, utilisation=s.utilisation, waits=list(s.waits),
     )
-
-
-# ---------------------------------------------------------------- text
-
-_TEXT: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "Báo cáo quầy một cửa", "period": "Thời gian", "generated": "Lập lúc", "camera": "Camera",
-        "all_cameras": "tất cả camera", "days": "Theo ngày", "hours": "Theo giờ", "no_data": "Không có dữ liệu.",
-        "chart_served": "Số lượt phục vụ theo giờ", "chart_queue": "Hàng chờ TB theo giờ (người)",
-        "chart_waits": "Phân bố thời gian chờ (phút, số công dân)", "chart_absence": "Vắng mặt theo quầy (phút)",
-    },
-    "en": {
-        "title": "One-stop counter report", "period": "Period", "generated": "Generated", "camera": "Camera",
-        "all_cameras": "all cameras", "days": "By day", "hours": "By hour", "no_data": "No data.",
-        "chart_served": "Citizens served per hour", "chart_queue": "Mean queue per hour (people)",
-        "chart_waits": "Waiting-time distribution (minutes, citizens)", "chart_absence": "Staff absence per counter (min)",
-    },
-}
-
-# (key, vi header, en header): the column order of the CSV and the HTML tables.
-_COLUMNS: list[tuple[str, str, str]] = [
-    ("day", "Ngày", "Date"),
-    ("hour", "Giờ", "Hour"),
-    ("camera", "Camera", "Camera"),
-    ("counter", "Quầy", "Counter"),
-    ("served", "Số lượt phục vụ", "Served"),
-    ("mean_service_s", "Thời gian phục vụ TB (giây)", "Mean service time (s)"),
-    ("median_service_s", "Thời gian phục vụ trung vị (giây)", "Median service time (s)"),
-    ("p90_service_s", "Thời gian phục vụ P90 (giây)", "P90 service time (s)"),
-    ("mean_wait_s", "Thời gian chờ TB (giây)", "Mean wait (s)"),
-    ("max_wait_s", "Thời gian chờ tối đa (giây)", "Max wait (s)"),
-    ("mean_queue", "Hàng chờ TB (người)", "Mean queue (people)"),
-    ("max_queue", "Hàng chờ tối đa (người)", "Max queue (people)"),
-    ("absence_min", "Vắng mặt (phút)", "Absence (min)"),
-    ("utilisation", "Tỷ lệ sử dụng (%)", "Utilisation (%)"),
-]
-
-
-def headers(language: Language) -> list[str]:
-    """The column headers of the CSV and HTML tables in a language."""
-    return [vi if language == "vi" else en for _, vi, en in _COLUMNS]
-
-
-def _fmt_day(d: date, language: Language) -> str:
-    return d.strftime("%d/%m/%Y") if language == "vi" else d.isoformat()
-
-
-def _cells(row: ReportRow, language: Language) -> list[str]:
-    """Display values: whole seconds and minutes, one decimal for queues, percent for utilisation.
-
-    Only the queue has a decimal point: a Vietnamese-locale Excel reads '.' as a thousands
-    separator, so every other figure is a whole number.
-    """
-
-    def whole(v: float | None) -> str:
-        return "" if v is None else str(int(round(v)))
-
-    return [
-        _fmt_day(row.day, language),
-        "" if row.hour is None else f"{row.hour:02d}:00",
-        row.camera,
-        row.counter,
-        str(row.served),
-        whole(row.mean_service_s),
-        whole(row.median_service_s),
-        whole(row.p90_service_s),
-        whole(row.mean_wait_s),
-        whole(row.max_wait_s),
-        f"{row.mean_queue:.1f}",
-        whole(row.max_queue),
-        whole(row.absence_min),
-        whole(row.utilisation * 100),
-    ]
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def render_report(report: Report, fmt: Format, language: Language) -> bytes:
-    """The report as CSV (UTF-8 with BOM, for Excel), JSON (English keys) or a standalone HTML page."""
-    if language not in _TEXT:
-        raise ValueError(f"unknown language {language!r} (known: {', '.join(_TEXT)})")
-    if fmt == "csv":
-        return _csv(report, language)
-    if fmt == "json":
-        return _json(report)
-    if fmt == "html":
-        return _html(report, language).encode("utf-8")
-    raise ValueError(f"unknown report format {fmt!r} (known: csv, json, html)")
-
-
-def _csv(report: Report, language: Language) -> bytes:
-    buf = io.StringIO(newline="")
-    out = csv.writer(buf)  # comma separator, CRLF line endings, quoting only where needed
-    out.writerow(headers(language))
-    out.writerows(_cells(r, language) for r in report.rows)
-    return UTF8_BOM + buf.getvalue().encode("utf-8")
-
-
-def _json(report: Report) -> bytes:
-    rows = []
-    for r in report.rows:
-        d = asdict(r)
-        del d["waits"]
-        d["day"] = r.day.isoformat()
-        rows.append(d)
-    doc = {
-        "site": report.site,
-        "date_from": report.date_from.isoformat(),
-        "date_to": report.date_to.isoformat(),
-        "camera": report.camera,
-        "generated_at": report.generated_at.isoformat(),
-        "rows": rows,
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:1.5rem;color:#222}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
-.meta{color:#555}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
-figure{margin:0}figcaption{font-weight:600;margin-bottom:.3rem}
-table{border-collapse:collapse;font-size:.85rem;margin-top:.5rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
-th{background:#f0f3f7}td.t{text-align:left}
-svg text{font-size:10px;fill:#333}
-@media print{.charts{display:block}}
-"""
-
-
-def _html(report: Report, language: Language) -> str:
-    tx = _TEXT[language]
-    esc = html.escape
-    title = f"{tx['title']} — {report.site}"
-    period = _fmt_day(report.date_from, language)
-    if report.date_to != report.date_from:
-        period += " – " + _fmt_day(report.date_to, language)
-    days = [r for r in report.rows if r.hour is None]
-    hours = [r for r in report.rows if r.hour is not None]
-    parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{language}"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{esc(title)}</h1>",
-        f'<p class="meta">{tx["period"]}: {esc(period)} · {tx["camera"]}: {esc(report.camera or tx["all_cameras"])}'
-        f' · {tx["generated"]}: {esc(report.generated_at.strftime("%d/%m/%Y %H:%M" if language == "vi" else "%Y-%m-%d %H:%M"))}</p>',
-    ]
-    if not report.rows:
-        parts.append(f"<p>{tx['no_data']}</p></body></html>")
-        return "\n".join(parts)
-    parts += [
-        '<div class="charts">',
-        _figure(tx["chart_served"], bars(served_per_hour(hours))),
-        _figure(tx["chart_queue"], lines(queue_per_hour(hours))),
-        _figure(tx["chart_waits"], bars(wait_histogram([w for r in days for w in r.waits]))),
-        _figure(tx["chart_absence"], hbars(absence_per_counter(days))),
-        "</div>",
-        f"<h2>{tx['days']}</h2>", _table(days, language),
-        f"<h2>{tx['hours']}</h2>", _table(hours, language),
-        "</body></html>",
-    ]
-    return "\n".join(parts)
-
-
-def _table(rows: list[ReportRow], language: Language) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers(language))
-    body = []
-    for r in rows:
-        cells = _cells(r, language)
-        body.append("<tr>" + "".join(
-            f'<td class="t">{html.escape(v)}</td>' if k < 4 else f"<td>{html.escape(v)}</td>"
-            for k, v in enumerate(cells)
-        ) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _figure(caption: str, svg: str) -> str:
-    return f"<figure><figcaption>{html.escape(caption)}</figcaption>{svg}</figure>"
 
 
 # ---------------------------------------------------------------- daily files

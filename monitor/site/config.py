@@ -301,7 +301,7 @@ class Defaults(_Model):
     """Detection and recording settings for every camera (cameras may override any key)."""
 
     detect_fps: float = Field(5, gt=0, le=30, description="Frames per second analysed.")
-    detect_width: int = Field(320, ge=64, le=1280, description="Width of the grey detection frame in pixels.")
+    detect_width: int = Field(320, ge=64, le=1280, description="Width of the grey detection frame in pixels (the height keeps the aspect).")
     pre_roll_s: float = Field(5, ge=0, le=60, description="Seconds kept before an event.")
     post_roll_s: float = Field(10, ge=0, le=120, description="Seconds recorded after motion stops.")
     max_clip_s: float = Field(300, ge=10, le=3600, description="Longest clip in seconds.")
@@ -341,7 +341,9 @@ class Zone(_Model):
     """A polygon of the image with a meaning (staff seat, service spot, waiting area)."""
 
     id: Slug = Field(description="Slug, unique within the camera.")
-    kind: ZoneKind = Field(description="staff_seat | service_spot | waiting_area | motion.")
+    kind: ZoneKind = Field(description=(
+        "staff_seat: the officer's chair; service_spot: where the citizen being served sits or stands; "
+        "waiting_area: the queue (a people count); motion: motion only. See docs/glossary.md."))
     points: Polygon = Field(description="Polygon of >= 3 [x, y] points, normalised 0..1.")
     person_height: tuple[Fraction01, Fraction01] | None = Field(
         None, description="[near, far] standing person height / frame height at the zone's bottom / top edge."
@@ -352,8 +354,9 @@ class Streams(_Model):
     """Where the video comes from."""
 
     main: StreamSource = Field(description="rtsp:// or rtsps:// URL, or a file path.")
-    sub: StreamSource | None = Field(None, description="Optional low-resolution stream used for detection.")
-    loop: bool = Field(False, description="File sources only: restart at the end.")
+    sub: StreamSource | None = Field(
+        None, description="Optional low-resolution stream used for detection; the main stream is then never decoded.")
+    loop: bool = Field(False, description="File sources only: restart at the end (the demo).")
 
 
 class Camera(_Model):
