@@ -19,7 +19,7 @@ from monitor.site.config import load_config
 from monitor.camera.sources import SourceStatus, StreamSource
 from monitor.db.store import connect
 from sectest import CSRF_EXEMPT, NOW, OUTSIDE, ROUTE_TABLE, SECRET, build_site, secret_env, write_config
-from webtest import PASSWORD, copy_site, csrf_token, log_in
+from webtest import PASSWORD, csrf_token, log_in
 from webui import create_app
 from webui import security
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -18,51 +17,7 @@ from monitor.counters.tickets import CheckContext, Row, agreement, check_rows, v
 from monitor.db.store import Writer, open_db
 from monitor.db.tickets import TicketEvent, ticket_events
 from monitor.site.config import load_config
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-DAY = date(2026, 11, 24)  # a Tuesday
-TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
-TRI2 = "[[0.5, 0.5], [0.9, 0.5], [0.9, 0.9]]"
-
-
-def at(hh: int, mm: int = 0, ss: int = 0) -> float:
-    return datetime.combine(DAY, time(hh, mm, ss), tzinfo=TZ).timestamp()
-
-
-NOW = at(17)
-START = int(at(8))
-
-CONFIG = f"""\
-site: {{name: "UBND xã Tân Phú"}}
-storage: {{database: t.db, recordings: rec}}
-cameras:
-  - id: quay
-    name: Camera quầy
-    streams: {{main: a.mp4}}
-    zones:
-      - {{id: ghe, kind: staff_seat, points: {TRI}}}
-      - {{id: ngoi, kind: service_spot, points: {TRI2}}}
-  - id: sanh
-    name: Camera sảnh
-    streams: {{main: b.mp4}}
-    zones:
-      - {{id: cho, kind: waiting_area, points: {TRI}}}
-counters:
-  - id: quay-1
-    name: "Quầy 1 – Tư pháp"
-    field: tu-phap
-    staff_seat: {{camera: quay, zone: ghe}}
-    service_spot: {{camera: quay, zone: ngoi}}
-queues:
-  - id: sanh-cho
-    name: "Sảnh chờ"
-    waiting_areas: [{{camera: sanh, zone: cho}}]
-    feeds: [tu-phap]
-tickets:
-  feeds:
-    - {{id: kiosk, clock_skew_s: 60}}
-"""
-
+from ticketsite import CONFIG, DAY, NOW, START, TRI2, TZ, at
 
 def ctx(stored: list[TicketEvent] | None = None) -> CheckContext:
     return CheckContext(feed="kiosk", counters=["quay-1", "quay-2"], fields=["tu-phap"], tz=TZ, now=NOW,

@@ -16,11 +16,12 @@ import pytest
 
 from monitor.cli import main as cli
 from monitor.site import docgen
+from monitor.site.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
-CONFIG_SECTIONS = ("site", "storage", "defaults", "retention", "cameras", "alerts", "metrics")
+CONFIG_SECTIONS = tuple(Config.model_fields)  # site, storage, defaults, ..., cameras
 
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
 _SPAN = re.compile(r"`([^`\n]+)`")

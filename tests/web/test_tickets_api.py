@@ -7,7 +7,7 @@ import pytest
 from monitor.db.store import open_db
 from monitor.db.tickets import ticket_events
 from monitor.site.config import load_config
-from test_tickets import CONFIG, NOW, at
+from ticketsite import CONFIG, NOW, at
 from webtest import add_accounts, log_in
 from webui import create_app
 

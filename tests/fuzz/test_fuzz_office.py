@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from test_fuzz_config import VALUES, _parent, _paths, _write, assert_loads_or_one_line_per_problem, fuzz
-from test_office import GOOD
+from officesite import GOOD
 
 OFFICE = yaml.safe_load(GOOD + "tickets:\n  feeds: [{id: kiosk}]\n")
 # the office sections, and the camera zones they point at (renaming or retyping a zone breaks a reference)
