@@ -1,5 +1,6 @@
 # make demo: install everything and run the system on a simulated office (UI on http://127.0.0.1:8000)
 # make test: install everything and run every test
+# make test-fast: the unit and web tests only (no end-to-end, browser or fuzz tests, nothing marked slow)
 # make upgrade: refresh requirements.lock to today's releases, reinstall and run every test
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ DEMO_MINUTES ?= 3
 LOCK := requirements.lock
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: demo test upgrade lock system-deps venv clean-demo
+.PHONY: demo test test-fast upgrade lock system-deps venv clean-demo
 
 system-deps:
 	@sh scripts/system-deps.sh
@@ -41,6 +42,10 @@ demo: system-deps venv $(DEMO_DIR)/cameras.yaml $(DEMO_DIR)/admin-password.txt
 # two test processes, one test file each at a time: most end-to-end tests wait on real time, not the CPU
 test: system-deps venv
 	$(BIN)/pytest -q -ra -n 2 --dist loadfile
+
+# what to run after each change; make test before a commit that others will build on
+test-fast: venv
+	$(BIN)/pytest -q -ra -n 2 --dist loadfile -m "not slow" tests/unit tests/web
 
 # the lock: every package pyproject.toml needs (with the test extra), pinned; pip-compile from pip-tools writes it
 lock: venv

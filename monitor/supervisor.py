@@ -14,6 +14,7 @@ from typing import Any
 from monitor.ops.alerts import AlertMonitor, read_rows
 from monitor.site.config import Camera, Config
 from monitor.jobs import DailyReportJob, PeriodicJob, ReportCacheJob, RetentionJob
+from monitor.hubjob import hub_job
 from monitor.site.reload import Reloader
 from monitor.site.state import SiteState
 from monitor.db.durable import DurableWriter
@@ -68,6 +69,9 @@ class Supervisor:
         cache = ReportCacheJob(lambda: self.config)
         self.jobs: list[PeriodicJob] = [cache, DailyReportJob(lambda: self.config, after=cache.run_soon),
                                         RetentionJob(lambda: self.config)]
+        self.hub = hub_job(lambda: self.config)  # None without a hub: section
+        if self.hub is not None:
+            self.jobs.append(self.hub)
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -187,7 +191,9 @@ class Supervisor:
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
                 self.reloader.tick(time.time())
-                self.alerts.check(lambda: read_rows(self.config.storage.database))
+                alerts = self.alerts.check(lambda: read_rows(self.config.storage.database))
+                if self.hub is not None:
+                    self.hub.alerts(alerts)
                 for job in self.jobs:  # the report cache, the daily report, retention: each in its own thread
                     job.tick(time.time())
         finally:
@@ -197,6 +203,8 @@ class Supervisor:
             writer_thread.join()
             db.conn.close()
             self.alerts.close()
+            if self.hub is not None:
+                self.hub.close()
         log.info("supervisor stopped")
         return 0
 

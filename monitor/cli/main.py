@@ -372,6 +372,9 @@ main.add_command(prune_command)
 from monitor.cli.tickets import tickets as tickets_group  # noqa: E402
 
 main.add_command(tickets_group)
+from monitor.cli.hub import hub as hub_group  # noqa: E402 - the district hub (issue 15)
+
+main.add_command(hub_group)
 
 
 if __name__ == "__main__":

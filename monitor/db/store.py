@@ -17,6 +17,7 @@ import sqlite_utils
 from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
                               Status, Thumbnail)
 from monitor.records import ZoneSamples
+from monitor.db.outbox import m012_hub_outbox
 from monitor.db.tickets import m010_tickets
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
@@ -158,6 +159,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("008_event_zones", _m008_event_zones),
     ("009_camera_stats", _m009_camera_stats),
     ("010_tickets", m010_tickets),  # defined with its queries in monitor/db/tickets.py
+    # 011 is taken by the alerts branch (not merged yet); the hub outbox is 012
+    ("012_hub_outbox", m012_hub_outbox),
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention

@@ -39,6 +39,7 @@ from monitor.site.errors import (
 from monitor.records import Interval, merge_intervals
 from monitor.site.office import CounterSpec, QueueSpec, TicketSettings, office_problems
 from monitor.site.secrets import read_secrets, secrets_path
+from monitor.site.hublink import HubLink
 
 __all__ = [
     "Alerts",
@@ -433,6 +434,7 @@ class Config(_Model):
     )
     queues: list[QueueSpec] | None = Field(None, description="Waiting areas on any cameras and the counters they feed.")
     tickets: TicketSettings = Field(default_factory=TicketSettings, description="Queue-ticket feeds.")
+    hub: HubLink | None = Field(None, description="Optional: publish figures, alerts and health to the district hub.")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -511,6 +513,8 @@ def summary(config: Config) -> str:
         f"Database: {config.storage.database}",
         f"Cameras: {len(config.cameras)} ({enabled} enabled, {len(config.cameras) - enabled} disabled)",
     ]
+    if config.hub is not None:  # the broker URL carries no credentials (hublink refuses them)
+        lines.insert(-1, f"Hub: publishes as {config.hub.site_id} to {config.hub.broker}")
     id_w = max((len(c.id) for c in config.cameras), default=0)
     name_w = max((len(c.name) for c in config.cameras), default=0)
     for cam in config.cameras:
@@ -593,6 +597,8 @@ def load_config(path: str | Path, secrets: Mapping[str, str] | None = None) -> C
         setattr(config.storage, attr, value if value.is_absolute() else resolved.parent / value)
     for camera in config.cameras:
         camera._secrets = secrets
+    if config.hub is not None:
+        config.hub.resolve_paths(resolved.parent, secrets)
     return config
 
 

@@ -1,7 +1,7 @@
 """docs/configuration.md from the pydantic models of cameras.yaml: `python -m monitor.site.docgen > docs/configuration.md`.
 
 Every field's dotted path, type, default and bounds come from the models and its meaning from the
-field's description, so the reference cannot drift from the loader (tests/test_docs.py compares).
+field's description, so the reference cannot drift from the loader (tests/unit/test_docs.py compares).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from monitor.site.config import Config, DefaultsOverride
 HEADER = """# Configuration reference: `cameras.yaml`
 
 Generated from the pydantic models in `monitor/site/config.py` by `python -m monitor.site.docgen >
-docs/configuration.md`; do not edit by hand (`tests/test_docs.py` fails when this file and the models
+docs/configuration.md`; do not edit by hand (`tests/unit/test_docs.py` fails when this file and the models
 differ). Unknown fields are errors; `onestop check-config` names each problem with its YAML line.
 Paths are relative to the YAML file's folder. Any string may hold `${ENV_VAR}` references, expanded
 from the environment or from `cameras.secrets.env` next to the YAML file (see docs/operating.md);

@@ -30,7 +30,7 @@ ADMIN = "quan-tri"
 VIDEO = VideoSpec(10, 640, 360)
 TOL = 0.01  # one pixel of a ~900 px wide picture is 0.0011; integer mouse offsets round to half a pixel
 UPDATE_DOCS = "ONESTOP_UPDATE_SCREENSHOTS"  # =1: the test also refreshes the screenshot kept in docs/
-SCREENSHOT_COPY = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "zones.png"
+SCREENSHOT_COPY = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "zones.png"
 
 NOTES = "# the IT officer's notes stay after every save"
 CONFIG = """\

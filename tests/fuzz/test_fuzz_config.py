@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from monitor.site.config import ConfigError, load_config
 
-BASE_FILE = Path(__file__).resolve().parent.parent / "cameras.yaml"  # the documented example: valid
+BASE_FILE = Path(__file__).resolve().parents[2] / "cameras.yaml"  # the documented example: valid
 BASE_TEXT = BASE_FILE.read_text(encoding="utf-8")
 BASE = yaml.safe_load(BASE_TEXT)
 CHECK_CONFIG_TIMEOUT_S = 60  # a cold Python start on a loaded 2-core box

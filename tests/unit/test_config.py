@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from monitor.cli import main
 from monitor.site.config import Camera, ConfigError, Defaults, load_config, redact, summary
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Pa55"
 
 

@@ -18,7 +18,7 @@ from monitor.cli import main as cli
 from monitor.site import docgen
 from monitor.site.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 CONFIG_SECTIONS = tuple(Config.model_fields)  # site, storage, defaults, ..., cameras
@@ -138,6 +138,17 @@ def missing_names(codes: list[str]) -> list[str]:
 def test_architecture_names_exist():
     missing = missing_names(code_of(ARCHITECTURE))
     assert not missing, f"docs/architecture.md cites names that do not exist: {sorted(set(missing))}"
+
+
+def test_test_modules_are_grouped_by_kind():
+    """Every test module sits in one of the kind folders the docs describe (conftest.py and helpers at tests/)."""
+    tests = ROOT / "tests"
+    loose = sorted(p.name for p in tests.glob("test_*.py"))
+    kinds = {p.parent.name for p in tests.rglob("test_*.py")} - {"tests"}
+    assert not loose, f"move these into tests/<kind>/: {loose}"
+    assert kinds <= {"unit", "web", "e2e", "browser", "fuzz"}, kinds
+    operating = (ROOT / "docs" / "operating.md").read_text(encoding="utf-8")
+    assert all(f"`tests/{kind}/`" in operating for kind in kinds)
 
 
 def test_the_name_check_catches_stale_names():

@@ -14,7 +14,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("monitor", "webui")
 
 # Low -> high. A module's layer is the longest prefix listed here that matches its name. The web app
@@ -37,6 +37,8 @@ LAYERS: dict[str, int] = {
     "webui": 5,
     "monitor.supervisor": 6,
     "monitor.jobs": 6,  # the supervisor's periodic jobs (reports, report cache, retention)
+    "monitor.hubjob": 6,  # the supervisor's hub link job (issue 15)
+    "monitor.hub": 6,  # the district hub service and its dashboard (uses the web app's machinery)
     "monitor.cli": 7,
 }
 LAYER_NAMES = ["site/detect/devices/records/layout", "camera", "db", "counters", "upkeep/ops", "webui", "supervisor",

@@ -23,7 +23,7 @@ from webtest import PASSWORD, csrf_token, log_in
 from webui import create_app
 from webui import security
 
-WEBUI = Path(__file__).resolve().parent.parent / "webui"
+WEBUI = Path(__file__).resolve().parents[2] / "webui"
 ROLES = (None, "viewer", "supervisor", "admin")
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -26,7 +26,7 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2026, 11, 24)  # a Tuesday: the counters are open
 NOW = datetime.combine(DAY, time(16, 0), tzinfo=TZ).timestamp()
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
-WEBUI = Path(__file__).resolve().parent.parent / "webui"
+WEBUI = Path(__file__).resolve().parents[2] / "webui"
 REPORT_RENDERING = WEBUI.parent / "monitor" / "counters"
 
 
