@@ -2,7 +2,7 @@
 # Install the Debian packages onestop-monitor needs (as root), or list them for an administrator.
 # mosquitto: the MQTT broker of the district hub link (issue 15) and its tests.
 set -eu
-PACKAGES="python3-venv ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad chromium chromium-driver mosquitto"
+PACKAGES="python3-venv openssl ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad chromium chromium-driver mosquitto"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
