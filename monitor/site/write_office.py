@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor.site.config import Config, ConfigError
 from monitor.site.office import Office
-from monitor.site.write import _editing, _flow, _put
+from monitor.site.write import editing, flow, put
 
 __all__ = ["CounterInput", "QueueInput", "remove_counter", "remove_queue", "save_counter", "save_queue"]
 
@@ -49,7 +49,7 @@ class QueueInput:
 
 def save_counter(path: Path, office: Office, counter: CounterInput, new: bool) -> Config:
     """Add (new) or change a counter and make the chosen queue feed it."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         counters, queues = _sections(edit.doc, office)
         node = _find(counters, counter.id)
         if new and node is not None:
@@ -59,10 +59,10 @@ def save_counter(path: Path, office: Office, counter: CounterInput, new: bool) -
         if node is None:
             node = CommentedMap(id=counter.id)
             counters.append(node)
-        _put(node, "name", counter.name, after="id")
-        _put(node, "field", counter.field, after="name")
-        _put(node, "staff_seat", _ref(counter.seat), after="field" if counter.field else "name")
-        _put(node, "service_spot", _ref(counter.spot), after="staff_seat")
+        put(node, "name", counter.name, after="id")
+        put(node, "field", counter.field, after="name")
+        put(node, "staff_seat", _ref(counter.seat), after="field" if counter.field else "name")
+        put(node, "service_spot", _ref(counter.spot), after="staff_seat")
         target = counter.queue
         if counter.new_queue is not None:
             queues.append(_queue_node(counter.new_queue))
@@ -74,7 +74,7 @@ def save_counter(path: Path, office: Office, counter: CounterInput, new: bool) -
 
 def remove_counter(path: Path, office: Office, counter_id: str) -> Config:
     """Delete a counter; without counters left the sections go and the office is derived from the zones again."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         counters, _queues = _sections(edit.doc, office)
         node = _find(counters, counter_id)
         if node is None:
@@ -90,7 +90,7 @@ def remove_counter(path: Path, office: Office, counter_id: str) -> Config:
 
 def save_queue(path: Path, office: Office, queue: QueueInput, new: bool) -> Config:
     """Add (new) or change a queue: its name, waiting areas and feeds."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         _counters, queues = _sections(edit.doc, office)
         node = _find(queues, queue.id)
         if new and node is not None:
@@ -100,15 +100,15 @@ def save_queue(path: Path, office: Office, queue: QueueInput, new: bool) -> Conf
         if node is None:
             queues.append(_queue_node(queue))
         else:
-            _put(node, "name", queue.name, after="id")
+            put(node, "name", queue.name, after="id")
             node["waiting_areas"] = CommentedSeq(_ref(a) for a in queue.areas)
-            node["feeds"] = _flow(list(queue.feeds))
+            node["feeds"] = flow(list(queue.feeds))
     return edit.config
 
 
 def remove_queue(path: Path, office: Office, queue_id: str) -> Config:
     """Delete a queue (the counters it fed need another queue, or the file is not changed)."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         _counters, queues = _sections(edit.doc, office)
         node = _find(queues, queue_id)
         if node is None:
@@ -151,7 +151,7 @@ def _counter_node(cid: str, name: str, fld: str | None, seat: Key, spot: Key) ->
 
 def _queue_node(queue: QueueInput) -> CommentedMap:
     return CommentedMap(id=queue.id, name=queue.name, waiting_areas=CommentedSeq(_ref(a) for a in queue.areas),
-                        feeds=_flow(list(queue.feeds)))
+                        feeds=flow(list(queue.feeds)))
 
 
 def _feed(queues: CommentedSeq, counter: CounterInput, target: str | None) -> None:
