@@ -209,3 +209,26 @@ def test_first_change_of_a_derived_office_writes_its_counters_out(make_site):
     config = load_config(path)
     assert [(c.id, c.name) for c in config.counters] == [("cam-a", "Quầy 3")]
     assert [q.id for q in config.queues] == ["cam-a"]
+
+
+def test_reports_office_view_puts_tickets_beside_the_cameras(app):
+    client = app.test_client()
+    log_in(client, "viewer")
+    page = client.get("/reports?by=office").get_data(as_text=True)
+    row = re.search(r'<tr data-level="counter" data-id="quay-3">(.*?)</tr>', page, re.S).group(1)
+    assert "Quầy 3 – Địa chính" in row and '<td class="source">phiếu</td>' in row
+    assert '<td class="served">1</td>' in row and '<td class="camera-served">1</td>' in row
+    assert '<td class="mean-wait">5:00</td>' in row  # A1: issued 09:53:20, called 09:58:20
+    assert re.search(r'<tr data-level="field" data-id="dia-chinh">', page)
+    assert re.search(r'<tr data-level="queue" data-id="sanh">.*?Sảnh chờ', page, re.S)
+    agreement = re.search(r'<tr data-id="quay-3">(.*?)</tr>', page, re.S).group(1)
+    assert '<td class="served-diff">0</td>' in agreement  # the camera saw the same citizen sit down
+    r = client.get("/reports/download?from=2026-11-24&to=2026-11-24&format=csv&by=office")
+    assert r.status_code == 200 and 'filename="onestop-office-report-2026-11-24.csv"' in r.headers["Content-Disposition"]
+    lines = r.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Ngày,Giờ,Loại,Mã,Tên,Nguồn")
+    assert any(",quầy,quay-3,Quầy 3 – Địa chính,phiếu,1," in line for line in lines)
+    html = client.get("/reports/download?from=2026-11-24&to=2026-11-24&format=html&by=office")
+    assert html.status_code == 200 and "Quầy 3 – Địa chính" in html.get_data(as_text=True)
+    assert client.get("/reports?by=floor").status_code == 400
+    assert client.get("/reports/download?from=2026-11-24&to=2026-11-24&format=csv&by=x").status_code == 400
