@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from monitor.db.store import connect
-from monitor.jobs import PeriodicJob, Spawn, _thread
+from monitor.jobs import PeriodicJob, Spawn, start_thread
 from monitor.ops.alerts import Alert
 from monitor.ops.publish import Collector, Publisher
 from monitor.site.config import Config
@@ -22,7 +22,7 @@ class HubJob(PeriodicJob):
 
     name = "hub-publish"
 
-    def __init__(self, config: Callable[[], Config], spawn: Spawn = _thread):
+    def __init__(self, config: Callable[[], Config], spawn: Spawn = start_thread):
         super().__init__(COLLECT_EVERY_S, COLLECT_FIRST_S, spawn)
         self.config = config
         self.collector = Collector(config)

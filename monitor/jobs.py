@@ -27,7 +27,8 @@ RETENTION_FIRST_S = 60.0  # the first retention run waits until start-up (recove
 Spawn = Callable[[Callable[[], None], str], None]
 
 
-def _thread(target: Callable[[], None], name: str) -> None:
+def start_thread(target: Callable[[], None], name: str) -> None:
+    """Run target in a daemon thread of its own (how a job runs unless a test passes another spawn)."""
     threading.Thread(target=target, name=name, daemon=True).start()
 
 
@@ -45,7 +46,7 @@ class PeriodicJob:
 
     name = "job"
 
-    def __init__(self, interval_s: float, first_s: float = 0.0, spawn: Spawn = _thread):
+    def __init__(self, interval_s: float, first_s: float = 0.0, spawn: Spawn = start_thread):
         self.interval_s = interval_s
         self.first_s = first_s
         self.spawn = spawn  # tests pass one that runs the job at once, in their own thread
@@ -89,7 +90,7 @@ class ReportCacheJob(PeriodicJob):
 
     name = "report-cache"
 
-    def __init__(self, config: Callable[[], Config], spawn: Spawn = _thread):
+    def __init__(self, config: Callable[[], Config], spawn: Spawn = start_thread):
         super().__init__(REPORT_CACHE_S, 0.0, spawn)  # at start-up: reports over the last month read the cache
         self.config = config
 
@@ -106,7 +107,7 @@ class DailyReportJob(PeriodicJob):
     name = "daily-report"
 
     def __init__(self, config: Callable[[], Config], after: Callable[[], None] = lambda: None,
-                 spawn: Spawn = _thread):
+                 spawn: Spawn = start_thread):
         super().__init__(REPORT_CHECK_S, 0.0, spawn)
         self.config = config
         self.after = after  # called once a report is written (the supervisor caches the days before it)
@@ -146,7 +147,7 @@ class RetentionJob(PeriodicJob):
 
     name = "retention"
 
-    def __init__(self, config: Callable[[], Config], spawn: Spawn = _thread):
+    def __init__(self, config: Callable[[], Config], spawn: Spawn = start_thread):
         super().__init__(config().retention.interval_min * 60, RETENTION_FIRST_S, spawn)
         self.config = config
 

@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import free_port, require
+from support import free_port, require
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto"
 START_TIMEOUT_S = 10.0

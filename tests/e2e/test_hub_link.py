@@ -261,7 +261,7 @@ def test_hub_process_killed_mid_stream_loses_and_doubles_nothing(district: dict,
     import subprocess
     import sys
 
-    from conftest import free_port
+    from support import free_port
 
     hub_db = tmp_path / "hub.db"
     cmd = [str(Path(sys.executable).parent / "onestop"), "hub", "run", "--db", str(hub_db), "--broker",

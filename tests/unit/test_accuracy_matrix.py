@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import require
+from support import require
 from monitor.simulate.varied import VariedConfig, simulate_hall
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCORE_PY = ROOT.parent / "shared" / "devscenes" / "score.py"
 KEYS = {"seat_acc", "served_err_per_counter_hour", "service_mae_s", "wait_rel_err", "absence_recall", "waiting_count_mae"}
 

@@ -27,6 +27,7 @@ _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
 _SPAN = re.compile(r"`([^`\n]+)`")
 _COMMAND = re.compile(r"(?:^|(?<=[\s$/]))onestop[ \t]+([a-z][a-z-]*)(?:[ \t]+([a-z][a-z-]*))?", re.M)
 _CONFIG_PATH = re.compile(rf"(?:{'|'.join(CONFIG_SECTIONS)})(?:\[\])?(?:\.[a-z_]+(?:\[\])?)+")
+_FILE = re.compile(r"\.(db|yaml|yml|env|json|csv|html|py|log|txt|mp4|jpg)$")
 _CALL = re.compile(r"(?<![\w.])\.?([A-Za-z_][A-Za-z0-9_]*)\(")
 _CAMEL = re.compile(r"(?<![\w.])([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+)\b")
 _MODULE = re.compile(r"(?:monitor|webui)(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -94,7 +95,7 @@ def test_configuration_doc_lists_every_field():
 def test_cited_config_fields_exist(doc):
     fields = {f.replace("[]", "") for f in docgen.fields()}  # `cameras.zones` and `cameras[].zones` alike
     cited = {code.strip() for code in code_of(doc) if _CONFIG_PATH.fullmatch(code.strip())
-             and not code.strip().endswith((".yaml", ".env"))}  # cameras.yaml, cameras.secrets.env: files
+             and not _FILE.search(code.strip())}  # cameras.yaml, cameras.secrets.env, hub.db: files
     assert cited or doc.name not in ("operating.md",), "no config field cited: is the pattern still right?"
     bad = sorted(c for c in cited if c.replace("[]", "") not in fields)
     assert not bad, f"{doc.name} cites config fields the models lack: {bad}"
@@ -149,6 +150,13 @@ def test_test_modules_are_grouped_by_kind():
     assert kinds <= {"unit", "web", "e2e", "browser", "fuzz"}, kinds
     operating = (ROOT / "docs" / "operating.md").read_text(encoding="utf-8")
     assert all(f"`tests/{kind}/`" in operating for kind in kinds)
+
+
+def test_helpers_come_from_support_not_conftest():
+    """conftest.py holds fixtures; a module importing it gets a second copy of it under another name."""
+    found = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "tests").rglob("*.py"))
+             if re.search(r"^\s*(from conftest import|import conftest)", p.read_text(encoding="utf-8"), re.M)]
+    assert not found, f"import the helpers from support.py: {found}"
 
 
 def test_the_name_check_catches_stale_names():

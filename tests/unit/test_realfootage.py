@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from monitor.site.config import load_config
-from conftest import require
+from support import require
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 W, H, FPS = 80, 60, 4
 
 
