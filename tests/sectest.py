@@ -70,6 +70,13 @@ ROUTE_TABLE = {
     "health.table": ("GET", "/health/cameras", (302, 403, 200, 200)),
     # no login for scrapers: loopback only when no metrics.token is set (these clients come from 10.0.0.7)
     "health.metrics": ("GET", "/metrics", (403, 403, 403, 403)),
+    "office.index": ("GET", "/site/counters", (302, 403, 403, 200)),
+    "office.counter_new": ("GET", "/site/counters/new", (302, 403, 403, 200)),
+    "office.counter_edit": ("POST", "/site/counters/quay-1/edit", (302, 403, 403, 400)),  # the form has no name
+    "office.counter_delete": ("GET", "/site/counters/quay-1/delete", (302, 403, 403, 200)),
+    "office.queue_new": ("POST", "/site/queues/new", (302, 403, 403, 400)),  # nor waiting areas
+    "office.queue_edit": ("GET", "/site/queues/no-such-queue/edit", (302, 403, 403, 404)),
+    "office.queue_delete": ("POST", "/site/queues/no-such-queue/delete", (302, 403, 403, 404)),
     "zones.snapshot": ("GET", "/cameras/quay-2/snapshot.jpg", (302, 403, 403, 404)),  # b.mp4 is no video: no picture
     "alerts.index": ("GET", "/alerts", (302, 403, 200, 200)),
     "alerts.acknowledge": ("POST", "/alerts/1/ack", (302, 403, 400, 400)),  # the table's form has no comment

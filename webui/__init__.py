@@ -60,7 +60,8 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     _login_manager(app)
     _template_helpers(app)
 
-    from webui import alerts, api, audit_page, compliance, auth, cameras, events, health, live, overview, reports, timeline, zones
+    from webui import (alerts, api, audit_page, auth, cameras, compliance, events, health, live, office_admin, overview,
+                       reports, timeline, zones)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -71,6 +72,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     app.register_blueprint(timeline.bp)
     app.register_blueprint(cameras.bp)
     app.register_blueprint(zones.bp)
+    app.register_blueprint(office_admin.bp)
     app.register_blueprint(audit_page.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(alerts.bp)

@@ -86,19 +86,26 @@ def one_line(err: ConfigError) -> str:
     return first + (" " + _("(and %(n)d more)", n=more) if more else "")
 
 
-def save(action: str, camera_id: str, change: Callable[..., Config], *args: Any) -> Config:
-    """Apply one change to cameras.yaml; the single save point of every camera action."""
+def apply_change(change: Callable[..., Config], *args: Any) -> Config:
+    """change(cameras.yaml, *args), then show the saved config and nudge the supervisor; a bad result is a Problem."""
     try:
         new = change(config().path, *args)
     except ConfigError as err:
         raise Problem(one_line(err)) from None
-    except KeyError:
-        raise Problem(_("There is no camera %(id)s.", id=camera_id), 404) from None
     except ValueError as err:  # e.g. a password with a line break
         raise Problem(str(err)) from None
     site = site_state()
     site.replace(new)  # the pages show the saved config at once
     site.request_reload()  # and the supervisor applies it to the workers now, not at its next poll
+    return new
+
+
+def save(action: str, camera_id: str, change: Callable[..., Config], *args: Any) -> Config:
+    """Apply one change to cameras.yaml; the single save point of every camera action."""
+    try:
+        new = apply_change(change, *args)
+    except KeyError:
+        raise Problem(_("There is no camera %(id)s.", id=camera_id), 404) from None
     log.info("camera %s: %s", camera_id, action)
     audit.record("camera_change", camera_id, action)
     return new

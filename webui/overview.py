@@ -1,22 +1,28 @@
-"""Overview (supervisor and admin): each counter right now and today so far; viewers go to the reports."""
+"""Overview (supervisor and admin): the named counters by queue and field, right now and today; viewers go to the reports."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, service_sessions
-from monitor.site.config import Camera, Config
-from monitor.counters.reports import counter_samples, counters, day_window
+from monitor.counters.analytics import AnalyticsParams, service_sessions
+from monitor.counters.office_now import RECENT_S, QueueNow, queue_now
+from monitor.counters.office_report import OfficeRow, analyse_day, office_day_rows
+from monitor.counters.reports import counters
+from monitor.counters.site import OfficeAnalysis
+from monitor.counters.tickets import Visit
 from monitor.db.store import camera_states, occupancy_now, zone_samples
+from monitor.site.config import Config
+from monitor.site.office import Office, OfficeCounter, OfficeQueue, office_of
 from monitor.db.users import role_at_least
 from webui.db import get_db
 from webui.auth import role_required
+from webui.site import site_config
 
 bp = Blueprint("overview", __name__)
 
@@ -26,21 +32,45 @@ STATS_TTL_S = 30  # today's figures read every zone's whole day: recompute them 
 REFRESH_MS = 5000  # how often the page reloads its counter cards
 
 
+Key = tuple[str, str]  # (camera, zone)
+
+
 @dataclass
 class CounterCard:
     """One counter as the overview shows it."""
 
-    camera: str
-    camera_name: str
+    id: str
+    name: str  # the counter's name in cameras.yaml `counters:` (derived: the camera's name)
+    field: str | None
+    camera: str  # the service spot's camera and zone (the card's data attributes)
     counter: str
-    name: str  # the counter's name in cameras.yaml `counters:`, else "camera name · zone"
-    state: str
-    fresh: bool  # the latest sample is recent: the "now" figures mean something
+    timeline: bool  # the timeline page can draw it (seat and spot on one camera)
+    state: str  # the worse state of its cameras
+    fresh: bool  # the latest samples are recent: the "now" figures mean something
     last_sample: float | None
     staff_present: bool | None
     serving_s: float | None  # length of the service going on now, None when nobody is served
-    queue: float | None  # waiting-area people estimate now; None without a waiting area or data
-    today: CounterStats | None
+    today: OfficeRow | None  # today's row of the office report (tickets first where present)
+
+
+@dataclass
+class QueueGroup:
+    """A queue with its waiting now and its counters grouped by field (None: counters without a field)."""
+
+    id: str | None  # None: the counters no queue feeds
+    name: str
+    waiting: float | None  # people in its waiting areas now (sum); None without fresh samples of every area
+    now: QueueNow | None
+    fields: list[tuple[str | None, list[CounterCard]]]
+
+
+@dataclass(frozen=True)
+class _Today:
+    """Today's office analysis, its counter rows and ticket visits (cached for STATS_TTL_S)."""
+
+    analysis: OfficeAnalysis
+    rows: dict[str, OfficeRow]
+    tickets: list[Visit]
 
 
 @dataclass(frozen=True)
@@ -50,7 +80,8 @@ class _Moment:
     db: Any
     config: Config
     now: float
-    today: date
+    states: dict[str, str]
+    latest: dict[str, dict[str, Any]]  # camera -> zone -> latest sample
 
 
 @bp.route("/")
@@ -69,57 +100,65 @@ def counters_fragment() -> str:
 
 
 def _context() -> dict[str, Any]:
-    config: Config = current_app.config["ONESTOP"]
+    config = site_config()
     now = float(current_app.config["CLOCK"]())
     db = get_db()
-    states = {c["id"]: c for c in camera_states(db)}
-    today = datetime.fromtimestamp(now, config.site.tz).date()
-    moment = _Moment(db, config, now, today)
-    cards, bare = [], []
-    for cam in config.cameras:
-        state = states.get(cam.id, {}).get("state") or ("disabled" if not cam.enabled else "unknown")
-        pairs = counters(cam)
-        if not pairs:
-            bare.append({"id": cam.id, "name": cam.name, "state": state})
-            continue
-        latest = occupancy_now(db, cam.id)
-        for pair in pairs:
-            cards.append(_card(moment, cam, pair, state, latest))
-    return {"cards": cards, "bare": bare, "now": now, "refresh_ms": REFRESH_MS}
+    states = {c["id"]: c.get("state") for c in camera_states(db)}
+    states = {cam.id: "disabled" if not cam.enabled else (states.get(cam.id) or "unknown") for cam in config.cameras}
+    office = office_of(config)
+    used = {k[0] for c in office.counters for k in (c.seat, c.spot)} | {a[0] for q in office.queues for a in q.areas}
+    moment = _Moment(db, config, now, states, {cam: occupancy_now(db, cam) for cam in sorted(used)})
+    today = _today(moment, office)
+    groups = [_queue_group(moment, office, q, today) for q in office.queues]
+    unfed = [c for c in office.counters if c.queue is None]
+    if unfed:
+        groups.append(QueueGroup(None, "", None, None, _by_field([_card(moment, c, today) for c in unfed])))
+    bare = [{"id": cam.id, "name": cam.name, "state": states[cam.id]} for cam in config.cameras if cam.id not in used]
+    return {"groups": groups, "bare": bare, "now": now, "refresh_ms": REFRESH_MS, "recent_min": RECENT_S // 60,
+            "derived": office.derived}
 
 
-def _card(m: _Moment, cam: Camera, pair: Any, state: str, latest: dict[str, Any]) -> CounterCard:
-    """One counter's card from the camera's latest samples (store.occupancy_now)."""
+def _queue_group(m: _Moment, office: Office, q: OfficeQueue, today: _Today) -> QueueGroup:
+    cards = [_card(m, c, today) for c in office.counters if c.queue == q.id]
+    samples = [m.latest.get(cam, {}).get(zone) for cam, zone in q.areas]
+    fresh = all(s is not None and m.now - s["t"] <= FRESH_S for s in samples)
+    waiting = float(sum(s["count"] for s in samples if s)) if fresh and samples else None
+    return QueueGroup(q.id, q.name, waiting, queue_now(today.analysis, q.id, today.tickets, m.now), _by_field(cards))
+
+
+def _by_field(cards: list[CounterCard]) -> list[tuple[str | None, list[CounterCard]]]:
+    """Cards grouped by field in order of first appearance; counters without a field together."""
+    out: dict[str | None, list[CounterCard]] = {}
+    for card in cards:
+        out.setdefault(card.field, []).append(card)
+    return list(out.items())
+
+
+def _state(states: dict[str, str], cameras: list[str]) -> str:
+    """The worse of the cameras' states: online only when all of them are."""
+    return next((states.get(c, "unknown") for c in cameras if states.get(c) != "online"), "online")
+
+
+def _card(m: _Moment, c: OfficeCounter, today: _Today) -> CounterCard:
+    """One counter's card from the latest samples of its seat and spot (store.occupancy_now)."""
     now = m.now
-    seat, spot = latest.get(pair.seat), latest.get(pair.spot)
-    queue = latest.get(pair.queue) if pair.queue else None
-    last = max((s["t"] for s in (seat, spot, queue) if s), default=None)
-    fresh = last is not None and now - last <= FRESH_S
+    seat, spot = m.latest.get(c.seat[0], {}).get(c.seat[1]), m.latest.get(c.spot[0], {}).get(c.spot[1])
+    last = max((s["t"] for s in (seat, spot) if s), default=None)
+    fresh = all(s is not None and now - s["t"] <= FRESH_S for s in (seat, spot))
     staff = bool(seat["occupied"]) if fresh and seat else None
-    return CounterCard(
-        camera=cam.id, camera_name=cam.name, counter=pair.spot, name=_counter_name(m.config, cam, pair.spot), state=state, fresh=fresh, last_sample=last,
-        staff_present=staff,
-        serving_s=_serving_s(m.db, cam.id, pair, now) if fresh and staff and spot and spot["occupied"] else None,
-        queue=float(queue["count"]) if fresh and queue else None,
-        today=_today_stats(m, cam.id, pair),
-    )
+    serving = _serving_s(m.db, c.spot, c.seat, now) if fresh and staff and spot and spot["occupied"] else None
+    cam = next((cam for cam in m.config.cameras if cam.id == c.spot[0]), None)
+    timeline = c.seat[0] == c.spot[0] and cam is not None and any(p.spot == c.spot[1] for p in counters(cam))
+    return CounterCard(c.id, c.name, c.field, c.spot[0], c.spot[1], timeline, _state(m.states, [c.seat[0], c.spot[0]]),
+                       fresh, last, staff, serving, today.rows.get(c.id))
 
 
-def _counter_name(config: Config, cam: Camera, spot: str) -> str:
-    """The configured name of the counter served at this spot (explicit counters only), else camera · zone."""
-    if config.counters is not None:
-        named = next((c.name for c in config.counters if c.service_spot.key == (cam.id, spot)), None)
-        if named:
-            return named
-    return f"{cam.name} · {spot}"
-
-
-def _serving_s(db: Any, camera: str, pair: Any, now: float) -> float | None:
+def _serving_s(db: Any, spot_key: Key, seat_key: Key, now: float) -> float | None:
     """Seconds since the latest run of service-spot occupancy while the staff seat was occupied began."""
     t0, t1 = now - SERVICE_LOOKBACK_S, now + 1
     params = AnalyticsParams()
-    spot = zone_samples(db, camera, pair.spot, t0, t1)
-    staff = zone_samples(db, camera, pair.seat, t0, t1)
+    spot = zone_samples(db, spot_key[0], spot_key[1], t0, t1)
+    staff = zone_samples(db, seat_key[0], seat_key[1], t0, t1)
     # a service session that may still be shorter than the minimum: nothing is dropped
     runs = service_sessions(spot, staff, min_s=0, merge_gap_s=params.merge_gap_s, max_gap_s=params.max_gap_s)
     if not runs or not len(spot) or runs[-1].end <= spot.t[-1]:  # the latest second is not in the run
@@ -130,25 +169,18 @@ def _serving_s(db: Any, camera: str, pair: Any, now: float) -> float | None:
 _cache_lock = threading.Lock()
 
 
-def _today_stats(m: _Moment, camera: str, pair: Any) -> CounterStats | None:
-    """Today's figures as `onestop report` computes them for the day (cached for STATS_TTL_S)."""
-    db, config, now, today = m.db, m.config, m.now, m.today
-    cache: dict[tuple[Any, ...], tuple[float, CounterStats | None]] = current_app.extensions.setdefault(
-        "onestop_overview_stats", {})
-    key = (camera, pair.spot, today)
+def _today(m: _Moment, office: Office) -> _Today:
+    """Today's office figures as `onestop report --by office` computes them (cached for STATS_TTL_S)."""
+    config, now = m.config, m.now
+    day = datetime.fromtimestamp(now, config.site.tz).date()
+    cache: dict[str, Any] = current_app.extensions.setdefault("onestop_overview_today", {})
     with _cache_lock:
-        hit = cache.get(key)
-    if hit is not None and 0 <= now - hit[0] < STATS_TTL_S:
-        return hit[1]
-    tz = config.site.tz
-    window = day_window(today, tz)
-    spot, staff, queue = counter_samples(db, pair, window)
-    if not len(spot) and not len(staff):
-        stats = None
-    else:
-        stats = counter_stats(spot, staff, queue, config.site.opening_hours.spans(today, tz), window=window)
+        hit = cache.get("today")
+    if hit is not None and hit[0] is config and hit[1] == day and 0 <= now - hit[2] < STATS_TTL_S:
+        return hit[3]
+    analysis, window, tickets = analyse_day(config, office, m.db, day)
+    rows = office_day_rows(analysis, day, window, tickets, config.site.tz, hours=False)
+    today = _Today(analysis, {r.id: r for r in rows if r.level == "counter"}, tickets)
     with _cache_lock:
-        for old in [k for k in cache if k[2] != today]:  # yesterday's figures are not asked for again
-            del cache[old]
-        cache[key] = (now, stats)
-    return stats
+        cache["today"] = (config, day, now, today)
+    return today

@@ -13,6 +13,7 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
+from monitor.counters.office_report import build_office_report, render_office_report
 from monitor.counters.charts import absence_per_counter, hour_range, served_per_hour, wait_histogram
 from monitor.counters.render import render_report, report_css
 from monitor.counters.reports import build_report
@@ -22,6 +23,7 @@ from webui import audit
 from webui.db import get_db
 from webui.i18n import language
 from webui.auth import role_required
+from webui.office_totals import agreement_totals, office_totals
 from webui.security import content_security_policy, style_hash
 
 bp = Blueprint("reports", __name__)
@@ -82,17 +84,49 @@ def index() -> str:
     day = _day_arg("date") if request.args.get("date") else today
     camera = request.args.get("camera") or None
     first, last = period_range(kind, day, today)
+    nav = {"periods": periods(today), "today": today, "cameras": config.cameras, "kind": kind, "day": day,
+           "first": first, "last": last, "prev_day": shift(kind, day, -1),
+           "next_day": shift(kind, day, 1) if last < today else None}
+    if _by() == "office":
+        return _office_page(config, nav)
     try:
         report = build_report(config, get_db(), first, last, camera)
     except ValueError as err:  # unknown camera
         abort(400, description=str(err))
     store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast
-    return render_template(
-        "reports/index.html", periods=periods(today), today=today, cameras=config.cameras,
-        kind=kind, day=day, first=first, last=last, camera=camera, report=report,
-        charts=charts(report), totals=totals(report),
-        prev_day=shift(kind, day, -1), next_day=shift(kind, day, 1) if last < today else None,
-    )
+    return render_template("reports/index.html", camera=camera, report=report, charts=charts(report),
+                           totals=totals(report), **nav)
+
+
+def _by() -> str:
+    by = request.args.get("by") or "camera"
+    if by not in ("camera", "office"):
+        abort(400, description=f"by: expected camera or office, got {by[:20]!r}")
+    return by
+
+
+def _office_page(config: Any, nav: dict[str, Any]) -> str:
+    """The office view: per counter, field and queue, ticket figures beside the cameras', agreement rows."""
+    try:
+        report = build_office_report(config, get_db(), nav["first"], nav["last"])
+    except ValueError as err:
+        abort(400, description=str(err))
+    return render_template("reports/office.html", report=report, levels=[
+        ("counter", _l("Counters"), office_totals(report, "counter")),
+        ("field", _l("Fields"), office_totals(report, "field")),
+        ("queue", _l("Queues"), office_totals(report, "queue"))], agreement=agreement_totals(report), **nav)
+
+
+def _office_download(first: date, last: date, fmt: str) -> Response:
+    try:
+        report = build_office_report(current_app.config["ONESTOP"], get_db(), first, last)
+    except ValueError as err:  # reversed or too long a range
+        abort(400, description=str(err))
+    audit.record("export", f"report.{fmt}", f"{first.isoformat()}..{last.isoformat()} by=office")
+    name = f"onestop-office-report-{first.isoformat()}" + (f"_{last.isoformat()}" if last != first else "")
+    disposition = "attachment" if fmt == "csv" else "inline"
+    return Response(render_office_report(report, fmt, language()), content_type=FORMATS[fmt],
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}.{fmt}"'})
 
 
 def _day_arg(name: str) -> date:
@@ -110,6 +144,8 @@ def download() -> Response:
     fmt = request.args.get("format", "csv")
     if fmt not in FORMATS:
         abort(400, description=f"format: expected one of {', '.join(FORMATS)}, got {fmt[:20]!r}")
+    if _by() == "office":
+        return _office_download(first, last, fmt)
     camera = request.args.get("camera") or None
     config = current_app.config["ONESTOP"]
     try:

@@ -31,7 +31,7 @@ from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Config
 from monitor.site.office import Office, office_of
 
-__all__ = ["OfficeReport", "OfficeRow", "build_office_report", "render_office_report"]
+__all__ = ["OfficeReport", "OfficeRow", "analyse_day", "build_office_report", "office_day_rows", "render_office_report"]
 
 Level = Literal["counter", "field", "queue", "agreement"]
 
@@ -88,14 +88,21 @@ def build_office_report(config: Config, db: sqlite_utils.Database, day_from: dat
     rows: list[OfficeRow] = []
     day = day_from
     while day <= day_to:
-        window = day_window(day, tz)
-        samples = _samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
-        tickets = visits(ticket_events(db, window.start, window.end))
-        analysis = analyse_office(office, samples, config.site.opening_hours.spans(day, tz))
+        analysis, window, tickets = analyse_day(config, office, db, day)
         rows += office_day_rows(analysis, day, window, tickets, tz)
         day += timedelta(days=1)
     generated = now if now is not None else datetime.now(tz)
     return OfficeReport(config.site.name, day_from, day_to, rows, generated, office.derived)
+
+
+def analyse_day(config: Config, office: Office, db: sqlite_utils.Database, day: date
+                ) -> tuple[OfficeAnalysis, Interval, list[Visit]]:
+    """One local day of the office: its analysis, its window and the visits of the tickets issued in it."""
+    tz = config.site.tz
+    window = day_window(day, tz)
+    samples = _samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
+    tickets = visits(ticket_events(db, window.start, window.end))
+    return analyse_office(office, samples, config.site.opening_hours.spans(day, tz)), window, tickets
 
 
 def _samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[tuple[str, str], ZoneSamples]:
@@ -103,8 +110,9 @@ def _samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[
     return {k: zone_samples(db, k[0], k[1], span.start, span.end) for k in sorted(keys)}
 
 
-def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: list[Visit], tz: ZoneInfo) -> list[OfficeRow]:
-    """The rows of one day: day rows, then hour rows with service or open time, then agreement rows."""
+def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: list[Visit], tz: ZoneInfo,
+                    hours: bool = True) -> list[OfficeRow]:
+    """The rows of one day: day rows, then (with hours) hour rows with service or open time, then agreement rows."""
     office = a.office
     groups: list[tuple[Level, str, str, list[str]]] = [("counter", c.id, c.name, [c.id]) for c in office.counters]
     groups += [("field", f, f, [c.id for c in office.counters if c.field == f]) for f in office.fields]
@@ -113,7 +121,7 @@ def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: lis
     # nobody served), nor for an hour without service unless it is open and its zones were seen.
     groups = [g for g in groups if a.seen(g[3], window) or any(v.counter in g[3] for v in tickets)]
     rows: list[OfficeRow] = []
-    spans = [(None, window)] + [(h, iv) for h, iv in hour_windows(window, tz)]
+    spans = [(None, window)] + ([(h, iv) for h, iv in hour_windows(window, tz)] if hours else [])
     for hour, span in spans:
         for level, key, name, ids in groups:
             stats = {"counter": counter_window, "field": field_window, "queue": queue_window}[level](a, key, span)

@@ -74,7 +74,7 @@ def split_credentials(url: str) -> tuple[str, str | None, str | None]:
 
 def add_camera(path: Path, cam: CameraInput) -> Config:
     """Append a camera; ConfigError if the id is taken or the result is invalid."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         cameras = edit.cameras()
         if any(str(c.get("id")) == cam.id for c in cameras):
             raise ConfigError([f"{path}: cameras: a camera with id '{cam.id}' already exists"])
@@ -87,22 +87,22 @@ def add_camera(path: Path, cam: CameraInput) -> Config:
 
 def update_camera(path: Path, cam: CameraInput) -> Config:
     """Change a camera's name, streams, enabled flag and credentials (its zones and masks stay)."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         edit.fill(edit.camera(cam.id), cam)
     return edit.config
 
 
 def set_enabled(path: Path, camera_id: str, enabled: bool) -> Config:
     """Enable or disable a camera."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         node = edit.camera(camera_id)
-        _put(node, "enabled", enabled, after="name")
+        put(node, "enabled", enabled, after="name")
     return edit.config
 
 
 def remove_camera(path: Path, camera_id: str) -> Config:
     """Delete a camera and its stored password."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         cameras = edit.cameras()
         cameras.remove(edit.camera(camera_id))
         edit.secrets.pop(secret_name(camera_id), None)
@@ -111,16 +111,16 @@ def remove_camera(path: Path, camera_id: str) -> Config:
 
 def set_zones(path: Path, camera_id: str, zones: list[dict[str, Any]], masks: list[list[list[float]]]) -> Config:
     """Replace a camera's zones and masks (normalised points, rounded to COORD_DIGITS)."""
-    with _editing(path) as edit:
+    with editing(path) as edit:
         node = edit.camera(camera_id)
         zone_nodes = CommentedSeq()
         for zone in zones:
             z = CommentedMap(id=zone["id"], kind=zone["kind"], points=_polygon(zone["points"]))
             if zone.get("person_height"):
-                z["person_height"] = _flow([round(float(v), COORD_DIGITS) for v in zone["person_height"]])
+                z["person_height"] = flow([round(float(v), COORD_DIGITS) for v in zone["person_height"]])
             zone_nodes.append(z)
-        _put(node, "masks", CommentedSeq(_polygon(m) for m in masks) if masks else None)
-        _put(node, "zones", zone_nodes if zones else None)
+        put(node, "masks", CommentedSeq(_polygon(m) for m in masks) if masks else None)
+        put(node, "zones", zone_nodes if zones else None)
     return edit.config
 
 
@@ -158,24 +158,24 @@ class _Edit:
         main, url_user, url_password = split_credentials(cam.main)
         username = cam.username or url_user
         password = cam.password if cam.password is not None else url_password
-        _put(node, "name", cam.name, after="id")
-        _put(node, "enabled", cam.enabled, after="name")
+        put(node, "name", cam.name, after="id")
+        put(node, "enabled", cam.enabled, after="name")
         streams = node.get("streams") if isinstance(node.get("streams"), dict) else CommentedMap()
         streams["main"] = main
-        _put(streams, "sub", split_credentials(cam.sub)[0] if cam.sub else None, after="main")
-        _put(node, "streams", streams, after="enabled")
+        put(streams, "sub", split_credentials(cam.sub)[0] if cam.sub else None, after="main")
+        put(node, "streams", streams, after="enabled")
         if not username:
-            _put(node, "username", None)
-            _put(node, "password", None)
+            put(node, "username", None)
+            put(node, "password", None)
             self.secrets.pop(secret_name(cam.id), None)
             return
-        _put(node, "username", username, after="streams")
+        put(node, "username", username, after="streams")
         stored = node.get("password")
         if password is None and isinstance(stored, str) and not ENV_REF.fullmatch(stored):
             password = stored  # a password typed into the YAML by hand moves to the secrets file now
         if password is not None:
             self.secrets[secret_name(cam.id)] = check_secret(password)
-            _put(node, "password", f"${{{secret_name(cam.id)}}}", after="username")
+            put(node, "password", f"${{{secret_name(cam.id)}}}", after="username")
 
     def commit(self) -> Config:
         """Validate the candidate with the real loader, then write the secrets and replace the YAML."""
@@ -205,7 +205,7 @@ class _Edit:
 
 
 @contextmanager
-def _editing(path: Path) -> Iterator[_Edit]:
+def editing(path: Path) -> Iterator[_Edit]:
     """Lock the file against a second editor, yield the edit, commit it when the block ends cleanly."""
     path = Path(path)
     with open(path.with_name(f".{path.name}.lock"), "w") as lock:
@@ -250,17 +250,18 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _flow(items: list[Any]) -> CommentedSeq:
+def flow(items: list[Any]) -> CommentedSeq:
+    """A sequence written in flow style: [a, b, c]."""
     seq = CommentedSeq(items)
     seq.fa.set_flow_style()
     return seq
 
 
 def _polygon(points: list[list[float]]) -> CommentedSeq:
-    return _flow([_flow([round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)]) for x, y in points])
+    return flow([flow([round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)]) for x, y in points])
 
 
-def _put(node: CommentedMap, key: str, value: Any, after: str | None = None) -> None:
+def put(node: CommentedMap, key: str, value: Any, after: str | None = None) -> None:
     """Set (or with None, delete) a key, inserting a new key after `after` to keep a readable order."""
     if value is None:
         node.pop(key, None)

@@ -145,6 +145,13 @@ ROUTES = [
     ("GET", REPORT, "viewer"),
     ("POST", "/language", "viewer"),
     ("POST", "/logout", "viewer"),
+    ("GET", "/site/counters", "admin"),
+    ("GET", "/site/counters/new", "admin"),
+    ("GET", "/site/counters/quay-1/edit", "admin"),
+    ("POST", "/site/counters/quay-1/delete", "admin"),
+    ("GET", "/site/queues/new", "admin"),
+    ("GET", "/site/queues/no-such-queue/edit", "admin"),
+    ("GET", "/site/queues/no-such-queue/delete", "admin"),
     ("GET", "/audit", "admin"),
     ("GET", "/audit/export.csv", "admin"),
 ]
@@ -154,7 +161,10 @@ REDIRECTS = {("/", "viewer"): "/reports"}
 # allowed requests that answer other than 200 (GET) / 302 (POST): the generic form lacks their fields
 ALLOWED_STATUS = {("GET", "/cameras/test/no-such-draft/main.jpg"): (404,), ("POST", "/cameras/probe"): (400,),
                   ("POST", "/cameras/manual"): (400,), ("POST", "/cameras/setup/no-such-draft"): (404,),
-                  ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/alerts/1/ack"): (400,), ("POST", "/cameras/discover"): (200, 400)}  # 400 where the machine has no multicast route
+                  ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/alerts/1/ack"): (400,), ("GET", "/site/queues/no-such-queue/edit"): (404,),
+                  ("GET", "/site/queues/no-such-queue/delete"): (404,),
+                  # quay-1, derived, has no waiting area: as a named counter it would be fed by no queue
+                  ("POST", "/site/counters/quay-1/delete"): (302, 400), ("POST", "/cameras/discover"): (200, 400)}  # 400 where the machine has no multicast route
 
 
 def _request(client, method: str, path: str):

@@ -102,9 +102,15 @@ def make_client(site):
 
 
 def _card(html: str, camera: str, counter: str) -> str:
-    m = re.search(rf'<article class="counter-card[^"]*" data-camera="{camera}" data-counter="{counter}">(.*?)</article>',
+    m = re.search(rf'<article class="counter-card[^"]*" data-camera="{camera}" data-counter="{counter}"[^>]*>(.*?)</article>',
                   html, re.S)
     assert m, f"no card for {camera}/{counter}"
+    return m.group(1)
+
+
+def _group(html: str, queue: str) -> str:
+    m = re.search(rf'<section class="queue-group" data-queue="{queue}">(.*?)</section>', html, re.S)
+    assert m, f"no queue group {queue}"
     return m.group(1)
 
 
@@ -124,19 +130,19 @@ def test_overview_shows_each_counter_now_and_today(make_client, site):
     card = _card(html, "quay-1", "cho")
     assert 'class="staff" data-present="1"' in card
     assert f'class="serving" data-seconds="{SERVING_S}"' in card and "1:15" in card
-    assert 'class="queue" data-count="3"' in card
+    assert 'class="queue" data-count="3"' in _group(html, "quay-1")  # the camera's waiting area is its queue
     # today: the two morning citizens and the one at the counter now; waits 120, 600 and 45 s
     db = connect(site.storage.database, readonly=True)
     day_row = next(r for r in build_report(site, db, DAY, DAY).rows if r.hour is None and r.camera == "quay-1")
     db.conn.close()
     assert day_row.served == 3 and round(day_row.mean_wait_s) == 255
-    assert '<dd class="served">3</dd>' in card and '<dd class="mean-wait">4:15</dd>' in card
-    assert 'class="absences" data-count="1"' in card and "1 (5 phút)" in card
+    assert re.search(r'<dd class="served" data-source="camera">3</dd>', card) and '<dd class="mean-wait">4:15</dd>' in card
+    assert 'class="absences" data-minutes="5"' in card and "5 phút" in card
 
 
 def test_overview_marks_offline_cameras_and_cameras_without_counters(make_client):
     html = make_client("admin").get("/").get_data(as_text=True)
-    offline = re.search(r'<article class="counter-card state-offline stale" data-camera="quay-2" data-counter="cho">', html)
+    offline = re.search(r'<article class="counter-card state-offline stale" data-camera="quay-2" data-counter="cho"', html)
     assert offline and "Camera mất kết nối: không có số liệu trực tiếp." in _card(html, "quay-2", "cho")
     assert 'class="camera-card state-online" data-camera="quay-3"' in html
 
@@ -144,7 +150,7 @@ def test_overview_marks_offline_cameras_and_cameras_without_counters(make_client
 def test_overview_without_recent_samples_shows_no_live_figures(make_client):
     card = _card(make_client(now=NOW + 60).get("/").get_data(as_text=True), "quay-1", "cho")
     assert 'class="serving"' not in card and "Không có dữ liệu gần đây." in card
-    assert '<dd class="served">3</dd>' in card  # today's figures stay
+    assert 'data-source="camera">3</dd>' in card  # today's figures stay
 
 
 def test_counter_cards_fragment_is_the_cards_alone(make_client):
