@@ -151,7 +151,7 @@ def test_a_worker_that_does_not_stop_is_terminated_after_the_grace(tmp_path):
 
 @pytest.fixture
 def running(tmp_path, test_videos):
-    from test_e2e import Onestop
+    from harness import Onestop
     from support import free_port
 
     config = textwrap.dedent(f"""\
