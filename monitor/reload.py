@@ -18,7 +18,7 @@ from monitor.secrets_file import secrets_path
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0  # an edit by hand shows up within two seconds; reading two small files costs microseconds
-RETIRE_GRACE_S = 25.0  # like the supervisor's STOP_GRACE_S: a stopping worker finishes its open clip
+RETIRE_GRACE_S = 25.0  # a retired worker finishes its open clip; nothing else waits for it (unlike a stop)
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,8 @@ class Reloader:
         slot = self.host.slots.pop(cam_id, None)
         if slot is None:
             return
-        if slot.stop is not None:
-            slot.stop.set()
         if slot.process is not None:
+            slot.process.terminate()  # SIGTERM: the worker's stop request (monitor/stopping.py)
             self.retiring.append(_Retiring(cam_id, slot.process, now + RETIRE_GRACE_S))
         log.info("%s: stopping its worker (configuration changed)", cam_id)
 
@@ -175,8 +174,8 @@ class Reloader:
         still: list[_Retiring] = []
         for r in self.retiring:
             if r.process.is_alive() and now >= r.deadline:
-                log.warning("%s: worker did not stop in time; terminating", r.camera)
-                r.process.terminate()
+                log.warning("%s: worker did not stop in time; killing it", r.camera)
+                r.process.kill()
             if r.process.is_alive():
                 still.append(r)
             else:
@@ -190,12 +189,6 @@ class Reloader:
             self.host.slots[cam_id] = slot
             self.host.start_worker(slot)
 
-    def shutdown(self, timeout: float) -> None:
-        """Wait for retiring workers (the supervisor is stopping)."""
-        deadline = time.time() + timeout
-        for r in self.retiring:
-            r.process.join(max(0.1, deadline - time.time()))
-            if r.process.is_alive():
-                r.process.terminate()
-                r.process.join(5)
-        self.retiring = []
+    def retiring_processes(self) -> list[tuple[str, Any]]:
+        """(camera, process) of the workers still retiring (a stopping supervisor waits for them too)."""
+        return [(r.camera, r.process) for r in self.retiring]
