@@ -134,7 +134,8 @@ class CameraWorker:
         )
         # the ring reaches back a full pre-roll even when the event is confirmed min_length_s late
         self.recorder = ClipRecorder(st.pre_roll_s, st.post_roll_s, st.max_clip_s,
-                                     ring_s=st.pre_roll_s + st.events.min_length_s + 2.0, camera=camera.id)
+                                     ring_s=st.pre_roll_s + st.events.min_length_s + 2.0, camera=camera.id,
+                                     audio=st.audio)
         self.main_stream: object | None = None
         self.disk = DiskGuard(self.recordings, int(config.retention.pause_free_mb * MB), camera.id)
         self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
@@ -280,7 +281,7 @@ class CameraWorker:
             if item.stream is not self.main_stream:
                 # a new connection: the recorder must copy the stream while its container is open
                 self.main_stream = item.stream
-                self.report_clip(self.recorder.use_stream(item.stream))
+                self.report_clip(self.recorder.use_stream(item.stream, item.audio))
             info = self.recorder.on_packet(item.packet, item.t)
         self.report_clip(info)
 
