@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from browserkit import Site, add_users, browser, open_page, running_site, wait_for  # noqa: F401 - browser: fixture
+from browserkit import Site, add_users, browser, open_page, play_until, running_site  # noqa: F401 - browser: fixture
 from browserkit import log_in
 from media import MotionWindow, VideoSpec, make_video
 
@@ -45,19 +45,7 @@ def test_the_h265_clip_plays_in_chromium(site: Site, browser: Any) -> None:  # n
     event = site.complete_events("cam")[0]
     open_page(browser, site, f"/events/{event['id']}")
     hevc = browser.execute_script(f"return document.createElement('video').canPlayType('{HEVC_TYPE}')")
-    started = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1], v = document.getElementById('clip');"
-        "v.muted = true; v.play().then(() => done('playing')).catch(e => done('error: ' + e));")
-    assert started == "playing", started
-
-    def progress(d: Any) -> Any:
-        v = d.execute_script("const v = document.getElementById('clip');"
-                             "return {t: v.currentTime, w: v.videoWidth, ready: v.readyState, "
-                             "src: v.currentSrc, err: v.error && v.error.code}")
-        assert v["err"] is None, f"media error {v['err']}"
-        return v if v["t"] > 1.0 and v["w"] > 0 else None
-
-    played = wait_for(browser, "currentTime to advance past 1 s", progress, timeout=60)
+    played = play_until(browser, timeout=60)
     print(f"\nChromium canPlayType(hvc1) = {hevc!r}; played {Path(played['src']).name} "
           f"({played['w']} px wide, readyState {played['ready']})")
     # where Chromium cannot decode HEVC it must have fallen back to the rendition
