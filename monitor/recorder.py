@@ -132,6 +132,11 @@ class PacketRing:
         return len(self._entries)
 
     @property
+    def nbytes(self) -> int:
+        """Payload bytes held (what the ring costs in memory, give or take the packet objects)."""
+        return sum(packet.size for packet, _ in self._entries)
+
+    @property
     def span_s(self) -> float:
         """Time covered: newest t minus oldest t."""
         if not self._entries:
