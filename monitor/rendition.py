@@ -3,8 +3,9 @@
 Chromium without hardware HEVC (and Firefox) cannot play an H.265 clip. The event page offers the
 original first (browsers that can decode it never cost a transcode) and this rendition second. It is
 made by ffmpeg on first request: libx264 veryfast, at most 1280 pixels wide, audio copied (clips
-carry AAC or nothing), niced so detection keeps its CPU. Measured on this project's 2-core machine
-(benchmarks/ingest.py --rendition): see PERFORMANCE.md. The download link always serves the original.
+carry AAC or nothing), niced so detection keeps its CPU. Measured (benchmarks/camera_kinds.py
+--rendition, 1080p H.265 source, the shared 2-core machine under load 9): 30 s CPU and 106 s wait per
+minute of clip; the wait shrinks with an idle machine. The download link always serves the original.
 
 Renditions live in <recordings>/.renditions/<event id>.mp4: outside the <camera>/<day>/ folders that
 recovery and retention walk, bounded by RENDITION_CACHE_FILES (the oldest are removed).
