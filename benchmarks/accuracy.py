@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.analytics import AnalyticsParams
-from monitor.analyze import analyze_file
-from monitor.config import load_config
+from monitor.counters.analytics import AnalyticsParams
+from monitor.counters.analyze import analyze_file
+from monitor.site.config import load_config
 from monitor.simulate import SimConfig, simulate_office
 
 SEATS = ("staff-seat", "service-spot")

@@ -8,12 +8,12 @@ is mostly its decode. Measured with PyAV in this process (time.process_time, all
 1. sub-stream camera: 640x360 H.264 (the main stream is only demuxed and copied, not decoded);
 2. the same with an H.265 sub-stream;
 3. single-stream cameras, 1920x1080 at 25 fps, H.264 and H.265, with each decoder setting tried:
-   the project's (1 thread, no deblocking: sources.tune_decoder), skip_frame noref (drops frames no
+   the project's (1 thread, no deblocking: camera.sources.tune_decoder), skip_frame noref (drops frames no
    other frame refers to: none in a camera's IPPP stream, so it saves nothing there), flags2 fast,
    2 frame threads (same CPU spread over two cores, more latency), and skip_frame nokey (keyframes
    only: one frame per GOP, too few for motion; shown for scale).
 
---rendition also times the on-demand H.264 rendition of an H.265 clip (monitor/rendition.py).
+--rendition also times the on-demand H.264 rendition of an H.265 clip (monitor/camera/rendition.py).
 Files are 25 fps, keyframe every 2 s, motion from 1 s, grey sensor noise (--noise) so the encoders
 reach camera-like bit rates; cached in /tmp/onestop-bench.
 """
@@ -31,7 +31,7 @@ from benchlib import machine_info, with_noise
 
 import media  # noqa: E402 (benchlib put tests/ on the path)
 from media import MotionWindow, VideoSpec, make_video  # noqa: E402
-from monitor.sources import tune_decoder  # noqa: E402
+from monitor.camera.sources import tune_decoder  # noqa: E402
 
 CACHE = Path("/tmp/onestop-bench")
 FPS, GOP = 25, 50
@@ -44,7 +44,7 @@ class Setting:
     name: str
     options: dict[str, str] = field(default_factory=dict)
     threads: tuple[int, str] = (1, "SLICE")
-    project: bool = True  # starts from sources.tune_decoder (1 thread, skip_loop_filter all)
+    project: bool = True  # starts from camera.sources.tune_decoder (1 thread, skip_loop_filter all)
 
 
 SETTINGS = (

@@ -77,7 +77,7 @@ def config_text(server: RtspServer, cameras: int) -> str:
 
 def snapshot(db: Path, supervisor: int) -> dict:
     cams = rows(db, "select id, pid, state, reconnects, frames, stats from cameras order by id")
-    for c in cams:  # the worker's own counters (monitor/stats.py): frames skipped for lag, current lag
+    for c in cams:  # the worker's own counters (monitor/camera/stats.py): frames skipped for lag, current lag
         stats = json.loads(c.pop("stats") or "{}")
         c["worker_dropped"], c["lag_s"] = stats.get("dropped"), stats.get("lag_s")
     return {

@@ -4,7 +4,7 @@ Usage: python benchmarks/webui.py [--dir DIR] [--second-days N] [--events N] [--
 
 Builds (once per DIR; reused when DIR already holds a build) a site of 10 cameras with 4 zones each
 (staff seat, service spot, waiting area, door), open every day 07:30-11:30 and 13:30-17:30 (8 h), and
-a SQLite database with the real schema (monitor.store migrations) holding:
+a SQLite database with the real schema (monitor.db.store migrations) holding:
   - 1,000,000 events over the last 30 days (one every ~9 s per camera during opening hours),
   - per-minute occupancy roll-ups for all 30 days x 10 cameras x 4 zones (576,000 rows),
   - per-second occupancy samples for the last N of those days (default 30: 34.56M rows).
@@ -14,7 +14,7 @@ Then, in one process with Flask's test client logged in as an admin through the 
   - GET /events and GET /api/v1/events, 300 requests each (--requests) made as people browse: a first
     page with varied filters, then the "older" link followed 0-200 times (the page's own link, so
     keyset cursors): p50 / p95,
-  - monitor.reports.build_report for the 30 days and 10 cameras, and /reports/download?...&format=csv,
+  - monitor.counters.reports.build_report for the 30 days and 10 cameras, and /reports/download?...&format=csv,
     each cold (report_cache emptied first) and warm (again, with the complete days cached),
   - GET /reports (the page with its charts) for today and for the last day's month, for information.
 and prints a table of figures against the targets.
@@ -140,9 +140,9 @@ def build(folder: Path, second_days: int, n_events: int) -> Built:
     """Write cameras.yaml and fill the database (see the module docstring); reuses an earlier build."""
     from zoneinfo import ZoneInfo
 
-    from monitor.config import load_config
-    from monitor.store import open_db
-    from monitor import users
+    from monitor.site.config import load_config
+    from monitor.db.store import open_db
+    from monitor.db import users
 
     marker = folder / "build.json"
     config_path = folder / "cameras.yaml"
@@ -375,9 +375,9 @@ def main() -> None:
     args = ap.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="onestop-bench-webui-"))
 
-    from monitor.config import load_config
-    from monitor.reports import build_report
-    from monitor.store import connect, open_db, store_report_cache
+    from monitor.site.config import load_config
+    from monitor.counters.reports import build_report
+    from monitor.db.store import connect, open_db, store_report_cache
     from webui import create_app
 
     print(f"building in {folder} ...", flush=True)

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.alerts import AlertMonitor, read_rows
-from monitor.config import Camera, Config
-from monitor.reload import Reloader
-from monitor.durable import DurableWriter
+from monitor.ops.alerts import AlertMonitor, read_rows
+from monitor.site.config import Camera, Config
+from monitor.site.reload import Reloader
+from monitor.db.durable import DurableWriter
+from monitor.db.store import Writer, open_db
+from monitor.camera.worker import worker_main
 from monitor.stopping import FORCED_WRITER_WAIT_S, WORKER_STOP_GRACE_S, StopRequest, ignore_late_signals
-from monitor.store import Writer, open_db
-from monitor.worker import worker_main
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +174,8 @@ class Supervisor:
         threading.Thread(target=self.write_report, args=(day, out_dir), name="daily-report", daemon=True).start()
 
     def write_report(self, day: date, out_dir: Path) -> None:
-        from monitor.reports import write_daily_report
-        from monitor.store import connect
+        from monitor.counters.reports import write_daily_report
+        from monitor.db.store import connect
 
         db = connect(self.config.storage.database, readonly=True)
         try:
@@ -191,7 +191,7 @@ class Supervisor:
 
     def fill_report_cache(self) -> None:
         """Store the report rows of the last complete days not cached yet (a background thread's job)."""
-        from monitor.reports import fill_report_cache
+        from monitor.counters.reports import fill_report_cache
 
         try:
             fill_report_cache(self.config, self.config.storage.database)  # logs what it filled
@@ -208,7 +208,7 @@ class Supervisor:
         self.retention_thread.start()
 
     def run_retention(self) -> None:
-        from monitor.prune import run_retention
+        from monitor.upkeep.prune import run_retention
 
         try:
             result = run_retention(self.config)
@@ -241,7 +241,7 @@ class Supervisor:
         db = open_db(self.config.storage.database)
         writer = Writer(db)
         writer.register_cameras((c.id, c.name, c.enabled) for c in self.config.cameras)
-        from monitor.recovery import recover
+        from monitor.upkeep.recovery import recover
 
         recover(self.config, db)  # before any worker: no clip is being written while it looks
         # The supervisor reads this queue itself: at exit, never wait to flush its own puts into a pipe

@@ -11,8 +11,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from monitor.config import Config, load_config
-from monitor.store import Writer, open_db
+from monitor.site.config import Config, load_config
+from monitor.db.store import Writer, open_db
 from webtest import add_accounts
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

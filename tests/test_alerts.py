@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import free_port
-from monitor.alerts import Alert, AlertMonitor, Webhook, check_alerts, read_rows
-from monitor.config import load_config
-from monitor.health import SILENT_AFTER_S, CameraHealth, health_state
-from monitor.store import Writer, open_db
+from monitor.ops.alerts import Alert, AlertMonitor, Webhook, check_alerts, read_rows
+from monitor.site.config import load_config
+from monitor.ops.health import SILENT_AFTER_S, CameraHealth, health_state
+from monitor.db.store import Writer, open_db
 
 NOW = 1_790_000_000.0
 LIMIT = 300.0
@@ -130,7 +130,7 @@ def test_webhook_posts_json(receiver):
 def test_webhook_failure_is_logged_not_raised(caplog):
     hook = Webhook(f"http://127.0.0.1:{free_port()}/hook?token=abc123", timeout_s=2)
     try:
-        with caplog.at_level(logging.WARNING, logger="monitor.alerts"):
+        with caplog.at_level(logging.WARNING, logger="monitor.ops.alerts"):
             assert hook.post({"event": "camera_offline", "camera": "c1"}) is False
     finally:
         hook.close()
@@ -174,7 +174,7 @@ def test_monitor_alerts_once_per_outage_and_on_recovery(tmp_path, receiver, capl
             {"type": "heartbeat", "camera": "c1", "t": NOW},
             {"type": "heartbeat", "camera": "c2", "t": NOW},
         ])
-        with caplog.at_level(logging.INFO, logger="monitor.alerts"):
+        with caplog.at_level(logging.INFO, logger="monitor.ops.alerts"):
             assert monitor.check(rows) == []  # down 30 s of 60
             clock[0] += 31
             writer.apply([{"type": "status", "camera": "c1", "state": "offline", "t": clock[0]},
@@ -197,7 +197,7 @@ def test_monitor_alerts_once_per_outage_and_on_recovery(tmp_path, receiver, capl
         db.conn.close()
     assert [b["event"] for b in receiver.bodies] == ["camera_offline", "camera_recovered"]
     assert receiver.bodies[0]["down_s"] == 61  # from when c1 left "online", not from when it was called offline
-    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.alerts"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.ops.alerts"]
     assert len(lines) == 2 and "ALERT camera offline" in lines[0] and "back online" in lines[1]
     everything = json.dumps(receiver.bodies) + caplog.text
     assert SECRET not in everything and "10.0.0.9" not in everything
@@ -216,7 +216,7 @@ def test_a_stopped_site_is_not_an_outage(tmp_path, receiver):
 
 
 def test_bad_webhook_url_is_one_line_naming_the_field(tmp_path):
-    from monitor.config import ConfigError
+    from monitor.site.config import ConfigError
 
     (tmp_path / "cameras.yaml").write_text(textwrap.dedent("""\
         site: {name: x}
@@ -231,7 +231,7 @@ def test_bad_webhook_url_is_one_line_naming_the_field(tmp_path):
 
 
 def test_unset_webhook_variable_is_reported_at_load(tmp_path, monkeypatch):
-    from monitor.config import ConfigError
+    from monitor.site.config import ConfigError
 
     monkeypatch.delenv("ONESTOP_TEST_HOOK", raising=False)
     (tmp_path / "cameras.yaml").write_text(textwrap.dedent("""\

@@ -8,11 +8,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from monitor.analytics import (
+from monitor.counters.analytics import (
     AnalyticsParams,
-    Interval,
     QueueStats,
-    ZoneSamples,
     absences,
     arrivals,
     counter_stats,
@@ -20,7 +18,6 @@ from monitor.analytics import (
     fifo_waits,
     intersect,
     littles_law_wait,
-    merge_intervals,
     open_periods,
     presence_intervals,
     queue_stats,
@@ -28,7 +25,8 @@ from monitor.analytics import (
     split_by_hour,
     utilisation,
 )
-from monitor.config import OpeningHours
+from monitor.records import Interval, ZoneSamples, merge_intervals
+from monitor.site.config import OpeningHours
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

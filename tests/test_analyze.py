@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.analyze import analyze_file, summarise
-from monitor.config import Config, load_config
+from monitor.counters.analyze import analyze_file, summarise
+from monitor.site.config import Config, load_config
 from monitor.simulate import SimConfig, SimResult, simulate_office
 
 # seed 28: a service, an absence, a call and a light switch in 30 s

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from monitor.reports import build_report, render_report
-from monitor.store import connect
+from monitor.counters.reports import build_report, render_report
+from monitor.db.store import connect
 from test_web_events import (DAY, NEWEST_FIRST, TZ, app, client, client_as, site,  # noqa: F401  (fixtures)
                              template_site)
 from webui.events import FILTER_FIELDS

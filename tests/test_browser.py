@@ -68,8 +68,8 @@ def _write_config(folder: Path, video: Path) -> Path:
 
 def _seed_occupancy(config_path: Path, now: datetime) -> None:
     """A week of counter activity 08:00-09:00 each day, and the last hour of today, through the real writer."""
-    from monitor.config import load_config
-    from monitor.store import Writer, open_db
+    from monitor.site.config import load_config
+    from monitor.db.store import Writer, open_db
 
     config = load_config(config_path)
     db = open_db(config.storage.database)

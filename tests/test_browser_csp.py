@@ -11,7 +11,7 @@ import pytest
 
 from browserkit import browser, wait_for  # noqa: F401 - browser is the fixture (its console log is kept)
 from conftest import free_port, require_chromium
-from monitor.config import load_config
+from monitor.site.config import load_config
 from sectest import NOW, build_site, secret_env
 from webtest import ACCOUNTS, PASSWORD
 from webui import create_app

@@ -21,7 +21,7 @@ from browserkit import (  # noqa: F401 - browser and shots are fixtures
     Site, add_users, browser, console_errors, log_in, open_page, running_site, screenshot, shots, wait_for,
 )
 from media import VideoSpec, make_video
-from monitor.config import load_config
+from monitor.site.config import load_config
 
 pytestmark = [pytest.mark.slow]
 

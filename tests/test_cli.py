@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from monitor.store import Writer, open_db
+from monitor.db.store import Writer, open_db
 
 GOOD = textwrap.dedent("""\
     site: {name: "Một cửa"}

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import Camera, ConfigError, Defaults, load_config, redact, summary
+from monitor.site.config import Camera, ConfigError, Defaults, load_config, redact, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-Pa55"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import config_write as cw
-from monitor.config import ConfigError, load_config, summary
-from monitor.secrets_file import read_secrets, secrets_path
+from monitor.site import write as cw
+from monitor.site.config import ConfigError, load_config, summary
+from monitor.site.secrets import read_secrets, secrets_path
 
 SECRET = "pw-w8#zq"
 YAML = textwrap.dedent("""\
@@ -102,7 +102,7 @@ def test_a_password_with_a_line_break_is_refused(cfg):
 CRASH = """
 import os, signal, sys
 from pathlib import Path
-from monitor import config_write as cw
+from monitor.site import write as cw
 cw.before_replace = lambda tmp: os.kill(os.getpid(), signal.SIGKILL)  # die between write and rename
 cw.add_camera(Path(sys.argv[1]), cw.CameraInput(id="quay-2", name="Quầy 2", main="b.mp4"))
 """

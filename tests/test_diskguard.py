@@ -2,7 +2,7 @@
 
 import pytest
 
-from monitor.diskguard import DISK_FULL_ALERT, MB, DiskGuard
+from monitor.camera.diskguard import DISK_FULL_ALERT, MB, DiskGuard
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from monitor.durable import DurableWriter, is_transient
-from monitor.store import Writer, get_event, open_db
+from monitor.db.durable import DurableWriter, is_transient
+from monitor.db.store import Writer, get_event, open_db
 
 LOCK_HELD_S = 1.5  # several retry rounds of the writer's back-off
 SHORT_BUSY_MS = 50  # the writer's own busy wait, shortened so the retry loop (not SQLite) does the waiting

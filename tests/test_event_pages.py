@@ -8,9 +8,9 @@ from html import unescape
 
 import pytest
 
-from monitor import store
-from monitor.eventlist import Cursor, EventFilter, has_zone_index, list_events, page_events
-from monitor.store import Writer, connect, migrate, open_db
+from monitor.db import store
+from monitor.db.eventlist import Cursor, EventFilter, has_zone_index, list_events, page_events
+from monitor.db.store import Writer, connect, migrate, open_db
 from test_web_events import NEWEST_FIRST, app, client, client_as, site, template_site  # noqa: F401 (fixtures)
 
 CAMERAS = ("quay-1", "quay-2", "quay-3")

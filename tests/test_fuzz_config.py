@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.config import ConfigError, load_config
+from monitor.site.config import ConfigError, load_config
 
 BASE_FILE = Path(__file__).resolve().parent.parent / "cameras.yaml"  # the documented example: valid
 BASE_TEXT = BASE_FILE.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.config import load_config
+from monitor.site.config import load_config
 from sectest import NOW, ROUTE_TABLE, build_site, secret_env
 from webtest import log_in
 from webui import create_app

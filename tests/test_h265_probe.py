@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from monitor import onvif
+from monitor.devices import onvif
 from onvif_device import onvif_device  # noqa: F401 - fixture
 from test_onvif import PLANTED, probe_args, run
 from test_web_cameras import SECRET, admin, app, checked, post, site, template_site  # noqa: F401 - fixtures

@@ -7,9 +7,9 @@ import textwrap
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.config import load_config
-from monitor.metrics import Family, escape_label, render
-from monitor.store import Writer, open_db
+from monitor.site.config import load_config
+from monitor.ops.metrics import Family, escape_label, render
+from monitor.db.store import Writer, open_db
 from webtest import add_accounts, copy_site, log_in
 from webui import create_app
 

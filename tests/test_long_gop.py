@@ -10,13 +10,13 @@ import av
 import pytest
 
 from media import MotionWindow, VideoSpec, make_video
-from monitor.recorder import MAX_GOP_S, ClipRecorder, PacketRing
+from monitor.camera.recorder import MAX_GOP_S, ClipRecorder, PacketRing
 
 FPS = 25
 GOP_S = 10.0
 BITRATE = 4_000_000  # bits/s: a 1080p main stream
 PRE_ROLL_S, MIN_LENGTH_S = 5.0, 1.0
-RING_S = PRE_ROLL_S + MIN_LENGTH_S + 2.0  # what the worker gives ClipRecorder (monitor/worker.py)
+RING_S = PRE_ROLL_S + MIN_LENGTH_S + 2.0  # what the worker gives ClipRecorder (monitor/camera/worker.py)
 KEY_FACTOR = 8  # a keyframe weighs as much as this many P-frames
 
 

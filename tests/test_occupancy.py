@@ -244,7 +244,7 @@ def test_bad_zones_and_frames_raise(make: Callable[[], object], message: str) ->
 
 
 def test_zone_spec_from_config_zone() -> None:
-    from monitor.config import Zone
+    from monitor.site.config import Zone
 
     zone = Zone(id="wait", kind="waiting_area", points=[[0, 0.5], [1, 0.5], [1, 1]], person_height=[0.5, 0.3])
     spec = ZoneSpec.from_zone(zone)

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import free_port
-from monitor import onvif
+from monitor.devices import onvif
 from monitor.cli import main
-from monitor.cli_onvif import parse_hostport
+from monitor.cli.onvif import parse_hostport
 from onvif_device import WsDiscoveryResponder, onvif_device  # noqa: F401 - onvif_device is a fixture
 
 PLANTED = "Pl4nted-S3cret!"  # a password that must never show up anywhere

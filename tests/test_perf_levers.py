@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from media import VideoSpec, make_video
-from monitor.config import load_config
-from monitor.sources import grey_small, tune_decoder
-from monitor.worker import CameraWorker
+from monitor.site.config import load_config
+from monitor.camera.sources import grey_small, tune_decoder
+from monitor.camera.worker import CameraWorker
 
 T0 = 1_790_000_000.0
 

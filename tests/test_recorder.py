@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from media import MotionWindow, VideoSpec, make_video
-from monitor.recorder import (
+from monitor.camera.recorder import (
     MAX_GOP_S,
     ClipInfo,
     ClipRecorder,
@@ -310,7 +310,7 @@ def test_thumbnail_is_a_scaled_jpeg(tmp_path):
 
 def test_failed_clips_are_reported_once(tmp_path):
     """A clip that never got a keyframe before its stop time is handed to the worker as failed."""
-    from monitor.recorder import ClipRecorder
+    from monitor.camera.recorder import ClipRecorder
 
     rec = ClipRecorder(5, 2, 60)
     rec.start(tmp_path / "e1.mp4", 100.0)  # nothing buffered: waits for a keyframe

@@ -13,18 +13,18 @@ from zoneinfo import ZoneInfo
 import av
 import pytest
 
-from monitor.config import load_config
-from monitor.recorder import ClipWriter
-from monitor.recovery import probe_clip, recover
-from monitor.store import Writer, get_event, open_db
-from monitor.worker import clip_path
+from monitor.site.config import load_config
+from monitor.camera.recorder import ClipWriter
+from monitor.upkeep.recovery import probe_clip, recover
+from monitor.db.store import Writer, get_event, open_db
+from monitor.layout import clip_path
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 11, 24, 9, 30, 0, tzinfo=TZ).timestamp()
 KILL_SCRIPT = textwrap.dedent("""\
     import os, signal, sys, av
     from pathlib import Path
-    from monitor.recorder import ClipWriter
+    from monitor.camera.recorder import ClipWriter
     src, dst, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     with av.open(src) as inp:
         stream = inp.streams.video[0]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import config_write as cw
-from monitor.config import load_config
-from monitor.reload import CameraDiff, ConfigWatcher, diff_cameras
+from monitor.site import write as cw
+from monitor.site.config import load_config
+from monitor.site.reload import CameraDiff, ConfigWatcher, diff_cameras
 
 BASE = """\
 site: {name: "Một cửa"}

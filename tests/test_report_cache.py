@@ -8,10 +8,10 @@ from datetime import datetime, time, timedelta
 import pytest
 from click.testing import CliRunner
 
-from monitor import reports
+from monitor.counters import reports
 from monitor.cli import main as cli
-from monitor.reports import build_report, fill_report_cache, render_report
-from monitor.store import Writer, connect, store_report_cache
+from monitor.counters.reports import build_report, fill_report_cache, render_report
+from monitor.db.store import Writer, connect, store_report_cache
 from test_reports import DAY1, DAY2, TZ, at, feed, setup  # noqa: F401  (setup is a fixture)
 
 LATER = datetime.combine(DAY2 + timedelta(days=2), time(9), tzinfo=TZ)  # both days complete

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main as cli
-from monitor.config import Camera, Config, Site, Streams, Zone
-from monitor.reports import build_report, headers, render_report, write_daily_report
-from monitor.store import Writer, connect, open_db
+from monitor.site.config import Camera, Config, Site, Streams, Zone
+from monitor.counters.reports import build_report, headers, render_report, write_daily_report
+from monitor.db.store import Writer, connect, open_db
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)  # Tuesday, Wednesday

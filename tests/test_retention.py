@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
-from monitor.prune import apply_plan, run_retention
-from monitor.retention import DAY_S, ClipFile, Policy, plan_retention
-from monitor.store import Writer, connect, open_db
+from monitor.site.config import load_config
+from monitor.upkeep.prune import apply_plan, run_retention
+from monitor.upkeep.retention import DAY_S, ClipFile, Policy, plan_retention
+from monitor.db.store import Writer, connect, open_db
 
 NOW = 1_800_000_000.0
 MB = 1024**2
@@ -113,7 +113,7 @@ def test_dry_run_changes_nothing_and_the_run_removes_exactly_that(site):
 def test_every_row_left_points_at_a_file_after_a_run(site):
     config, db, rec = site
     plan_db = connect(config.storage.database)
-    from monitor.retention import current_plan
+    from monitor.upkeep.retention import current_plan
 
     apply_plan(config, plan_db, current_plan(config, plan_db, NOW), dry_run=False)
     plan_db.conn.close()

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import free_port
-from monitor import audit as audit_store
+from monitor.db import audit as audit_store
 from monitor.cli import main as cli
-from monitor.config import load_config
-from monitor.sources import SourceStatus, StreamSource
-from monitor.store import connect
+from monitor.site.config import load_config
+from monitor.camera.sources import SourceStatus, StreamSource
+from monitor.db.store import connect
 from sectest import NOW, OUTSIDE, ROUTE_TABLE, SECRET, build_site, secret_env, write_config
 from webtest import PASSWORD, copy_site, csrf_token, log_in
 from webui import create_app
@@ -29,7 +29,7 @@ ROLES = (None, "viewer", "supervisor", "admin")
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _source_error(config) -> str:  # noqa: ANN001 - monitor.config.Config
+def _source_error(config) -> str:  # noqa: ANN001 - monitor.site.config.Config
     """quay-1's error as its real source reports it: the RTSP URL with the planted password, connection refused."""
     cam = config.camera("quay-1")
     source = StreamSource(cam.stream_url("main"), cam.id, packets=True, decode=False)

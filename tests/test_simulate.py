@@ -106,7 +106,7 @@ def test_cameras_yaml_has_the_zones(sim: SimResult) -> None:
 
 
 def test_cameras_yaml_loads_with_load_config(sim: SimResult) -> None:
-    config = pytest.importorskip("monitor.config")
+    config = pytest.importorskip("monitor.site.config")
     loaded = config.load_config(sim.config_path)
     assert [c.id for c in loaded.cameras] == ["quay-1", "quay-2"]
     assert Path(loaded.cameras[0].stream_url("main")).is_file()

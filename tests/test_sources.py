@@ -13,7 +13,7 @@ import pytest
 
 from conftest import free_port
 from media import VideoSpec, make_video
-from monitor.sources import (
+from monitor.camera.sources import (
     BACKOFF_MAX_S,
     RTSP_READ_TIMEOUT_S,
     SourceFrame,

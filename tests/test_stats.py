@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from monitor.config import load_config
-from monitor.sources import SourceFrame
-from monitor.stats import DROP_LAG_S, RATE_WINDOW_S, LagGate, ProcessSample, WorkerStats, read_process
-from monitor.worker import CameraWorker, run_camera
+from monitor.site.config import load_config
+from monitor.camera.sources import SourceFrame
+from monitor.camera.stats import DROP_LAG_S, RATE_WINDOW_S, LagGate, ProcessSample, WorkerStats, read_process
+from monitor.camera.worker import CameraWorker, run_camera
 
 HEARTBEAT_KEYS = {"input_fps", "sub_fps", "detect_fps", "dropped", "lag_s", "last_frame_age_s", "bitrate_bps",
                   "cpu_pct", "rss_bytes"}

@@ -19,7 +19,7 @@ import pytest
 from conftest import free_port, require_ffprobe
 from harness import Onestop, ffprobe
 from media import MotionWindow, VideoSpec, make_video
-from monitor.worker import STOP_READ_WAIT_S
+from monitor.camera.worker import STOP_READ_WAIT_S
 from test_faults import integrity, site_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]

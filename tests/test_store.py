@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from monitor.store import MIGRATIONS, Writer, camera_states, connect, get_event, list_events, migrate, open_db
+from monitor.db.store import MIGRATIONS, Writer, camera_states, connect, get_event, list_events, migrate, open_db
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from monitor import store
-from monitor.store import (
+from monitor.db import store
+from monitor.db.store import (
     Writer,
     connect,
     get_event,

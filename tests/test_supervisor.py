@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from monitor.durable import DurableWriter
-from monitor.store import Writer, get_event, open_db
+from monitor.db.durable import DurableWriter
+from monitor.db.store import Writer, get_event, open_db
 from monitor.supervisor import report_due
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]

@@ -1,4 +1,4 @@
-"""Accounts: monitor.users on a real SQLite file, and `onestop users` as a real process."""
+"""Accounts: monitor.db.users on a real SQLite file, and `onestop users` as a real process."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from monitor import users
-from monitor.store import connect, open_db
+from monitor.db import users
+from monitor.db.store import connect, open_db
 
 CONFIG = 'site: {name: "Một cửa"}\ncameras:\n  - {id: quay-1, name: "Quầy 1", streams: {main: a.mp4}}\n'
 PASSWORD = "mat-khau-dai-9"
@@ -32,7 +32,7 @@ def db(tmp_path):
     db.conn.close()
 
 
-# ---------------------------------------------------------------- monitor.users
+# ---------------------------------------------------------------- monitor.db.users
 
 
 @pytest.mark.parametrize("name", ["a", "lan", "nguyen.van.a", "can-bo_2", "9x", "a" * 32])

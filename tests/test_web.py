@@ -16,9 +16,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from monitor import users
-from monitor.config import load_config
-from monitor.store import Writer, connect, open_db
+from monitor.db import users
+from monitor.site.config import load_config
+from monitor.db.store import Writer, connect, open_db
 from webui import PUBLIC_ENDPOINTS, create_app
 from webtest import ACCOUNTS, PASSWORD, add_accounts, copy_site, csrf_token
 
@@ -363,7 +363,9 @@ def test_bad_language_is_400(client):
 
 def _messages(catalog) -> dict:
     """Message id -> translation of every translated, non-fuzzy entry (what gettext will use)."""
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    def key(value):  # plural entries: read_po gives tuples, read_mo lists
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+    return {key(m.id): key(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
 def test_compiled_catalog_is_up_to_date():

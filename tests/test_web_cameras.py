@@ -13,9 +13,9 @@ import textwrap
 import pytest
 import yaml
 
-from monitor.config import load_config
-from monitor.secrets_file import read_secrets, secrets_path
-from monitor.store import Writer, open_db
+from monitor.site.config import load_config
+from monitor.site.secrets import read_secrets, secrets_path
+from monitor.db.store import Writer, open_db
 from onvif_device import WsDiscoveryResponder, onvif_device  # noqa: F401 - the fixture
 from webtest import add_accounts, copy_site, csrf_token, log_in
 from webui import create_app

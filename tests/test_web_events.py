@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import eventlist, store
-from monitor.config import load_config
-from monitor.store import EventFilter, Writer, connect, get_event, list_events, migrate, open_db
+from monitor.db import eventlist, store
+from monitor.site.config import load_config
+from monitor.db.store import EventFilter, Writer, connect, get_event, list_events, migrate, open_db
 from webui import create_app
 from webtest import ACCOUNTS, PASSWORD, add_accounts, copy_site, csrf_token, log_in  # noqa: F401 (test_api imports them)
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.config import load_config
-from monitor.reports import build_report
-from monitor.store import Writer, connect, open_db
+from monitor.site.config import load_config
+from monitor.counters.reports import build_report
+from monitor.db.store import Writer, connect, open_db
 from webui import create_app
 from webtest import add_accounts, copy_site, log_in
 

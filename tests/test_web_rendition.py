@@ -10,8 +10,8 @@ import pytest
 
 from conftest import require
 from media import MotionWindow, VideoSpec, make_video
-from monitor.rendition import RENDITION_CACHE_FILES, evict, rendition_path
-from monitor.store import open_db
+from monitor.camera.rendition import RENDITION_CACHE_FILES, evict, rendition_path
+from monitor.db.store import open_db
 from test_web_events import app, client, client_as, site, template_site  # noqa: F401 (fixtures)
 
 CLIP = Path("quay-1") / "2026-11-24" / "ev-001.mp4"
@@ -72,7 +72,7 @@ def test_the_rendition_needs_a_supervisor(client_as, hevc_site):  # noqa: F811
 
 
 def test_renditions_are_not_clips_for_recovery_and_the_cache_is_bounded(client, hevc_site):  # noqa: F811
-    from monitor.recovery import recover
+    from monitor.upkeep.recovery import recover
 
     with client.get("/events/ev-001/clip.h264.mp4") as r:
         assert r.status_code == 200

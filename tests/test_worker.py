@@ -7,9 +7,10 @@ import textwrap
 import av
 import numpy as np
 
-from monitor.config import load_config
-from monitor.sources import SourceFrame
-from monitor.worker import CameraWorker, camera_state, live_snapshot_path, StreamHealth
+from monitor.site.config import load_config
+from monitor.camera.sources import SourceFrame
+from monitor.camera.worker import CameraWorker, StreamHealth, camera_state
+from monitor.layout import live_snapshot_path
 
 T0 = 1_790_000_000.0
 
@@ -74,7 +75,7 @@ def test_camera_state_from_streams():
 
 
 def test_live_snapshots_every_second_only_while_watched(tmp_path):
-    from monitor.worker import live_watch_path, mark_watched
+    from monitor.layout import live_watch_path, mark_watched
 
     (tmp_path / "cameras.yaml").write_text("site: {name: t}\ncameras:\n  - {id: cam, name: C, streams: {main: m.mp4}}\n",
                                            encoding="utf-8")

@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from monitor import users
+from monitor.db import users
 
 PASSWORD = "correct-horse-9"
 ACCOUNTS = {"viewer": "xem", "supervisor": "giam-sat", "admin": "quan-tri"}

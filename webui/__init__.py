@@ -18,9 +18,9 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from monitor.config import Config
-from monitor.store import connect
-from monitor.users import role_at_least
+from monitor.site.config import Config
+from monitor.db.store import connect
+from monitor.db.users import role_at_least
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from monitor.health import scrub
-from monitor.reports import build_report, render_report
-from monitor.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
+from monitor.ops.health import scrub
+from monitor.counters.reports import build_report, render_report
+from monitor.db.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
                            store_report_cache)
 from webui import audit, get_db, language
 from webui.auth import role_required

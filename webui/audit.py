@@ -8,8 +8,8 @@ import sqlite3
 from flask import current_app, request
 from flask_login import current_user
 
-from monitor import audit
-from monitor.audit import Entry
+from monitor.db import audit
+from monitor.db.audit import Entry
 from webui import write_db
 
 log = logging.getLogger(__name__)

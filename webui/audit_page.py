@@ -7,8 +7,8 @@ from datetime import datetime, time, timedelta
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from monitor import audit
-from monitor.audit import ACTIONS, AuditFilter
+from monitor.db import audit
+from monitor.db.audit import ACTIONS, AuditFilter
 from webui import get_db
 from webui.audit import record
 from webui.auth import role_required

@@ -19,7 +19,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, make_response,
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 
-from monitor import users
+from monitor.db import users
 from webui import _error, audit, get_db, write_db
 from webui.security import LOCKOUT_S
 
@@ -57,7 +57,7 @@ def unauthorized() -> Any:
 
 
 def role_required(minimum: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Let only users whose role is `minimum` or above (monitor.users.ROLES) into the view; else 403."""
+    """Let only users whose role is `minimum` or above (monitor.db.users.ROLES) into the view; else 403."""
     users.check_role(minimum)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from monitor import config_write
-from monitor.config import Camera, Config, ConfigError, expand_env, redact, with_credentials
-from monitor.store import camera_states
-from monitor.streamcheck import StreamCheckError, StreamInfo, check_stream
+from monitor.site import write as config_write
+from monitor.site.config import Camera, Config, ConfigError, expand_env, redact, with_credentials
+from monitor.db.store import camera_states
+from monitor.camera.streamcheck import StreamCheckError, StreamInfo, check_stream
 from webui import audit, get_db
 from webui.auth import role_required
 
@@ -48,7 +48,7 @@ class Draft:
     username: str | None = None
     password: str | None = None
     host: str = ""
-    profiles: list[Any] = field(default_factory=list)  # monitor.onvif.Profile
+    profiles: list[Any] = field(default_factory=list)  # monitor.devices.onvif.Profile
     main: str = ""
     sub: str = ""
     results: dict[str, StreamInfo | str] = field(default_factory=dict)  # role -> info or one-line error
@@ -175,7 +175,7 @@ def new() -> str:
 @bp.route("/cameras/discover", methods=["POST"])
 @role_required("admin")
 def discover() -> tuple[str, int]:
-    from monitor import onvif
+    from monitor.devices import onvif
 
     try:
         found = onvif.discover(DISCOVER_S, to=current_app.config.get("ONVIF_DISCOVER_TO"))
@@ -201,7 +201,7 @@ def _host_port(text: str) -> tuple[str, int]:
 @bp.route("/cameras/probe", methods=["POST"])
 @role_required("admin")
 def probe() -> Any:
-    from monitor import onvif
+    from monitor.devices import onvif
 
     form = {"address": request.form.get("address", ""), "username": request.form.get("username", "")}
     try:

@@ -16,8 +16,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
-from monitor.rendition import RenditionError, get_rendition, needs_rendition
-from monitor.store import Cursor, EventFilter, EventPage, event_zones, get_event, page_events, review_event
+from monitor.camera.rendition import RenditionError, get_rendition, needs_rendition
+from monitor.db.store import Cursor, EventFilter, EventPage, event_zones, get_event, page_events, review_event
 from webui import audit, get_db, write_db
 from webui.auth import role_required
 

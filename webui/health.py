@@ -16,11 +16,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
-from monitor.config import Config, ConfigError, expand_env
-from monitor.health import DiskUsage, camera_health, disk_usage
-from monitor.metrics import CONTENT_TYPE, ZoneReading, camera_families, render, site_families
-from monitor.stats import DROP_LAG_S, RATE_WINDOW_S
-from monitor.store import camera_states, event_counts, occupancy_now
+from monitor.site.config import Config, ConfigError, expand_env
+from monitor.ops.health import DiskUsage, camera_health, disk_usage
+from monitor.ops.metrics import CONTENT_TYPE, ZoneReading, camera_families, render, site_families
+from monitor.camera.stats import DROP_LAG_S, RATE_WINDOW_S
+from monitor.db.store import camera_states, event_counts, occupancy_now
 from webui import get_db
 from webui.auth import role_required
 from webui.overview import FRESH_S

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template
 
-from monitor.store import camera_states
-from monitor.worker import live_snapshot_path, mark_watched
+from monitor.db.store import camera_states
+from monitor.layout import live_snapshot_path, mark_watched
 from webui import get_db
 from webui.auth import role_required
 

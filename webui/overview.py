@@ -10,11 +10,11 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from monitor.analytics import AnalyticsParams, CounterStats, counter_stats, open_periods, service_sessions
-from monitor.config import Camera, Config
-from monitor.reports import counter_samples, counters, day_window
-from monitor.store import camera_states, occupancy_now, zone_samples
-from monitor.users import role_at_least
+from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, open_periods, service_sessions
+from monitor.site.config import Camera, Config
+from monitor.counters.reports import counter_samples, counters, day_window
+from monitor.db.store import camera_states, occupancy_now, zone_samples
+from monitor.db.users import role_at_least
 from webui import get_db
 from webui.auth import role_required
 

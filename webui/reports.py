@@ -1,5 +1,5 @@
 """Reports page (every role): a day, week or month of counter figures with inline SVG charts, and the
-downloads of the same report (`monitor.reports.build_report`) as CSV (Excel) or HTML."""
+downloads of the same report (`monitor.counters.reports.build_report`) as CSV (Excel) or HTML."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from monitor.reports import _CSS as REPORT_CSS  # the one inline <style> of the standalone HTML report
-from monitor.charts import absence_per_counter, hour_range, served_per_hour, wait_histogram
-from monitor.reports import Report, ReportRow, build_report, render_report
-from monitor.store import store_report_cache
+from monitor.counters.reports import _CSS as REPORT_CSS  # the one inline <style> of the standalone HTML report
+from monitor.counters.charts import absence_per_counter, hour_range, served_per_hour, wait_histogram
+from monitor.counters.reports import Report, build_report, render_report
+from monitor.counters.rows import ReportRow
+from monitor.db.store import store_report_cache
 from webui import audit, get_db, language
 from webui.auth import role_required
 from webui.security import content_security_policy, style_hash

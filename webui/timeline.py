@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from monitor.analytics import Interval, ZoneSamples, counter_stats, intersect, open_periods, presence_intervals
-from monitor.config import Config
-from monitor.reports import counter_samples, counters, day_window
-from monitor.store import list_events
+from monitor.counters.analytics import counter_stats, intersect, open_periods, presence_intervals
+from monitor.records import Interval, ZoneSamples
+from monitor.site.config import Config
+from monitor.counters.reports import counter_samples, counters, day_window
+from monitor.db.store import list_events
 from webui import get_db
 from webui.auth import role_required
 

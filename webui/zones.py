@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
-from monitor import config_write
-from monitor.config import ConfigError, Polygon, Zone, ZoneKind
-from monitor.config_errors import raise_duplicates
-from monitor.streamcheck import StreamCheckError, check_stream, is_jpeg
-from monitor.worker import live_snapshot_path, mark_watched
+from monitor.site import write as config_write
+from monitor.site.config import ConfigError, Polygon, Zone, ZoneKind
+from monitor.site.errors import raise_duplicates
+from monitor.camera.streamcheck import StreamCheckError, check_stream, is_jpeg
+from monitor.layout import live_snapshot_path, mark_watched
 from webui.auth import role_required
 from webui.cameras import Problem, _camera, save
 

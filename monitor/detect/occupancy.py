@@ -86,7 +86,7 @@ class ZoneSpec:
 
     @classmethod
     def from_zone(cls, zone: Any) -> ZoneSpec:
-        """Build from a monitor.config.Zone."""
+        """Build from a monitor.site.config.Zone."""
         ph = tuple(zone.person_height) if zone.person_height is not None else None
         return cls(zone.id, zone.kind, tuple(tuple(p) for p in zone.points), ph)  # type: ignore[arg-type]
 

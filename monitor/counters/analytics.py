@@ -1,0 +1,414 @@
+"""Counter analytics: per-second occupancy samples -> service sessions, absences, queue and waiting times.
+
+Pure functions over NumPy arrays and small frozen records: no I/O and no clock reads (the caller
+passes the window and the opening periods). Times are seconds (unix seconds, or seconds from the
+start of a video); a sample stamped `t` stands for the second [t, t + 1).
+
+Missing seconds (camera offline, not recording) are never filled with presence or absence: a run
+of samples continues across at most `max_gap_s` unobserved seconds and is broken by a longer gap.
+
+Window attribution: a session or an absence belongs to the window (day, hour) in which it starts,
+with its full length, even when it runs past the window's end (across an hour boundary or
+midnight). To measure such a session fully, pass samples that reach a little past the window
+(e.g. one hour each side) together with `window=`; see `counter_stats`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from monitor.records import Interval, ZoneSamples, merge_intervals
+
+__all__ = [
+    "AnalyticsParams",
+    "CounterStats",
+    "HourStats",
+    "QueueStats",
+    "absences",
+    "arrivals",
+    "counter_stats",
+    "drop_short",
+    "fifo_waits",
+    "intersect",
+    "littles_law_wait",
+    "open_periods",
+    "presence_intervals",
+    "queue_stats",
+    "service_sessions",
+    "split_by_hour",
+    "total_duration",
+    "utilisation",
+]
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # same spelling as config.OpeningHours.days
+HOUR_S = 3600
+_PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class AnalyticsParams:
+    """Tuned thresholds for turning occupancy into sessions and absences."""
+
+    min_session_s: float = 20  # shorter than this is someone passing or asking one question
+    merge_gap_s: float = 3  # seat hysteresis already bridges short gaps; longer would join consecutive citizens (called 5-15 s apart)
+    min_absence_s: float = 60  # a staff seat empty for under a minute is not worth reporting
+    max_gap_s: float = 5  # unobserved seconds bridged inside a run (dropped frames, a short stall)
+    arrival_smooth_s: int = 5  # the waiting-area estimate flickers by one person from frame to frame
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """Waiting-area people estimate over the samples that were seen."""
+
+    mean: float
+    max: float
+    samples: int
+
+
+@dataclass(frozen=True)
+class CounterStats:
+    """One counter over one window (a day or an hour)."""
+
+    served: int
+    service_times: list[float]
+    mean_service_s: float | None
+    median_service_s: float | None
+    p90_service_s: float | None
+    waits: list[float]
+    mean_wait_s: float | None
+    max_wait_s: float | None
+    littles_wait_s: float | None
+    mean_queue: float
+    max_queue: float
+    absence_s: float
+    absences: list[Interval]
+    utilisation: float
+    sessions: list[Interval]
+    open_s: float  # opening time inside the window: the denominator of utilisation
+
+
+@dataclass(frozen=True)
+class HourStats:
+    """Counter statistics for one local clock hour."""
+
+    start: float  # unix second where the local hour begins
+    hour: int  # local hour of day, 0..23
+    stats: CounterStats
+
+
+class OpeningHoursLike(Protocol):
+    """What open_periods reads from config.OpeningHours."""
+
+    days: Sequence[str]
+    periods: Sequence[str]
+
+
+# ---------------------------------------------------------------- interval algebra
+
+
+def total_duration(intervals: Iterable[Interval]) -> float:
+    """Sum of the lengths of (already disjoint) intervals."""
+    return float(sum(iv.duration for iv in intervals))
+
+
+def drop_short(intervals: Iterable[Interval], min_s: float) -> list[Interval]:
+    """The intervals at least min_s long."""
+    return [iv for iv in intervals if iv.duration >= min_s]
+
+
+def intersect(a: Iterable[Interval], b: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint spans covered by both a and b (empty overlaps left out)."""
+    a, b = merge_intervals(a, 0), merge_intervals(b, 0)
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i].start, b[j].start), min(a[i].end, b[j].end)
+        if lo < hi:
+            out.append(Interval(lo, hi))
+        if a[i].end < b[j].end:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+# ---------------------------------------------------------------- runs of samples
+
+
+def _runs(t: np.ndarray, mask: np.ndarray, max_gap_s: float) -> list[Interval]:
+    """Runs of samples where mask holds, broken by a sample where it does not or by a long gap.
+
+    A run ends one second after its last sample; more than max_gap_s unobserved seconds between
+    two samples break it. O(n) in NumPy: one pass of diff over the matching sample indices.
+    """
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return []
+    ts = t[idx]
+    breaks = (np.diff(idx) != 1) | (np.diff(ts) - 1 > max_gap_s)
+    cut = np.flatnonzero(breaks)
+    first = np.concatenate(([0], cut + 1))
+    last = np.concatenate((cut, [idx.size - 1]))
+    starts, ends = ts[first].tolist(), (ts[last] + 1).tolist()
+    return [Interval(float(a), float(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def presence_intervals(s: ZoneSamples, max_gap_s: float = 5) -> list[Interval]:
+    """Runs of occupied seconds; end = last occupied second + 1; a gap over max_gap_s seconds breaks a run."""
+    return _runs(s.t, s.occupied, max_gap_s)
+
+
+def service_sessions(
+    spot: ZoneSamples,
+    staff: ZoneSamples,
+    min_s: float = 20,
+    merge_gap_s: float = 10,
+    max_gap_s: float = 5,
+) -> list[Interval]:
+    """Spans when the citizen's spot and the staff seat are both occupied, short breaks merged, short ones dropped.
+
+    Interruptions shorter than merge_gap_s (either person leaving briefly) are merged into one
+    session; so is a new citizen sitting down within merge_gap_s of the last one leaving.
+    """
+    both = intersect(presence_intervals(spot, max_gap_s), presence_intervals(staff, max_gap_s))
+    return drop_short(merge_intervals(both, merge_gap_s), min_s)
+
+
+def absences(
+    staff: ZoneSamples,
+    open_periods: Sequence[Interval],
+    min_s: float = 60,
+    max_gap_s: float = 5,
+) -> list[Interval]:
+    """Spans during opening hours when the staff seat was seen empty, each at least min_s long.
+
+    Seconds with no samples (camera offline for more than max_gap_s) are not absence: they break
+    the run. An absence is clipped to the opening periods before the min_s test, so leaving a few
+    seconds before closing time is not reported.
+    """
+    empty = _runs(staff.t, ~staff.occupied, max_gap_s)
+    return drop_short(intersect(empty, open_periods), min_s)
+
+
+# ---------------------------------------------------------------- opening hours
+
+
+def _parse_period(text: str) -> tuple[time, time]:
+    m = _PERIOD.match(text)
+    if not m:
+        raise ValueError(f"expected an HH:MM-HH:MM period, got {text!r}")
+    h0, m0, h1, m1 = (int(g) for g in m.groups())
+    return time(h0, m0), time(h1, m1)
+
+
+def open_periods(day: date, hours: OpeningHoursLike, tz: ZoneInfo) -> list[Interval]:
+    """Unix-second intervals of the opening periods on one local day; empty if the office is closed that day."""
+    if DAYS[day.weekday()] not in hours.days:
+        return []
+    spans = []
+    for text in hours.periods:
+        start, end = _parse_period(text)
+        spans.append(
+            Interval(
+                datetime.combine(day, start, tzinfo=tz).timestamp(),
+                datetime.combine(day, end, tzinfo=tz).timestamp(),
+            )
+        )
+    return merge_intervals(spans, 0)
+
+
+# ---------------------------------------------------------------- queue and waiting time
+
+
+def queue_stats(queue: ZoneSamples, window: Interval | None = None) -> QueueStats:
+    """Mean and maximum waiting-area count over the samples seen (in the window if given)."""
+    s = queue if window is None else queue.window(window.start, window.end)
+    if len(s) == 0:
+        return QueueStats(0.0, 0.0, 0)
+    return QueueStats(float(s.count.mean(dtype=np.float64)), float(s.count.max()), len(s))
+
+
+def arrivals(queue: ZoneSamples, smooth_s: int = 5) -> list[float]:
+    """Times when the smoothed, rounded waiting count goes up: one arrival per unit increase.
+
+    The count is smoothed with a centred rolling median of smooth_s samples (a step keeps its
+    time, a flicker shorter than half the window is removed), then rounded half up. The level at
+    the first sample counts as arrivals at that time: those people were already waiting when
+    observation began, so their waits are lower bounds.
+    """
+    n = len(queue)
+    if n == 0:
+        return []
+    width = max(int(smooth_s), 1)
+    count = np.pad(queue.count.astype(np.float64), (width // 2, width - 1 - width // 2), mode="edge")
+    smooth = np.median(np.lib.stride_tricks.sliding_window_view(count, width), axis=1)
+    level = np.floor(np.clip(smooth, 0.0, None) + 0.5).astype(np.int64)
+    rise = np.diff(level, prepend=0)
+    up = np.flatnonzero(rise > 0)
+    return np.repeat(queue.t[up], rise[up]).astype(np.float64).tolist()
+
+
+def fifo_waits(arrivals: Iterable[float], service_starts: Iterable[float]) -> list[tuple[float, float, float]]:
+    """(arrival, start, wait) per service start, each taking the earliest unmatched arrival at or before it.
+
+    A start with no such arrival (the citizen walked straight to the counter) gets wait 0 and
+    arrival = start. Arrivals never matched (left without service, or more arrivals than starts)
+    are ignored. Matched arrivals are always a prefix of the sorted arrivals, so this is one pass.
+    """
+    pending = sorted(arrivals)
+    out: list[tuple[float, float, float]] = []
+    i = 0
+    for start in sorted(service_starts):
+        if i < len(pending) and pending[i] <= start:
+            out.append((pending[i], start, start - pending[i]))
+            i += 1
+        else:
+            out.append((start, start, 0.0))
+    return out
+
+
+def littles_law_wait(mean_queue: float, n_starts: int, window_s: float) -> float | None:
+    """Mean wait W = L / lambda: mean queue over the service-start rate; None without starts or time."""
+    if n_starts <= 0 or window_s <= 0:
+        return None
+    return mean_queue * window_s / n_starts
+
+
+def utilisation(sessions: Iterable[Interval], periods: Iterable[Interval]) -> float:
+    """Fraction (0..1) of open time spent in service; 0.0 when there is no open time."""
+    periods = merge_intervals(periods, 0)
+    open_s = total_duration(periods)
+    if open_s <= 0:
+        return 0.0
+    return total_duration(intersect(sessions, periods)) / open_s
+
+
+# ---------------------------------------------------------------- per counter
+
+
+@dataclass(frozen=True)
+class _Counter:
+    """Everything derived from the samples once, before it is cut into windows."""
+
+    sessions: list[Interval]
+    waits: list[float] | None  # aligned with sessions; None without a waiting-area zone
+    absences: list[Interval]
+    queue: ZoneSamples | None
+    periods: list[Interval]
+
+
+def _analyse(
+    spot: ZoneSamples,
+    staff: ZoneSamples,
+    queue: ZoneSamples | None,
+    periods: Sequence[Interval],
+    params: AnalyticsParams,
+) -> _Counter:
+    sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)
+    waits = None
+    if queue is not None:
+        matched = fifo_waits(arrivals(queue, params.arrival_smooth_s), [s.start for s in sessions])
+        waits = [wait for _, _, wait in matched]
+    periods = merge_intervals(periods, 0)
+    gone = absences(staff, periods, params.min_absence_s, params.max_gap_s)
+    return _Counter(sessions, waits, gone, queue, periods)
+
+
+def _starts_in(iv: Interval, window: Interval | None) -> bool:
+    return window is None or window.start <= iv.start < window.end
+
+
+def _opt(values: list[float], fn: Callable[[list[float]], float]) -> float | None:
+    return float(fn(values)) if values else None
+
+
+def _summarise(c: _Counter, window: Interval | None) -> CounterStats:
+    keep = [k for k, s in enumerate(c.sessions) if _starts_in(s, window)]
+    sessions = [c.sessions[k] for k in keep]
+    times = [s.duration for s in sessions]
+    waits = [c.waits[k] for k in keep] if c.waits is not None else []
+    gone = [a for a in c.absences if _starts_in(a, window)]
+    open_iv = c.periods if window is None else intersect(c.periods, [window])
+    open_s = total_duration(open_iv)
+    q = queue_stats(c.queue.select(open_iv)) if c.queue is not None else QueueStats(0.0, 0.0, 0)
+    littles = littles_law_wait(q.mean, len(sessions), open_s) if q.samples else None
+    return CounterStats(
+        served=len(sessions),
+        service_times=times,
+        mean_service_s=_opt(times, np.mean),
+        median_service_s=_opt(times, np.median),
+        p90_service_s=_opt(times, lambda v: np.percentile(v, 90)),
+        waits=waits,
+        mean_wait_s=_opt(waits, np.mean),
+        max_wait_s=_opt(waits, max),
+        littles_wait_s=littles,
+        mean_queue=q.mean,
+        max_queue=q.max,
+        absence_s=total_duration(gone),
+        absences=gone,
+        utilisation=utilisation(c.sessions, open_iv),
+        sessions=sessions,
+        open_s=open_s,
+    )
+
+
+def counter_stats(
+    spot: ZoneSamples,
+    staff: ZoneSamples,
+    queue: ZoneSamples | None,
+    periods: Sequence[Interval],
+    *,
+    params: AnalyticsParams = AnalyticsParams(),
+    window: Interval | None = None,
+) -> CounterStats:
+    """Service, waiting, queue and absence statistics of one counter over one window.
+
+    periods: the opening periods (or the whole video for offline analysis). They bound absences,
+    the queue samples averaged, the Little's-law time base and utilisation.
+    window: sessions and absences are counted only if they start in it, with their full length;
+    pass samples reaching past the window (e.g. +-1 h) so a session crossing its end (midnight) is
+    measured whole and one that started before it is not mistaken for a new one. None: count all.
+    Utilisation is time-based: service time inside open time inside the window.
+    Waits come from FIFO matching of waiting-area arrivals to session starts; without a queue zone
+    they are empty and the queue figures are zero.
+    """
+    return _summarise(_analyse(spot, staff, queue, periods, params), window)
+
+
+def split_by_hour(
+    spot: ZoneSamples,
+    staff: ZoneSamples,
+    queue: ZoneSamples | None,
+    periods: Sequence[Interval],
+    window: Interval,
+    tz: ZoneInfo,
+    *,
+    params: AnalyticsParams = AnalyticsParams(),
+) -> list[HourStats]:
+    """Counter statistics for every local clock hour of the window (sessions counted in the hour they start).
+
+    Sessions, waits and absences are found once over all the samples, then attributed to the
+    hour in which they start, so a session crossing an hour boundary is counted whole, once.
+    Every hour of the window is listed; hours with open_s == 0 and served == 0 can be skipped.
+    """
+    counter = _analyse(spot, staff, queue, periods, params)
+    first = datetime.fromtimestamp(window.start, tz).replace(minute=0, second=0, microsecond=0)
+    out: list[HourStats] = []
+    # Local hour boundaries are one hour apart in absolute time, DST changes included.
+    h = first.timestamp()
+    while h < window.end:
+        hour_iv = Interval(max(h, window.start), min(h + HOUR_S, window.end))
+        hour = datetime.fromtimestamp(h, tz).hour
+        out.append(HourStats(h, hour, _summarise(counter, hour_iv)))
+        h += HOUR_S
+    return out

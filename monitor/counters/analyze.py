@@ -1,0 +1,168 @@
+"""Offline analysis of one video file: detection as fast as it decodes, then counter analytics (`onestop analyze`)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from monitor.counters.analytics import AnalyticsParams, absences, arrivals, fifo_waits, service_sessions
+from monitor.records import Interval, ZoneSamples
+from monitor.site.config import Camera, Config
+from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
+from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
+from monitor.camera.sources import grey_small, tune_decoder
+
+__all__ = ["analyze_file", "detect_seconds", "summarise"]
+
+log = logging.getLogger(__name__)
+
+# Seat hysteresis already bridges short interruptions (OccupancyParams.quiet_s) and its transitions
+# are backdated here: a longer merge would join consecutive citizens (called 5-15 s apart).
+OFFLINE_MERGE_GAP_S = 3.0
+# A session found within this long of the first frame was under way when the video began (someone
+# seated from the start is recognised by their movement within a few seconds): not served here.
+IN_PROGRESS_GRACE_S = 5.0
+PROGRESS_EVERY_S = 5.0  # video seconds between progress callbacks: smooth bar, negligible cost
+
+
+def analyze_file(
+    video: Path,
+    config: Config,
+    camera_id: str,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """Detect zone occupancy in a video file (the camera's zones and settings) and summarise the counters.
+
+    Returns the JSON of `onestop analyze`: camera, fps, duration_s, per_second, sessions,
+    absences, waiting. Times are seconds from the start of the video.
+    """
+    try:
+        camera = config.camera(camera_id)
+    except KeyError:
+        raise ValueError(f"unknown camera {camera_id!r}") from None
+    fps = float(camera.settings(config.defaults).detect_fps)
+    per_second, duration = detect_seconds(video, camera, config, progress)
+    result = summarise(camera, per_second, duration)
+    return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result}
+
+
+def detect_seconds(
+    video: Path,
+    camera: Camera,
+    config: Config,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[list[dict[str, Any]], float]:
+    """Per-second zone samples of a video file ([{"t", "zones"}], t from 0) and its duration in seconds."""
+    st = camera.settings(config.defaults)
+    step = 1.0 / st.detect_fps
+    zones = [ZoneSpec.from_zone(z) for z in camera.zones]
+    motion_params = MotionParams(
+        pixel_threshold=st.motion.pixel_threshold,
+        min_area=st.motion.min_area,
+        lighting_guard=st.motion.lighting_guard,
+        background_alpha=st.motion.background_alpha,
+    )
+    seconds = SecondAggregator(hold_s=math.inf)  # offline: every correction may reach back to the start
+    detector: MotionDetector | None = None
+    occupancy: ZoneOccupancy | None = None
+    rows: list[tuple[int, dict[str, dict]]] = []
+    with av.open(str(video)) as container:
+        if not container.streams.video:
+            raise ValueError(f"{video} has no video stream")
+        stream = container.streams.video[0]
+        tune_decoder(stream)  # decode exactly as the live worker does
+        duration = _duration(container, stream)
+        first: float | None = None
+        due = 0.0
+        last = 0.0
+        reported = -PROGRESS_EVERY_S
+        for frame in container.decode(stream):
+            if frame.pts is None or frame.time_base is None:
+                continue
+            t_abs = float(frame.pts * frame.time_base)
+            first = t_abs if first is None else first
+            t = t_abs - first
+            last = t
+            if t + 1e-6 < due:
+                continue
+            due = max(due + step, t + step / 2)  # next frame on the detect-rate grid, without bursts after a gap
+            grey = grey_small(frame, st.detect_width)
+            if occupancy is None:
+                mask = polygon_mask(grey.shape, camera.masks) if camera.masks else None
+                detector = MotionDetector(grey.shape, motion_params, mask)
+                occupancy = ZoneOccupancy(grey.shape, zones, mask=mask)
+            detector.update(grey)
+            rows += seconds.add(t, occupancy.update(grey, t, motion=detector.changed))
+            if progress is not None and duration and t - reported >= PROGRESS_EVERY_S:
+                reported = t
+                progress(min(t / duration, 1.0))
+    if first is None:
+        raise ValueError(f"{video}: no decodable video frames")
+    rows += seconds.flush()
+    if not duration:
+        duration = last + step
+    if progress is not None:
+        progress(1.0)
+    return [{"t": s, "zones": z} for s, z in rows], duration
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _samples(per_second: list[dict[str, Any]], zone_id: str) -> ZoneSamples:
+    rows = [(r["t"], r["zones"][zone_id]["occupied"], r["zones"][zone_id]["count"]) for r in per_second if zone_id in r["zones"]]
+    return ZoneSamples.from_records(rows)
+
+
+def summarise(
+    camera: Camera,
+    per_second: list[dict[str, Any]],
+    duration: float,
+    params: AnalyticsParams = AnalyticsParams(merge_gap_s=OFFLINE_MERGE_GAP_S),
+) -> dict[str, Any]:
+    """Sessions, absences and waiting figures from per-second samples (the whole video is open time).
+
+    The i-th service_spot pairs with the i-th staff_seat. A session already running in the first
+    seconds started before the video: it is listed but neither counted as served nor given a wait.
+    Waits are FIFO-matched between waiting-area arrivals and the service starts of all counters.
+    """
+    spots = [z.id for z in camera.zones if z.kind == "service_spot"]
+    seats = [z.id for z in camera.zones if z.kind == "staff_seat"]
+    queues = [z.id for z in camera.zones if z.kind == "waiting_area"]
+    t0 = per_second[0]["t"] if per_second else 0
+    open_periods = [Interval(float(t0), float(max(duration, t0)))]
+    sessions: list[dict[str, Any]] = []
+    gone: list[dict[str, Any]] = []
+    starts: list[float] = []
+    for spot_id, seat_id in zip(spots, seats):
+        spot, staff = _samples(per_second, spot_id), _samples(per_second, seat_id)
+        for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s):
+            sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
+            if iv.start > t0 + IN_PROGRESS_GRACE_S:
+                starts.append(iv.start)
+    for seat_id in seats:
+        staff = _samples(per_second, seat_id)
+        for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s):
+            gone.append({"zone": seat_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
+    waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0}
+    if queues:
+        queue = _samples(per_second, queues[0])
+        if len(queue):
+            waiting["mean_queue"] = round(float(queue.count.mean(dtype=np.float64)), 3)
+            waiting["max_queue"] = round(float(queue.count.max()), 3)
+        waits = [w for _, _, w in fifo_waits(arrivals(queue, params.arrival_smooth_s), starts)]
+        if waits:
+            waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)
+    sessions.sort(key=lambda s: (s["start_s"], s["counter"]))
+    return {"sessions": sessions, "absences": gone, "waiting": waiting}

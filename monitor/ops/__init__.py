@@ -1,0 +1,1 @@
+"""Operating the site: camera health, alert notifications and Prometheus metrics."""

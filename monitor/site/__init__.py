@@ -1,0 +1,1 @@
+"""The site: cameras.yaml loaded and validated, its errors explained, edits written back, secrets and live reload."""
