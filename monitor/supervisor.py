@@ -5,22 +5,22 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
-import signal
 import queue as queue_mod
+import signal
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from monitor.ops.alerts import AlertMonitor, read_rows
 from monitor.site.config import Camera, Config
+from monitor.jobs import DailyReportJob, PeriodicJob, ReportCacheJob, RetentionJob
 from monitor.site.reload import Reloader
+from monitor.site.state import SiteState
 from monitor.db.durable import DurableWriter
 from monitor.db.store import Writer, open_db
 from monitor.camera.worker import worker_main
+from monitor.messages import Heartbeat, Message, Status
 from monitor.stopping import FORCED_WRITER_WAIT_S, WORKER_STOP_GRACE_S, StopRequest, ignore_late_signals
 
 log = logging.getLogger(__name__)
@@ -33,22 +33,6 @@ WRITER_BATCH = 500  # messages per transaction: short transactions keep readers 
 WRITER_WAIT_S = 0.2  # the writer commits at least this often when messages trickle in
 QUEUE_MAX = 20_000  # bounded: a stuck writer shows up as back-pressure, not unbounded memory
 WRITER_SHUTDOWN_GRACE_S = 30.0  # at shutdown a locked/full database is waited for this long, then given up
-REPORT_DELAY_S = 15 * 60  # the daily report waits for late samples and the last clips after closing time
-REPORT_CHECK_S = 60.0  # how often the supervisor looks whether a daily report is due
-RETENTION_FIRST_S = 60.0  # the first retention run waits until start-up (recovery, workers) has settled
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def report_due(now: datetime, days: list[str], periods: list[str], written: set[date]) -> date | None:
-    """The local day whose report is due at `now` (site time), or None: after closing time, once per day."""
-    today = now.date()
-    if today in written or DAY_NAMES[today.weekday()] not in days or not periods:
-        return None
-    close = max(p.split("-")[1] for p in periods)
-    hh, mm = (int(x) for x in close.split(":"))
-    closing = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
-    return today if (now - closing).total_seconds() >= REPORT_DELAY_S else None
-
 
 @dataclass
 class WorkerSlot:
@@ -76,13 +60,15 @@ class Supervisor:
         self.writer_done_at: float | None = None
         self.durable: DurableWriter | None = None
         self.server: Any = None
-        self.reports_written: set[date] = set()
-        self.next_report_check = 0.0
         self.app: Any = None
-        self.reloader = Reloader(self, WorkerSlot, self.config_changed)  # cameras.yaml edits without a restart
+        # cameras.yaml edits without a restart; the web app reads the config through `site`
+        self.reloader = Reloader(config, on_config=self.config_changed, start_worker=self.start_camera,
+                                 stop_worker=self.retire_worker)
+        self.site = SiteState(config, request_reload=self.reloader.nudge)  # a save in the web UI applies at once
         self.alerts = AlertMonitor(config)
-        self.next_retention = time.time() + RETENTION_FIRST_S
-        self.retention_thread: threading.Thread | None = None
+        cache = ReportCacheJob(lambda: self.config)
+        self.jobs: list[PeriodicJob] = [cache, DailyReportJob(lambda: self.config, after=cache.run_soon),
+                                        RetentionJob(lambda: self.config)]
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -96,6 +82,20 @@ class Supervisor:
         slot.started = time.time()
         self.last_beat[slot.camera.id] = slot.started
         log.info("%s: worker started (pid %s)", slot.camera.id, slot.process.pid)
+
+    def start_camera(self, camera: Camera) -> None:
+        """A new slot for the camera, and its worker started (the reloader's start_worker)."""
+        self.slots[camera.id] = WorkerSlot(camera)
+        self.start_worker(self.slots[camera.id])
+
+    def retire_worker(self, cam_id: str) -> Any:
+        """Forget the camera's slot and ask its worker to stop; returns its process (the reloader's stop_worker)."""
+        slot = self.slots.pop(cam_id, None)
+        if slot is None:
+            return None
+        if slot.process is not None:
+            slot.process.terminate()  # SIGTERM: the worker's stop request (monitor/stopping.py)
+        return slot.process
 
     def check_workers(self, now: float) -> None:
         """Restart dead or hung workers with back-off."""
@@ -124,8 +124,8 @@ class Supervisor:
                 slot.backoff = min(slot.backoff * 2, RESTART_BACKOFF_MAX_S)
                 slot.restarts += 1
                 log.warning("%s: worker exited (code %s); restart in %.0f s", cam_id, code, slot.next_start - now)
-                self.queue.put({"type": "status", "camera": cam_id, "state": "restarting",
-                                "error": f"worker exited with code {code}", "t": now})
+                self.queue.put(Status(camera=cam_id, state="restarting", error=f"worker exited with code {code}",
+                                      t=now))
             if now >= slot.next_start:
                 self.start_worker(slot)
 
@@ -134,7 +134,7 @@ class Supervisor:
         """The only code that writes to SQLite: batches of messages, one short transaction each."""
         self.durable = DurableWriter(writer, give_up=self.writes_abandoned)
         while True:
-            batch: list[dict[str, Any]] = []
+            batch: list[Message] = []
             try:
                 batch.append(self.queue.get(timeout=WRITER_WAIT_S))
                 while len(batch) < WRITER_BATCH:
@@ -142,81 +142,18 @@ class Supervisor:
             except queue_mod.Empty:
                 pass
             for msg in batch:
-                if msg.get("type") in ("heartbeat", "status"):
-                    self.last_beat[msg["camera"]] = time.time()
+                if isinstance(msg, (Heartbeat, Status)):
+                    self.last_beat[msg.camera] = time.time()
             if batch:
                 self.durable.write(batch)
             elif self.writer_done.is_set():
                 return
 
     def writes_abandoned(self) -> bool:
-        """True once shutdown has waited WRITER_SHUTDOWN_GRACE_S for an unavailable database."""
+        """True once shutdown has waited WRITER_SHUTDOWN_GRACE_S for an unavailable database, or was forced."""
         if self.stop.forced.is_set():
             return True
         return self.writer_done_at is not None and time.time() - self.writer_done_at > WRITER_SHUTDOWN_GRACE_S
-
-    # -- daily report -------------------------------------------------------------------
-    def check_report(self, now: float) -> None:
-        """After closing time, write the day's CSV and HTML report into reports/ (in a thread)."""
-        if now < self.next_report_check:
-            return
-        self.next_report_check = now + REPORT_CHECK_S
-        site = self.config.site
-        local = datetime.fromtimestamp(now, ZoneInfo(site.timezone))
-        out_dir = Path(self.config.path).parent / "reports"
-        written = self.reports_written | {
-            d for d in [local.date()] if (out_dir / f"{d.isoformat()}.csv").exists()
-        }
-        day = report_due(local, list(site.opening_hours.days), list(site.opening_hours.periods), written)
-        if day is None:
-            return
-        self.reports_written.add(day)
-        threading.Thread(target=self.write_report, args=(day, out_dir), name="daily-report", daemon=True).start()
-
-    def write_report(self, day: date, out_dir: Path) -> None:
-        from monitor.counters.reports import write_daily_report
-        from monitor.db.store import connect
-
-        db = connect(self.config.storage.database, readonly=True)
-        try:
-            paths = write_daily_report(self.config, db, day, out_dir)
-            log.info("daily report for %s written: %s", day, ", ".join(str(p) for p in paths))
-        except Exception:  # noqa: BLE001 - a failed report must not stop recording; it is logged whole
-            log.exception("daily report for %s failed", day)
-        finally:
-            db.conn.close()
-        # The day just reported is not complete yet (samples keep coming until midnight + 1 h), so it
-        # is not cached now; this caches yesterday and any day still missing.
-        self.fill_report_cache()
-
-    def fill_report_cache(self) -> None:
-        """Store the report rows of the last complete days not cached yet (a background thread's job)."""
-        from monitor.counters.reports import fill_report_cache
-
-        try:
-            fill_report_cache(self.config, self.config.storage.database)  # logs what it filled
-        except Exception:  # noqa: BLE001 - the cache only speeds reports up; never stop the supervisor for it
-            log.exception("report cache: filling failed")
-
-    # -- retention ----------------------------------------------------------------------
-    def check_retention(self, now: float) -> None:
-        """Every retention.interval_min, delete old data and clips over budget (in a thread)."""
-        if now < self.next_retention or (self.retention_thread is not None and self.retention_thread.is_alive()):
-            return
-        self.next_retention = now + self.config.retention.interval_min * 60
-        self.retention_thread = threading.Thread(target=self.run_retention, name="retention", daemon=True)
-        self.retention_thread.start()
-
-    def run_retention(self) -> None:
-        from monitor.upkeep.prune import run_retention
-
-        try:
-            result = run_retention(self.config)
-        except Exception:  # noqa: BLE001 - a failed run is logged and tried again at the next interval
-            log.exception("retention: run failed")
-            return
-        removed = [f"{s.kind} {s.count}" for s in result.summaries if s.count]
-        log.info("retention: %s", ", ".join(removed) if removed else "nothing to remove")
 
     # -- web ----------------------------------------------------------------------------
     def start_web(self) -> threading.Thread | None:
@@ -227,8 +164,7 @@ class Supervisor:
         from webui import create_app
 
         # 8 threads: up to 2 long-lived MJPEG streams may each hold one; pages need the rest
-        self.app = create_app(self.config)
-        self.app.config["ONESTOP_RELOAD"] = self.reloader.nudge  # a save in the web UI applies at once
+        self.app = create_app(self.site)
         self.server = create_server(self.app, host=self.host, port=self.port, threads=8)
         th = threading.Thread(target=self.server.run, name="web", daemon=True)
         th.start()
@@ -249,23 +185,19 @@ class Supervisor:
         self.queue.cancel_join_thread()
         writer_thread = threading.Thread(target=self.writer_loop, args=(writer,), name="writer")
         writer_thread.start()
-        # Reports over the last month read one cached row per counter-day instead of a month of
-        # per-second samples; filling the missing days may take a minute, so not in this loop.
-        threading.Thread(target=self.fill_report_cache, name="report-cache", daemon=True).start()
         self.stop.install()
         clean = False
         try:
             self.start_web()
             for cam in self.config.cameras:
                 if cam.enabled and not self.stopping.is_set():
-                    self.slots[cam.id] = WorkerSlot(cam)
-                    self.start_worker(self.slots[cam.id])
+                    self.start_camera(cam)
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
-                self.check_report(time.time())
                 self.reloader.tick(time.time())
                 self.alerts.check(lambda: read_rows(self.config.storage.database))
-                self.check_retention(time.time())
+                for job in self.jobs:  # the report cache, the daily report, retention: each in its own thread
+                    job.tick(time.time())
         finally:
             clean = self.shutdown()
             self.writer_done_at = time.time()
@@ -292,15 +224,18 @@ class Supervisor:
                     os._exit(1)
 
     def config_changed(self, config: Config) -> None:
-        """A reloaded cameras.yaml: new cameras get their DB rows, the web app shows the new config."""
+        """A reloaded cameras.yaml (the reloader's on_config): DB rows, the web app, alerts, camera names."""
+        self.config = config
         db = open_db(config.storage.database)
         try:
             Writer(db).register_cameras((c.id, c.name, c.enabled) for c in config.cameras)
         finally:
             db.conn.close()
-        if self.app is not None:
-            self.app.config["ONESTOP"] = config
+        self.site.replace(config)  # the web app shows the new config
         self.alerts.config = config  # new threshold and cameras; a changed webhook URL needs a restart
+        cameras = {c.id: c for c in config.cameras}
+        for cam_id, slot in self.slots.items():  # a worker whose view did not change keeps running: new name only
+            slot.camera = cameras.get(cam_id, slot.camera)
 
     def worker_processes(self) -> list[tuple[str, mp.process.BaseProcess]]:
         """(camera, process) of every worker started, retiring ones included."""
@@ -308,7 +243,7 @@ class Supervisor:
         return procs + self.reloader.retiring_processes()
 
     def kill_workers(self) -> None:
-        """SIGKILL every worker still running (a forced stop; runs in the signal handler)."""
+        """SIGKILL every worker still running (a forced stop; runs in the signal watcher thread)."""
         for _, proc in self.worker_processes():
             proc.kill()
 

@@ -72,6 +72,14 @@ ROUTE_TABLE = {
     # no login for scrapers: loopback only when no metrics.token is set (these clients come from 10.0.0.7)
     "health.metrics": ("GET", "/metrics", (403, 403, 403, 403)),
     "zones.snapshot": ("GET", "/cameras/quay-2/snapshot.jpg", (302, 403, 403, 404)),  # b.mp4 is no video: no picture
+    # machines only: the feed's bearer token, never a web session (a logged-in admin without it gets 401)
+    "tickets.receive": ("POST", "/api/v1/tickets", (401, 401, 401, 401)),
+}
+
+# endpoint -> why it needs no CSRF token. CSRF rides on the browser's cookies; these routes ignore the
+# session and authenticate each request by a secret the browser does not hold.
+CSRF_EXEMPT = {
+    "tickets.receive": "authenticated by the ticket feed's bearer token only; the session cookie grants nothing",
 }
 
 

@@ -18,7 +18,6 @@ from monitor.counters.analytics import (
     fifo_waits,
     intersect,
     littles_law_wait,
-    open_periods,
     presence_intervals,
     queue_stats,
     service_sessions,
@@ -231,42 +230,6 @@ def test_absences(staff: str, periods: list[Interval], expected: list) -> None:
     assert spans(absences(seq(staff), periods)) == expected
 
 
-# ---------------------------------------------------------------- opening hours
-
-
-def utc(*args: int) -> float:
-    return datetime(*args, tzinfo=ZoneInfo("UTC")).timestamp()
-
-
-@pytest.mark.parametrize(
-    ("day", "hours", "expected"),
-    [
-        pytest.param(
-            date(2024, 6, 3),  # a Monday; Viet Nam is UTC+7 all year
-            OpeningHours(),
-            [(utc(2024, 6, 3, 0, 30), utc(2024, 6, 3, 4, 30)), (utc(2024, 6, 3, 6, 30), utc(2024, 6, 3, 10))],
-            id="weekday-default-hours",
-        ),
-        pytest.param(date(2024, 6, 8), OpeningHours(), [], id="saturday-closed"),
-        pytest.param(date(2024, 6, 9), OpeningHours(), [], id="sunday-closed"),
-        pytest.param(
-            date(2024, 6, 8),
-            OpeningHours(days=["sat"], periods=["07:30-11:30"]),
-            [(utc(2024, 6, 8, 0, 30), utc(2024, 6, 8, 4, 30))],
-            id="saturday-morning-open",
-        ),
-        pytest.param(
-            date(2024, 6, 4),
-            OpeningHours(periods=["13:30-17:00", "07:00-11:00"]),
-            [(utc(2024, 6, 4, 0), utc(2024, 6, 4, 4)), (utc(2024, 6, 4, 6, 30), utc(2024, 6, 4, 10))],
-            id="periods-sorted",
-        ),
-    ],
-)
-def test_open_periods(day: date, hours: OpeningHours, expected: list) -> None:
-    assert spans(open_periods(day, hours, VN)) == expected
-
-
 # ---------------------------------------------------------------- queue, arrivals, waits
 
 
@@ -415,14 +378,14 @@ def test_empty_day_between_busy_days() -> None:
     day = date(2024, 6, 8)  # Saturday: closed, no samples recorded
     stats = counter_stats(
         ZoneSamples.empty(), ZoneSamples.empty(), ZoneSamples.empty(),
-        open_periods(day, OpeningHours(), VN), window=day_window(day),
+        OpeningHours().spans(day, VN), window=day_window(day),
     )
     assert stats.served == 0 and stats.open_s == 0 and stats.utilisation == 0.0 and stats.littles_wait_s is None
 
 
 def test_split_by_hour_counts_session_in_starting_hour() -> None:
     day = date(2024, 6, 3)
-    periods = open_periods(day, OpeningHours(), VN)  # 07:30-11:30, 13:30-17:00
+    periods = OpeningHours().spans(day, VN)  # 07:30-11:30, 13:30-17:00
     t0 = local(day, 7, 0)
     # 07:00-12:00 observed; the officer sits all morning; sessions 09:55-10:10 and 10:20-10:30.
     spot = seq(f"0*{175 * 60} 1*{15 * 60} 0*{10 * 60} 1*{10 * 60} 0*{90 * 60}", t0)
@@ -443,7 +406,7 @@ def test_split_by_hour_counts_session_in_starting_hour() -> None:
 
 def test_split_by_hour_absence_in_starting_hour() -> None:
     day = date(2024, 6, 3)
-    periods = open_periods(day, OpeningHours(), VN)
+    periods = OpeningHours().spans(day, VN)
     t0 = local(day, 8, 0)
     staff = seq(f"1*{50 * 60} 0*{20 * 60} 1*{60 * 60}", t0)  # away 08:50-09:10
     hours = {h.hour: h.stats for h in split_by_hour(ZoneSamples.empty(), staff, None, periods, day_window(day), VN)}
@@ -465,7 +428,7 @@ def test_a_month_of_seconds_runs() -> None:
     staff = ZoneSamples(t[keep], staff_on[keep], staff_on[keep].astype(np.float32))
     q = ZoneSamples(t[keep], counts[keep] > 0, counts[keep])
     hours = OpeningHours(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
-    periods = [iv for d in range(30) for iv in open_periods(date(2024, 6, 1) + timedelta(days=d), hours, VN)]
+    periods = [iv for d in range(30) for iv in hours.spans(date(2024, 6, 1) + timedelta(days=d), VN)]
     stats = counter_stats(spot, staff, q, periods, params=AnalyticsParams())
     assert stats.served > 1000
     assert stats.median_service_s == 420.0

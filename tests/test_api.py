@@ -82,7 +82,7 @@ def test_openapi_lists_every_api_route(app, doc):
     rules = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule)[len("/api/v1"):]
              for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
     assert set(doc["paths"]) == rules
-    assert {p for _, _, p in CALLS} == rules  # and every route is exercised below
+    assert {p for _, _, p in CALLS} | {"/tickets"} == rules  # and every route is exercised (tickets: test_tickets_api)
 
 
 def test_openapi_operations_are_complete_and_refs_resolve(doc):
@@ -90,6 +90,9 @@ def test_openapi_operations_are_complete_and_refs_resolve(doc):
     for ref in re.findall(r'"\$ref": "([^"]+)"', text):
         resolve(doc, {"$ref": ref})
     for path, item in doc["paths"].items():
+        if "post" in item:  # POST /tickets: token-authenticated, no session (test_tickets_api.py)
+            assert {"200", "400", "401", "422"} <= set(item["post"]["responses"]), path
+            continue
         op = item["get"]
         assert op["summary"] and {"200", "400", "401", "403"} <= set(op["responses"]), path
         schema = resolve(doc, op["responses"]["200"]["content"]["application/json"]["schema"])

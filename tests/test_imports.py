@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "monitor": 0,  # the empty top package
     "monitor.records": 0,
     "monitor.layout": 0,
+    "monitor.messages": 0,  # typed messages between the worker processes and the writer
     "monitor.site": 0,
     "monitor.detect": 0,
     "monitor.devices": 0,
@@ -35,6 +36,7 @@ LAYERS: dict[str, int] = {
     "monitor.ops": 4,
     "webui": 5,
     "monitor.supervisor": 6,
+    "monitor.jobs": 6,  # the supervisor's periodic jobs (reports, report cache, retention)
     "monitor.cli": 7,
 }
 LAYER_NAMES = ["site/detect/devices/records/layout", "camera", "db", "counters", "upkeep/ops", "webui", "supervisor",

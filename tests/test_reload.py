@@ -12,7 +12,7 @@ import pytest
 
 from monitor.site import write as cw
 from monitor.site.config import load_config
-from monitor.site.reload import CameraDiff, ConfigWatcher, diff_cameras
+from monitor.site.reload import RETIRE_GRACE_S, CameraDiff, ConfigWatcher, Reloader, diff_cameras
 
 BASE = """\
 site: {name: "Một cửa"}
@@ -76,6 +76,77 @@ def test_watcher_reloads_changes_and_keeps_the_old_config_on_a_bad_file(tmp_path
         assert watcher.poll(20.0) is None  # logged once, not every poll
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 1 and "cameras[1].id" in lines[0] and "keeping the running configuration" in lines[0]
+
+
+def test_the_watcher_hands_a_bad_file_to_on_error(tmp_path):
+    cfg = tmp_path / "cameras.yaml"
+    cfg.write_text(BASE, encoding="utf-8")
+    errors: list[str] = []
+    watcher = ConfigWatcher(cfg, poll_s=2.0, on_error=errors.append)
+    cfg.write_text(BASE.replace("id: b", "id: B!"), encoding="utf-8")
+    assert watcher.poll(10.0) is None
+    assert len(errors) == 1 and errors[0].startswith("config reload: ") and "cameras[1].id" in errors[0]
+
+
+class FakeProcess:
+    """A worker process: alive until the test says it exited, or until killed (SIGTERM is only its stop request)."""
+
+    def __init__(self):
+        self.alive, self.terminated, self.killed = True, False, False
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+    def terminate(self) -> None:
+        self.terminated = True
+
+    def kill(self) -> None:
+        self.killed, self.alive = True, False
+
+
+class Host:
+    """What the supervisor gives the reloader: three callbacks, and the calls they saw."""
+
+    def __init__(self):
+        self.configs: list = []
+        self.started: list[str] = []
+        self.processes = {"a": FakeProcess(), "b": FakeProcess()}
+
+    def reloader(self, config) -> Reloader:
+        return Reloader(config, on_config=self.configs.append, start_worker=lambda cam: self.started.append(cam.id),
+                        stop_worker=self.processes.get, poll_s=0.0)
+
+
+def test_the_reloader_drives_the_workers_through_its_callbacks(tmp_path):
+    cfg = tmp_path / "cameras.yaml"
+    cfg.write_text(BASE, encoding="utf-8")
+    host = Host()
+    reloader = host.reloader(load_config(cfg))
+    assert reloader.tick(0.0) is None and host.configs == []  # nothing changed
+    cfg.write_text(BASE.replace("main: b.mp4", "main: b2.mp4") + '  - {id: c, name: "C", streams: {main: c.mp4}}\n',
+                   encoding="utf-8")
+    assert reloader.tick(1.0) == CameraDiff(start=["c"], restart=["b"])
+    assert [c.camera("b").streams.main for c in host.configs] == ["b2.mp4"]
+    assert host.started == ["c"]  # b waits for its old worker to exit
+    host.processes["b"].alive = False
+    reloader.tick(2.0)
+    assert host.started == ["c", "b"] and not host.processes["a"].killed
+
+
+def test_a_worker_that_does_not_stop_is_killed_after_the_grace(tmp_path):
+    cfg = tmp_path / "cameras.yaml"
+    cfg.write_text(BASE, encoding="utf-8")
+    host = Host()  # a's worker never exits by itself
+    reloader = host.reloader(load_config(cfg))
+    cfg.write_text(BASE.replace("main: a.mp4", "main: a2.mp4"), encoding="utf-8")
+    reloader.tick(1.0)
+    reloader.tick(1.0 + RETIRE_GRACE_S - 0.1)
+    assert host.started == [] and not host.processes["a"].killed
+    reloader.tick(1.0 + RETIRE_GRACE_S)
+    assert host.processes["a"].killed and host.started == ["a"]
 
 
 # ---------------------------------------------------------------- a running system

@@ -3,6 +3,7 @@ import sqlite3
 import pytest
 
 from monitor.db.store import MIGRATIONS, Writer, camera_states, connect, get_event, list_events, migrate, open_db
+from monitor.messages import MessageError
 
 
 @pytest.fixture
@@ -70,10 +71,11 @@ def test_status_keeps_state_since_until_state_changes(db):
     assert (cam["state"], cam["state_since"], cam["error"]) == ("offline", 30.0, "connection refused")
 
 
-def test_unknown_message_types_are_ignored_and_batch_is_atomic(db):
+def test_unknown_or_malformed_messages_raise_and_the_batch_is_atomic(db):
     w = Writer(db)
-    w.apply([{"type": "mystery"}])
-    with pytest.raises(KeyError):
+    with pytest.raises(MessageError, match="unknown message type 'mystery'"):
+        w.apply([{"type": "mystery"}])
+    with pytest.raises(MessageError, match="missing field"):
         w.apply([
             {"type": "event_start", "camera": "c", "id": "x1", "start": 1.0, "t": 1.0},
             {"type": "event_end", "camera": "c"},  # malformed: no id

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from monitor.messages import MessageError
 from monitor.db import store
 from monitor.db.store import (
     Writer,
@@ -61,7 +62,7 @@ def test_a_resent_second_is_not_counted_twice(db):
 
 def test_occupancy_batch_is_atomic(db):
     w = Writer(db)
-    with pytest.raises(KeyError):
+    with pytest.raises(MessageError, match="missing field"):
         w.apply([occ(T0, seat=(True, 1.0)), {"type": "occupancy", "camera": "quay-1", "t": T0 + 1}])
     assert db.execute("select count(*) from occupancy").fetchone()[0] == 0
     assert db.execute("select count(*) from occupancy_minute").fetchone()[0] == 0

@@ -1,15 +1,17 @@
 """Pure parts of the supervisor: when the daily report is due, and the writer's bad-message isolation."""
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from monitor.db.durable import DurableWriter
 from monitor.db.store import Writer, get_event, open_db
-from monitor.supervisor import report_due
+from monitor.jobs import report_due
+from monitor.site.config import OpeningHours
 
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
-PERIODS = ["07:30-11:30", "13:30-17:00"]
+HOURS = OpeningHours(days=["mon", "tue", "wed", "thu", "fri"], periods=["07:30-11:30", "13:30-17:00"])
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.mark.parametrize(
@@ -24,11 +26,12 @@ PERIODS = ["07:30-11:30", "13:30-17:00"]
     ],
 )
 def test_report_due(now, written, expected):
-    assert report_due(now, WEEKDAYS, PERIODS, written) == expected
+    assert report_due(now.replace(tzinfo=VN), HOURS, written) == expected
 
 
 def test_report_due_without_periods():
-    assert report_due(datetime(2026, 11, 24, 20, 0), WEEKDAYS, [], set()) is None
+    no_periods = OpeningHours(days=HOURS.days, periods=[])
+    assert report_due(datetime(2026, 11, 24, 20, 0, tzinfo=VN), no_periods, set()) is None
 
 
 def test_a_bad_message_loses_only_itself(tmp_path):

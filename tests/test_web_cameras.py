@@ -19,6 +19,7 @@ from monitor.db.store import Writer, open_db
 from onvif_device import WsDiscoveryResponder, onvif_device  # noqa: F401 - the fixture
 from webtest import add_accounts, copy_site, csrf_token, log_in
 from webui import create_app
+from webui.site import site_state
 
 SECRET = "Cam-pw-9x!q7"  # the camera's password: must never come back in a page, the YAML or a log line
 TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
@@ -54,7 +55,7 @@ def site(template_site, tmp_path):
 def app(site):
     nudges: list[int] = []
     app = create_app(load_config(site / "cameras.yaml"), {"TESTING": True})
-    app.config["ONESTOP_RELOAD"] = lambda: nudges.append(1)
+    site_state(app).on_reload_request = lambda: nudges.append(1)
     app.config["NUDGES"] = nudges
     return app
 

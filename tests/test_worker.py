@@ -11,6 +11,7 @@ from monitor.site.config import load_config
 from monitor.camera.sources import SourceFrame
 from monitor.camera.worker import CameraWorker, StreamHealth, camera_state
 from monitor.layout import live_snapshot_path
+from monitor.messages import ClipFailed, ClipReady, EventEnded, EventStarted, Message, OccupancySample, Thumbnail
 
 T0 = 1_790_000_000.0
 
@@ -38,7 +39,7 @@ def test_motion_in_a_zone_makes_an_event_with_zone_and_occupancy_samples(tmp_pat
               - {id: right, kind: staff_seat, points: [[0.8, 0.3], [1, 0.3], [1, 0.9], [0.8, 0.9]]}
         """), encoding="utf-8")
     config = load_config(tmp_path / "cameras.yaml")
-    sent: list[dict] = []
+    sent: list[Message] = []
     now = [T0]
     worker = CameraWorker(config, config.cameras[0], sent.append, clock=lambda: now[0])
     still, moving = _frame(None), [_frame(40 + 12 * i) for i in range(15)]
@@ -48,19 +49,18 @@ def test_motion_in_a_zone_makes_an_event_with_zone_and_occupancy_samples(tmp_pat
         worker.on_frame(SourceFrame(frame, now[0]))
     worker.finish()
 
-    kinds = [m["type"] for m in sent]
-    start = next(m for m in sent if m["type"] == "event_start")
-    end = next(m for m in sent if m["type"] == "event_end")
-    assert start["id"] == end["id"] and start["id"].startswith("cam-")
-    assert abs(start["start"] - (T0 + 2.0)) <= 0.21
-    assert end["zones"] == ["left"]
-    assert "thumbnail" in kinds
-    failed = [m for m in sent if m["type"] == "clip"]
-    assert failed and failed[0]["state"] == "failed"  # no main-stream packets were fed: no clip
-    samples = [m for m in sent if m["type"] == "occupancy"]
-    assert len(samples) >= 8 and all(set(m["zones"]) == {"left", "right"} for m in samples)
-    assert [m["t"] for m in samples] == sorted({m["t"] for m in samples})
-    assert not any(m["zones"]["right"]["occupied"] for m in samples)
+    kinds = {type(m) for m in sent}
+    start = next(m for m in sent if isinstance(m, EventStarted))
+    end = next(m for m in sent if isinstance(m, EventEnded))
+    assert start.id == end.id and start.id.startswith("cam-")
+    assert abs(start.start - (T0 + 2.0)) <= 0.21
+    assert end.zones == ("left",)
+    assert Thumbnail in kinds
+    assert ClipReady not in kinds and any(isinstance(m, ClipFailed) for m in sent)  # no main-stream packets: no clip
+    samples = [m for m in sent if isinstance(m, OccupancySample)]
+    assert len(samples) >= 8 and all(set(m.zones) == {"left", "right"} for m in samples)
+    assert [m.t for m in samples] == sorted({m.t for m in samples})
+    assert not any(m.zones["right"].occupied for m in samples)
     assert live_snapshot_path(config.storage.recordings, "cam").read_bytes()[:2] == b"\xff\xd8"
 
 

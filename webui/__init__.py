@@ -21,12 +21,14 @@ from werkzeug.exceptions import HTTPException
 from monitor.site.config import Config
 from monitor.db.store import connect
 from monitor.db.users import role_at_least
+from monitor.site.state import SiteState
 
 log = logging.getLogger(__name__)
 
 DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}  # Vietnamese readers expect dd/mm/yyyy
 # everything else needs a logged-in user; health.metrics (/metrics) checks its own token or loopback rule
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics"}
+# tickets.receive (POST /api/v1/tickets) checks a feed's bearer token instead (webui/tickets_api.py)
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics", "tickets.receive"}
 
 # Labels of the values the workers and the writer store, translated at render time.
 STATE_LABELS = {
@@ -41,8 +43,13 @@ ERROR_TITLES = {400: _l("Bad request"), 403: _l("Access denied"), 404: _l("Not f
                 405: _l("Method not allowed"), 429: _l("Too many attempts"), 500: _l("Server error")}
 
 
-def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the web app for one site; each request gets its own read-only DB connection."""
+def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the web app for one site; each request gets its own read-only DB connection.
+
+    Given a SiteState (the supervisor's), the app follows its replace(); read it with webui.site.site_config().
+    """
+    site = config if isinstance(config, SiteState) else SiteState(config)
+    config = site.config
     app = Flask(__name__)
     app.config.update(
         ONESTOP=config, DATABASE=str(config.storage.database), RECORDINGS=str(config.storage.recordings),
@@ -54,12 +61,15 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     )
     if test_config:
         app.config.update(test_config)
+    from webui import site as site_holder
+
+    site_holder.init_app(app, site)
     if not app.config.get("SECRET_KEY"):
         from webui.auth import secret_key
 
         app.config["SECRET_KEY"] = secret_key(Path(app.config["DATABASE"]))
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     from webui import security
 
     security.init_app(app)  # security headers on every response, the login throttle
@@ -88,6 +98,9 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     app.register_blueprint(zones.bp)
     app.register_blueprint(audit_page.bp)
     app.register_blueprint(health.bp)
+    from webui import tickets_api
+
+    tickets_api.init_app(app, csrf)
     return app
 
 

@@ -10,10 +10,11 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from monitor.ops.health import scrub
+from monitor.counters.office_report import build_office_report, render_office_report
 from monitor.counters.reports import build_report, render_report
 from monitor.db.store import (camera_states, event_zones, get_event, minute_rollups, occupancy_now,
                            store_report_cache)
-from webui import audit, get_db, language
+from webui import audit, get_db, language, tickets_api
 from webui.auth import role_required
 from webui.events import bad, parse_filters, parse_int, query_page
 
@@ -142,6 +143,16 @@ def reports() -> Any:
             days.append(date.fromisoformat(raw))
         except ValueError:
             bad(name, "a date like 2026-11-24", raw)
+    by = request.args.get("by", "camera")
+    if by not in ("camera", "office"):
+        bad("by", "camera or office", by)
+    if by == "office":  # per named counter, field and queue, tickets beside the cameras (docs/office.md)
+        try:
+            office = build_office_report(current_app.config["ONESTOP"], get_db(), days[0], days[1])
+        except ValueError as err:
+            abort(400, description=str(err))
+        audit.record("export", "api.reports", f"{days[0].isoformat()}..{days[1].isoformat()} by=office")
+        return jsonify(json.loads(render_office_report(office, "json", language())))
     cam = _camera_arg(required=False)
     try:
         report = build_report(current_app.config["ONESTOP"], get_db(), days[0], days[1], cam.id if cam else None)
@@ -270,8 +281,12 @@ def openapi_document() -> dict[str, Any]:
         "/reports": _op("Counter report per day and hour (the JSON of the report downloads).", "viewer", [
             _param("from", "First day, 2026-11-24.", _STR, required=True),
             _param("to", "Last day (inclusive), at most 366 days.", _STR, required=True),
-            _param("camera", "Camera id (default: all).", _STR)], _ok(ref("Report"))),
+            _param("camera", "Camera id (default: all).", _STR),
+            _param("by", "camera (default): per camera's counters; office: per named counter, field and queue, "
+                         "with ticket figures and agreement rows (docs/office.md).",
+                   {"type": "string", "enum": ["camera", "office"]})], _ok(ref("Report"))),
         "/openapi.json": _op("This document.", "viewer", [], _ok({"type": "object"})),
+        "/tickets": tickets_api.openapi_path(),
     }
 
     def error(description: str) -> dict[str, Any]:
@@ -291,7 +306,8 @@ def openapi_document() -> dict[str, Any]:
                 "Forbidden": error("The account's role may not use this route."),
                 "NotFound": error("No such item."),
             },
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                                "feedToken": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"session": []}],
     }

@@ -27,6 +27,7 @@ from monitor.db.store import camera_states
 from monitor.camera.streamcheck import StreamCheckError, StreamInfo, check_stream
 from webui import audit, get_db
 from webui.auth import role_required
+from webui.site import site_config, site_state
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Problem(Exception):
 
 
 def config() -> Config:
-    return current_app.config["ONESTOP"]
+    return site_config()
 
 
 def _camera(camera_id: str) -> Camera:
@@ -93,10 +94,9 @@ def save(action: str, camera_id: str, change: Callable[..., Config], *args: Any)
         raise Problem(_("There is no camera %(id)s.", id=camera_id), 404) from None
     except ValueError as err:  # e.g. a password with a line break
         raise Problem(str(err)) from None
-    current_app.config["ONESTOP"] = new
-    nudge = current_app.config.get("ONESTOP_RELOAD")
-    if nudge is not None:
-        nudge()
+    site = site_state()
+    site.replace(new)  # the pages show the saved config at once
+    site.request_reload()  # and the supervisor applies it to the workers now, not at its next poll
     log.info("camera %s: %s", camera_id, action)
     audit.record("camera_change", camera_id, action)
     return new

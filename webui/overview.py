@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, open_periods, service_sessions
+from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, service_sessions
 from monitor.site.config import Camera, Config
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import camera_states, occupancy_now, zone_samples
@@ -33,6 +33,7 @@ class CounterCard:
     camera: str
     camera_name: str
     counter: str
+    name: str  # the counter's name in cameras.yaml `counters:`, else "camera name · zone"
     state: str
     fresh: bool  # the latest sample is recent: the "now" figures mean something
     last_sample: float | None
@@ -96,12 +97,21 @@ def _card(m: _Moment, cam: Camera, pair: Any, state: str, latest: dict[str, Any]
     fresh = last is not None and now - last <= FRESH_S
     staff = bool(seat["occupied"]) if fresh and seat else None
     return CounterCard(
-        camera=cam.id, camera_name=cam.name, counter=pair.spot, state=state, fresh=fresh, last_sample=last,
+        camera=cam.id, camera_name=cam.name, counter=pair.spot, name=_counter_name(m.config, cam, pair.spot), state=state, fresh=fresh, last_sample=last,
         staff_present=staff,
         serving_s=_serving_s(m.db, cam.id, pair, now) if fresh and staff and spot and spot["occupied"] else None,
         queue=float(queue["count"]) if fresh and queue else None,
         today=_today_stats(m, cam.id, pair),
     )
+
+
+def _counter_name(config: Config, cam: Camera, spot: str) -> str:
+    """The configured name of the counter served at this spot (explicit counters only), else camera · zone."""
+    if config.counters is not None:
+        named = next((c.name for c in config.counters if c.service_spot.key == (cam.id, spot)), None)
+        if named:
+            return named
+    return f"{cam.name} · {spot}"
 
 
 def _serving_s(db: Any, camera: str, pair: Any, now: float) -> float | None:
@@ -136,7 +146,7 @@ def _today_stats(m: _Moment, camera: str, pair: Any) -> CounterStats | None:
     if not len(spot) and not len(staff):
         stats = None
     else:
-        stats = counter_stats(spot, staff, queue, open_periods(today, config.site.opening_hours, tz), window=window)
+        stats = counter_stats(spot, staff, queue, config.site.opening_hours.spans(today, tz), window=window)
     with _cache_lock:
         for old in [k for k in cache if k[2] != today]:  # yesterday's figures are not asked for again
             del cache[old]

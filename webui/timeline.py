@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from monitor.counters.analytics import counter_stats, intersect, open_periods, presence_intervals
+from monitor.counters.analytics import counter_stats, intersect, presence_intervals
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Config
 from monitor.counters.reports import counter_samples, counters, day_window
@@ -117,7 +117,7 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
     """The day's lanes of one counter, scaled to the SVG width."""
     tz = config.site.tz
     window = day_window(day, tz)
-    periods = open_periods(day, config.site.opening_hours, tz)
+    periods = config.site.opening_hours.spans(day, tz)
     spot, staff, queue = counter_samples(db, pair, window)
     stats = counter_stats(spot, staff, queue, periods, window=window)  # the numbers of `onestop report`
     span = _span(day, tz, window, periods, [s.window(window.start, window.end) for s in (spot, staff)])

@@ -25,6 +25,8 @@ from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.camera.sources import SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 from monitor.camera.stats import WorkerStats
 from monitor.layout import clip_path, event_id, live_snapshot_path, live_watch_path
+from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
+                              Status, Thumbnail)
 from monitor.stopping import ignore_late_signals, install_worker_stop
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
 OCCUPANCY_FPS = 5.0
 
 
-Send = Callable[[dict[str, Any]], None]
+Send = Callable[[Message], None]
 
 
 @dataclass
@@ -187,7 +189,7 @@ class CameraWorker:
             self.occupancy_shape = grey.shape
         states = self.occupancy.update(grey, t, motion=self.detector.changed)
         for second, zones in self.seconds.add(t, states):
-            self.send({"type": "occupancy", "camera": self.camera.id, "t": second, "zones": zones})
+            self.send(OccupancySample.of(self.camera.id, second, zones))
 
     def occupancy_frame(self, t: float) -> bool:
         """True when occupancy analyses the frame at t: every frame up to OCCUPANCY_FPS, else on its grid."""
@@ -208,8 +210,8 @@ class CameraWorker:
             path = clip_path(self.recordings, cam, eid, update.start, self.tz)
             self.current = eid
             record = self.disk.recording_allowed(self.clock())  # a full disk: the event is kept, without a clip
-            self.send({"type": "event_start", "camera": cam, "id": eid, "start": update.start,
-                       "peak": update.peak, "clip": record, "t": self.clock()})
+            self.send(EventStarted(camera=cam, id=eid, start=update.start, peak=update.peak, clip=record,
+                                   t=self.clock()))
             if record:
                 with self.lock:
                     closed = self.recorder.start(path, update.start)
@@ -218,8 +220,8 @@ class CameraWorker:
             log.info("%s: event %s started", cam, eid)
         elif self.current is not None:
             eid, self.current = self.current, None
-            self.send({"type": "event_end", "camera": cam, "id": eid, "end": update.end,
-                       "peak": update.peak, "zones": sorted(self.event_zones), "t": self.clock()})
+            self.send(EventEnded(camera=cam, id=eid, end=update.end, peak=update.peak,
+                                 zones=tuple(sorted(self.event_zones)), t=self.clock()))
             self.event_zones = set()
             with self.lock:
                 self.recorder.stop(update.end if update.end is not None else self.clock())
@@ -236,8 +238,8 @@ class CameraWorker:
         except OSError as err:
             log.warning("%s: thumbnail for %s not written: %s", self.camera.id, eid, err)
             return
-        self.send({"type": "thumbnail", "camera": self.camera.id, "id": eid,
-                   "path": str(thumb.relative_to(self.recordings)), "t": self.clock()})
+        self.send(Thumbnail(camera=self.camera.id, id=eid, path=str(thumb.relative_to(self.recordings)),
+                            t=self.clock()))
 
     # -- recording side -----------------------------------------------------------------
     def on_packet(self, item: SourcePacket) -> None:
@@ -266,14 +268,12 @@ class CameraWorker:
         if failed:  # out of space (ENOSPC) is the usual cause: look now, not at the next check
             self.disk.recording_allowed(self.clock(), force=True)
         for path in failed:
-            self.send({"type": "clip", "camera": self.camera.id, "id": path.stem, "path": None,
-                       "state": "failed", "duration": None, "t": self.clock()})
+            self.send(ClipFailed(camera=self.camera.id, id=path.stem, t=self.clock()))
             log.warning("%s: clip %s failed", self.camera.id, path.name)
         if info is None:
             return
-        self.send({"type": "clip", "camera": self.camera.id, "id": info.path.stem,
-                   "path": str(info.path.relative_to(self.recordings)), "state": "complete",
-                   "duration": info.duration_s, "t": self.clock()})
+        self.send(ClipReady(camera=self.camera.id, id=info.path.stem, path=str(info.path.relative_to(self.recordings)),
+                            duration=info.duration_s, t=self.clock()))
         log.info("%s: clip %s written (%.1f s)", self.camera.id, info.path.name, info.duration_s)
 
     def finish(self) -> None:
@@ -283,7 +283,7 @@ class CameraWorker:
         for update in self.tracker.flush(self.clock()):
             self.on_event(update)
         for second, zones in self.seconds.flush():  # samples held back for late corrections
-            self.send({"type": "occupancy", "camera": self.camera.id, "t": second, "zones": zones})
+            self.send(OccupancySample.of(self.camera.id, second, zones))
         with self.lock:
             info = self.recorder.close()
         self.report_clip(info)
@@ -340,15 +340,9 @@ class _Health:
             errors = [e for e in [self.worker.disk.alert] + [h.error for h in self.streams.values()] if e]
             changed = (state, errors[:1]) != self.sent_state
             self.sent_state = (state, errors[:1])
-            msg = {
-                "type": "status",
-                "camera": self.worker.camera.id,
-                "state": state,
-                "error": errors[0] if errors else None,
-                "reconnects": max(h.reconnects for h in self.streams.values()),
-                "info": {r: h.info for r, h in self.streams.items()},
-                "t": now,
-            }
+            msg = Status(camera=self.worker.camera.id, state=state, error=errors[0] if errors else None,
+                         reconnects=max(h.reconnects for h in self.streams.values()),
+                         info={r: h.info for r, h in self.streams.items()}, t=now)
         if changed or force:
             self.worker.send(msg)
 
@@ -376,9 +370,9 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
     def beat() -> None:
         while True:  # the first beat at once: the supervisor sees a restarted worker's pid within a second
             health.tick()
-            worker.send({"type": "heartbeat", "camera": worker.camera.id, "t": worker.clock(),
-                         "pid": os.getpid(), "frames": worker.frames, "packets": worker.packets,
-                         "stats": worker.stats.snapshot(det.decoded if det is not None else None)})
+            worker.send(Heartbeat(camera=worker.camera.id, t=worker.clock(), pid=os.getpid(), frames=worker.frames,
+                                  packets=worker.packets,
+                                  stats=worker.stats.snapshot(det.decoded if det is not None else None)))
             if stop.wait(HEARTBEAT_S):
                 return
 
@@ -447,4 +441,4 @@ def worker_main(config_path: str, camera_id: str, queue: Any) -> None:
         run_camera(worker, stop)
     finally:
         ignore_late_signals((signal.SIGTERM,))
-    queue.put({"type": "status", "camera": camera_id, "state": "stopped", "t": time.time()})
+    queue.put(Status(camera=camera_id, state="stopped", t=time.time()))

@@ -33,8 +33,11 @@ def check_config(config_path: str) -> None:
     Example: onestop check-config -c cameras.yaml
     """
     from monitor.site.config import summary
+    from monitor.site.office import office_of, office_summary
 
-    click.echo(summary(load_or_exit(config_path)))
+    config = load_or_exit(config_path)
+    click.echo(summary(config))
+    click.echo(office_summary(office_of(config)))
 
 
 @main.command()
@@ -194,7 +197,10 @@ def _day(value: str, name: str):  # noqa: ANN202 - date
 @click.option("--camera", help="Only this camera.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
-def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt: str, output: str | None) -> None:
+@click.option("--by", "by", type=click.Choice(["camera", "office"]), default="camera", show_default=True,
+              help="camera: per camera's counters; office: per named counter, field and queue, with tickets beside.")
+def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt: str, output: str | None,
+           by: str) -> None:
     """Waiting and service report per counter per day and per hour (CSV opens in Excel).
 
     Example: onestop report --from 2026-11-01 --to 2026-11-30 --format csv -o thang-11.csv
@@ -207,6 +213,11 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
     db_path = Path(config.storage.database)
     if not db_path.exists():
         raise click.ClickException(f"{db_path}: no database yet (run `onestop run` first)")
+    if by == "office":
+        from monitor.cli.tickets import office_report
+
+        _emit(office_report(config, db_path, first, last, fmt), output)
+        return
     db = connect(db_path, readonly=True)
     try:
         report = build_report(config, db, first, last, camera)
@@ -215,7 +226,10 @@ def report(config_path: str, day_from: str, day_to: str, camera: str | None, fmt
     finally:
         db.conn.close()
     store_report_cache(db_path, report.cache_entries)  # complete days: the next report over them is fast
-    data = render_report(report, fmt, config.site.language)
+    _emit(render_report(report, fmt, config.site.language), output)
+
+
+def _emit(data: bytes, output: str | None) -> None:
     if output:
         Path(output).write_bytes(data)
         click.echo(f"wrote {output}", err=True)
@@ -342,6 +356,9 @@ main.add_command(cli_onvif.probe)
 from monitor.upkeep.prune import prune_command  # noqa: E402 - registered here, defined with its module
 
 main.add_command(prune_command)
+from monitor.cli.tickets import tickets as tickets_group  # noqa: E402
+
+main.add_command(tickets_group)
 
 
 if __name__ == "__main__":

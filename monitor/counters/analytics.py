@@ -15,11 +15,9 @@ midnight). To measure such a session fully, pass samples that reach a little pas
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from typing import Protocol
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -38,7 +36,6 @@ __all__ = [
     "fifo_waits",
     "intersect",
     "littles_law_wait",
-    "open_periods",
     "presence_intervals",
     "queue_stats",
     "service_sessions",
@@ -47,9 +44,7 @@ __all__ = [
     "utilisation",
 ]
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # same spelling as config.OpeningHours.days
 HOUR_S = 3600
-_PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 # ---------------------------------------------------------------- records
@@ -104,13 +99,6 @@ class HourStats:
     start: float  # unix second where the local hour begins
     hour: int  # local hour of day, 0..23
     stats: CounterStats
-
-
-class OpeningHoursLike(Protocol):
-    """What open_periods reads from config.OpeningHours."""
-
-    days: Sequence[str]
-    periods: Sequence[str]
 
 
 # ---------------------------------------------------------------- interval algebra
@@ -198,33 +186,6 @@ def absences(
     """
     empty = _runs(staff.t, ~staff.occupied, max_gap_s)
     return drop_short(intersect(empty, open_periods), min_s)
-
-
-# ---------------------------------------------------------------- opening hours
-
-
-def _parse_period(text: str) -> tuple[time, time]:
-    m = _PERIOD.match(text)
-    if not m:
-        raise ValueError(f"expected an HH:MM-HH:MM period, got {text!r}")
-    h0, m0, h1, m1 = (int(g) for g in m.groups())
-    return time(h0, m0), time(h1, m1)
-
-
-def open_periods(day: date, hours: OpeningHoursLike, tz: ZoneInfo) -> list[Interval]:
-    """Unix-second intervals of the opening periods on one local day; empty if the office is closed that day."""
-    if DAYS[day.weekday()] not in hours.days:
-        return []
-    spans = []
-    for text in hours.periods:
-        start, end = _parse_period(text)
-        spans.append(
-            Interval(
-                datetime.combine(day, start, tzinfo=tz).timestamp(),
-                datetime.combine(day, end, tzinfo=tz).timestamp(),
-            )
-        )
-    return merge_intervals(spans, 0)
 
 
 # ---------------------------------------------------------------- queue and waiting time

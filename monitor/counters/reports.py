@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import CounterStats, counter_stats, open_periods, split_by_hour
+from monitor.counters.analytics import CounterStats, counter_stats, split_by_hour
 from monitor.records import Interval, ZoneSamples
 from monitor.counters.rows import ReportRow
 from monitor.counters.charts import absence_per_counter, bars, hbars, lines, queue_per_hour, served_per_hour, wait_histogram
@@ -96,7 +96,7 @@ def build_report(
     fresh: list[CachedDay] = []
     day = day_from
     while day <= day_to:
-        periods = open_periods(day, site.opening_hours, tz)
+        periods = site.opening_hours.spans(day, tz)
         window = day_window(day, tz)
         complete = _complete(window, generated)
         for cam in cameras:

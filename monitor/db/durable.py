@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from monitor.messages import describe
+
 log = logging.getLogger(__name__)
 
 RETRY_START_S = 0.25  # a lock held by a web reader is usually gone within a fraction of a second
@@ -23,7 +25,7 @@ TRANSIENT_ERRORS = ("database is locked", "database table is locked", "database 
 
 
 class Applier(Protocol):
-    def apply(self, messages: list[dict[str, Any]]) -> None: ...
+    def apply(self, messages: list[Any]) -> None: ...
 
 
 def is_transient(err: BaseException) -> bool:
@@ -43,7 +45,7 @@ class DurableWriter:
         self.retries = 0
         self.dropped = 0
 
-    def write(self, batch: list[dict[str, Any]]) -> int:
+    def write(self, batch: list[Any]) -> int:
         """Write the batch (all of it, or message by message if one is bad); returns messages dropped."""
         err = self._retrying(batch)
         if err is None:
@@ -57,11 +59,11 @@ class DurableWriter:
             err = self._retrying([msg])
             if err is not None:
                 dropped += 1
-                log.error("writer: dropped %s message for %s: %s", msg.get("type"), msg.get("camera"), err)
+                log.error("writer: dropped %s: %s", describe(msg), err)
         self.dropped += dropped
         return dropped
 
-    def _retrying(self, batch: list[dict[str, Any]]) -> BaseException | None:
+    def _retrying(self, batch: list[Any]) -> BaseException | None:
         """Apply until it works or fails for a non-transient reason; returns that error, else None."""
         delay = RETRY_START_S
         while True:

@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
+                              Status, Thumbnail)
 from monitor.records import ZoneSamples
+from monitor.db.tickets import m010_tickets
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -154,6 +157,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_audit", _m007_audit),
     ("008_event_zones", _m008_event_zones),
     ("009_camera_stats", _m009_camera_stats),
+    ("010_tickets", m010_tickets),  # defined with its queries in monitor/db/tickets.py
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention
@@ -229,83 +233,88 @@ class Writer:
                         }
                     )
 
-    def apply(self, messages: list[dict[str, Any]]) -> None:
-        """Write a batch of messages in one transaction: all or nothing."""
-        if not messages:
+    def apply(self, messages: Iterable[Message | Mapping[str, Any]]) -> None:
+        """Write a batch of messages in one transaction: all or nothing.
+
+        Dicts are read with Message.from_dict first: one that is not a valid message raises
+        MessageError before anything is written (the DurableWriter then drops just that one).
+        """
+        batch = [m if isinstance(m, Message) else Message.from_dict(m) for m in messages]
+        if not batch:
             return
         with self.db.atomic():
-            for msg in messages:
-                handler = _HANDLERS.get(msg.get("type", ""))
-                if handler is not None:
-                    handler(self, msg)
+            for msg in batch:
+                _HANDLERS[type(msg)](self, msg)
 
     # -- message handlers -------------------------------------------------------------
-    def _status(self, m: dict[str, Any]) -> None:
-        row = self.db.execute("select state from cameras where id = ?", [m["camera"]]).fetchone()
-        values = [m["state"], m.get("error"), m.get("reconnects", 0), json.dumps(m.get("info") or {}), m["t"], m["t"]]
+    def _status(self, m: Status) -> None:
+        row = self.db.execute("select state from cameras where id = ?", [m.camera]).fetchone()
+        values = [m.state, m.error, m.reconnects, json.dumps(m.info or {}), m.t, m.t]
         if row is None:
             self.db.execute(
                 "insert into cameras (state, error, reconnects, info, updated, last_seen, state_since, id, enabled)"
                 " values (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                [*values, m["t"], m["camera"]],
+                [*values, m.t, m.camera],
             )
             return
-        since = ", state_since = ?" if row[0] != m["state"] else ""
-        extra = [m["t"]] if since else []
+        since = ", state_since = ?" if row[0] != m.state else ""
+        extra = [m.t] if since else []
         self.db.execute(
             "update cameras set state = ?, error = ?, reconnects = ?, info = ?, updated = ?, last_seen = ?"
             f"{since} where id = ?",
-            [*values, *extra, m["camera"]],
+            [*values, *extra, m.camera],
         )
         self._down_since(m)
 
-    def _down_since(self, m: dict[str, Any]) -> None:
+    def _down_since(self, m: Status) -> None:
         """Keep when the camera left "online" (a stopped worker is a shutdown, not an outage)."""
-        up = m["state"] in ("online", "stopped", "disabled")
+        up = m.state in ("online", "stopped", "disabled")
         self.db.execute(
             "update cameras set down_since = case when ? then null else coalesce(down_since, ?) end where id = ?",
-            [up, m["t"], m["camera"]],
+            [up, m.t, m.camera],
         )
 
-    def _heartbeat(self, m: dict[str, Any]) -> None:
+    def _heartbeat(self, m: Heartbeat) -> None:
         self.db.execute(
             "update cameras set last_seen = ?, pid = coalesce(?, pid), frames = coalesce(?, frames) where id = ?",
-            [m["t"], m.get("pid"), m.get("frames"), m["camera"]],
+            [m.t, m.pid, m.frames, m.camera],
         )
-        if m.get("stats") is not None:
+        if m.stats is not None:
             self.db.execute("update cameras set stats = ?, stats_at = ? where id = ?",
-                            [json.dumps(m["stats"]), m["t"], m["camera"]])
+                            [json.dumps(m.stats), m.t, m.camera])
 
-    def _event_start(self, m: dict[str, Any]) -> None:
+    def _event_start(self, m: EventStarted) -> None:
         self.db.execute(
             "insert or replace into events (id, camera, start, peak, clip_state, created) values (?, ?, ?, ?, ?, ?)",
-            [m["id"], m["camera"], m["start"], m.get("peak", 0.0), "recording" if m.get("clip") else "none",
-             self.clock()],
+            [m.id, m.camera, m.start, m.peak, "recording" if m.clip else "none", self.clock()],
         )
 
-    def _event_end(self, m: dict[str, Any]) -> None:
-        zones = m.get("zones")  # the zones the motion touched (workers since migration 005)
-        joined = ",".join(sorted({str(z) for z in zones})) if zones else None
+    def _event_end(self, m: EventEnded) -> None:
+        joined = ",".join(sorted(set(m.zones))) if m.zones else None  # the zones the motion touched
         self.db.execute(
             "update events set end = ?, peak = max(coalesce(peak, 0), ?), zones = coalesce(?, zones) where id = ?",
-            [m["end"], m.get("peak", 0.0), joined, m["id"]],
+            [m.end, m.peak, joined, m.id],
         )
 
-    def _clip(self, m: dict[str, Any]) -> None:
+    def _clip_ready(self, m: ClipReady) -> None:
         self.db.execute(
-            "update events set clip_path = ?, clip_state = ?, clip_duration = ? where id = ?",
-            [m.get("path"), m.get("state", "complete"), m.get("duration"), m["id"]],
+            "update events set clip_path = ?, clip_state = 'complete', clip_duration = ? where id = ?",
+            [m.path, m.duration, m.id],
         )
 
-    def _thumbnail(self, m: dict[str, Any]) -> None:
-        self.db.execute("update events set thumb_path = ? where id = ?", [m["path"], m["id"]])
+    def _clip_failed(self, m: ClipFailed) -> None:
+        self.db.execute(
+            "update events set clip_path = null, clip_state = 'failed', clip_duration = null where id = ?", [m.id]
+        )
 
-    def _occupancy(self, m: dict[str, Any]) -> None:
-        zones = m["zones"]
-        if not zones:
+    def _thumbnail(self, m: Thumbnail) -> None:
+        self.db.execute("update events set thumb_path = ? where id = ?", [m.path, m.id])
+
+    def _occupancy(self, m: OccupancySample) -> None:
+        if not m.zones:
             return
-        cam, t = m["camera"], int(m["t"])
-        rows = [(cam, zone, t, int(bool(z["occupied"])), float(z["count"])) for zone, z in zones.items()]
+        cam, t = m.camera, m.t
+        rows = [(cam, zone, t, int(z.occupied), z.count) for zone, z in m.zones.items()]
         # A second already stored (a resent message) is kept as it was; RETURNING lists only the
         # rows really inserted, so only those go into the minute roll-up: nothing counted twice.
         inserted = self.db.execute(
@@ -327,14 +336,16 @@ class Writer:
         )
 
 
-_HANDLERS: dict[str, Callable[[Writer, dict[str, Any]], None]] = {
-    "status": Writer._status,
-    "heartbeat": Writer._heartbeat,
-    "event_start": Writer._event_start,
-    "event_end": Writer._event_end,
-    "clip": Writer._clip,
-    "thumbnail": Writer._thumbnail,
-    "occupancy": Writer._occupancy,
+# The writer's dispatch: one handler per message class (monitor/messages.py).
+_HANDLERS: dict[type[Message], Callable[[Writer, Any], None]] = {
+    Status: Writer._status,
+    Heartbeat: Writer._heartbeat,
+    EventStarted: Writer._event_start,
+    EventEnded: Writer._event_end,
+    ClipReady: Writer._clip_ready,
+    ClipFailed: Writer._clip_failed,
+    Thumbnail: Writer._thumbnail,
+    OccupancySample: Writer._occupancy,
 }
 
 

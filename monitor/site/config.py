@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -15,7 +16,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -24,15 +24,20 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from monitor.site.base import Slug
+from monitor.site.base import StrictModel as _Model
 from monitor.site.errors import (
     ENV_REF,
     ConfigError,
     duplicate_keys,
     format_error,
     missing_env,
+    problem,
     raise_duplicates,
     read_yaml,
 )
+from monitor.records import Interval, merge_intervals
+from monitor.site.office import CounterSpec, QueueSpec, TicketSettings, office_problems
 from monitor.site.secrets import read_secrets, secrets_path
 
 __all__ = [
@@ -63,7 +68,6 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ZoneKind = Literal["staff_seat", "service_spot", "waiting_area", "motion"]
 Role = Literal["main", "sub"]
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _PERIOD = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/]*@")
@@ -73,15 +77,6 @@ _SECRET_QUERY = re.compile(
 
 
 # ---------------------------------------------------------------- field checks
-
-
-def _check_slug(value: str) -> str:
-    if not _SLUG.match(value):
-        raise ValueError(
-            "must be a slug of 1-32 lowercase letters, digits, '-' or '_' "
-            f"starting with a letter or digit, got {value!r}"
-        )
-    return value
 
 
 def _check_point(point: tuple[float, float]) -> tuple[float, float]:
@@ -112,7 +107,9 @@ def _check_timezone(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=64)
 def _parse_period(text: str) -> tuple[time, time]:
+    """The one parser of an HH:MM-HH:MM period (cached: each distinct text is parsed once)."""
     m = _PERIOD.match(text.strip())
     if not m:
         raise ValueError(f"expected HH:MM-HH:MM (24-hour clock), got {text!r}")
@@ -157,16 +154,11 @@ def _or_empty(factory: type) -> Any:
     return lambda value: factory() if value is None else value
 
 
-Slug = Annotated[str, AfterValidator(_check_slug)]
 Point = Annotated[tuple[float, float], AfterValidator(_check_point)]
 Polygon = Annotated[list[Point], AfterValidator(_check_polygon)]
 Period = Annotated[str, AfterValidator(_check_period)]
 StreamSource = Annotated[str, AfterValidator(_check_stream)]
 Fraction01 = Annotated[float, Field(gt=0, le=1)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
 # ---------------------------------------------------------------- site and storage
@@ -192,6 +184,15 @@ class OpeningHours(_Model):
             return False
         now = dt.time().replace(tzinfo=None)
         return any(start <= now < end for start, end in map(_parse_period, self.periods))
+
+    def spans(self, day: date, tz: tzinfo) -> list[Interval]:
+        """Unix-second intervals of the opening periods on one local day, in order; empty on a closed day."""
+        if DAYS[day.weekday()] not in self.days:
+            return []
+        def at(t: time) -> float:
+            return datetime.combine(day, t, tzinfo=tz).timestamp()
+
+        return merge_intervals([Interval(at(start), at(end)) for start, end in map(_parse_period, self.periods)], 0)
 
 
 class Site(_Model):
@@ -427,6 +428,11 @@ class Config(_Model):
     cameras: Annotated[list[Camera], BeforeValidator(_or_empty(list))] = Field(description="The cameras.")
     alerts: Alerts = Field(default_factory=Alerts, description="Offline alerts (log, health page, webhook).")
     metrics: Metrics = Field(default_factory=Metrics, description="Prometheus /metrics access.")
+    counters: list[CounterSpec] | None = Field(
+        None, description="Named counters (monitor/site/office.py). Unset: derived from each camera's zones."
+    )
+    queues: list[QueueSpec] | None = Field(None, description="Waiting areas on any cameras and the counters they feed.")
+    tickets: TicketSettings = Field(default_factory=TicketSettings, description="Queue-ticket feeds.")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -576,6 +582,7 @@ def load_config(path: str | Path, secrets: Mapping[str, str] | None = None) -> C
     except ValidationError as err:
         problems += [format_error(label, root, e, Config) for e in err.errors(include_url=False)]
         raise ConfigError(_unique(problems)) from None
+    problems += [problem(label, root, loc, message) for loc, message in office_problems(config)]
     if problems:
         raise ConfigError(problems)
 

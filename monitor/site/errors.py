@@ -19,6 +19,7 @@ __all__ = [
     "duplicate_keys",
     "format_error",
     "missing_env",
+    "problem",
     "raise_duplicates",
     "read_yaml",
 ]
@@ -137,6 +138,11 @@ def _problem(label: str, root: yaml.Node, loc: Loc, message: str) -> str:
     return f"{label}:{_node_line(root, loc)}: {path + ': ' if path else ''}{_one_line(message)}"
 
 
+def problem(label: str, root: yaml.Node, loc: Loc, message: str) -> str:
+    """One `FILE:LINE: path: message` line for a problem found after validation (cross-references)."""
+    return _problem(label, root, loc, message)
+
+
 def duplicate_keys(label: str, root: yaml.Node) -> list[str]:
     """PyYAML keeps the last of two equal keys silently; report them instead."""
     problems: list[str] = []
@@ -160,7 +166,7 @@ def duplicate_keys(label: str, root: yaml.Node) -> list[str]:
 
 
 def missing_env(label: str, root: yaml.Node, data: dict[str, Any], known: Any = ()) -> list[str]:
-    """Every ${VAR} in camera URLs and credentials, the alert webhook and the metrics token must be set at load.
+    """Every ${VAR} in camera URLs and credentials, the alert webhook, the metrics and ticket-feed tokens must be set at load.
 
     Set means in the environment or among the `known` names (the secrets file).
     """
@@ -170,6 +176,13 @@ def missing_env(label: str, root: yaml.Node, data: dict[str, Any], known: Any = 
         for name in ENV_REF.findall(value) if isinstance(value, str) else ():
             if name not in os.environ:
                 problems.append(_problem(label, root, (section, key), f"environment variable {name} is not set"))
+    tickets = data.get("tickets")
+    feeds = tickets.get("feeds") if isinstance(tickets, dict) else None
+    for i, feed in enumerate(feeds if isinstance(feeds, list) else []):
+        value = feed.get("token") if isinstance(feed, dict) else None
+        for name in ENV_REF.findall(value) if isinstance(value, str) else ():
+            if name not in os.environ and name not in known:
+                problems.append(_problem(label, root, ("tickets", "feeds", i, "token"), f"environment variable {name} is not set"))
     cameras = data.get("cameras")
     if not isinstance(cameras, list):
         return problems

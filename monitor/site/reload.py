@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from monitor.site.config import Camera, Config, ConfigError, load_config
 from monitor.site.secrets import secrets_path
@@ -75,9 +75,10 @@ def fingerprint(config_path: Path) -> str:
 class ConfigWatcher:
     """Polls cameras.yaml; returns a newly loaded Config when it changed and is valid."""
 
-    def __init__(self, path: Path, poll_s: float = POLL_S):
+    def __init__(self, path: Path, poll_s: float = POLL_S, on_error: Callable[[str], None] | None = None):
         self.path = Path(path)
         self.poll_s = poll_s
+        self.on_error = on_error or _log_error
         self.seen = fingerprint(self.path)
         self.next_poll = 0.0
         self.nudged = threading.Event()
@@ -100,17 +101,12 @@ class ConfigWatcher:
             return load_config(self.path)
         except ConfigError as err:
             more = f" (and {len(err.problems) - 1} more)" if len(err.problems) > 1 else ""
-            log.error("config reload: %s%s; keeping the running configuration", err.problems[0], more)
+            self.on_error(f"config reload: {err.problems[0]}{more}; keeping the running configuration")
             return None
 
 
-class WorkerHost(Protocol):
-    """The parts of the supervisor the reloader drives."""
-
-    config: Config
-    slots: dict[str, Any]
-
-    def start_worker(self, slot: Any) -> None: ...
+def _log_error(message: str) -> None:
+    log.error("%s", message)
 
 
 @dataclass
@@ -121,16 +117,24 @@ class _Retiring:
 
 
 class Reloader:
-    """Applies config changes to a running supervisor: only the affected workers stop, start or restart."""
+    """Applies cameras.yaml changes through callbacks: only the affected workers stop, start or restart.
 
-    def __init__(self, host: WorkerHost, make_slot: Callable[[Camera], Any],
-                 on_config: Callable[[Config], None] | None = None, poll_s: float = POLL_S):
-        self.host = host
-        self.make_slot = make_slot
+    on_config(new) is called first with every valid new configuration; stop_worker(camera_id) asks a
+    camera's worker to stop and returns its process (None if it had none), which the reloader waits
+    for before start_worker(camera) starts the camera's replacement; on_error(message) gets the
+    problem with a changed file that is not valid (the running configuration is kept).
+    """
+
+    def __init__(self, config: Config, *, on_config: Callable[[Config], None],
+                 start_worker: Callable[[Camera], None], stop_worker: Callable[[str], Any],
+                 on_error: Callable[[str], None] | None = None, poll_s: float = POLL_S):
+        self.config = config
         self.on_config = on_config
-        self.watcher = ConfigWatcher(host.config.path, poll_s)
+        self.start_worker = start_worker
+        self.stop_worker = stop_worker
+        self.watcher = ConfigWatcher(config.path, poll_s, on_error)
         self.retiring: list[_Retiring] = []
-        self.pending: dict[str, Any] = {}  # slots waiting for their camera's old worker to exit
+        self.pending: dict[str, Camera] = {}  # cameras waiting for their old worker to exit
 
     def nudge(self) -> None:
         self.watcher.nudge()
@@ -144,30 +148,25 @@ class Reloader:
         return diff
 
     def apply(self, new: Config, now: float) -> CameraDiff:
-        """Swap the config in and act on the difference."""
-        diff = diff_cameras(self.host.config, new)
-        self.host.config = new
-        if self.on_config is not None:
-            self.on_config(new)
+        """Hand the new config on and act on the difference."""
+        diff = diff_cameras(self.config, new)
+        self.config = new
+        self.on_config(new)
         cameras = {c.id: c for c in new.cameras}
         for cam_id in diff.stop + diff.restart:
             self._retire(cam_id, now)
         for cam_id in diff.start + diff.restart:
-            self.pending[cam_id] = self.make_slot(cameras[cam_id])
-        for cam_id, slot in self.host.slots.items():  # the unchanged ones: same worker view, maybe a new name
-            slot.camera = cameras.get(cam_id, slot.camera)
+            self.pending[cam_id] = cameras[cam_id]
+        unchanged = sum(c.enabled for c in new.cameras) - len(diff.start) - len(diff.restart)
         log.info("config reloaded: %d started, %d stopped, %d restarted, %d unchanged",
-                 len(diff.start), len(diff.stop), len(diff.restart), len(self.host.slots))
+                 len(diff.start), len(diff.stop), len(diff.restart), unchanged)
         return diff
 
     def _retire(self, cam_id: str, now: float) -> None:
         self.pending.pop(cam_id, None)
-        slot = self.host.slots.pop(cam_id, None)
-        if slot is None:
-            return
-        if slot.process is not None:
-            slot.process.terminate()  # SIGTERM: the worker's stop request (monitor/stopping.py)
-            self.retiring.append(_Retiring(cam_id, slot.process, now + RETIRE_GRACE_S))
+        process = self.stop_worker(cam_id)
+        if process is not None:
+            self.retiring.append(_Retiring(cam_id, process, now + RETIRE_GRACE_S))
         log.info("%s: stopping its worker (configuration changed)", cam_id)
 
     def _reap(self, now: float) -> None:
@@ -175,7 +174,7 @@ class Reloader:
         for r in self.retiring:
             if r.process.is_alive() and now >= r.deadline:
                 log.warning("%s: worker did not stop in time; killing it", r.camera)
-                r.process.kill()
+                r.process.kill()  # terminate() (SIGTERM) is the stop request it did not answer
             if r.process.is_alive():
                 still.append(r)
             else:
@@ -185,9 +184,7 @@ class Reloader:
     def _start_pending(self) -> None:
         busy = {r.camera for r in self.retiring}
         for cam_id in [c for c in self.pending if c not in busy]:
-            slot = self.pending.pop(cam_id)
-            self.host.slots[cam_id] = slot
-            self.host.start_worker(slot)
+            self.start_worker(self.pending.pop(cam_id))
 
     def retiring_processes(self) -> list[tuple[str, Any]]:
         """(camera, process) of the workers still retiring (a stopping supervisor waits for them too)."""

@@ -1,0 +1,244 @@
+"""The office report: rows per counter, per field and per queue (day and hour), tickets beside the cameras.
+
+Where a day has queue tickets, served counts, waits and service times come from them and the
+camera's own figures stand beside them (camera_* columns), with an agreement row per counter:
+served difference (camera minus tickets), mean absolute error of the waits and of the service
+times over the citizens matched between the two. Days without tickets use the cameras alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import sqlite_utils
+
+from monitor.counters.analytics import CounterStats
+from monitor.counters.reports import MAX_DAYS, PAD_S, UTF8_BOM, day_window
+from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, hour_windows, queue_window
+from monitor.counters.tickets import Visit, agreement, visits
+from monitor.db.store import zone_samples
+from monitor.db.tickets import ticket_events
+from monitor.records import Interval, ZoneSamples
+from monitor.site.config import Config
+from monitor.site.office import Office, office_of
+
+__all__ = ["OfficeReport", "OfficeRow", "build_office_report", "render_office_report"]
+
+Level = Literal["counter", "field", "queue", "agreement"]
+
+
+@dataclass
+class OfficeRow:
+    """One counter, field or queue over a day (hour None) or an hour; or a counter's agreement row of a day."""
+
+    day: date
+    hour: int | None
+    level: Level
+    id: str
+    name: str
+    source: Literal["camera", "tickets"]
+    served: int
+    mean_service_s: float | None = None
+    median_service_s: float | None = None
+    mean_wait_s: float | None = None
+    max_wait_s: float | None = None
+    mean_queue: float | None = None
+    max_queue: float | None = None
+    absence_min: float | None = None
+    utilisation: float | None = None
+    camera_served: int | None = None
+    camera_mean_wait_s: float | None = None
+    camera_mean_service_s: float | None = None
+    served_diff: int | None = None
+    wait_mae_s: float | None = None
+    service_mae_s: float | None = None
+    matched: int | None = None
+
+
+@dataclass
+class OfficeReport:
+    """The rows of one office over a range of local days."""
+
+    site: str
+    date_from: date
+    date_to: date
+    rows: list[OfficeRow]
+    generated_at: datetime
+    derived: bool = field(default=False)  # counters derived from the zones (no counters: section)
+
+
+def build_office_report(config: Config, db: sqlite_utils.Database, day_from: date, day_to: date,
+                        *, now: datetime | None = None) -> OfficeReport:
+    """Rows per counter, field and queue for each day and hour with data, tickets first where present."""
+    if day_from > day_to:
+        raise ValueError(f"first day {day_from.isoformat()} is after last day {day_to.isoformat()}; swap them")
+    if (day_to - day_from).days + 1 > MAX_DAYS:
+        raise ValueError(f"range {day_from}..{day_to} is longer than {MAX_DAYS} days")
+    office = office_of(config)
+    tz = config.site.tz
+    rows: list[OfficeRow] = []
+    day = day_from
+    while day <= day_to:
+        window = day_window(day, tz)
+        samples = _samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
+        tickets = visits(ticket_events(db, window.start, window.end))
+        analysis = analyse_office(office, samples, config.site.opening_hours.spans(day, tz))
+        rows += office_day_rows(analysis, day, window, tickets, tz)
+        day += timedelta(days=1)
+    generated = now if now is not None else datetime.now(tz)
+    return OfficeReport(config.site.name, day_from, day_to, rows, generated, office.derived)
+
+
+def _samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[tuple[str, str], ZoneSamples]:
+    keys = {k for c in office.counters for k in (c.seat, c.spot)} | {a for q in office.queues for a in q.areas}
+    return {k: zone_samples(db, k[0], k[1], span.start, span.end) for k in sorted(keys)}
+
+
+def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: list[Visit], tz: ZoneInfo) -> list[OfficeRow]:
+    """The rows of one day: day rows, then hour rows with service or open time, then agreement rows."""
+    office = a.office
+    groups: list[tuple[Level, str, str, list[str]]] = [("counter", c.id, c.name, [c.id]) for c in office.counters]
+    groups += [("field", f, f, [c.id for c in office.counters if c.field == f]) for f in office.fields]
+    groups += [("queue", q.id, q.name, list(q.counters)) for q in office.queues]
+    # As in the camera report: no rows for a group whose zones sent no sample that day (no data is not
+    # nobody served), nor for an hour without service unless it is open and its zones were seen.
+    groups = [g for g in groups if a.seen(g[3], window) or any(v.counter in g[3] for v in tickets)]
+    rows: list[OfficeRow] = []
+    spans = [(None, window)] + [(h, iv) for h, iv in hour_windows(window, tz)]
+    for hour, span in spans:
+        for level, key, name, ids in groups:
+            stats = {"counter": counter_window, "field": field_window, "queue": queue_window}[level](a, key, span)
+            mine = [v for v in tickets if v.counter in ids and v.served_at is not None and span.start <= v.served_at < span.end]
+            row = _row(day, hour, level, key, name, stats, mine if tickets else None)
+            if hour is None or row.served or (stats.open_s > 0 and a.seen(ids, span)):
+                rows.append(row)
+    if tickets:
+        rows += [_agreement(a, day, window, c.id, c.name, tickets) for c in office.counters]
+    return rows
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _row(day: date, hour: int | None, level: Level, key: str, name: str, s: CounterStats,
+         tickets: list[Visit] | None) -> OfficeRow:
+    row = OfficeRow(day, hour, level, key, name, "camera", s.served, s.mean_service_s, s.median_service_s,
+                    s.mean_wait_s, s.max_wait_s, s.mean_queue, s.max_queue, s.absence_s / 60, s.utilisation)
+    if tickets is None:
+        return row
+    waits = [v.wait_s for v in tickets if v.wait_s is not None]
+    service = [v.service_s for v in tickets if v.service_s is not None]
+    row.source, row.served = "tickets", len(tickets)
+    row.camera_served, row.camera_mean_wait_s, row.camera_mean_service_s = s.served, s.mean_wait_s, s.mean_service_s
+    row.mean_wait_s, row.max_wait_s = _mean(waits), (max(waits) if waits else None)
+    row.mean_service_s = _mean(service)
+    row.median_service_s = float(np.median(service)) if service else None
+    return row
+
+
+def _agreement(a: OfficeAnalysis, day: date, window: Interval, cid: str, name: str, tickets: list[Visit]) -> OfficeRow:
+    sessions = a.sessions[cid]
+    waits = a.waits[cid]
+    camera = [(s.start, s.duration, waits[k] if waits is not None else None)
+              for k, s in enumerate(sessions) if window.start <= s.start < window.end]
+    mine = [v for v in tickets if v.counter == cid and v.served_at is not None and window.start <= v.served_at < window.end]
+    ag = agreement(camera, mine)
+    return OfficeRow(day, None, "agreement", cid, name, "tickets", ag.ticket_served, camera_served=ag.camera_served,
+                     served_diff=ag.served_diff, wait_mae_s=ag.wait_mae_s, service_mae_s=ag.service_mae_s,
+                     matched=ag.matched)
+
+
+# ---------------------------------------------------------------- rendering
+
+_COLUMNS: list[tuple[str, str, str]] = [
+    ("day", "Ngày", "Date"), ("hour", "Giờ", "Hour"), ("level", "Loại", "Level"), ("id", "Mã", "Id"),
+    ("name", "Tên", "Name"), ("source", "Nguồn", "Source"), ("served", "Số lượt phục vụ", "Served"),
+    ("mean_service_s", "Phục vụ TB (giây)", "Mean service (s)"),
+    ("median_service_s", "Phục vụ trung vị (giây)", "Median service (s)"),
+    ("mean_wait_s", "Chờ TB (giây)", "Mean wait (s)"), ("max_wait_s", "Chờ tối đa (giây)", "Max wait (s)"),
+    ("mean_queue", "Hàng chờ TB (người)", "Mean queue (people)"),
+    ("max_queue", "Hàng chờ tối đa (người)", "Max queue (people)"),
+    ("absence_min", "Vắng mặt (phút)", "Absence (min)"), ("utilisation", "Tỷ lệ sử dụng (%)", "Utilisation (%)"),
+    ("camera_served", "Camera: số lượt", "Camera: served"),
+    ("camera_mean_wait_s", "Camera: chờ TB (giây)", "Camera: mean wait (s)"),
+    ("camera_mean_service_s", "Camera: phục vụ TB (giây)", "Camera: mean service (s)"),
+    ("served_diff", "Chênh lệch lượt (camera − phiếu)", "Served difference (camera − tickets)"),
+    ("wait_mae_s", "Sai số chờ TB (giây)", "Wait MAE (s)"),
+    ("service_mae_s", "Sai số phục vụ TB (giây)", "Service MAE (s)"),
+    ("matched", "Số lượt khớp", "Matched"),
+]
+_LEVELS = {"vi": {"counter": "quầy", "field": "lĩnh vực", "queue": "hàng chờ", "agreement": "đối chiếu",
+                  "camera": "camera", "tickets": "phiếu"},
+           "en": {}}
+_TITLE = {"vi": "Báo cáo theo quầy, lĩnh vực và hàng chờ", "en": "Report by counter, field and queue"}
+
+
+def _cells(row: OfficeRow, language: str) -> list[str]:
+    """Whole numbers except the queue (one decimal): a Vietnamese Excel reads '.' as a thousands separator."""
+    names = _LEVELS.get(language, {})
+    out = []
+    for key, _, _ in _COLUMNS:
+        v = getattr(row, key)
+        if v is None:
+            out.append("")
+        elif key == "day":
+            out.append(v.strftime("%d/%m/%Y") if language == "vi" else v.isoformat())
+        elif key == "hour":
+            out.append(f"{v:02d}:00")
+        elif key in ("level", "source"):
+            out.append(names.get(v, v))
+        elif key in ("mean_queue", "max_queue"):
+            out.append(f"{v:.1f}")
+        elif key == "utilisation":
+            out.append(str(int(round(v * 100))))
+        elif isinstance(v, (int, float)):
+            out.append(str(int(round(v))))
+        else:
+            out.append(str(v))
+    return out
+
+
+def render_office_report(report: OfficeReport, fmt: str, language: str) -> bytes:
+    """CSV (UTF-8 with BOM, for Excel), JSON (English keys) or a standalone HTML page."""
+    heads = [vi if language == "vi" else en for _, vi, en in _COLUMNS]
+    if fmt == "csv":
+        buf = io.StringIO(newline="")
+        out = csv.writer(buf)
+        out.writerow(heads)
+        out.writerows(_cells(r, language) for r in report.rows)
+        return UTF8_BOM + buf.getvalue().encode("utf-8")
+    if fmt == "json":
+        rows = [{**asdict(r), "day": r.day.isoformat()} for r in report.rows]
+        doc = {"site": report.site, "date_from": report.date_from.isoformat(), "date_to": report.date_to.isoformat(),
+               "camera": None, "generated_at": report.generated_at.isoformat(), "derived_counters": report.derived, "rows": rows}
+        return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt == "html":
+        return _html(report, heads, language).encode("utf-8")
+    raise ValueError(f"unknown report format {fmt!r} (known: csv, json, html)")
+
+
+def _html(report: OfficeReport, heads: list[str], language: str) -> str:
+    esc = html.escape
+    title = f"{_TITLE.get(language, _TITLE['en'])} — {report.site}"
+    parts = ["<!DOCTYPE html>", f'<html lang="{esc(language)}"><head><meta charset="utf-8">',
+             f"<title>{esc(title)}</title></head><body>", f"<h1>{esc(title)}</h1>",
+             f"<p>{esc(report.date_from.isoformat())} – {esc(report.date_to.isoformat())}</p>"]
+    sections = [("counter", "field", "queue"), ("agreement",)]
+    for levels in sections:
+        rows = [r for r in report.rows if r.level in levels]
+        if not rows:
+            continue
+        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r, language)) + "</tr>" for r in rows)
+        head = "".join(f"<th>{esc(h)}</th>" for h in heads)
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
