@@ -12,6 +12,7 @@ from monitor.site.config import load_config
 from monitor.camera.sources import SourceFrame
 from monitor.camera.stats import DROP_LAG_S, RATE_WINDOW_S, LagGate, ProcessSample, WorkerStats, read_process
 from monitor.camera.worker import CameraWorker, run_camera
+from monitor.messages import Heartbeat, Message
 
 HEARTBEAT_KEYS = {"input_fps", "sub_fps", "detect_fps", "dropped", "lag_s", "last_frame_age_s", "bitrate_bps",
                   "cpu_pct", "rss_bytes"}
@@ -169,10 +170,10 @@ def test_worker_heartbeat_stats_from_a_real_rtsp_camera(rtsp_server, tmp_path):
             streams: {{main: "{server.url('/main')}", sub: "{server.url('/sub')}"}}
         """), encoding="utf-8")
     config = load_config(tmp_path / "cameras.yaml")
-    sent: list[dict] = []
+    sent: list[Message] = []
     lock = threading.Lock()
 
-    def send(msg: dict) -> None:
+    def send(msg: Message) -> None:
         with lock:
             sent.append(msg)
 
@@ -184,7 +185,7 @@ def test_worker_heartbeat_stats_from_a_real_rtsp_camera(rtsp_server, tmp_path):
     try:
         while time.monotonic() < deadline:
             with lock:
-                beats = [m["stats"] for m in sent if m["type"] == "heartbeat"]
+                beats = [m.stats for m in sent if isinstance(m, Heartbeat)]
             if beats and beats[-1]["dropped"] >= 10 and beats[-1]["input_fps"]:
                 break
             time.sleep(0.5)

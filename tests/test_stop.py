@@ -72,8 +72,16 @@ def wait_exit(app: Onestop, since: float) -> tuple[int, float]:
     return code, time.monotonic() - since
 
 
-def group_left(app: Onestop) -> list[str]:
-    """Processes still running in the process group (zombies left for init do not count)."""
+def group_left(app: Onestop, within_s: float = 3.0) -> list[str]:
+    """Processes of the group still running within_s after the exit (the resource tracker leaves last)."""
+    deadline = time.monotonic() + within_s
+    while (left := _group(app)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def _group(app: Onestop) -> list[str]:
+    """Processes now running in the process group (zombies left for init do not count)."""
     assert app.proc is not None
     left = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -100,7 +108,6 @@ def test_one_signal_stops_cleanly(recording, tmp_path, sig, target):
     t0 = time.monotonic()
     send(app, sig, target)
     code, took = wait_exit(app, t0)
-    time.sleep(0.5)  # the resource tracker leaves when the supervisor has gone
     mp4, parts = clips(tmp_path)
     rows = app.rows("select id, clip_state, clip_path from events")
     print(f"\nSIG{sig.name[3:]} to the {target}: onestop run exited {code} after {took:.2f} s; "
