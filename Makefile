@@ -42,10 +42,13 @@ demo: system-deps venv $(DEMO_DIR)/cameras.yaml $(DEMO_DIR)/admin-password.txt
 test: system-deps venv
 	$(BIN)/pytest -q -ra -n 2 --dist loadfile
 
-# the lock: every package pyproject.toml needs (with the test extra), pinned; pip-compile from pip-tools writes it
-lock: venv
-	$(BIN)/pip install --quiet $(PIP_TOOLS)
-	$(BIN)/pip-compile --quiet --extra test --all-build-deps --strip-extras --allow-unsafe --no-emit-find-links \
+# the lock: every package pyproject.toml needs (with the test extra and the build requirements), pinned;
+# pip-compile runs from a venv of its own, so a dependency just added to pyproject.toml needs no install first
+LOCK_VENV := .venv-lock
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet $(PIP_TOOLS)
+	$(LOCK_VENV)/bin/pip-compile --quiet --extra test --all-build-deps --strip-extras --allow-unsafe --no-emit-find-links \
 		--no-emit-index-url --no-emit-trusted-host $(UPGRADE) -o $(LOCK) pyproject.toml
 
 upgrade:

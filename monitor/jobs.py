@@ -1,4 +1,4 @@
-"""The supervisor's background duties as periodic jobs: the daily report, the report cache and retention.
+"""The supervisor's background duties as periodic jobs: the daily report, the report cache, retention and alerts.
 
 Each job is ticked by the supervisor loop with the current time; when it is due (and its last run has
 finished) it runs in a thread of its own, so a slow report or a long retention pass never holds up the
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from monitor.ops.alerts import CHECK_EVERY_S as ALERT_CHECK_S, AlertMonitor
 from monitor.site.config import Config, OpeningHours
 
 log = logging.getLogger(__name__)
@@ -130,12 +131,14 @@ class DailyReportJob(PeriodicJob):
             self.after()
 
     def write(self, config: Config, day: date, out_dir: Path) -> None:
+        from monitor.counters.compliance import write_compliance_files
         from monitor.counters.reports import write_daily_report
         from monitor.db.store import connect
 
         db = connect(config.storage.database, readonly=True)
         try:
-            paths = write_daily_report(config, db, day, out_dir)
+            # the staffing-compliance files first: the report's CSV, written last, marks the day done
+            paths = write_compliance_files(config, db, day, out_dir) + write_daily_report(config, db, day, out_dir)
         finally:
             db.conn.close()
         log.info("daily report for %s written: %s", day, ", ".join(str(p) for p in paths))
@@ -159,3 +162,16 @@ class RetentionJob(PeriodicJob):
         result = run_retention(self.config())
         removed = [f"{s.kind} {s.count}" for s in result.summaries if s.count]
         log.info("retention: %s", ", ".join(removed) if removed else "nothing to remove")
+
+
+class AlertJob(PeriodicJob):
+    """Every few seconds, the alert rules over the counters' live state (monitor/ops/alerts.py)."""
+
+    name = "alerts"
+
+    def __init__(self, monitor: AlertMonitor, spawn: Spawn = _thread):
+        super().__init__(ALERT_CHECK_S, 0.0, spawn)
+        self.monitor = monitor
+
+    def run(self, now: float) -> None:
+        self.monitor.run(now)

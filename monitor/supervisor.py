@@ -12,9 +12,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.ops.alerts import AlertMonitor, read_rows
+from monitor.ops.alerts import AlertMonitor
+from monitor.ops.delivery import make_sinks
 from monitor.site.config import Camera, Config
-from monitor.jobs import DailyReportJob, PeriodicJob, ReportCacheJob, RetentionJob
+from monitor.jobs import AlertJob, DailyReportJob, PeriodicJob, ReportCacheJob, RetentionJob
+from monitor.hubjob import hub_job
 from monitor.site.reload import Reloader
 from monitor.site.state import SiteState
 from monitor.db.durable import DurableWriter
@@ -65,10 +67,15 @@ class Supervisor:
         self.reloader = Reloader(config, on_config=self.config_changed, start_worker=self.start_camera,
                                  stop_worker=self.retire_worker)
         self.site = SiteState(config, request_reload=self.reloader.nudge)  # a save in the web UI applies at once
-        self.alerts = AlertMonitor(config)
+        self.hub = hub_job(lambda: self.config)  # None without a hub: section
+        hub_sink = [self.hub.alert_sink()] if self.hub is not None else []
+        # the alert rules, run as one of the jobs; the hub link is one more place alerts go
+        self.alerts = AlertMonitor(config, sinks=make_sinks(config) + hub_sink)
         cache = ReportCacheJob(lambda: self.config)
         self.jobs: list[PeriodicJob] = [cache, DailyReportJob(lambda: self.config, after=cache.run_soon),
-                                        RetentionJob(lambda: self.config)]
+                                        RetentionJob(lambda: self.config), AlertJob(self.alerts)]
+        if self.hub is not None:
+            self.jobs.append(self.hub)
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
@@ -195,8 +202,7 @@ class Supervisor:
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
                 self.reloader.tick(time.time())
-                self.alerts.check(lambda: read_rows(self.config.storage.database))
-                for job in self.jobs:  # the report cache, the daily report, retention: each in its own thread
+                for job in self.jobs:  # report cache, daily report, retention, alerts: each in its own thread
                     job.tick(time.time())
         finally:
             clean = self.shutdown()
@@ -205,6 +211,8 @@ class Supervisor:
             self.join_writer(writer_thread)
             db.conn.close()
             self.alerts.close()
+            if self.hub is not None:
+                self.hub.close()
             ignore_late_signals()
         clean = clean and not self.stop.forced.is_set() and (self.durable is None or not self.durable.dropped)
         log.info("supervisor stopped%s", "" if clean else " (not cleanly: see the warnings above)")

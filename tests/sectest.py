@@ -72,6 +72,9 @@ ROUTE_TABLE = {
     # no login for scrapers: loopback only when no metrics.token is set (these clients come from 10.0.0.7)
     "health.metrics": ("GET", "/metrics", (403, 403, 403, 403)),
     "zones.snapshot": ("GET", "/cameras/quay-2/snapshot.jpg", (302, 403, 403, 404)),  # b.mp4 is no video: no picture
+    "alerts.index": ("GET", "/alerts", (302, 403, 200, 200)),
+    "alerts.acknowledge": ("POST", "/alerts/1/ack", (302, 403, 400, 400)),  # the table's form has no comment
+    "compliance.index": ("GET", "/compliance?date=2026-11-24", (302, 403, 200, 200)),
     # machines only: the feed's bearer token, never a web session (a logged-in admin without it gets 401)
     "tickets.receive": ("POST", "/api/v1/tickets", (401, 401, 401, 401)),
 }

@@ -93,12 +93,14 @@ def test_the_daily_report_is_written_once_after_closing_time(site):
     job.tick(at(2026, 11, 24, 17, 10))  # Tuesday, 10 min after closing: too early
     assert not reports.exists() and after == []
     job.tick(at(2026, 11, 24, 17, 16))
-    assert sorted(p.name for p in reports.iterdir()) == ["2026-11-24.csv", "2026-11-24.html"]
+    assert sorted(p.name for p in reports.iterdir()) == ["2026-11-24-compliance.csv", "2026-11-24-compliance.html",
+                                                         "2026-11-24.csv", "2026-11-24.html"]
+    assert (reports / "2026-11-24-compliance.csv").read_text(encoding="utf-8-sig").startswith("counter,name,kind,")
     assert after == [1]
     job.tick(at(2026, 11, 24, 17, 18))
     assert after == [1]  # once a day
     job.tick(at(2026, 11, 29, 18, 0))  # Sunday: closed, no report
-    assert len(list(reports.iterdir())) == 2
+    assert len(list(reports.iterdir())) == 4
 
 
 def test_a_report_already_on_disk_is_not_written_again(site):

@@ -147,6 +147,9 @@ ROUTES = [
     ("GET", "/events", "supervisor"),
     ("GET", "/health", "supervisor"),
     ("GET", "/health/cameras", "supervisor"),
+    ("GET", "/alerts", "supervisor"),
+    ("POST", "/alerts/1/ack", "supervisor"),
+    ("GET", "/compliance?date=2026-11-24", "supervisor"),
     ("GET", "/events/e1", "supervisor"),
     ("POST", "/events/e1/review", "supervisor"),
     ("GET", "/events/e1/clip.mp4", "supervisor"),
@@ -172,7 +175,7 @@ REDIRECTS = {("/", "viewer"): "/reports"}
 # allowed requests that answer other than 200 (GET) / 302 (POST): the generic form lacks their fields
 ALLOWED_STATUS = {("GET", "/cameras/test/no-such-draft/main.jpg"): (404,), ("GET", "/events/e1/clip.h264.mp4"): (404,), ("POST", "/cameras/probe"): (400,),
                   ("POST", "/cameras/manual"): (400,), ("POST", "/cameras/setup/no-such-draft"): (404,),
-                  ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/cameras/discover"): (200, 400)}  # 400 where the machine has no multicast route
+                  ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/alerts/1/ack"): (400,), ("POST", "/cameras/discover"): (200, 400)}  # 400 where the machine has no multicast route
 
 
 def _request(client, method: str, path: str):

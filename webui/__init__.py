@@ -85,7 +85,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
         if db is not None:
             db.conn.close()
 
-    from webui import api, audit_page, auth, cameras, events, health, live, overview, reports, timeline, zones
+    from webui import alerts, api, audit_page, compliance, auth, cameras, events, health, live, overview, reports, timeline, zones
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -98,6 +98,8 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     app.register_blueprint(zones.bp)
     app.register_blueprint(audit_page.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(alerts.bp)
+    app.register_blueprint(compliance.bp)
     from webui import tickets_api
 
     tickets_api.init_app(app, csrf)

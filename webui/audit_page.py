@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "logout": _l("logout"), "clip_view": _l("clip viewed"), "clip_download": _l("clip downloaded"),
     "export": _l("export"), "event_review": _l("event reviewed"), "user_change": _l("user changed"),
     "camera_change": _l("camera changed"), "config_change": _l("configuration changed"),
+    "alert_ack": _l("alert acknowledged"),
 }
 
 

@@ -19,7 +19,8 @@ import numpy as np
 from monitor.site.config import Camera, Config, Defaults, load_config
 from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
-from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
+from monitor.detect.occupancy import SecondAggregator, ZoneSpec
+from monitor.detect.presence import PersonOccupancy
 from monitor.camera.diskguard import MB, DiskGuard
 from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.camera.sources import SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
@@ -42,8 +43,9 @@ LIVE_WATCH_S = 10.0  # the web app marks a camera as watched; a mark older than 
 STOP_READ_WAIT_S = 1.5
 PR_SET_PDEATHSIG = 1  # prctl(2) option: signal sent to this process when its parent thread dies
 LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
-# Occupancy was tuned at 5 fps (benchmarks/accuracy.py) and is stored once a second: analysing it
-# more often (detect_fps 10 for snappier motion events) only costs CPU.
+# Occupancy is stored once a second and the person detector runs a few times a second at most
+# (PresenceParams.calls_per_s): looking at it more often (detect_fps 10 for snappier motion
+# events) only costs CPU.
 OCCUPANCY_FPS = 5.0
 
 
@@ -111,7 +113,7 @@ class CameraWorker:
         self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
         self.detector: MotionDetector | None = None
         self.zones = [ZoneSpec.from_zone(z) for z in camera.zones]
-        self.occupancy: ZoneOccupancy | None = None
+        self.occupancy: PersonOccupancy | None = None
         self.seconds = SecondAggregator()
         self.occupancy_shape: tuple[int, ...] = ()
         self.occupancy_due = -math.inf  # time of the next frame occupancy analyses
@@ -142,7 +144,7 @@ class CameraWorker:
         result = self.detector.update(grey)
         self.frames += 1
         t = item.t
-        self.update_occupancy(grey, t)
+        self.update_occupancy(grey, t, item.frame)
         if t - self.last_snapshot >= LIVE_SNAPSHOT_S and self.snapshot_wanted(t):
             self.last_snapshot = t
             try:
@@ -179,15 +181,14 @@ class CameraWorker:
             if zone_id not in self.event_zones and np.count_nonzero(changed[mask]) >= ZONE_MOTION_FRACTION * mask.sum():
                 self.event_zones.add(zone_id)
 
-    def update_occupancy(self, grey: np.ndarray, t: float) -> None:
-        """Zone presence on every detect frame; one sample per zone per whole second to the store."""
+    def update_occupancy(self, grey: np.ndarray, t: float, frame: Any) -> None:
+        """Zone presence (the same PersonOccupancy as `onestop analyze`); one sample per zone per whole second."""
         if not self.zones or self.detector is None or not self.occupancy_frame(t):
             return
         if self.occupancy is None or self.occupancy_shape != grey.shape:
-            mask = polygon_mask(grey.shape, self.camera.masks) if self.camera.masks else None
-            self.occupancy = ZoneOccupancy(grey.shape, self.zones, mask=mask)
+            self.occupancy = PersonOccupancy(self.zones, frame.width / frame.height, masks=self.camera.masks)
             self.occupancy_shape = grey.shape
-        states = self.occupancy.update(grey, t, motion=self.detector.changed)
+        states = self.occupancy.update(t, self.detector.changed, lambda: frame.to_ndarray(format="rgb24"))
         for second, zones in self.seconds.add(t, states):
             self.send(OccupancySample.of(self.camera.id, second, zones))
 

@@ -130,11 +130,23 @@ def events(config_path: str, camera: str | None, since: str | None, limit: int, 
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
 @click.option("--minutes", default=5.0, show_default=True, type=click.FloatRange(0.1, 600))
 @click.option("--seed", default=1, show_default=True, type=int)
-def simulate(out_dir: str, minutes: float, seed: int) -> None:
-    """Render a simulated one-stop office (two counter cameras) with ground truth.
+@click.option("--variant", type=click.Choice(["classic", "varied"]), default="classic", show_default=True,
+              help="classic: two counter cameras (the demo); varied: one hall whose camera, counters, furniture, "
+                   "crowd, start and lighting are drawn from the seed (scene.mp4, truth.json, cameras.yaml).")
+def simulate(out_dir: str, minutes: float, seed: int, variant: str) -> None:
+    """Render a simulated one-stop office with ground truth.
 
     Example: onestop simulate --out demo --minutes 3 --seed 1
     """
+    if variant == "varied":
+        from monitor.simulate.varied import VariedConfig, simulate_hall
+
+        try:
+            result = simulate_hall(Path(out_dir), VariedConfig(minutes=minutes, seed=seed))
+        except ValueError as err:
+            raise click.ClickException(str(err)) from None
+        click.echo(f"wrote {result}")
+        return
     from monitor.simulate import SimConfig, simulate_office
 
     result = simulate_office(Path(out_dir), SimConfig(minutes=minutes, seed=seed))
@@ -359,6 +371,9 @@ main.add_command(prune_command)
 from monitor.cli.tickets import tickets as tickets_group  # noqa: E402
 
 main.add_command(tickets_group)
+from monitor.cli.hub import hub as hub_group  # noqa: E402 - the district hub (issue 15)
+
+main.add_command(hub_group)
 
 
 if __name__ == "__main__":

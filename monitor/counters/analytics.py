@@ -162,14 +162,17 @@ def service_sessions(
     min_s: float = 20,
     merge_gap_s: float = 10,
     max_gap_s: float = 5,
+    observed_until: float | None = None,
 ) -> list[Interval]:
     """Spans when the citizen's spot and the staff seat are both occupied, short breaks merged, short ones dropped.
 
     Interruptions shorter than merge_gap_s (either person leaving briefly) are merged into one
-    session; so is a new citizen sitting down within merge_gap_s of the last one leaving.
+    session; so is a new citizen sitting down within merge_gap_s of the last one leaving. A
+    session still running at observed_until (the end of the samples) is kept however short: it
+    was cut by the end of observation, not by the citizen leaving.
     """
-    both = intersect(presence_intervals(spot, max_gap_s), presence_intervals(staff, max_gap_s))
-    return drop_short(merge_intervals(both, merge_gap_s), min_s)
+    both = merge_intervals(intersect(presence_intervals(spot, max_gap_s), presence_intervals(staff, max_gap_s)), merge_gap_s)
+    return [iv for iv in both if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)]
 
 
 def absences(

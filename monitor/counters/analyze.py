@@ -15,7 +15,8 @@ from monitor.counters.analytics import AnalyticsParams, absences, arrivals, fifo
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Camera, Config
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
-from monitor.detect.occupancy import SecondAggregator, ZoneOccupancy, ZoneSpec
+from monitor.detect.occupancy import SecondAggregator, ZoneSpec
+from monitor.detect.presence import PersonOccupancy
 from monitor.camera.sources import grey_small, tune_decoder
 
 __all__ = ["analyze_file", "detect_seconds", "summarise"]
@@ -25,9 +26,12 @@ log = logging.getLogger(__name__)
 # Seat hysteresis already bridges short interruptions (OccupancyParams.quiet_s) and its transitions
 # are backdated here: a longer merge would join consecutive citizens (called 5-15 s apart).
 OFFLINE_MERGE_GAP_S = 3.0
-# A session found within this long of the first frame was under way when the video began (someone
-# seated from the start is recognised by their movement within a few seconds): not served here.
-IN_PROGRESS_GRACE_S = 5.0
+# A session found within this long of the first frame was under way when the video began: not served
+# here. Someone seated from the start is dated from their first sighting, which comes when their
+# seat's tile is first analysed: within a few seconds even with 8 seat tiles at 2 detector calls a
+# second (PresenceParams), so 10 s leaves a margin and wrongly drops only a citizen sitting down in
+# the video's first 10 s.
+IN_PROGRESS_GRACE_S = 10.0
 PROGRESS_EVERY_S = 5.0  # video seconds between progress callbacks: smooth bar, negligible cost
 
 
@@ -70,7 +74,7 @@ def detect_seconds(
     )
     seconds = SecondAggregator(hold_s=math.inf)  # offline: every correction may reach back to the start
     detector: MotionDetector | None = None
-    occupancy: ZoneOccupancy | None = None
+    occupancy: PersonOccupancy | None = None
     rows: list[tuple[int, dict[str, dict]]] = []
     with av.open(str(video)) as container:
         if not container.streams.video:
@@ -96,9 +100,9 @@ def detect_seconds(
             if occupancy is None:
                 mask = polygon_mask(grey.shape, camera.masks) if camera.masks else None
                 detector = MotionDetector(grey.shape, motion_params, mask)
-                occupancy = ZoneOccupancy(grey.shape, zones, mask=mask)
+                occupancy = PersonOccupancy(zones, frame.width / frame.height, masks=camera.masks)
             detector.update(grey)
-            rows += seconds.add(t, occupancy.update(grey, t, motion=detector.changed))
+            rows += seconds.add(t, occupancy.update(t, detector.changed, lambda f=frame: f.to_ndarray(format="rgb24")))
             if progress is not None and duration and t - reported >= PROGRESS_EVERY_S:
                 reported = t
                 progress(min(t / duration, 1.0))
@@ -135,6 +139,7 @@ def summarise(
 
     The i-th service_spot pairs with the i-th staff_seat. A session already running in the first
     seconds started before the video: it is listed but neither counted as served nor given a wait.
+    One still running at the end is listed however short (the video cut it).
     Waits are FIFO-matched between waiting-area arrivals and the service starts of all counters.
     """
     spots = [z.id for z in camera.zones if z.kind == "service_spot"]
@@ -147,7 +152,8 @@ def summarise(
     starts: list[float] = []
     for spot_id, seat_id in zip(spots, seats):
         spot, staff = _samples(per_second, spot_id), _samples(per_second, seat_id)
-        for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s):
+        end = float(per_second[-1]["t"] + 1) if per_second else None
+        for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end):
             sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
             if iv.start > t0 + IN_PROGRESS_GRACE_S:
                 starts.append(iv.start)

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 ACTIONS = (
     "login", "login_failed", "login_locked", "logout",
     "clip_view", "clip_download", "export", "event_review",
-    "user_change", "camera_change", "config_change",
+    "user_change", "camera_change", "config_change", "alert_ack",
 )
 CLI_USER = "cli"  # who changed things from the command line (the OS account is not ours to know)
 CLI_IP = "local"

@@ -17,7 +17,9 @@ import sqlite_utils
 from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
                               Status, Thumbnail)
 from monitor.records import ZoneSamples
+from monitor.db.outbox import m012_hub_outbox
 from monitor.db.tickets import m010_tickets
+from monitor.db.alerts import create_table as create_alerts_table
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -147,6 +149,12 @@ def _m009_camera_stats(db: sqlite_utils.Database) -> None:
         db["cameras"].add_column(column, kind)
 
 
+def _m011_alerts(db: sqlite_utils.Database) -> None:
+    # Alerts raised by the rules (monitor/ops/rules.py): one row per alert, open while "end" is NULL,
+    # acknowledged in the web UI. 011, not 010: the office model's ticket events take 010.
+    create_alerts_table(db)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_camera_process", _m002_camera_process),
@@ -158,6 +166,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("008_event_zones", _m008_event_zones),
     ("009_camera_stats", _m009_camera_stats),
     ("010_tickets", m010_tickets),  # defined with its queries in monitor/db/tickets.py
+    ("011_alerts", _m011_alerts),
+    ("012_hub_outbox", m012_hub_outbox),  # defined in monitor/db/outbox.py
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention

@@ -1,175 +1,176 @@
-"""Offline alerts: which cameras have been down longer than `alerts.offline_after_s` (pure), and the
-supervisor-side monitor that logs each outage and recovery once and POSTs it to an optional webhook."""
+"""The alert engine: evaluates the rules (monitor/ops/rules.py) over the live state, opens each alert once,
+keeps its value and peak while its condition holds, closes it when the condition ends, stores it
+(the alerts table) and hands it to the sinks (webhook, MQTT, e-mail; monitor/ops/delivery.py)."""
 
 from __future__ import annotations
 
-import json
 import logging
-import queue
 import sqlite3
-import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from monitor.site.config import Config, expand_env, redact
-from monitor.ops.health import CameraHealth, camera_health
+from monitor.db import alerts as table
+from monitor.db.alerts import AlertRecord
+from monitor.db.store import connect
+from monitor.ops.delivery import AlertEvent, Sink, make_sinks
+from monitor.ops.livestate import SampleCache, enabled_office, read_live_state
+from monitor.ops.rules import Finding, LiveState, evaluate, oldest_wait
+from monitor.site.office import Office
+from monitor.site.config import Config
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_S = 5.0  # alerts are minutes-scale; reading the cameras table every 5 s costs nothing
-WEBHOOK_TIMEOUT_S = 5.0  # a chat/monitoring hook answers in well under a second; a dead one must not pile up
-WEBHOOK_QUEUE_MAX = 100  # alerts waiting for a slow webhook; beyond this they are logged and not sent
-USER_AGENT = "onestop-monitor"
-
-Kind = Literal["offline", "recovered"]
+CHECK_EVERY_S = 15.0  # the shortest thresholds are minutes; a 15 s step raises an alert at most 15 s late
 
 
 @dataclass(frozen=True)
-class Alert:
-    """One outage crossing the threshold, or the end of an outage that was alerted."""
+class Changes:
+    """What one evaluation changes: findings to open, open alerts with a new value, alerts to close."""
 
-    kind: Kind
-    camera: str
-    name: str
-    since: float | None  # when the camera stopped being online (offline) / the alert's outage start
-    at: float  # when the alert was raised
-
-    def payload(self, site: str, tz: Any) -> dict[str, Any]:
-        """The webhook's JSON body: no URLs, no errors, no credentials."""
-        def iso(t: float | None) -> str | None:
-            return datetime.fromtimestamp(t, tz).isoformat(timespec="seconds") if t is not None else None
-
-        return {
-            "event": f"camera_{self.kind}", "site": site, "camera": self.camera, "name": self.name,
-            "since": iso(self.since), "at": iso(self.at),
-            "down_s": round(self.at - self.since) if self.since is not None else None,
-        }
+    opened: list[Finding] = field(default_factory=list)
+    updated: list[tuple[AlertRecord, Finding]] = field(default_factory=list)
+    closed: list[AlertRecord] = field(default_factory=list)
 
 
-def check_alerts(cameras: Iterable[CameraHealth], now: float, offline_after_s: float,
-                 alerted: dict[str, float | None]) -> tuple[list[Alert], dict[str, float | None]]:
-    """New alerts and recoveries, and the cameras alerted after them ({camera: outage start}).
-
-    A camera not online (and not disabled) for offline_after_s or longer is alerted once per outage;
-    an alerted camera that is online again gives one recovery; a camera disabled meanwhile is forgotten.
-    """
-    out: list[Alert] = []
-    still = dict(alerted)
-    for cam in cameras:
-        if cam.state == "disabled":
-            still.pop(cam.id, None)
-        elif cam.state == "online":
-            if cam.id in still:
-                out.append(Alert("recovered", cam.id, cam.name, still.pop(cam.id), now))
-        elif cam.id not in still:
-            down = cam.down_for(now)
-            if down is not None and down >= offline_after_s:
-                out.append(Alert("offline", cam.id, cam.name, cam.down_since, now))
-                still[cam.id] = cam.down_since
-    return out, still
+def track(open_alerts: Iterable[AlertRecord], findings: Sequence[Finding]) -> Changes:
+    """Compare the open alerts with the findings now: new conditions open, gone ones close, the rest update."""
+    by_key = {a.key: a for a in open_alerts}
+    now_keys = {(f.rule, f.subject) for f in findings}
+    out = Changes(closed=[a for k, a in by_key.items() if k not in now_keys])
+    for f in findings:
+        alert = by_key.get((f.rule, f.subject))
+        if alert is None:
+            out.opened.append(f)
+        elif f.value != alert.value:
+            out.updated.append((alert, f))
+    return out
 
 
-class Webhook:
-    """POSTs alert payloads as JSON from one background thread, each with a time-out; never blocks the caller."""
-
-    def __init__(self, url: str, timeout_s: float = WEBHOOK_TIMEOUT_S):
-        self.url, self.timeout_s = url, timeout_s
-        self.shown = redact(url)  # the URL may carry a token: logs show it redacted
-        self.queue: queue.Queue[dict[str, Any] | None] = queue.Queue(WEBHOOK_QUEUE_MAX)
-        self.thread = threading.Thread(target=self._run, name="alert-webhook", daemon=True)
-        self.thread.start()
-
-    def send(self, payload: dict[str, Any]) -> None:
-        """Queue one payload (dropped with a log line when the queue is full)."""
-        try:
-            self.queue.put_nowait(payload)
-        except queue.Full:
-            log.warning("alert webhook %s: %d alerts waiting; %s for %s not sent",
-                        self.shown, WEBHOOK_QUEUE_MAX, payload["event"], payload["camera"])
-
-    def close(self, wait_s: float = WEBHOOK_TIMEOUT_S) -> None:
-        """Send what is queued (up to about wait_s), then stop the thread."""
-        try:
-            self.queue.put(None, timeout=wait_s)
-        except queue.Full:
-            return
-        self.thread.join(wait_s)
-
-    def _run(self) -> None:
-        while (payload := self.queue.get()) is not None:
-            self.post(payload)
-
-    def post(self, payload: dict[str, Any]) -> bool:
-        """One POST; True on a 2xx answer. Failures are logged, never raised."""
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        req = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                resp.read()
-                return True
-        except (urllib.error.URLError, OSError, ValueError) as err:
-            reason = getattr(err, "reason", None) or err
-            log.warning("alert webhook %s: %s for %s not delivered: %s",
-                        self.shown, payload["event"], payload["camera"], reason)
-            return False
+def counter_states(state: LiveState, open_alerts: Iterable[AlertRecord], now: float) -> dict[str, dict[str, Any]]:
+    """Each counter's state for MQTT: seat taken, people waiting, the longest wait and the open alerts' rules
+    (its own, and its queue's)."""
+    rules: dict[str, list[str]] = {}
+    for a in open_alerts:
+        if a.rule in ("queue_long", "long_wait"):
+            for q in state.queues:
+                if q.id == a.subject:
+                    for c in q.counters:
+                        rules.setdefault(c.id, []).append(a.rule)
+        else:
+            rules.setdefault(a.subject, []).append(a.rule)
+    queue_of = {c.id: q for q in state.queues for c in q.counters}
+    out = {}
+    for c in state.counters:
+        seen = len(c.seat) > 0 and c.seat.t[-1] >= now - 10
+        queue = int(c.queue.count[-1] + 0.5) if c.queue is not None and len(c.queue) else None
+        arrived = oldest_wait(queue_of[c.id], now) if c.id in queue_of else None
+        out[c.id] = {"counter": c.id, "name": c.name, "camera": c.camera,
+                     "staffed": bool(c.seat.occupied[-1]) if seen else None, "queue": queue,
+                     "wait_min": round((now - arrived) / 60, 1) if arrived is not None else None,
+                     "alerts": sorted(rules.get(c.id, []))}
+    return out
 
 
 class AlertMonitor:
-    """Run by the supervisor loop: reads camera health, logs and sends offline alerts and recoveries."""
+    """Run by the supervisor: every CHECK_EVERY_S reads the live state, applies the rules, stores and sends alerts."""
 
-    def __init__(self, config: Config, clock: Callable[[], float] = time.time):
+    def __init__(self, config: Config, clock: Callable[[], float] = time.time, sinks: list[Sink] | None = None):
         self.config, self.clock = config, clock
-        self.alerted: dict[str, float | None] = {}
+        self.sinks = make_sinks(config) if sinks is None else sinks
         self.next_check = 0.0
-        url = config.alerts.webhook_url
-        self.webhook = Webhook(expand_env(url)) if url else None
+        self.last_states: dict[str, dict[str, Any]] = {}
+        self._office: tuple[Config, Office] | None = None
+        self.samples = SampleCache()  # each check reads only the seconds stored since the last one
 
-    def check(self, rows: Callable[[], list[dict[str, Any]]]) -> list[Alert]:
-        """At most every CHECK_EVERY_S: compare camera health (rows: store.camera_states) with the threshold."""
+    def office(self) -> Office:
+        """The counters and queues of the config in force (worked out once per config)."""
+        if self._office is None or self._office[0] is not self.config:
+            self._office = (self.config, enabled_office(self.config))
+        return self._office[1]
+
+    def check(self) -> Changes | None:
+        """At most every CHECK_EVERY_S: one evaluation; None when not due or the database cannot be read."""
         now = self.clock()
         if now < self.next_check:
-            return []
+            return None
         self.next_check = now + CHECK_EVERY_S
-        try:
-            stored = rows()
-        except sqlite3.Error as err:  # a locked or missing database: try again at the next check
-            log.warning("alerts: cannot read camera states: %s", err)
-            return []
-        health = camera_health(self.config, stored, now)
-        alerts, self.alerted = check_alerts(health, now, self.config.alerts.offline_after_s, self.alerted)
-        for alert in alerts:
-            self.announce(alert)
-        return alerts
+        return self.run(now)
 
-    def announce(self, alert: Alert) -> None:
-        """One log line, and the webhook if configured."""
-        down = f"{alert.at - alert.since:.0f} s" if alert.since is not None else "an unknown time"
-        if alert.kind == "offline":
-            log.warning("%s (%s): ALERT camera offline for %s", alert.camera, alert.name, down)
+    def run(self, now: float) -> Changes | None:
+        """One evaluation at `now` (the supervisor's AlertJob calls this); None when the database fails."""
+        try:
+            return self.evaluate(now)
+        except sqlite3.Error as err:  # a locked or missing database: try again at the next check
+            log.warning("alerts: cannot read or store alerts: %s", err)
+            return None
+
+    def evaluate(self, now: float) -> Changes:
+        """Read, evaluate, store and announce at `now`."""
+        db = connect(self.config.storage.database, readonly=True)
+        try:
+            state = read_live_state(self.config, db, now, self.office(), self.samples)
+            current = table.open_alerts(db)
+        finally:
+            db.conn.close()
+        changes = track(current, evaluate(self.config.alerts.rules, state, now))
+        opened, closed = self.store(changes, now)
+        for alert in opened:
+            self.announce(AlertEvent("raised", alert, self.name_of(alert)))
+        for alert in closed:
+            self.announce(AlertEvent("closed", alert, self.name_of(alert)))
+        gone = {a.id for a in closed}
+        self.publish_states(counter_states(state, [*(a for a in current if a.id not in gone), *opened], now))
+        return changes
+
+    def store(self, changes: Changes, now: float) -> tuple[list[AlertRecord], list[AlertRecord]]:
+        """Write the changes in one transaction; returns the alerts opened and closed as stored."""
+        if not (changes.opened or changes.updated or changes.closed):
+            return [], []
+        db = connect(self.config.storage.database)
+        try:
+            with db.atomic():
+                opened = [
+                    AlertRecord(table.open_alert(db, f.rule, f.subject, f.camera, f.since, now, f.value),
+                                f.rule, f.subject, f.camera, f.since, now, None, f.value, f.value)
+                    for f in changes.opened]
+                for alert, f in changes.updated:
+                    table.update_alert(db, alert.id, f.value)
+                for alert in changes.closed:
+                    table.close_alert(db, alert.id, now)
+        finally:
+            db.conn.close()
+        return opened, [replace(a, end=now) for a in changes.closed]
+
+    def name_of(self, alert: AlertRecord) -> str:
+        """The human name of an alert's counter or camera."""
+        if alert.rule == "camera_offline":
+            return next((c.name for c in self.config.cameras if c.id == alert.subject), alert.subject)
+        office = self.office()
+        places = office.queues if alert.rule in ("queue_long", "long_wait") else office.counters
+        return next((p.name for p in places if p.id == alert.subject), alert.subject)
+
+    def announce(self, event: AlertEvent) -> None:
+        """One log line, and every sink."""
+        a = event.alert
+        if event.kind == "raised":
+            log.warning("%s (%s): ALERT %s, value %.1f (since %.0f s)", a.subject, event.name, a.rule, a.value,
+                        a.raised - a.start)
         else:
-            log.warning("%s (%s): camera back online after %s", alert.camera, alert.name, down)
-        if self.webhook is not None:
-            self.webhook.send(alert.payload(self.config.site.name, self.config.site.tz))
+            log.warning("%s (%s): %s over after %.0f s, peak %.1f", a.subject, event.name, a.rule,
+                        (a.end or a.raised) - a.start, a.peak)
+        for sink in self.sinks:
+            sink.send(event)
+
+    def publish_states(self, states: dict[str, dict[str, Any]]) -> None:
+        """The counters whose state changed since the last check, to every sink."""
+        changed = {cid: s for cid, s in states.items() if self.last_states.get(cid) != s}
+        self.last_states = states
+        if changed:
+            for sink in self.sinks:
+                sink.states(changed)
 
     def close(self) -> None:
-        if self.webhook is not None:
-            self.webhook.close()
-
-
-def read_rows(database: Path) -> list[dict[str, Any]]:
-    """The cameras table through a short read-only connection (the supervisor's writer owns the other)."""
-    from monitor.db.store import camera_states, connect
-
-    db = connect(database, readonly=True)
-    try:
-        return camera_states(db)
-    finally:
-        db.conn.close()
-
+        for sink in self.sinks:
+            sink.close()

@@ -21,17 +21,27 @@ from monitor.simulate.render import CameraRenderer
 
 log = logging.getLogger("monitor.simulate")  # the name the log lines carried before the split
 
-class _Encoder:
+
+@dataclass(frozen=True)
+class EncodeSpec:
+    """Frame rate, keyframe interval and x264 preset of an Encoder (SimConfig carries the same fields)."""
+
+    fps: int
+    gop_s: float = 2.0
+    preset: str = "veryfast"
+
+
+class Encoder:
     """One H.264 MP4 file: constant frame rate, fixed GOP, no B-frames, moov atom first."""
 
-    def __init__(self, path: Path, size: tuple[int, int], cfg: SimConfig, bitrate: int) -> None:
+    def __init__(self, path: Path, size: tuple[int, int], cfg: SimConfig | EncodeSpec, bitrate: int) -> None:
         gop = max(1, round(cfg.gop_s * cfg.fps))
         self.container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
         self.stream = self.container.add_stream("libx264", rate=cfg.fps)
         self.stream.width, self.stream.height = size
         self.stream.pix_fmt = "yuv420p"
         self.stream.bit_rate = bitrate
-        self.stream.time_base = Fraction(1, cfg.fps)
+        self.stream.time_base = Fraction(1, int(cfg.fps))
         self.stream.codec_context.gop_size = gop
         self.stream.codec_context.options = {
             "preset": cfg.preset, "bf": "0", "keyint_min": str(gop), "sc_threshold": "0", "tune": "zerolatency",
@@ -113,8 +123,8 @@ def _render_camera(cfg: SimConfig, index: int, out_dir: Path) -> tuple[str, int,
     cam = cfg.cameras[index]
     model = office.counters[cam]
     renderer = make_renderer(office, cam)
-    main = _Encoder(out_dir / f"{cam}-main.mp4", cfg.main_size, cfg, cfg.main_bitrate)
-    sub = _Encoder(out_dir / f"{cam}-sub.mp4", cfg.sub_size, cfg, cfg.sub_bitrate)
+    main = Encoder(out_dir / f"{cam}-main.mp4", cfg.main_size, cfg, cfg.main_bitrate)
+    sub = Encoder(out_dir / f"{cam}-sub.mp4", cfg.sub_size, cfg, cfg.sub_bitrate)
     n = round(cfg.duration_s * cfg.fps)
     try:
         for i in range(n):

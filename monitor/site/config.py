@@ -37,8 +37,10 @@ from monitor.site.errors import (
     read_yaml,
 )
 from monitor.records import Interval, merge_intervals
+from monitor.site.alerting import AlertRules, EmailSettings, MqttSettings
 from monitor.site.office import CounterSpec, QueueSpec, TicketSettings, office_problems
 from monitor.site.secrets import read_secrets, secrets_path
+from monitor.site.hublink import HubLink
 
 __all__ = [
     "Alerts",
@@ -229,7 +231,7 @@ def _check_webhook(value: str) -> str:
 
 
 class Alerts(_Model):
-    """When a camera counts as offline for an alert, and where alerts are sent besides the log."""
+    """The alert rules, when a camera counts as offline, and where alerts are sent besides the log and the web UI."""
 
     offline_after_s: float = Field(
         300, ge=10, le=86400, description="Alert when a camera has not been online for this many seconds."
@@ -237,6 +239,10 @@ class Alerts(_Model):
     webhook_url: Annotated[str, AfterValidator(_check_webhook)] | None = Field(
         None, description="Optional http(s) URL that receives each alert and recovery as a JSON POST; may be ${ENV_VAR}."
     )
+    rules: Annotated[AlertRules, BeforeValidator(_or_empty(dict))] = Field(
+        default_factory=AlertRules, description="The alert rules, each on or off with its thresholds.")
+    mqtt: MqttSettings | None = Field(None, description="Optional MQTT broker for alerts and counter states.")
+    email: EmailSettings | None = Field(None, description="Optional SMTP server that mails each alert raised.")
 
 
 class Metrics(_Model):
@@ -426,13 +432,14 @@ class Config(_Model):
     defaults: Defaults = Field(default_factory=Defaults, description="Settings for all cameras.")
     retention: Retention = Field(default_factory=Retention, description="Retention and disk budget.")
     cameras: Annotated[list[Camera], BeforeValidator(_or_empty(list))] = Field(description="The cameras.")
-    alerts: Alerts = Field(default_factory=Alerts, description="Offline alerts (log, health page, webhook).")
+    alerts: Alerts = Field(default_factory=Alerts, description="Alert rules and where alerts go (web UI, webhook, MQTT, e-mail).")
     metrics: Metrics = Field(default_factory=Metrics, description="Prometheus /metrics access.")
     counters: list[CounterSpec] | None = Field(
         None, description="Named counters (monitor/site/office.py). Unset: derived from each camera's zones."
     )
     queues: list[QueueSpec] | None = Field(None, description="Waiting areas on any cameras and the counters they feed.")
     tickets: TicketSettings = Field(default_factory=TicketSettings, description="Queue-ticket feeds.")
+    hub: HubLink | None = Field(None, description="Optional: publish figures, alerts and health to the district hub.")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -511,6 +518,8 @@ def summary(config: Config) -> str:
         f"Database: {config.storage.database}",
         f"Cameras: {len(config.cameras)} ({enabled} enabled, {len(config.cameras) - enabled} disabled)",
     ]
+    if config.hub is not None:  # the broker URL carries no credentials (hublink refuses them)
+        lines.insert(-1, f"Hub: publishes as {config.hub.site_id} to {config.hub.broker}")
     id_w = max((len(c.id) for c in config.cameras), default=0)
     name_w = max((len(c.name) for c in config.cameras), default=0)
     for cam in config.cameras:
@@ -593,6 +602,8 @@ def load_config(path: str | Path, secrets: Mapping[str, str] | None = None) -> C
         setattr(config.storage, attr, value if value.is_absolute() else resolved.parent / value)
     for camera in config.cameras:
         camera._secrets = secrets
+    if config.hub is not None:
+        config.hub.resolve_paths(resolved.parent, secrets)
     return config
 
 

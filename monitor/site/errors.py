@@ -176,6 +176,12 @@ def missing_env(label: str, root: yaml.Node, data: dict[str, Any], known: Any = 
         for name in ENV_REF.findall(value) if isinstance(value, str) else ():
             if name not in os.environ:
                 problems.append(_problem(label, root, (section, key), f"environment variable {name} is not set"))
+    hub = data.get("hub") if isinstance(data.get("hub"), dict) else {}
+    for key in ("username", "password"):  # the broker account: environment or secrets file
+        value = hub.get(key)
+        for name in ENV_REF.findall(value) if isinstance(value, str) else ():
+            if name not in os.environ and name not in known:
+                problems.append(_problem(label, root, ("hub", key), f"environment variable {name} is not set"))
     tickets = data.get("tickets")
     feeds = tickets.get("feeds") if isinstance(tickets, dict) else None
     for i, feed in enumerate(feeds if isinstance(feeds, list) else []):

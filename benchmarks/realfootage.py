@@ -1,0 +1,293 @@
+"""Real footage with ground truth for the waiting-area count: build it from a public MOT-style sequence, score `onestop analyze` on it.
+
+Usage:
+  python benchmarks/realfootage.py build OUT_DIR --frames SRC --gt GT_TXT --fps 7 [--name NAME]
+  python benchmarks/realfootage.py score DIR RESULT_JSON [--json]
+
+SRC is a video file (any format OpenCV reads) or a folder of numbered images; GT_TXT is a
+MOTChallenge ground-truth file (frame, id, left, top, width, height, flag, ...; frame 1 is the
+first image). `build` writes OUT_DIR/scene.mp4 (H.264 at the sequence's own frame rate, a keyframe
+every 2 s), OUT_DIR/truth.json (the development scenes' format, so ../shared/devscenes/score.py
+reads it too) and OUT_DIR/cameras.yaml (one camera, one waiting_area zone, person_height set from
+the annotations). Where the public sequences come from and how to run everything:
+/work/notes/real-footage.md (kept beside the project, not in it: the footage's licences do not
+allow shipping it).
+
+Ground-truth definitions (also written into truth.json):
+- A person's position is the bottom centre of their box (their feet), as in the zone editor.
+- The zone (`waiting`) covers the walkable floor: from just above the farthest feet annotated anywhere
+  in the sequence down to the bottom edge, leaving out a band of 4 % of the width at the left and right
+  edges, where people are only partly in the picture and the annotations are inconsistent.
+- A person counts in second t when their feet are inside the zone in more than half of the frames
+  of that second (frames t*fps .. (t+1)*fps - 1); a frame where they are not annotated counts as
+  outside. Seconds run to the last full second of the sequence.
+- Annotations whose flag (7th column) is 0 are MOTChallenge's "ignore" marks and are dropped; every
+  other box counts, occluded people included (they are present).
+- person_height [near, far]: a straight line fitted to box height against feet height over all
+  annotations, read at the zone's bottom and top edges (what a user sets with the zone editor's
+  two markers), as fractions of the frame height.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+
+ZONE_ID = "waiting"
+ZONE_MARGIN = 0.02  # the zone's top edge sits this far (fraction of frame height) above the farthest feet
+# People half out of the picture at the left/right edge are annotated in some frames and not in others
+# (PETS S2L1: about one sampled frame in seven shows such an unannotated person): the zone leaves that band out.
+SIDE_MARGIN = 0.04
+MIN_FEET_SPREAD = 0.05  # feet rows spanning less than this (of the frame height) give no line to fit
+GOP_S = 2.0  # keyframe interval, as in the development scenes
+CRF = 20  # x264 quality: visually close to the source JPEGs/MPEG-4 at these small sizes
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+@dataclass(frozen=True)
+class Box:
+    """One annotated person in one frame (frame is 0-based, coordinates in pixels)."""
+
+    frame: int
+    person: int
+    left: float
+    top: float
+    width: float
+    height: float
+
+    def feet(self, size: tuple[int, int]) -> tuple[float, float]:
+        """Bottom centre of the box, normalised to the frame (x, y in 0..1 inside the picture)."""
+        return (self.left + self.width / 2) / size[0], (self.top + self.height) / size[1]
+
+
+def load_mot_gt(path: Path) -> list[Box]:
+    """The boxes of a MOTChallenge ground-truth file, without the rows flagged 0 (ignore)."""
+    boxes = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        cols = line.split(",")
+        try:
+            frame, person, left, top, width, height = (float(c) for c in cols[:6])
+            flag = float(cols[6]) if len(cols) > 6 else 1.0
+        except ValueError:
+            raise ValueError(f"{path}:{n}: not a MOT row (frame,id,left,top,width,height,...): {line[:60]!r}") from None
+        if flag == 0:
+            continue
+        boxes.append(Box(int(frame) - 1, int(person), left, top, width, height))
+    if not boxes:
+        raise ValueError(f"{path}: no annotations")
+    return boxes
+
+
+def point_in_polygon(x: float, y: float, poly: list[list[float]]) -> bool:
+    """Ray casting; points on the left/top edges are inside, on the right/bottom edges outside."""
+    inside = False
+    for (x0, y0), (x1, y1) in zip(poly, poly[1:] + poly[:1]):
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+def floor_zone(boxes: list[Box], size: tuple[int, int]) -> list[list[float]]:
+    """The walkable floor as a rectangle: from just above the farthest feet to the bottom edge, less a band at each side."""
+    top = min(b.feet(size)[1] for b in boxes)
+    top = max(0.0, math.floor((top - ZONE_MARGIN) * 100) / 100)
+    return [[SIDE_MARGIN, top], [1.0 - SIDE_MARGIN, top], [1.0 - SIDE_MARGIN, 1.0], [SIDE_MARGIN, 1.0]]
+
+
+def person_height(boxes: list[Box], size: tuple[int, int], zone: list[list[float]]) -> list[float]:
+    """[near, far] person height / frame height at the zone's bottom and top edges (line fit over the boxes)."""
+    y = np.array([b.feet(size)[1] for b in boxes])
+    h = np.array([b.height / size[1] for b in boxes])
+    if np.ptp(y) < MIN_FEET_SPREAD:  # everyone walks along one row: no perspective to measure
+        return [round(float(h.mean()), 3)] * 2
+    slope, intercept = np.polyfit(y, h, 1)
+    ys = [p[1] for p in zone]
+    near, far = (float(np.clip(slope * v + intercept, 0.01, 1.0)) for v in (max(ys), min(ys)))
+    return [round(near, 3), round(far, 3)]
+
+
+def per_second_counts(boxes: list[Box], frames: int, fps: float, size: tuple[int, int],
+                      zone: list[list[float]]) -> list[int]:
+    """People whose feet are in the zone for more than half of each full second's frames."""
+    seconds = int(frames / fps + 1e-9)
+    inside: dict[tuple[int, int], int] = {}
+    for b in boxes:
+        if b.frame >= frames:
+            continue
+        t = int(b.frame / fps + 1e-9)
+        if t < seconds and point_in_polygon(*b.feet(size), zone):
+            inside[(t, b.person)] = inside.get((t, b.person), 0) + 1
+    counts = [0] * seconds
+    for (t, _), n in inside.items():
+        in_second = int((t + 1) * fps + 1e-9) - int(t * fps + 1e-9)
+        counts[t] += n * 2 > in_second
+    return counts
+
+
+def baseline_mae(counts: list[int]) -> float:
+    """MAE of predicting the sequence's mean count every second."""
+    arr = np.asarray(counts, float)
+    return float(np.abs(arr - arr.mean()).mean()) if arr.size else float("nan")
+
+
+def truth_document(name: str, source: dict, counts: list[int], fps: float, size: tuple[int, int],
+                   zone: list[list[float]]) -> dict:
+    """truth.json in the development scenes' format (one waiting_area zone, no counters)."""
+    return {
+        "name": name, "source": source, "fps": fps, "width": size[0], "height": size[1],
+        "duration_s": len(counts),
+        "zones": [{"id": ZONE_ID, "kind": "waiting_area", "counter": None, "points": zone, "floor_points": zone}],
+        "per_second": [{"t": t, "counts": {ZONE_ID: n}} for t, n in enumerate(counts)],
+        "citizens": [], "staff_absences": [],
+        "definitions": {
+            "position": "bottom centre of the annotated box (the feet)",
+            "zone": "x 0.04 .. 0.96 (people half out of the picture are not always annotated), from just above the farthest annotated feet to the bottom edge",
+            "count": "people whose feet are inside the zone in more than half of the frames of second t",
+            "ignored": "MOTChallenge rows flagged 0; occluded people still count",
+            "duration_s": "full seconds of the sequence; the frames of a last partial second are left out",
+        },
+        "summary": {"waiting_area_mean_count": round(float(np.mean(counts)), 3) if counts else 0.0,
+                    "max_count": max(counts, default=0), "seconds": len(counts),
+                    "baseline_mae": round(baseline_mae(counts), 3)},
+    }
+
+
+def cameras_yaml(name: str, zone: list[list[float]], heights: list[float]) -> dict:
+    """One camera playing scene.mp4 with the waiting-area zone, project defaults otherwise."""
+    return {
+        "site": {"name": f"Real footage: {name}", "timezone": "Asia/Ho_Chi_Minh", "language": "en"},
+        "storage": {"recordings": "recordings", "database": "onestop.db"},
+        "cameras": [{
+            "id": name, "name": name, "streams": {"main": "scene.mp4"},
+            "zones": [{"id": ZONE_ID, "kind": "waiting_area", "points": zone, "person_height": heights}],
+        }],
+    }
+
+
+def read_frames(src: Path):  # noqa: ANN201 - generator of BGR arrays
+    """BGR frames of a video file or of a folder of images (sorted by name)."""
+    if src.is_dir():
+        files = sorted(p for p in src.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ValueError(f"{src}: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        for p in files:
+            img = cv2.imread(str(p))
+            if img is None:
+                raise ValueError(f"{p}: not a readable image")
+            yield img
+        return
+    cap = cv2.VideoCapture(str(src))
+    if not cap.isOpened():
+        raise ValueError(f"{src}: not a readable video")
+    try:
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                return
+            yield img
+    finally:
+        cap.release()
+
+
+def encode_h264(src: Path, out: Path, fps: float) -> tuple[int, tuple[int, int]]:
+    """Re-encode the frames of src as H.264 (yuv420p, no B-frames, faststart) at fps; returns (frames, size)."""
+    frames, proc, size = 0, None, (0, 0)
+    try:
+        for img in read_frames(src):
+            if proc is None:
+                size = (img.shape[1], img.shape[0])
+                gop = max(1, round(GOP_S * fps))
+                proc = subprocess.Popen(
+                    ["ffmpeg", "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
+                     "-s", f"{size[0]}x{size[1]}", "-framerate", f"{fps:g}", "-i", "-",
+                     "-c:v", "libx264", "-preset", "medium", "-crf", str(CRF), "-pix_fmt", "yuv420p",
+                     "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", "-bf", "0",
+                     "-movflags", "+faststart", str(out)],
+                    stdin=subprocess.PIPE)
+            proc.stdin.write(np.ascontiguousarray(img).tobytes())
+            frames += 1
+    finally:
+        if proc is not None:
+            proc.stdin.close()
+            if proc.wait() != 0:
+                raise RuntimeError(f"ffmpeg failed writing {out}")
+    if frames == 0:
+        raise ValueError(f"{src}: no frames")
+    return frames, size
+
+
+def build(out_dir: Path, frames_src: Path, gt: Path, fps: float, name: str, source: dict | None = None) -> dict:
+    """Write scene.mp4, truth.json and cameras.yaml for one sequence; returns the truth document."""
+    boxes = load_mot_gt(gt)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames, size = encode_h264(frames_src, out_dir / "scene.mp4", fps)
+    last = max(b.frame for b in boxes) + 1
+    if last > frames:
+        raise ValueError(f"{gt}: annotates frame {last} but {frames_src} has {frames} frames")
+    zone = floor_zone(boxes, size)
+    counts = per_second_counts(boxes, frames, fps, size, zone)
+    truth = truth_document(name, {"frames": str(frames_src), "gt": str(gt), **(source or {})}, counts, fps, size, zone)
+    (out_dir / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
+    config = cameras_yaml(name, zone, person_height(boxes, size, zone))
+    (out_dir / "cameras.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return truth
+
+
+def score(truth: dict, result: dict) -> dict:
+    """Per-second waiting-area count MAE of an `onestop analyze` result, and the predict-the-mean baseline."""
+    zone = next(z["id"] for z in truth["zones"] if z["kind"] == "waiting_area")
+    true = np.array([row["counts"].get(zone, 0) for row in truth["per_second"]], float)
+    est = np.zeros_like(true)
+    for row in result.get("per_second", []):
+        t = int(row["t"])
+        if 0 <= t < len(est) and zone in row["zones"]:
+            est[t] = float(row["zones"][zone]["count"])
+    return {
+        "seconds": int(true.size), "true_mean": float(true.mean()), "found_mean": float(est.mean()),
+        "count_mae": float(np.abs(est - true).mean()), "baseline_mae": baseline_mae(true.tolist()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="Write scene.mp4, truth.json, cameras.yaml.")
+    b.add_argument("out_dir", type=Path)
+    b.add_argument("--frames", type=Path, required=True, help="Video file or folder of images.")
+    b.add_argument("--gt", type=Path, required=True, help="MOTChallenge gt.txt.")
+    b.add_argument("--fps", type=float, required=True, help="The sequence's own frame rate.")
+    b.add_argument("--name", help="Camera id (default: the folder name).")
+    s = sub.add_parser("score", help="Count MAE of an `onestop analyze --json` result.")
+    s.add_argument("dir", type=Path)
+    s.add_argument("result", type=Path)
+    s.add_argument("--json", action="store_true", help="Print JSON instead of key=value.")
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "build":
+            if args.fps <= 0:
+                raise ValueError(f"--fps: {args.fps} is not a frame rate (> 0)")
+            truth = build(args.out_dir, args.frames, args.gt, args.fps, args.name or args.out_dir.name)
+            print(f"{args.out_dir}: {truth['duration_s']} s, {json.dumps(truth['summary'])}")
+        else:
+            truth = json.loads((args.dir / "truth.json").read_text(encoding="utf-8"))
+            out = score(truth, json.loads(args.result.read_text(encoding="utf-8")))
+            print(json.dumps(out) if args.json else " ".join(f"{k}={v:.3f}" for k, v in out.items()))
+    except (ValueError, OSError, RuntimeError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Perspective from the zones' person_height calibration, and the square crops the person detector runs on.
+
+Zones are floor footprints: a person belongs to a zone when their anchor (the bottom centre of
+their box: the feet, or the lowest visible part of a seated person) lies in it. The detector
+finds people best when they are a given size in its 300x300 input, so the frame is cut into
+square tiles whose side follows the standing height at their feet rows: near rows get large
+tiles, far rows small ones, each scaled to 300x300.
+
+Every tile owns a cell of anchor positions (the cells partition the plane): a person whose
+anchor lies in a tile's cell fits wholly in that tile, and only that tile reports them, so tiles
+analysed at different times never count one person twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Perspective", "Tile", "plan_tiles"]
+
+# No calibration: a camera on the wall ~3 m up looking down the room (standing person 45 % of the
+# frame height at the bottom row, 25 % at the top row), as monitor.detect.occupancy assumes.
+DEFAULT_HEIGHTS = ((1.0, 0.45), (0.0, 0.25))
+# Tile side / standing height at the tile's lowest anchor row. Standing and walking people (waiting
+# areas): 2.5, so a person is 300/2.5 = 120 px of the 300x300 input, the size of the model's anchors
+# of scale 0.35-0.5. Seated people (seats), half hidden by a desk or a chair back, show ~0.45 of a
+# standing height: 1.6 makes that ~85 px, again inside the anchors' range rather than at its 0.1 floor.
+STANDING_RATIO = 2.5
+SEATED_RATIO = 1.6
+# The part of a standing height that must fit above an anchor: all of it for people standing, a
+# seated person's visible height for seats.
+STANDING_FIT = 1.0
+SEATED_FIT = 0.6
+# Horizontal overlap of neighbouring tiles, in standing heights: wider than a seated person (~0.5).
+OVERLAP_H = 0.6
+# Far smaller people than this share of the frame height are beyond the detector (upscaled > 5x).
+MIN_HEIGHT = 0.04
+
+
+@dataclass(frozen=True)
+class Perspective:
+    """Standing-person height (fraction of the frame height) as a linear function of the feet row y (0..1)."""
+
+    a: float  # height at y = 0
+    b: float  # change per unit of y
+
+    @classmethod
+    def from_points(cls, points: Sequence[tuple[float, float]]) -> Perspective:
+        """Least-squares line through (y, height) calibration points; the default camera without any."""
+        pts = list(points) or list(DEFAULT_HEIGHTS)
+        ys = np.array([p[0] for p in pts], float)
+        hs = np.array([p[1] for p in pts], float)
+        if np.ptp(ys) < 1e-3:  # one row only: people are the same size everywhere
+            return cls(float(hs.mean()), 0.0)
+        b, a = np.polyfit(ys, hs, 1)
+        return cls(float(a), float(b))
+
+    @classmethod
+    def from_zones(cls, zones: Sequence) -> Perspective:  # noqa: ANN001 - ZoneSpec-like (points, person_height)
+        """From every zone with person_height: [near, far] at the polygon's lowest and highest row."""
+        pts: list[tuple[float, float]] = []
+        for z in zones:
+            if z.person_height is None:
+                continue
+            ys = [p[1] for p in z.points]
+            pts += [(max(ys), z.person_height[0]), (min(ys), z.person_height[1])]
+        return cls.from_points(pts)
+
+    def height(self, y: float) -> float:
+        """Standing height at feet row y, never below MIN_HEIGHT."""
+        return max(self.a + self.b * y, MIN_HEIGHT)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A square crop (normalised x0, y0, x1, y1) and the cell of anchors it reports (cx0, cy0, cx1, cy1)."""
+
+    box: tuple[float, float, float, float]
+    cell: tuple[float, float, float, float]
+
+    def owns(self, x: float, y: float) -> bool:
+        """True when an anchor at (x, y) is this tile's to report."""
+        cx0, cy0, cx1, cy1 = self.cell
+        return cx0 <= x < cx1 and cy0 <= y < cy1
+
+    def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """The crop in pixels of a width x height frame (x0, y0, x1, y1), clipped to it."""
+        x0, y0, x1, y1 = self.box
+        return (max(0, round(x0 * width)), max(0, round(y0 * height)),
+                min(width, round(x1 * width)), min(height, round(y1 * height)))
+
+
+def _columns(lo: float, hi: float, side: float, overlap: float, aspect: float) -> list[tuple[float, float, float, float]]:
+    """(tile x0, x1, cell x0, x1) in frame-height units covering [lo, hi] with tiles of `side`."""
+    lo, hi = max(0.0, lo), min(aspect, hi)
+    if side >= aspect:
+        return [(0.0, aspect, -math.inf, math.inf)]
+    if hi - lo <= side:
+        x0 = min(max((lo + hi - side) / 2, 0.0), aspect - side)
+        return [(x0, x0 + side, -math.inf, math.inf)]
+    n = math.ceil((hi - lo - overlap) / (side - overlap))
+    starts = [lo + (hi - lo - side) * i / (n - 1) for i in range(n)]
+    bounds = [-math.inf] + [(starts[i] + side + starts[i + 1]) / 2 for i in range(n - 1)] + [math.inf]
+    return [(s, s + side, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)]
+
+
+def plan_tiles(
+    footprints: Sequence[Sequence[tuple[float, float]]],
+    persp: Perspective,
+    aspect: float,
+    ratio: float = STANDING_RATIO,
+    fit: float = STANDING_FIT,
+) -> list[Tile]:
+    """Tiles covering every person whose anchor may fall in one of the regions (normalised polygons).
+
+    aspect: frame width / height. Bands of tiles go up the frame from the lowest footprint row,
+    each band's side `ratio` standing heights at its lowest row; a band reports the anchors from
+    its top + `fit` standing heights down to its bottom, so the whole (visible) person fits in it.
+    """
+    boxes = []
+    for poly in footprints:
+        xs = [p[0] * aspect for p in poly]
+        ys = [p[1] for p in poly]
+        boxes.append((min(xs), min(ys), max(xs), max(ys)))
+    if not boxes:
+        return []
+    tiles: list[Tile] = []
+    bottom = min(1.0, max(b[3] for b in boxes) + 0.1 * persp.height(1.0))
+    top_needed = min(b[1] for b in boxes)
+    cell_bottom = math.inf
+    while True:
+        h = persp.height(bottom)
+        side = min(ratio * h, 1.0, aspect)
+        top = max(0.0, bottom - side)
+        lo_row = top + fit * h if top > 0 else -math.inf  # anchors above this may be cut by the tile's top
+        band = [b for b in boxes if b[3] >= (lo_row if top > 0 else -1) and b[1] <= bottom]
+        if band:
+            x_lo = min(b[0] for b in band) - OVERLAP_H * h
+            x_hi = max(b[2] for b in band) + OVERLAP_H * h
+            for x0, x1, cx0, cx1 in _columns(x_lo, x_hi, side, OVERLAP_H * h, aspect):
+                tiles.append(Tile((x0 / aspect, top, x1 / aspect, top + side),
+                                  (cx0 / aspect, lo_row, cx1 / aspect, cell_bottom)))
+        if top <= 0 or lo_row <= top_needed:
+            break
+        bottom, cell_bottom = lo_row, lo_row
+    return tiles

@@ -1,0 +1,194 @@
+"""The hub's own SQLite database: one row per received message id, and the tables the dashboard reads.
+
+`ingest` is idempotent: a message whose (site, id) is already stored changes nothing, so the QoS 1
+repeats of a flaky link and the re-sends after a site restart are dropped here, counted as duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlite_utils
+
+from monitor.db.store import MIGRATIONS as SITE_MIGRATIONS
+from monitor.db.store import connect
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSIONS = {1}  # payload versions this hub understands (monitor/ops/hubmessages.py SCHEMA_VERSION)
+Outcome = Literal["stored", "duplicate", "dropped"]
+
+
+def _m001_hub(db: sqlite_utils.Database) -> None:
+    db.executescript("""
+    create table messages (site text not null, id text not null, kind text not null, at real not null,
+        received real not null, primary key (site, id));
+    create table sites (site text primary key, name text, site_url text, timezone text, info text,
+        first_seen real, last_received real, last_at real);
+    create table rollups (site text not null, camera text not null, counter text not null, minute integer not null,
+        spot_occupied_s real, seat_occupied_s real, queue_mean real, queue_max real,
+        primary key (site, camera, counter, minute));
+    create table report_rows (site text not null, day text not null, camera text not null, counter text not null,
+        computed_at real not null, final integer not null, served integer, mean_service_s real, p90_service_s real,
+        mean_wait_s real, p90_wait_s real, absence_min real, utilisation real, waits text,
+        primary key (site, day, camera, counter));
+    create table alerts (site text not null, alert_id text not null, rule text, camera text, name text,
+        state text not null, since real, opened_at real, acknowledged_at real, closed_at real,
+        primary key (site, alert_id));
+    create table health (site text primary key, at real not null, down integer not null, cameras text not null);
+    """)
+
+
+def _m002_users(db: sqlite_utils.Database) -> None:
+    """The dashboard's users: the same table (and code, monitor/db/users.py) as a site's."""
+    dict(SITE_MIGRATIONS)["004_users"](db)
+
+
+HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_hub", _m001_hub), ("002_users", _m002_users)]
+
+
+def open_hub_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) the hub database with its migrations applied."""
+    db = connect(path)
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied": float}, pk="name")
+    done = {row["name"] for row in db["_migrations"].rows}
+    for name, fn in HUB_MIGRATIONS:
+        if name not in done:
+            with db.conn:
+                fn(db)
+                db.conn.execute("insert into _migrations (name, applied) values (?, ?)", [name, time.time()])
+    return db
+
+
+class BadMessage(ValueError):
+    """A payload the hub cannot use; the message names what is wrong (never the whole payload)."""
+
+
+@dataclass
+class IngestCounts:
+    """What ingest did since the hub started."""
+
+    stored: int = 0
+    duplicate: int = 0
+    dropped: int = 0
+
+
+def parse(topic: str, payload: bytes) -> dict[str, Any]:
+    """The checked envelope of a message; BadMessage says what is wrong."""
+    parts = topic.split("/")
+    if len(parts) < 3 or parts[0] != "onestop":
+        raise BadMessage(f"topic {topic!r} is not onestop/<site>/...")
+    try:
+        msg = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadMessage(f"payload is not JSON: {err}") from None
+    if not isinstance(msg, dict):
+        raise BadMessage("payload is not a JSON object")
+    if msg.get("v") not in SCHEMA_VERSIONS:
+        raise BadMessage(f"schema version {msg.get('v')!r} is not one of {sorted(SCHEMA_VERSIONS)}")
+    if msg.get("site") != parts[1]:
+        raise BadMessage(f"payload site {msg.get('site')!r} differs from the topic's {parts[1]!r}")
+    if not isinstance(msg.get("id"), str) or not msg["id"]:
+        raise BadMessage("id missing")
+    if msg.get("kind") not in _APPLY:
+        raise BadMessage(f"kind {msg.get('kind')!r} is not one of {', '.join(_APPLY)}")
+    if not isinstance(msg.get("at"), (int, float)) or not isinstance(msg.get("data"), dict):
+        raise BadMessage("at (a number) or data (an object) missing")
+    return msg
+
+
+def ingest(db: sqlite_utils.Database, topic: str, payload: bytes, received: float) -> Outcome:
+    """Store one message (inside the caller's transaction); duplicates and bad payloads change nothing."""
+    try:
+        msg = parse(topic, payload)
+    except BadMessage as err:
+        log.warning("hub: dropped a message on %s: %s", topic, err)
+        return "dropped"
+    site = msg["site"]
+    cur = db.conn.execute("insert or ignore into messages (site, id, kind, at, received) values (?, ?, ?, ?, ?)",
+                          [site, msg["id"], msg["kind"], msg["at"], received])
+    if cur.rowcount == 0:
+        return "duplicate"
+    db.conn.execute("savepoint apply")
+    try:
+        _APPLY[msg["kind"]](db, site, msg["data"], msg["at"])
+    except (KeyError, TypeError, ValueError) as err:
+        db.conn.execute("rollback to apply")  # the message row stays: a repeat of a bad message is no news
+        db.conn.execute("release apply")
+        log.warning("hub: dropped %s %s from %s: bad data (%s)", msg["kind"], msg["id"], site, err)
+        return "dropped"
+    db.conn.execute("release apply")
+    db.conn.execute(
+        "insert into sites (site, first_seen, last_received, last_at) values (?, ?, ?, ?) on conflict(site) do update"
+        " set last_received = excluded.last_received, last_at = max(coalesce(last_at, 0), excluded.last_at)",
+        [site, received, received, msg["at"]])
+    return "stored"
+
+
+def _info(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
+    db.conn.execute(
+        "insert into sites (site, name, site_url, timezone, info) values (?, ?, ?, ?, ?) on conflict(site) do update"
+        " set name = excluded.name, site_url = excluded.site_url, timezone = excluded.timezone, info = excluded.info",
+        [site, str(d["name"]), d.get("site_url"), str(d["timezone"]), json.dumps(d, ensure_ascii=False)])
+
+
+def _rollup(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
+    spot, seat, queue = d.get("spot") or {}, d.get("seat") or {}, d.get("queue") or {}
+    db.conn.execute(
+        "insert or replace into rollups values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [site, str(d["camera"]), str(d["counter"]), int(d["minute"]), spot.get("occupied_s"),
+         seat.get("occupied_s"), queue.get("count_mean"), queue.get("count_max")])
+
+
+def _report(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
+    """The newest computation of a counter-day wins; a final row is never replaced by a running one."""
+    db.conn.execute(
+        "insert into report_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " on conflict (site, day, camera, counter) do update set computed_at = excluded.computed_at,"
+        " final = excluded.final, served = excluded.served, mean_service_s = excluded.mean_service_s,"
+        " p90_service_s = excluded.p90_service_s, mean_wait_s = excluded.mean_wait_s, p90_wait_s = excluded.p90_wait_s,"
+        " absence_min = excluded.absence_min, utilisation = excluded.utilisation, waits = excluded.waits"
+        " where excluded.final > report_rows.final"
+        " or (excluded.final = report_rows.final and excluded.computed_at > report_rows.computed_at)",
+        [site, str(d["day"]), str(d["camera"]), str(d["counter"]), float(d["computed_at"]), int(bool(d["final"])),
+         int(d["served"]), d.get("mean_service_s"), d.get("p90_service_s"), d.get("mean_wait_s"), d.get("p90_wait_s"),
+         d.get("absence_min"), d.get("utilisation"), json.dumps([float(w) for w in d.get("waits") or []])])
+
+
+_ALERT_COLUMN = {"opened": "opened_at", "acknowledged": "acknowledged_at", "closed": "closed_at"}
+_ALERT_RANK = "case state when 'opened' then 0 when 'acknowledged' then 1 else 2 end"
+
+
+def _alert(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
+    """Opened, acknowledged and closed may arrive in any order after a link cut: the furthest state wins."""
+    state = str(d["state"])
+    column = _ALERT_COLUMN[state]
+    db.conn.execute(
+        "insert into alerts (site, alert_id, rule, camera, name, state, since) values (?, ?, ?, ?, ?, ?, ?)"
+        " on conflict (site, alert_id) do nothing",
+        [site, str(d["alert_id"]), d.get("rule"), d.get("camera"), d.get("name"), state, d.get("since")])
+    db.conn.execute(
+        f"update alerts set {column} = ?, state = case when {_ALERT_RANK.replace('state', '?')} >= {_ALERT_RANK}"
+        " then ? else state end where site = ? and alert_id = ?",
+        [float(d["at"]), state, state, site, str(d["alert_id"])])
+
+
+def _health(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
+    """Only the newest snapshot is kept: a backlog arriving late must not overwrite a newer one."""
+    db.conn.execute(
+        "insert into health values (?, ?, ?, ?) on conflict (site) do update set at = excluded.at,"
+        " down = excluded.down, cameras = excluded.cameras where excluded.at > health.at",
+        [site, at, int(d["down"]), json.dumps(d["cameras"], ensure_ascii=False)])
+
+
+_APPLY: dict[str, Callable[[sqlite_utils.Database, str, dict[str, Any], float], None]] = {
+    "info": _info, "rollup": _rollup, "report": _report, "alert": _alert, "health": _health,
+}

@@ -1,0 +1,128 @@
+"""Simulated sites for the hub tests: a site database with an outbox, a Publisher, and a day's messages
+made by the real builders (monitor/ops/hubmessages.py) from seeded numbers, released step by step."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.counters.rows import ReportRow
+from monitor.db.outbox import OutMessage, enqueue, pending_count
+from monitor.db.store import open_db
+from monitor.db.alerts import AlertRecord
+from monitor.ops.delivery import AlertEvent
+from monitor.ops.health import CameraHealth
+from monitor.ops.hubmessages import (CounterRef, alert_message, health_message, info_message, report_messages,
+                                     rollup_messages)
+from monitor.ops.publish import Publisher
+from monitor.site.config import Config
+from monitor.site.hublink import HubLink
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DAY = date(2026, 12, 1)
+OPEN = datetime(2026, 12, 1, 7, 30, tzinfo=TZ).timestamp()
+MINUTES = 540  # 07:30 to 16:30
+HEALTH_EVERY_MIN = 5
+
+
+
+def offline_event(kind: str, camera: str, name: str, since: float, at: float) -> AlertEvent:
+    """A camera_offline alert raised (kind "raised") or ended ("closed") at `at`, its outage begun at `since`."""
+    record = AlertRecord(0, "camera_offline", camera, camera, since, at if kind == "raised" else since + 1,
+                         at if kind == "closed" else None, at - since, at - since)
+    return AlertEvent(kind, record, name)
+
+def site_config(site: str, cameras: int = 1) -> Config:
+    """A cameras.yaml of one office with `cameras` counters (one per camera)."""
+    zone = lambda zid, kind: {"id": zid, "kind": kind, "points": [[0, 0], [1, 0], [1, 1]]}  # noqa: E731
+    return Config.model_validate({
+        "site": {"name": f"UBND {site}", "timezone": "Asia/Ho_Chi_Minh"},
+        "cameras": [{"id": f"cam{i}", "name": f"Quầy {i}", "streams": {"main": f"rtsp://10.0.0.{i}/main"},
+                     "zones": [zone("spot", "service_spot"), zone("seat", "staff_seat"), zone("queue", "waiting_area")]}
+                    for i in range(1, cameras + 1)],
+    })
+
+
+def day_messages(site: str, seed: int) -> list[tuple[float, OutMessage]]:
+    """(site time, message) for one day of one counter: info, roll-ups, health, running and final rows, an alert."""
+    rng = random.Random(seed)
+    ref = CounterRef("cam1", "spot", "seat", "queue")
+    out: list[tuple[float, OutMessage]] = [(OPEN, info_message(site_config(site), site, f"http://{site}.local:8000", OPEN))]
+    down_from = rng.randrange(60, MINUTES - 120)  # one camera outage of 30 min somewhere in the day
+    waits: list[float] = []
+    for m in range(MINUTES):
+        minute = OPEN + 60 * m
+        occ = rng.choice([0, 30, 60, 60])
+        rows = {role: [{"minute": minute, "samples": 60, "occupied_s": occ, "count_sum": 60 * q, "count_max": q,
+                        "count_mean": float(q)}] for role, q in (("spot", 1), ("seat", 1), ("queue", rng.randint(0, 6)))}
+        out += [(minute + 60, msg) for msg in rollup_messages(site, ref, rows)]
+        if rng.random() < 0.2:
+            waits.append(rng.uniform(30, 900))
+        down = down_from <= m < down_from + 30
+        if m % HEALTH_EVERY_MIN == 0:
+            cam = CameraHealth("cam1", "Quầy 1", "offline" if down else "online",
+                               OPEN + 60 * down_from if down else None, 0, None)
+            out.append((minute, health_message(site, [cam], minute)))
+        if m == down_from + 5:
+            out.append((minute, alert_message(site, offline_event("raised", "cam1", "Quầy 1", OPEN + 60 * down_from, minute))))
+        if m == down_from + 30:
+            out.append((minute, alert_message(site, offline_event("closed", "cam1", "Quầy 1", OPEN + 60 * down_from, minute))))
+        if m % 60 == 59 or m == MINUTES - 1:
+            final = m == MINUTES - 1
+            row = ReportRow(DAY, None, "cam1", "spot", served=len(waits), mean_service_s=240.0, median_service_s=200.0,
+                            p90_service_s=420.0, mean_wait_s=sum(waits) / len(waits) if waits else None,
+                            max_wait_s=max(waits, default=None), mean_queue=2.5, max_queue=6, absence_min=12.0,
+                            utilisation=0.7, waits=list(waits))
+            out += [(minute + 60, msg) for msg in report_messages(site, [row], minute + 60, final=final)]
+    return out
+
+
+@dataclass
+class SimSite:
+    """One simulated site: its database, outbox, publisher, and the day's messages not yet released."""
+
+    site: str
+    folder: Path
+    link: HubLink
+    messages: list[tuple[float, OutMessage]] = field(default_factory=list)
+    released: list[OutMessage] = field(default_factory=list)
+    publisher: Publisher | None = None
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "onestop.db"
+
+    def start(self) -> SimSite:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        open_db(self.database).conn.close()
+        self.publisher = Publisher(self.link, self.database).start()
+        return self
+
+    def release(self, until: float) -> int:
+        """Put the messages of site time before `until` in the outbox (as the collector would); returns how many."""
+        due = [m for t, m in self.messages if t < until]
+        self.messages = [(t, m) for t, m in self.messages if t >= until]
+        db = open_db(self.database)
+        try:
+            enqueue(db, due, until)
+        finally:
+            db.conn.close()
+        self.released += due
+        if self.publisher is not None:
+            self.publisher.notify()
+        return len(due)
+
+    def pending(self) -> int:
+        """Messages in the outbox not yet acknowledged by the broker."""
+        db = open_db(self.database)
+        try:
+            return pending_count(db)
+        finally:
+            db.conn.close()
+
+    def stop(self) -> None:
+        if self.publisher is not None:
+            self.publisher.stop()

@@ -1,0 +1,133 @@
+"""The accuracy matrix end to end on one small scene of each kind: simulated, development (cut), real (synthetic)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import require
+from monitor.simulate.varied import VariedConfig, simulate_hall
+
+ROOT = Path(__file__).resolve().parents[1]
+SCORE_PY = ROOT.parent / "shared" / "devscenes" / "score.py"
+KEYS = {"seat_acc", "served_err_per_counter_hour", "service_mae_s", "wait_rel_err", "absence_recall", "waiting_count_mae"}
+
+
+def _load(name: str, path: Path):  # noqa: ANN202 - module
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+acc = _load("accuracy", ROOT / "benchmarks" / "accuracy.py")
+rf = _load("realfootage", ROOT / "benchmarks" / "realfootage.py")
+
+
+@pytest.fixture(scope="module")
+def scorer():  # noqa: ANN201 - module
+    require("development scenes", SCORE_PY.is_file(), f"the shared folder beside the checkout ({SCORE_PY})")
+    return acc.load_module(SCORE_PY, "devscenes_score")
+
+
+@pytest.fixture(scope="module")
+def sim_scene(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - accuracy.Scene
+    out = tmp_path_factory.mktemp("sim")
+    simulate_hall(out / "seed-3-1min", VariedConfig(minutes=1, seed=3, size=(320, 180)))
+    return acc.sim_scenes([3], 1.0, out, "body")[0]  # reuses the scene just rendered
+
+
+def _perfect(truth: dict) -> dict:
+    """The analyze JSON a flawless detector would write for this truth."""
+    kinds = {z["id"]: z for z in truth["zones"]}
+    spot = {z["counter"]: z["id"] for z in truth["zones"] if z["kind"] == "service_spot"}
+    seat = {z["counter"]: z["id"] for z in truth["zones"] if z["kind"] == "staff_seat"}
+    n = int(truth["duration_s"])
+    sessions = [{"counter": spot[c["counter"]], "start_s": c["service_start_s"],
+                 "end_s": c["service_end_s"] if c["service_end_s"] is not None else n}
+                for c in truth["citizens"] if c["service_start_s"] is not None]
+    waits = [c["wait_s"] for c in truth["citizens"] if c["wait_s"] is not None]
+    return {
+        "per_second": [{"t": row["t"], "zones": {z: {"occupied": row["counts"][z] > 0, "count": row["counts"][z]} for z in kinds}}
+                       for row in truth["per_second"]],
+        "sessions": sessions,
+        "absences": [{"zone": seat[a["counter"]], "start_s": a["start_s"], "end_s": a["end_s"] if a["end_s"] is not None else n}
+                     for a in truth["staff_absences"]],
+        "waiting": {"mean_wait_s": float(np.mean(waits)) if waits else 0.0},
+    }
+
+
+def test_score_py_reads_the_simulated_truth_as_meant(sim_scene, scorer) -> None:  # noqa: ANN001
+    got = scorer.score(sim_scene.truth, _perfect(sim_scene.truth))
+    assert got["seat_acc"] == 1.0 and got["waiting_count_mae"] == 0.0 and got["absence_recall"] == 1.0
+    assert got["served_err_per_counter_hour"] == 0.0
+    assert got["service_mae_s"] == 0.0 or math.isnan(got["service_mae_s"])
+    assert got["wait_rel_err"] == 0.0 or math.isnan(got["wait_rel_err"])
+
+
+def test_simulated_zone_files_are_what_score_py_would_write(sim_scene, scorer) -> None:  # noqa: ANN001
+    import yaml
+
+    for fname, floor in (("cameras.yaml", False), ("cameras-floor.yaml", True)):
+        ours = yaml.safe_load((sim_scene.video.parent / fname).read_text(encoding="utf-8"))["cameras"][0]["zones"]
+        assert ours == scorer.zones(sim_scene.truth, floor=floor), fname
+
+
+def test_simulated_scene_through_analyze_and_score_py(sim_scene, scorer, tmp_path: Path) -> None:  # noqa: ANN001
+    result, _ = acc.analyze(sim_scene.video, sim_scene.config, sim_scene.camera, tmp_path / "out.json")
+    assert len(result["per_second"]) >= 59
+    got = acc.score_scene(sim_scene, result, scorer, rf)
+    assert set(got) == KEYS
+    assert 0.0 <= got["seat_acc"] <= 1.0 and got["waiting_count_mae"] >= 0.0
+
+
+def test_development_scene_cut_through_analyze(scorer, tmp_path: Path) -> None:  # noqa: ANN001
+    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    scenes = acc.dev_scenes(SCORE_PY, scorer, tmp_path, "body", seconds=30.0)
+    assert scenes, "no development scene beside score.py"
+    scene = scenes[0]
+    assert scene.truth["duration_s"] == 30.0 and len(scene.truth["per_second"]) == 30
+    assert all(c["service_start_s"] is None or c["service_start_s"] < 30 for c in scene.truth["citizens"])
+    result, _ = acc.analyze(scene.video, scene.config, scene.camera, tmp_path / "out.json")
+    got = acc.score_scene(scene, result, scorer, rf)
+    assert set(got) == KEYS and 0.0 <= got["seat_acc"] <= 1.0
+
+
+def test_real_footage_kind_through_analyze(tmp_path: Path) -> None:
+    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(20):  # 5 s at 4 fps, one person crossing
+        img = np.full((120, 160, 3), 120, np.uint8)
+        cv2.rectangle(img, (10 + 6 * i, 40), (22 + 6 * i, 90), (30, 30, 30), -1)
+        cv2.imwrite(str(src / f"{i:04d}.png"), img)
+    (src / "gt.txt").write_text("".join(f"{i + 1},1,{10 + 6 * i},40,12,50,1,-1,-1,-1\n" for i in range(20)), encoding="utf-8")
+    rf.build(tmp_path / "real" / "walk", src, src / "gt.txt", 4, "walk")
+    scenes = acc.real_scenes(tmp_path / "real")
+    assert [s.name for s in scenes] == ["walk"]
+    result, _ = acc.analyze(scenes[0].video, scenes[0].config, scenes[0].camera, tmp_path / "out.json")
+    got = acc.score_scene(scenes[0], result, None, rf)
+    assert got["seconds"] == 5 and got["true_mean"] == 1.0 and got["count_mae"] >= 0.0
+
+
+def test_allowed_count_error_is_half_a_person_or_15_percent() -> None:
+    def truth(counts: list[int]) -> dict:
+        return {"duration_s": len(counts), "zones": [{"id": "w", "kind": "waiting_area"}],
+                "per_second": [{"t": t, "counts": {"w": c}} for t, c in enumerate(counts)]}
+
+    assert acc.allowed_count_mae(truth([1, 1, 1, 1])) == 0.5
+    assert acc.allowed_count_mae(truth([10, 10])) == pytest.approx(1.5)
+
+
+def test_missing_score_py_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert acc.main(["--score-py", str(tmp_path / "none.py"), "--kinds", "real", "--real-root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "none.py" in err and err.count("\n") == 1

@@ -1,0 +1,101 @@
+"""The hub dashboard over a hub database filled by ingest with three simulated sites' days."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from hub_sites import DAY, MINUTES, OPEN, day_messages
+from monitor.db.users import add_user
+from monitor.hub.store import ingest, open_hub_db
+from monitor.hub.web import create_hub_app
+
+NOW = OPEN + 60 * (MINUTES - 4)  # a minute after the last health snapshot of DAY
+SITES = ("xa-01", "xa-02", "xa-03")
+
+
+@pytest.fixture
+def client(tmp_path: Path):
+    db = open_hub_db(tmp_path / "hub.db")
+    with db.conn:
+        for i, site in enumerate(SITES):
+            for _t, msg in day_messages(site, seed=i):
+                ingest(db, msg.topic, msg.payload.encode(), NOW)
+        # xa-03 fell silent at noon: its newest health snapshot is old
+        db.conn.execute("update health set at = ? where site = 'xa-03'", [OPEN + 4 * 3600])
+        add_user(db, "huyen", "a long passphrase", "viewer", now=NOW)
+    db.conn.close()
+    app = create_hub_app(tmp_path / "hub.db", {"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "t",
+                                                "CLOCK": lambda: NOW})
+    c = app.test_client()
+    assert c.post("/login", data={"username": "huyen", "password": "a long passphrase"}).status_code == 302
+    c.db = tmp_path / "hub.db"
+    return c
+
+
+def waits_of(client, site: str) -> list[float]:
+    conn = open_hub_db(client.db)
+    try:
+        return json.loads(conn.execute("select waits from report_rows where site = ?", [site]).fetchone()[0])
+    finally:
+        conn.conn.close()
+
+
+def test_dashboard_needs_a_login(tmp_path: Path) -> None:
+    app = create_hub_app(tmp_path / "hub.db", {"TESTING": True, "SECRET_KEY": "t"})
+    assert app.test_client().get("/").status_code in (302, 401)
+
+
+def test_sites_table_shows_state_alerts_and_todays_figures(client) -> None:
+    page = client.get(f"/?from={DAY}&to={DAY}").get_data(as_text=True)
+    for site in SITES:
+        assert f'data-site="{site}"' in page and f"UBND {site}" in page
+    row = page.split('data-site="xa-01"')[1].split("</tr>")[0]
+    assert "trực tuyến" in row  # Vietnamese by default
+    served = len(waits_of(client, "xa-01"))
+    assert f"<td>{served}</td>" in row
+    assert "mất kết nối" in page.split('data-site="xa-03"')[1].split("</tr>")[0]
+
+
+def test_site_page_links_to_the_sites_own_ui_and_lists_its_counters(client) -> None:
+    page = client.get("/site/xa-02").get_data(as_text=True)
+    assert 'href="http://xa-02.local:8000"' in page and "cam1/spot" in page
+    assert client.get("/site/nowhere").status_code == 404
+
+
+def test_csv_export_matches_the_stored_waits(client) -> None:
+    resp = client.get(f"/export.csv?from={DAY}&to={DAY}&target=10")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["site"] for r in rows] == list(SITES)
+    waits = waits_of(client, "xa-02")
+    row = rows[1]
+    assert int(row["served"]) == len(waits)
+    assert float(row["mean_wait_s"]) == pytest.approx(sum(waits) / len(waits), abs=0.001)
+    assert float(row["over_target"]) == pytest.approx(sum(w > 600 for w in waits) / len(waits), abs=0.001)
+
+
+def test_weekly_ranking_orders_sites_by_mean_wait(client) -> None:
+    page = client.get(f"/ranking?week={DAY}").get_data(as_text=True)
+    order = [p.split('"')[0] for p in page.split('data-site="')[1:]]
+    means = {s: sum(waits_of(client, s)) / len(waits_of(client, s)) for s in SITES}
+    assert order == sorted(SITES, key=means.get)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("from=2026-13-01", "is not a date"), ("from=2026-12-05&to=2026-12-01", "is after"),
+    ("target=abc", "not a number"), ("target=0", "more than 0"),
+])
+def test_bad_parameters_give_400_naming_them(client, query: str, expected: str) -> None:
+    resp = client.get(f"/?{query}")
+    assert resp.status_code == 400 and expected in resp.get_data(as_text=True)
+
+
+def test_language_switch_to_english(client) -> None:
+    client.post("/language", data={"language": "en"})
+    assert "Weekly ranking" in client.get("/").get_data(as_text=True)
+    assert client.post("/language", data={"language": "fr"}).status_code == 400

@@ -1,0 +1,103 @@
+"""The real-footage truth builder and scorer (benchmarks/realfootage.py) on a tiny synthetic annotation file."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from monitor.site.config import load_config
+from conftest import require
+
+ROOT = Path(__file__).resolve().parents[1]
+W, H, FPS = 80, 60, 4
+
+
+def _load(name: str):  # noqa: ANN202 - module
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look the module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+rf = _load("realfootage")
+
+# Person 1 walks in the zone for frames 0-2 (3 of second 0's 4 frames) and frame 4 (1 of second 1's).
+# Person 2 stands in the zone all through second 1, feet on the floor 40 px down (boxes 20 px high).
+# Person 3 stands far up (feet at y=12) in frames 0-7: inside the zone, which reaches up to them.
+# Person 4 is flagged 0 (MOTChallenge "ignore") and must not count anywhere.
+GT_ROWS = (
+    [f"{f + 1},1,10,30,8,20,1,-1,-1,-1" for f in (0, 1, 2, 4)]
+    + [f"{f + 1},2,40,20,8,20,1,-1,-1,-1" for f in range(4, 8)]
+    + [f"{f + 1},3,60,2,4,10,1,-1,-1,-1" for f in range(8)]
+    + [f"{f + 1},4,30,30,8,20,0,-1,-1,-1" for f in range(8)]
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    src = tmp_path_factory.mktemp("src")
+    for i in range(9):  # one frame more than annotated: the partial last second is left out
+        cv2.imwrite(str(src / f"frame_{i:04d}.png"), np.full((H, W, 3), 40 + 20 * i, np.uint8))
+    (src / "gt.txt").write_text("\n".join(GT_ROWS) + "\n", encoding="utf-8")
+    out = tmp_path_factory.mktemp("built") / "synthetic"
+    rf.build(out, src, src / "gt.txt", FPS, "synthetic")
+    return out
+
+
+def test_truth_counts_people_in_the_zone_for_most_of_each_second(built: Path) -> None:
+    truth = json.loads((built / "truth.json").read_text(encoding="utf-8"))
+    assert truth["duration_s"] == 2 and truth["fps"] == FPS and (truth["width"], truth["height"]) == (W, H)
+    assert [row["counts"]["waiting"] for row in truth["per_second"]] == [2, 2]  # {1, 3} then {2, 3}
+    zone = truth["zones"][0]
+    assert zone["kind"] == "waiting_area" and zone["points"] == zone["floor_points"]
+    assert zone["points"][0] == [0.04, 0.18]  # farthest feet at 12/60 = 0.2, less the margin; the side band left out
+    assert truth["summary"]["waiting_area_mean_count"] == 2.0 and truth["summary"]["baseline_mae"] == 0.0
+
+
+def test_video_is_h264_at_the_sequence_rate(built: Path) -> None:
+    with av.open(str(built / "scene.mp4")) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert (stream.codec_context.width, stream.codec_context.height) == (W, H)
+        assert float(stream.average_rate) == FPS
+        assert sum(1 for p in container.demux(stream) if p.size) == 9
+
+
+def test_cameras_yaml_loads_with_a_person_height_from_the_boxes(built: Path) -> None:
+    config = load_config(built / "cameras.yaml")
+    zone = config.camera("synthetic").zones[0]
+    assert zone.kind == "waiting_area"
+    near, far = zone.person_height
+    # boxes are 20 px high with feet at y 50 and 40, 10 px high at y 12: the line fit is steeper near
+    assert 20 / H < near < 0.5 and 0.0 < far < 12 / H
+
+
+def test_score_is_zero_for_the_truth_itself_and_counts_missing_seconds_as_zero(built: Path) -> None:
+    truth = json.loads((built / "truth.json").read_text(encoding="utf-8"))
+    perfect = {"per_second": [{"t": r["t"], "zones": {"waiting": {"count": r["counts"]["waiting"]}}} for r in truth["per_second"]]}
+    assert rf.score(truth, perfect)["count_mae"] == 0.0
+    half = {"per_second": perfect["per_second"][:1]}
+    assert rf.score(truth, half)["count_mae"] == 1.0
+
+
+def test_bad_annotation_line_names_file_and_line(tmp_path: Path) -> None:
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,10,30,8,20,1\n2,x,10,30,8,20,1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"gt\.txt:2: not a MOT row"):
+        rf.load_mot_gt(gt)
+
+
+def test_cli_reports_a_missing_truth_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert rf.main(["score", str(tmp_path), str(tmp_path / "none.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
