@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import queue as queue_mod
 import signal
 import threading
@@ -22,6 +23,7 @@ from monitor.db.durable import DurableWriter
 from monitor.db.store import Writer, open_db
 from monitor.camera.worker import worker_main
 from monitor.messages import Heartbeat, Message, Status
+from monitor.stopping import FORCED_WRITER_WAIT_S, WORKER_STOP_GRACE_S, StopRequest, ignore_late_signals
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,6 @@ RESTART_BACKOFF_START_S = 1.0  # first restart quickly: a killed worker should b
 RESTART_BACKOFF_MAX_S = 30.0  # a worker that keeps crashing (bad camera firmware) must not spin the CPU
 STABLE_AFTER_S = 60.0  # a worker that ran this long resets its back-off
 HUNG_AFTER_S = 20.0  # no heartbeat (sent every second) for this long: the worker is hung
-STOP_GRACE_S = 25.0  # workers finish open clips; a stalled RTSP read can block up to its 10 s time-out
 WRITER_BATCH = 500  # messages per transaction: short transactions keep readers unblocked
 WRITER_WAIT_S = 0.2  # the writer commits at least this often when messages trickle in
 QUEUE_MAX = 20_000  # bounded: a stuck writer shows up as back-pressure, not unbounded memory
@@ -39,7 +40,6 @@ WRITER_SHUTDOWN_GRACE_S = 30.0  # at shutdown a locked/full database is waited f
 class WorkerSlot:
     camera: Camera
     process: mp.process.BaseProcess | None = None
-    stop: Any = None
     started: float = 0.0
     restarts: int = 0
     backoff: float = RESTART_BACKOFF_START_S
@@ -54,7 +54,8 @@ class Supervisor:
         self.host, self.port, self.web = host, port, web
         self.ctx = mp.get_context("spawn")
         self.queue = self.ctx.Queue(QUEUE_MAX)
-        self.stopping = threading.Event()
+        self.stop = StopRequest(on_force=self.kill_workers)
+        self.stopping = self.stop.requested
         self.slots: dict[str, WorkerSlot] = {}
         self.last_beat: dict[str, float] = {}
         self.writer_done = threading.Event()
@@ -78,10 +79,9 @@ class Supervisor:
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self, slot: WorkerSlot) -> None:
-        slot.stop = self.ctx.Event()
         slot.process = self.ctx.Process(
             target=worker_main,
-            args=(str(self.config.path), slot.camera.id, self.queue, slot.stop),
+            args=(str(self.config.path), slot.camera.id, self.queue),
             name=f"worker-{slot.camera.id}",
             daemon=False,
         )
@@ -100,8 +100,8 @@ class Supervisor:
         slot = self.slots.pop(cam_id, None)
         if slot is None:
             return None
-        if slot.stop is not None:
-            slot.stop.set()
+        if slot.process is not None:
+            slot.process.terminate()  # SIGTERM: the worker's stop request (monitor/stopping.py)
         return slot.process
 
     def check_workers(self, now: float) -> None:
@@ -111,6 +111,8 @@ class Supervisor:
             for cam_id in self.slots:
                 self.last_beat[cam_id] = now
         for cam_id, slot in self.slots.items():
+            if self.stopping.is_set():  # a signal to the whole group stops the workers first: no restarts
+                return
             proc = slot.process
             if proc is not None and proc.is_alive():
                 if now - self.last_beat.get(cam_id, now) > HUNG_AFTER_S:
@@ -155,7 +157,9 @@ class Supervisor:
                 return
 
     def writes_abandoned(self) -> bool:
-        """True once shutdown has waited WRITER_SHUTDOWN_GRACE_S for an unavailable database."""
+        """True once shutdown has waited WRITER_SHUTDOWN_GRACE_S for an unavailable database, or was forced."""
+        if self.stop.forced.is_set():
+            return True
         return self.writer_done_at is not None and time.time() - self.writer_done_at > WRITER_SHUTDOWN_GRACE_S
 
     # -- web ----------------------------------------------------------------------------
@@ -176,20 +180,24 @@ class Supervisor:
 
     # -- lifecycle ----------------------------------------------------------------------
     def run(self) -> int:
+        """Run until SIGINT/SIGTERM; 0 after a clean stop, 1 when the stop was forced (monitor/stopping.py)."""
         db = open_db(self.config.storage.database)
         writer = Writer(db)
         writer.register_cameras((c.id, c.name, c.enabled) for c in self.config.cameras)
         from monitor.upkeep.recovery import recover
 
         recover(self.config, db)  # before any worker: no clip is being written while it looks
+        # The supervisor reads this queue itself: at exit, never wait to flush its own puts into a pipe
+        # whose write lock a SIGKILLed worker may hold.
+        self.queue.cancel_join_thread()
         writer_thread = threading.Thread(target=self.writer_loop, args=(writer,), name="writer")
         writer_thread.start()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: self.stopping.set())
+        self.stop.install()
+        clean = False
         try:
             self.start_web()
             for cam in self.config.cameras:
-                if cam.enabled:
+                if cam.enabled and not self.stopping.is_set():
                     self.start_camera(cam)
             while not self.stopping.wait(0.5):
                 self.check_workers(time.time())
@@ -197,16 +205,31 @@ class Supervisor:
                 for job in self.jobs:  # report cache, daily report, retention, alerts: each in its own thread
                     job.tick(time.time())
         finally:
-            self.shutdown()
+            clean = self.shutdown()
             self.writer_done_at = time.time()
             self.writer_done.set()
-            writer_thread.join()
+            self.join_writer(writer_thread)
             db.conn.close()
             self.alerts.close()
             if self.hub is not None:
                 self.hub.close()
-        log.info("supervisor stopped")
-        return 0
+            ignore_late_signals()
+        clean = clean and not self.stop.forced.is_set() and (self.durable is None or not self.durable.dropped)
+        log.info("supervisor stopped%s", "" if clean else " (not cleanly: see the warnings above)")
+        return 0 if clean else 1
+
+    def join_writer(self, writer_thread: threading.Thread) -> None:
+        """Wait for the writer to store the queue; after a forced stop only FORCED_WRITER_WAIT_S."""
+        while writer_thread.is_alive():
+            writer_thread.join(0.2)
+            if self.stop.forced.is_set():
+                writer_thread.join(FORCED_WRITER_WAIT_S)
+                if writer_thread.is_alive():
+                    # blocked on a message a SIGKILLed worker left half-written: SQLite (WAL) rolls
+                    # back the open transaction, if any, at the next start
+                    log.error("writer still busy after a forced stop; exiting without it")
+                    logging.shutdown()
+                    os._exit(1)
 
     def config_changed(self, config: Config) -> None:
         """A reloaded cameras.yaml (the reloader's on_config): DB rows, the web app, alerts, camera names."""
@@ -222,19 +245,33 @@ class Supervisor:
         for cam_id, slot in self.slots.items():  # a worker whose view did not change keeps running: new name only
             slot.camera = cameras.get(cam_id, slot.camera)
 
-    def shutdown(self) -> None:
-        self.reloader.shutdown(STOP_GRACE_S)
-        log.info("stopping %d workers", len(self.slots))
-        for slot in self.slots.values():
-            if slot.stop is not None:
-                slot.stop.set()
-        deadline = time.time() + STOP_GRACE_S
-        for slot in self.slots.values():
-            if slot.process is not None:
-                slot.process.join(max(0.1, deadline - time.time()))
-                if slot.process.is_alive():
-                    log.warning("%s: worker did not stop in time; terminating", slot.camera.id)
-                    slot.process.terminate()
-                    slot.process.join(5)
+    def worker_processes(self) -> list[tuple[str, mp.process.BaseProcess]]:
+        """(camera, process) of every worker started, retiring ones included."""
+        procs = [(cam_id, slot.process) for cam_id, slot in self.slots.items() if slot.process is not None]
+        return procs + self.reloader.retiring_processes()
+
+    def kill_workers(self) -> None:
+        """SIGKILL every worker still running (a forced stop; runs in the signal watcher thread)."""
+        for _, proc in self.worker_processes():
+            proc.kill()
+
+    def shutdown(self) -> bool:
+        """Ask every worker to stop (SIGTERM) and wait; True when all of them stopped by themselves."""
+        procs = self.worker_processes()
+        log.info("stopping %d workers", len(procs))
+        for _, proc in procs:
+            proc.terminate()  # a no-op for a worker the group's signal already ended
+        deadline = time.monotonic() + WORKER_STOP_GRACE_S
+        clean = True
+        for cam_id, proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                log.warning("%s: worker did not stop within %.0f s; killing it (its clip is recovered "
+                            "at the next start)", cam_id, WORKER_STOP_GRACE_S)
+                proc.kill()
+                proc.join(2)
+            # -SIGTERM: the signal came before the worker's handler was in place (nothing open yet)
+            clean = clean and proc.exitcode in (0, -signal.SIGTERM)
         if self.server is not None:
             self.server.close()
+        return clean

@@ -208,3 +208,22 @@ def screenshot(driver: Any, folder: Path, name: str) -> Path:
 def console_errors(driver: Any) -> list[str]:
     """SEVERE entries of the browser console since the last call (JS exceptions, refused scripts, failed loads)."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def play_until(driver: Any, past_s: float = 1.0, video_id: str = "clip", timeout: float = WAIT_S) -> dict[str, Any]:
+    """Start the video muted and wait until it played past past_s; its state then (t, w, ready, src)."""
+    # muted playback is allowed without a user gesture under Chromium's autoplay policy
+    started = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1], v = document.getElementById(arguments[0]);"
+        "v.muted = true; v.play().then(() => done('playing')).catch(e => done('error: ' + e));", video_id)
+    assert started == "playing", started
+
+    def progress(d: Any) -> Any:
+        v = d.execute_script("const v = document.getElementById(arguments[0]);"
+                             "return {t: v.currentTime, w: v.videoWidth, ready: v.readyState, "
+                             "src: v.currentSrc, err: v.error && v.error.code}", video_id)
+        assert v["err"] is None, f"media error {v['err']}"
+        return v if v["t"] > past_s and v["w"] > 0 else None
+
+    return wait_for(driver, f"currentTime to advance past {past_s} s", progress, timeout)
+

@@ -88,6 +88,7 @@ class DeviceSettings:
     serial: str = "FC-000123"
     firmware: str = "1.4.2"
     main_size: tuple[int, int] = (1920, 1080)
+    main_encoding: str = "H264"  # "H265": the out-of-the-box main stream of many cameras
     sub_size: tuple[int, int] = (640, 360)
     calls: list[str] = field(default_factory=list)
 
@@ -162,14 +163,14 @@ def _device_info(s: DeviceSettings) -> str:
     )
 
 
-def _profile(token: str, name: str, size: tuple[int, int], fps: int) -> str:
+def _profile(token: str, name: str, size: tuple[int, int], fps: int, encoding: str = "H264") -> str:
     w, h = size
     return (
         f'<trt:Profiles token="{token}" fixed="true"><tt:Name>{name}</tt:Name>'
         '<tt:VideoSourceConfiguration token="vsc"><tt:Name>vsc</tt:Name><tt:UseCount>2</tt:UseCount>'
         '<tt:SourceToken>vs</tt:SourceToken><tt:Bounds x="0" y="0" width="1920" height="1080"/></tt:VideoSourceConfiguration>'
         f'<tt:VideoEncoderConfiguration token="vec_{token}"><tt:Name>vec_{token}</tt:Name><tt:UseCount>1</tt:UseCount>'
-        f"<tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution>"
+        f"<tt:Encoding>{encoding}</tt:Encoding><tt:Resolution><tt:Width>{w}</tt:Width><tt:Height>{h}</tt:Height></tt:Resolution>"
         f"<tt:Quality>5</tt:Quality><tt:RateControl><tt:FrameRateLimit>{fps}</tt:FrameRateLimit>"
         "<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>2048</tt:BitrateLimit></tt:RateControl>"
         "<tt:H264><tt:GovLength>50</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>"
@@ -178,7 +179,7 @@ def _profile(token: str, name: str, size: tuple[int, int], fps: int) -> str:
 
 
 def _profiles(s: DeviceSettings) -> str:
-    body = _profile("main", "mainStream", s.main_size, 25)
+    body = _profile("main", "mainStream", s.main_size, 25, s.main_encoding)
     if s.sub_profile:
         body += _profile("sub", "subStream", s.sub_size, 10)
     return f"<trt:GetProfilesResponse>{body}</trt:GetProfilesResponse>"

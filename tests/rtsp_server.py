@@ -1,4 +1,5 @@
-"""A real RTSP test server (GStreamer) serving MP4 files by H.264 stream copy.
+"""A real RTSP test server (GStreamer) serving MP4/MOV files by stream copy: H.264 or H.265 video, and
+AAC or G.711 (PCMA/PCMU) audio when the file has it (ffprobe tells which).
 
 Run with the *system* python (python3-gi, gir1.2-gst-rtsp-server-1.0), never the project venv:
 
@@ -13,7 +14,9 @@ Prints "READY <port>" once listening; exits cleanly on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,10 +26,37 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
-PIPELINE = (
-    '( filesrc location="{path}" ! qtdemux name=demux demux.video_0 ! queue name=q ! '
-    "h264parse name=parse ! rtph264pay name=pay0 pt=96 config-interval=1 )"
-)
+VIDEO = {  # codec (ffprobe's name) -> parser and RTP payloader
+    "h264": "h264parse ! rtph264pay name=pay0 pt=96 config-interval=1",
+    "hevc": "h265parse ! rtph265pay name=pay0 pt=96 config-interval=1",
+}
+AUDIO = {
+    "aac": "aacparse ! rtpmp4gpay name=pay1 pt=97",
+    "pcm_alaw": "rtppcmapay name=pay1",
+    "pcm_mulaw": "rtppcmupay name=pay1",
+}
+
+
+def file_codecs(path: Path) -> tuple[str, str | None]:
+    """(video codec, audio codec or None) of the file's first streams, as ffprobe names them."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "json",
+                          str(path)], capture_output=True, text=True, check=True).stdout
+    streams = json.loads(out)["streams"]
+    video = next(s["codec_name"] for s in streams if s["codec_type"] == "video")
+    audio = next((s["codec_name"] for s in streams if s["codec_type"] == "audio"), None)
+    return video, audio
+
+
+def pipeline(path: Path) -> str:
+    """The launch line serving the file's video (and audio) by stream copy."""
+    video, audio = file_codecs(path)
+    if video not in VIDEO or (audio is not None and audio not in AUDIO):
+        raise argparse.ArgumentTypeError(f"{path}: cannot serve {video}/{audio}; known: {sorted(VIDEO)}, {sorted(AUDIO)}")
+    location = str(path).replace('"', '\\"')
+    line = f'( filesrc location="{location}" ! qtdemux name=demux demux.video_0 ! queue name=q0 ! {VIDEO[video]}'
+    if audio is not None:
+        line += f" demux.audio_0 ! queue name=q1 ! {AUDIO[audio]}"
+    return line + " )"
 
 
 def parse_mount(text: str) -> tuple[str, Path]:
@@ -41,33 +71,39 @@ def parse_mount(text: str) -> tuple[str, Path]:
 
 
 def _loop_at_eos(media: GstRtspServer.RTSPMedia) -> None:
-    """Make one client's pipeline restart its file at EOS instead of ending."""
+    """Make one client's pipeline restart its file at EOS instead of ending (every branch: video, audio)."""
     bin_ = media.get_element()
     demux = bin_.get_by_name("demux")
-    pad = bin_.get_by_name("q").get_static_pad("sink")
+    pads = [q.get_static_pad("sink") for name in ("q0", "q1") if (q := bin_.get_by_name(name)) is not None]
     end_ns = [0]  # running time just past the last buffer seen: where the next lap starts
+    ended: set[int] = set()  # branches whose EOS of this lap was seen
 
     def rewind() -> bool:
-        pad.set_offset(end_ns[0])  # shifts the next lap's segment so running time continues
+        ended.clear()
+        for pad in pads:
+            pad.set_offset(end_ns[0])  # shifts the next lap's segment so running time continues
         demux.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.KEY_UNIT, 0)
         return False
 
-    def on_event(_pad, info) -> Gst.PadProbeReturn:
+    def on_event(probe_pad, info) -> Gst.PadProbeReturn:
         kind = info.get_event().type
         if kind in (Gst.EventType.FLUSH_START, Gst.EventType.FLUSH_STOP):
             return Gst.PadProbeReturn.DROP  # a flush downstream would reset the running time to 0
         if kind == Gst.EventType.EOS:
-            GLib.idle_add(rewind)  # seek from the main loop, not the streaming thread
+            ended.add(pads.index(probe_pad))
+            if len(ended) == len(pads):
+                GLib.idle_add(rewind)  # seek from the main loop, not the streaming thread
             return Gst.PadProbeReturn.DROP
         return Gst.PadProbeReturn.OK
 
     def on_buffer(probe_pad, info) -> Gst.PadProbeReturn:
         buf = info.get_buffer()
-        end_ns[0] = probe_pad.get_offset() + buf.pts + max(buf.duration, 0)
+        end_ns[0] = max(end_ns[0], probe_pad.get_offset() + buf.pts + max(buf.duration, 0))
         return Gst.PadProbeReturn.OK
 
-    pad.add_probe(Gst.PadProbeType.EVENT_DOWNSTREAM | Gst.PadProbeType.EVENT_FLUSH, on_event)
-    pad.add_probe(Gst.PadProbeType.BUFFER, on_buffer)
+    for pad in pads:
+        pad.add_probe(Gst.PadProbeType.EVENT_DOWNSTREAM | Gst.PadProbeType.EVENT_FLUSH, on_event)
+        pad.add_probe(Gst.PadProbeType.BUFFER, on_buffer)
 
 
 def build_server(port: int, mounts: list[tuple[str, Path]], loop: bool) -> GstRtspServer.RTSPServer:
@@ -77,7 +113,7 @@ def build_server(port: int, mounts: list[tuple[str, Path]], loop: bool) -> GstRt
     points = server.get_mount_points()
     for mount, path in mounts:
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(PIPELINE.format(path=str(path).replace('"', '\\"')))
+        factory.set_launch(pipeline(path))
         factory.set_shared(False)  # every client gets its own pipeline from the start of the file
         if loop:
             factory.connect("media-configure", lambda _f, media: _loop_at_eos(media))

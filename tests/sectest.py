@@ -41,6 +41,7 @@ ROUTE_TABLE = {
     "events.event": ("GET", "/events/e1", (302, 403, 200, 200)),
     "events.review": ("POST", "/events/e1/review", (302, 403, 302, 302)),
     "events.clip": ("GET", "/events/e1/clip.mp4", (302, 403, 200, 200)),
+    "events.clip_rendition": ("GET", "/events/e1/clip.h264.mp4", (302, 403, 404, 404)),  # e1 is no H.265 clip
     "events.thumbnail": ("GET", "/events/e1/thumbnail.jpg", (302, 403, 200, 200)),
     "api.events": ("GET", "/api/v1/events", (401, 403, 200, 200)),
     "api.event": ("GET", "/api/v1/events/e1", (401, 403, 200, 200)),

@@ -11,6 +11,9 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from werkzeug.exceptions import NotFound
+
+from monitor.camera.rendition import RenditionError, get_rendition, needs_rendition
 from monitor.db.store import event_zones, get_event, review_event
 from webui import audit
 from webui.auth import role_required
@@ -62,7 +65,19 @@ def index() -> str:
 @role_required("supervisor")
 def event(event_id: str) -> str:
     ev = _event_or_404(event_id)
-    return render_template("events/event.html", ev=ev, zones=event_zones(ev), note_max=NOTE_MAX_CHARS)
+    rendition = _offers_rendition(ev)
+    return render_template("events/event.html", ev=ev, zones=event_zones(ev), note_max=NOTE_MAX_CHARS,
+                           rendition=rendition)
+
+
+def _offers_rendition(ev: dict[str, Any]) -> bool:
+    """Whether the player offers an H.264 rendition after the clip (an H.265 clip on disk)."""
+    if ev["clip_state"] != "complete":
+        return False
+    try:
+        return needs_rendition(_recording(ev["clip_path"]))
+    except NotFound:  # the page still shows the event; the player reports the missing file
+        return False
 
 
 def _event_or_404(event_id: str) -> dict[str, Any]:
@@ -97,19 +112,41 @@ def review(event_id: str) -> Any:
     return redirect(url_for("events.event", event_id=event_id))
 
 
-@bp.route("/events/<event_id>/clip.mp4")
-@role_required("supervisor")
-def clip(event_id: str) -> Any:
+def _clip_or_404(event_id: str) -> tuple[dict[str, Any], Path]:
+    """The event and its clip file (404 unless the clip is complete and on disk)."""
     ev = _event_or_404(event_id)
     if ev["clip_state"] != "complete":
         abort(404)
-    path = _recording(ev["clip_path"])
+    return ev, _recording(ev["clip_path"])
+
+
+@bp.route("/events/<event_id>/clip.mp4")
+@role_required("supervisor")
+def clip(event_id: str) -> Any:
+    ev, path = _clip_or_404(event_id)
     download = request.args.get("download") == "1"
     if _first_range():
         audit.record("clip_download" if download else "clip_view", event_id, ev["camera"])
     # conditional=True answers Range requests with 206, so the browser can seek
     return send_file(path, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.mp4",
                      as_attachment=download)
+
+
+@bp.route("/events/<event_id>/clip.h264.mp4")
+@role_required("supervisor")
+def clip_rendition(event_id: str) -> Any:
+    """The H.264 rendition of an H.265 clip, for browsers without HEVC (made on first request, cached)."""
+    ev, path = _clip_or_404(event_id)
+    if not needs_rendition(path):
+        abort(404)  # the clip itself plays everywhere
+    try:
+        rendition = get_rendition(Path(current_app.config["RECORDINGS"]), event_id, path)
+    except RenditionError as err:
+        current_app.logger.error("%s: %s", event_id, err)
+        abort(503)
+    if _first_range():
+        audit.record("clip_view", event_id, ev["camera"])
+    return send_file(rendition, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.h264.mp4")
 
 
 def _first_range() -> bool:

@@ -1,7 +1,8 @@
 """Event clips from the main stream by stream copy: a pre-roll packet ring and an MP4 clip writer.
 
 The worker demuxes main-stream packets with PyAV, stamps each with its wall-clock arrival time
-``t`` (seconds) and feeds them to :class:`ClipRecorder`. Nothing here decodes or re-encodes video.
+``t`` (seconds) and feeds them to :class:`ClipRecorder`. Nothing here decodes or re-encodes video;
+audio packets ride along in the ring and go to the clip as monitor/camera/clipaudio.py decides.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+
+from monitor.camera.clipaudio import AudioInput, AudioMode, AudioTrack, audio_input
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,18 @@ PART_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush
 def _is_flush(packet: av.Packet) -> bool:
     """Demuxers end with empty packets that carry no timestamp; they must never be muxed."""
     return packet.size == 0 or packet.pts is None
+
+
+def _is_audio(packet: av.Packet, audio_index: int | None) -> bool:
+    """Whether the packet belongs to the input's audio stream (by index: packet.stream of a packet whose
+    container has closed crashes the process, and the ring holds packets past a reconnect's close)."""
+    return audio_index is not None and packet.stream_index == audio_index
+
+
+def set_mp4_tag(stream: av.stream.Stream) -> None:
+    """H.265 in MP4 as 'hvc1' (parameter sets in the header): Safari and hardware decoders need it."""
+    if stream.type == "video" and stream.codec_context.codec.canonical_name == "hevc":
+        stream.codec_tag = "hvc1"
 
 
 def detach_stream(stream: av.video.stream.VideoStream) -> av.video.stream.VideoStream:
@@ -64,15 +79,16 @@ class PacketRing:
         self._first_seq = 0  # sequence number of _entries[0]
         self._next_seq = 0
 
-    def push(self, packet: av.Packet, t: float) -> None:
+    def push(self, packet: av.Packet, t: float, audio: bool = False) -> None:
         """Add a packet; drop what lies before the newest keyframe at or before t - pre_roll_s."""
         if _is_flush(packet):
             return
-        if not self._entries and not packet.is_keyframe:
+        video_key = packet.is_keyframe and not audio  # audio packets are all "keyframes"
+        if not self._entries and not video_key:
             return  # nothing decodable until the first keyframe
         if not self._entries:
             self._first_seq = self._next_seq
-        if packet.is_keyframe:
+        if video_key:
             self._keys.append((self._next_seq, t))
         self._entries.append((packet, t))
         self._next_seq += 1
@@ -116,6 +132,11 @@ class PacketRing:
         return len(self._entries)
 
     @property
+    def nbytes(self) -> int:
+        """Payload bytes held (what the ring costs in memory, give or take the packet objects)."""
+        return sum(packet.size for packet, _ in self._entries)
+
+    @property
     def span_s(self) -> float:
         """Time covered: newest t minus oldest t."""
         if not self._entries:
@@ -136,7 +157,7 @@ class ClipInfo:
 class ClipWriter:
     """Writes one clip by stream copy: temporary '<name>.mp4.part' then renamed to '<name>.mp4' on close."""
 
-    def __init__(self, template: av.video.stream.VideoStream, final_path: Path):
+    def __init__(self, template: av.video.stream.VideoStream, final_path: Path, audio: AudioInput | None = None):
         """template: the input stream while its container is open, or detach_stream() of it."""
         self.path = Path(final_path)
         self.part_path = self.path.with_name(self.path.name + ".part")
@@ -145,6 +166,9 @@ class ClipWriter:
         self._out = av.open(str(self.part_path), "w", format="mp4", options=PART_OPTIONS)
         try:
             self._stream = self._out.add_stream_from_template(template)
+            set_mp4_tag(self._stream)
+            self._audio = AudioTrack(self._out, audio) if audio is not None else None
+            self._audio_index = audio.index if audio is not None else None
         except BaseException:
             self._out.close()
             raise
@@ -172,7 +196,16 @@ class ClipWriter:
         """Mux one packet, rebased so the clip starts at 0; skips packets before the first keyframe."""
         if self._closed:
             raise ValueError(f"clip {self.path} is already closed")
-        if _is_flush(packet) or (self.packets == 0 and not packet.is_keyframe):
+        if _is_flush(packet):
+            return
+        if _is_audio(packet, self._audio_index):
+            if self._audio is not None and self._tb is not None:  # from the clip's first video packet on
+                try:
+                    self._audio.write(self._out, packet, float(self._origin * self._tb))
+                except av.FFmpegError as err:  # the clip goes on without this packet: audio never breaks it
+                    log.debug("%s: audio packet skipped: %s", self.path.name, err)
+            return
+        if self.packets == 0 and not packet.is_keyframe:
             return
         pts = packet.pts
         dts = packet.dts if packet.dts is not None else pts
@@ -226,6 +259,8 @@ class ClipWriter:
             raise ValueError(f"clip {self.path} has no packets (no keyframe arrived)")
         self._closed = True
         try:
+            if self._audio is not None:
+                self._audio.close(self._out)
             self._out.close()  # flushes the interleaving queue and the last fragment
             finalize_part(self.part_path, self.path)
         except BaseException:
@@ -254,25 +289,29 @@ class ClipWriter:
 
 
 def remux(src: Path, dst: Path) -> int:
-    """Stream-copy the video of src into a faststart MP4 at dst, up to the first unreadable packet.
+    """Stream-copy the video (and audio) of src into a faststart MP4 at dst, up to the first unreadable packet.
 
-    Returns the packets written (0: nothing readable, and dst is not created).
+    Returns the video packets written (0: nothing readable, and dst is not created).
     """
     written = 0
     with av.open(str(src)) as inp:
         if not inp.streams.video:
             return 0
-        stream = inp.streams.video[0]
+        sources = [inp.streams.video[0], *inp.streams.audio[:1]]
         out = av.open(str(dst), "w", format="mp4", options=MP4_OPTIONS)
         try:
-            target = out.add_stream_from_template(stream)
+            targets = {}
+            for stream in sources:
+                targets[stream.index] = out.add_stream_from_template(stream)
+                set_mp4_tag(targets[stream.index])
             try:
-                for packet in inp.demux(stream):
-                    if _is_flush(packet) or (written == 0 and not packet.is_keyframe):
+                for packet in inp.demux(*sources):
+                    video = packet.stream.type == "video"
+                    if _is_flush(packet) or (written == 0 and not (video and packet.is_keyframe)):
                         continue
-                    packet.stream = target
+                    packet.stream = targets[packet.stream.index]
                     out.mux(packet)
-                    written += 1
+                    written += video
             except (av.FFmpegError, OSError) as err:  # a fragment cut short by a crash ends the clip there
                 log.info("%s: read stopped after %d packets: %s", src.name, written, err)
         finally:
@@ -328,6 +367,7 @@ class ClipRecorder:
         *,
         ring_s: float | None = None,
         camera: str = "",
+        audio: AudioMode = "aac",
     ):
         if post_roll_s < 0 or max_clip_s <= 0:
             raise ValueError(f"need post_roll_s >= 0 and max_clip_s > 0, got {post_roll_s}, {max_clip_s}")
@@ -339,6 +379,9 @@ class ClipRecorder:
         # still reach back a full pre-roll before the event.
         self.ring = PacketRing(pre_roll_s if ring_s is None else max(ring_s, pre_roll_s))
         self._template: av.video.stream.VideoStream | None = None  # from detach_stream()
+        self.audio_mode: AudioMode = audio
+        self._audio: AudioInput | None = None  # what clips of this connection do with its audio
+        self._audio_index: int | None = None  # the connection's audio stream, recorded or not
         self._writer: ClipWriter | None = None
         self._pending: Path | None = None  # start() seen, waiting for a keyframe
         self._stop_t: float | None = None
@@ -349,15 +392,21 @@ class ClipRecorder:
         """True while a clip is open or waiting for its first keyframe."""
         return self._writer is not None or self._pending is not None
 
-    def use_stream(self, stream: av.video.stream.VideoStream) -> ClipInfo | None:
+    def use_stream(self, stream: av.video.stream.VideoStream,
+                   audio: av.audio.stream.AudioStream | None = None) -> ClipInfo | None:
         """Switch to a new input stream: close the open clip, empty the ring, copy the codec parameters."""
         previous = self.close()
         self.ring.clear()
         self._template = detach_stream(stream)
+        self._audio = audio_input(audio, self.audio_mode)
+        self._audio_index = audio.index if audio is not None else None
         return previous
 
     def on_packet(self, packet: av.Packet, t: float) -> ClipInfo | None:
         """Buffer the packet and record it; returns the ClipInfo of a clip that ended here."""
+        if _is_audio(packet, self._audio_index):
+            self._on_audio(packet, t)
+            return None
         if (self._template is None or not self._template.codec_context.width) and packet.stream is not None \
                 and packet.is_keyframe and not _is_flush(packet):
             # a stream opened before its parameters were probed has no size yet, and the MP4 muxer
@@ -381,6 +430,13 @@ class ClipRecorder:
             log.info("%s: clip %s reached %.0f s", self.camera, self._writer.path.name, self.max_clip_s)
             return self.close()
         return None
+
+    def _on_audio(self, packet: av.Packet, t: float) -> None:
+        if self._audio is None:
+            return
+        self.ring.push(packet, t, audio=True)
+        if self._writer is not None:
+            self._writer.write(packet, t)
 
     def start(self, final_path: Path, event_start: float) -> ClipInfo | None:
         """Open a clip with pre-roll from event_start; returns the ClipInfo of a clip it had to close."""
@@ -430,7 +486,7 @@ class ClipRecorder:
         if self._template is None:
             return False
         try:
-            self._writer = ClipWriter(self._template, path)
+            self._writer = ClipWriter(self._template, path, self._audio)
         except (av.FFmpegError, OSError):
             log.exception("%s: cannot open clip %s", self.camera, path.name)
             self._failed.append(path)

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Literal
 
 import av
+import av.audio.stream
 import av.container
 import av.video.stream
 import cv2
@@ -45,12 +46,13 @@ STREAM_ERRORS: tuple[type[BaseException], ...] = (av.FFmpegError, OSError, Sourc
 
 @dataclass
 class SourcePacket:
-    """One demuxed video packet, stamped with its wall-clock time."""
+    """One demuxed packet (video, or the first audio stream's), stamped with its wall-clock time."""
 
     packet: av.Packet
     t: float
-    stream: av.video.stream.VideoStream
+    stream: av.video.stream.VideoStream  # the connection's video stream, also for audio packets
     keyframe: bool
+    audio: av.audio.stream.AudioStream | None = None  # the connection's audio stream, if it has one
 
 
 @dataclass
@@ -251,20 +253,28 @@ class StreamSource:
     def _read(self, container: av.container.InputContainer) -> Iterator[SourcePacket | SourceFrame]:
         """Every item of one connection (a file: every lap); returns at EOF or stop, raises on errors."""
         stream = container.streams.video[0]
+        # audio only where clips are recorded; detection demuxes the video alone
+        audio = container.streams.audio[0] if self.packets and container.streams.audio else None
         pacer = _FilePacer(self.clock(), stream.time_base) if self.is_file else None
         self._last_video = self.clock()
         self._last_frame_t = None
+        last_t = self.clock()
         while True:
-            for packet in container.demux():
+            for packet in container.demux(*[s for s in (stream, audio) if s is not None]):
                 if self.stop.is_set():
                     return
+                if audio is not None and packet.stream.index == audio.index:
+                    if packet.size:  # stamped like the last video packet: it only orders the ring
+                        yield SourcePacket(packet, last_t, stream, False, audio)
+                    continue
                 t = self._stamp(packet, stream, pacer)
                 if t is None:
                     continue
                 if pacer is not None and self._wait_until(t):
                     return
+                last_t = t
                 if self.packets:
-                    yield SourcePacket(packet, t, stream, bool(packet.is_keyframe))
+                    yield SourcePacket(packet, t, stream, bool(packet.is_keyframe), audio)
                 if self.decode:
                     yield from self._frames(stream, packet, t, pacer)
             if pacer is None:

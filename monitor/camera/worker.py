@@ -23,11 +23,12 @@ from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
 from monitor.camera.diskguard import MB, DiskGuard
 from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
-from monitor.camera.sources import RTSP_READ_TIMEOUT_S, SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
+from monitor.camera.sources import SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 from monitor.camera.stats import WorkerStats
 from monitor.layout import clip_path, event_id, live_snapshot_path, live_watch_path
 from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
                               Status, Thumbnail)
+from monitor.stopping import ignore_late_signals, install_worker_stop
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ ZONE_MOTION_FRACTION = 0.02  # an event "touches" a zone when this share of the 
 LIVE_SNAPSHOT_S = 1.0  # the live page refreshes every second while someone watches
 LIVE_IDLE_SNAPSHOT_S = 60.0  # nobody watching: a fresh-enough picture for when someone opens the page
 LIVE_WATCH_S = 10.0  # the web app marks a camera as watched; a mark older than this has lapsed
+# At a stop, the stream readers get this long to notice it; one blocked in a stalled camera's read is
+# left behind (a daemon thread) and the clip is finished without it, so the stop stays well under 10 s.
+STOP_READ_WAIT_S = 1.5
 PR_SET_PDEATHSIG = 1  # prctl(2) option: signal sent to this process when its parent thread dies
 LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
 # Occupancy is stored once a second and the person detector runs a few times a second at most
@@ -102,7 +106,8 @@ class CameraWorker:
         )
         # the ring reaches back a full pre-roll even when the event is confirmed min_length_s late
         self.recorder = ClipRecorder(st.pre_roll_s, st.post_roll_s, st.max_clip_s,
-                                     ring_s=st.pre_roll_s + st.events.min_length_s + 2.0, camera=camera.id)
+                                     ring_s=st.pre_roll_s + st.events.min_length_s + 2.0, camera=camera.id,
+                                     audio=st.audio)
         self.main_stream: object | None = None
         self.disk = DiskGuard(self.recordings, int(config.retention.pause_free_mb * MB), camera.id)
         self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
@@ -121,12 +126,15 @@ class CameraWorker:
         self.zone_masks: dict[str, np.ndarray] = {}
         self.event_zones: set[str] = set()
         self.packets = 0
+        self.finished = False  # set by finish(): a stream reader still blocked at the stop is ignored after
         # lag is only meaningful (and frames only dropped) on live streams: files are paced to real time
         live = not camera.is_file("sub" if camera.streams.sub else "main")
         self.stats = WorkerStats(time.time, live=live)
 
     # -- detection side -----------------------------------------------------------------
     def on_frame(self, item: SourceFrame) -> None:
+        if self.finished:
+            return
         grey = grey_small(item.frame, self.settings.detect_width)
         if self.detector is None or self.detector.shape != grey.shape:
             mask = polygon_mask(grey.shape, self.camera.masks) if self.camera.masks else None
@@ -239,10 +247,12 @@ class CameraWorker:
         self.packets += 1
         self.stats.on_packet(item.packet.size)
         with self.lock:
+            if self.finished:
+                return
             if item.stream is not self.main_stream:
                 # a new connection: the recorder must copy the stream while its container is open
                 self.main_stream = item.stream
-                self.report_clip(self.recorder.use_stream(item.stream))
+                self.report_clip(self.recorder.use_stream(item.stream, item.audio))
             info = self.recorder.on_packet(item.packet, item.t)
         self.report_clip(info)
 
@@ -268,7 +278,9 @@ class CameraWorker:
         log.info("%s: clip %s written (%.1f s)", self.camera.id, info.path.name, info.duration_s)
 
     def finish(self) -> None:
-        """End any open event and clip (shutdown)."""
+        """End any open event and clip (shutdown); a reader that comes back later changes nothing."""
+        with self.lock:
+            self.finished = True
         for update in self.tracker.flush(self.clock()):
             self.on_event(update)
         for second, zones in self.seconds.flush():  # samples held back for late corrections
@@ -365,19 +377,36 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
             if stop.wait(HEARTBEAT_S):
                 return
 
-    threads = [threading.Thread(target=beat, name=f"{worker.camera.id}-heartbeat", daemon=True)]
-    if det is not None:
-        threads.append(threading.Thread(target=consume, args=(main, "main"), name=f"{worker.camera.id}-main", daemon=True))
+    failed: list[BaseException] = []
+
+    def guarded(source: StreamSource, role: str) -> None:
+        try:
+            consume(source, role)
+        except Exception as err:  # noqa: BLE001 - re-raised in the worker's main thread below
+            log.exception("%s: %s stream loop failed", worker.camera.id, role)
+            failed.append(err)
+            stop.set()
+
+    roles = [(main, "main"), (det, "sub")] if det is not None else [(main, "main")]
+    readers = [threading.Thread(target=guarded, args=(src, role), name=f"{worker.camera.id}-{role}", daemon=True)
+               for src, role in roles]
+    threads = [threading.Thread(target=beat, name=f"{worker.camera.id}-heartbeat", daemon=True), *readers]
     for th in threads:
         th.start()
     try:
-        consume(det if det is not None else main, "sub" if det is not None else "main")
-        stop.wait()  # a non-looping file ended: stay up (idle) until told to stop
+        stop.wait()  # the readers run until stop (a non-looping file that ended leaves the worker idle)
     finally:
         stop.set()
-        for th in threads[1:]:
-            th.join(timeout=RTSP_READ_TIMEOUT_S + 5)  # a blocked RTSP read returns within its time-out
+        deadline = time.monotonic() + STOP_READ_WAIT_S
+        for th in readers:
+            th.join(max(0.0, deadline - time.monotonic()))
+        stuck = [th.name for th in readers if th.is_alive()]
+        if stuck:  # a stalled camera: its read returns only at RTSP_READ_TIMEOUT_S
+            log.warning("%s: %s still blocked in a read; finishing the clip without waiting", worker.camera.id,
+                        ", ".join(stuck))
         worker.finish()
+    if failed:
+        raise failed[0]
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -396,20 +425,21 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def worker_main(config_path: str, camera_id: str, queue: Any, stop: Any) -> None:
-    """Process entry point (spawned by the supervisor)."""
+def worker_main(config_path: str, camera_id: str, queue: Any) -> None:
+    """Process entry point (spawned by the supervisor, which stops it with SIGTERM: monitor/stopping.py)."""
     import multiprocessing
 
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{camera_id}] %(name)s: %(message)s")
+    stop = threading.Event()
+    install_worker_stop(stop)
     parent = multiprocessing.parent_process()
     if parent is not None and parent.pid is not None:
         die_with_parent(parent.pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the supervisor stops us
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{camera_id}] %(name)s: %(message)s")
     config = load_config(config_path)
     camera = next(c for c in config.cameras if c.id == camera_id)
     worker = CameraWorker(config, camera, queue.put)
     try:
         run_camera(worker, stop)
-    except KeyboardInterrupt:
-        pass
+    finally:
+        ignore_late_signals((signal.SIGTERM,))
     queue.put(Status(camera=camera_id, state="stopped", t=time.time()))

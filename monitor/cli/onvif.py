@@ -122,7 +122,13 @@ def _human(result: onvif.DeviceProbe) -> str:
             lines.append(f"      snapshot  {profile.snapshot_uri or '-'}")
     if main is None:
         lines.append("No profile has an RTSP stream: check the camera's stream settings.")
+    lines += [f"Note: {note}" for note in _notes(main)]
     return "\n".join(lines)
+
+
+def _notes(main: onvif.Profile | None) -> list[str]:
+    """What the user should know about the streams picked (an H.265 main stream)."""
+    return [onvif.H265_MAIN_NOTE] if main is not None and main.is_h265 else []
 
 
 @click.command("probe")
@@ -153,5 +159,6 @@ def probe(address: str, user: str, password: str | None, password_env: str | Non
         click.echo(_human(result))
         return
     main, sub = _streams(result.profiles)
-    data = result.to_json() | {"streams": {"main": main and main.token, "sub": sub and sub.token}}
+    data = result.to_json() | {"streams": {"main": main and main.token, "sub": sub and sub.token},
+                               "notes": _notes(main)}
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -39,6 +39,14 @@ DEFAULT_PORT = 80  # the ONVIF device service listens on the camera's HTTP port 
 # GetSystemDateAndTime gives whole seconds (truncated): half a second is the mean lost to truncation.
 CLOCK_TRUNCATION_S = 0.5
 H264 = "H264"
+H265 = "H265"
+VIDEO_ENCODINGS = (H264, H265)  # what the worker records and decodes (JPEG/MPEG4 profiles are skipped)
+# An H.264 profile at least this large is preferred as main over a larger H.265 one: every browser plays
+# its clips. A smaller one (a 640x360 sub-stream) is not: then the H.265 main is recorded.
+MAIN_H264_MIN_PIXELS = 1280 * 720
+H265_MAIN_NOTE = ("the main stream is H.265: clips are recorded as H.265, and browsers without H.265 (most "
+                  "Chrome and Firefox on PCs) play an H.264 copy made when a clip is first watched (about 30 s "
+                  "of CPU per minute of clip). Set the camera's main stream to H.264 to avoid it.")
 MAX_REASON_CHARS = 120  # a camera's own fault text is quoted, but one line must stay one line
 AUTH_WORDS = re.compile(r"not\s*authori[sz]ed|unauthori[sz]ed|authenticat|password|credential", re.IGNORECASE)
 STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
@@ -113,6 +121,10 @@ class Profile:
     def pixels(self) -> int:
         """Width times height, to rank profiles."""
         return self.width * self.height
+
+    @property
+    def is_h265(self) -> bool:
+        return self.encoding in (H265, "HEVC")
 
 
 @dataclass(frozen=True)
@@ -381,16 +393,18 @@ def discover(timeout: float = DISCOVER_TIMEOUT_S, to: tuple[str, int] | None = N
 
 
 def pick_streams(profiles: list[Profile]) -> tuple[Profile, Profile | None]:
-    """(main, sub): the largest H.264 profile and the smallest other one; sub is None when there is one.
+    """(main, sub): the largest profile (an H.264 one of 720p or more first) and the smallest other one.
 
-    Cameras without H.264 fall back to any profile with an RTSP URI. Raises NotOnvif when no profile
-    has an RTSP URI at all.
+    Only H.264/H.265 profiles count, unless the camera has none; sub is None when there is one. Raises
+    NotOnvif when no profile has an RTSP URI at all.
     """
     usable = [p for p in profiles if p.rtsp_uri]
-    candidates = [p for p in usable if p.encoding == H264] or usable
-    if not candidates:
+    video = [p for p in usable if p.encoding in VIDEO_ENCODINGS or p.is_h265] or usable
+    if not video:
         raise NotOnvif("the camera reports no video profile with an RTSP stream; check its stream settings")
-    ranked = sorted(candidates, key=lambda p: (p.pixels, p.fps or 0.0), reverse=True)
-    main = ranked[0]
-    others = [p for p in ranked[1:] if p.rtsp_uri != main.rtsp_uri]
-    return main, (others[-1] if others else None)
+    wide_h264 = [p for p in video if p.encoding == H264 and p.pixels >= MAIN_H264_MIN_PIXELS]
+    main = max(wide_h264 or video, key=lambda p: (p.pixels, p.fps or 0.0, p.encoding == H264))
+    others = [p for p in video if p.rtsp_uri != main.rtsp_uri and p.pixels < main.pixels]
+    # the smallest: detection decodes it; at equal size H.264 (H.265 costs 1.8x the decode)
+    sub = min(others, key=lambda p: (p.pixels, p.encoding != H264)) if others else None
+    return main, sub

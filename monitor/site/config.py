@@ -311,6 +311,9 @@ class Defaults(_Model):
     pre_roll_s: float = Field(5, ge=0, le=60, description="Seconds kept before an event.")
     post_roll_s: float = Field(10, ge=0, le=120, description="Seconds recorded after motion stops.")
     max_clip_s: float = Field(300, ge=10, le=3600, description="Longest clip in seconds.")
+    audio: Literal["aac", "keep", "drop"] = Field(
+        "aac", description="Camera audio in clips: 'aac' keeps AAC and transcodes G.711 (PCMA/PCMU) to AAC; "
+        "'keep' keeps AAC and leaves other codecs out (no CPU for audio); 'drop' records no audio.")
     motion: MotionSettings = Field(default_factory=MotionSettings, description="Motion detection.")
     events: EventSettings = Field(default_factory=EventSettings, description="Event building.")
 

@@ -18,7 +18,7 @@ from monitor.site.secrets import secrets_path
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0  # an edit by hand shows up within two seconds; reading two small files costs microseconds
-RETIRE_GRACE_S = 25.0  # like the supervisor's STOP_GRACE_S: a stopping worker finishes its open clip
+RETIRE_GRACE_S = 25.0  # a retired worker finishes its open clip; nothing else waits for it (unlike a stop)
 
 
 @dataclass(frozen=True)
@@ -173,8 +173,8 @@ class Reloader:
         still: list[_Retiring] = []
         for r in self.retiring:
             if r.process.is_alive() and now >= r.deadline:
-                log.warning("%s: worker did not stop in time; terminating", r.camera)
-                r.process.terminate()
+                log.warning("%s: worker did not stop in time; killing it", r.camera)
+                r.process.kill()  # terminate() (SIGTERM) is the stop request it did not answer
             if r.process.is_alive():
                 still.append(r)
             else:
@@ -186,12 +186,6 @@ class Reloader:
         for cam_id in [c for c in self.pending if c not in busy]:
             self.start_worker(self.pending.pop(cam_id))
 
-    def shutdown(self, timeout: float) -> None:
-        """Wait for retiring workers (the supervisor is stopping)."""
-        deadline = time.time() + timeout
-        for r in self.retiring:
-            r.process.join(max(0.1, deadline - time.time()))
-            if r.process.is_alive():
-                r.process.terminate()
-                r.process.join(5)
-        self.retiring = []
+    def retiring_processes(self) -> list[tuple[str, Any]]:
+        """(camera, process) of the workers still retiring (a stopping supervisor waits for them too)."""
+        return [(r.camera, r.process) for r in self.retiring]

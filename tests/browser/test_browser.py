@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from browserkit import (  # noqa: F401 - browser and shots are fixtures
-    WAIT_S, Site, add_users, browser, open_page, running_site, screenshot, shots, status, wait_for,
+    WAIT_S, Site, add_users, browser, open_page, play_until, running_site, screenshot, shots, status, wait_for,
 )
 from browserkit import log_in as _log_in
 from media import MotionWindow, VideoSpec, make_video
@@ -175,19 +175,7 @@ def test_event_clip_plays(site: Site, browser: Any, shots: Path) -> None:
     event = site.complete_events("cam-a")[0]
     open_page(browser, site, f"/events/{event['id']}")
     wait_for(browser, "video#clip", lambda d: d.execute_script("return document.getElementById('clip')"))
-    # muted playback is allowed without a user gesture under Chromium's autoplay policy
-    started = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1], v = document.getElementById('clip');"
-        "v.muted = true; v.play().then(() => done('playing')).catch(e => done('error: ' + e));")
-    assert started == "playing", started
-
-    def progress(d: Any) -> Any:
-        v = d.execute_script("const v = document.getElementById('clip');"
-                             "return {t: v.currentTime, w: v.videoWidth, err: v.error && v.error.code}")
-        assert v["err"] is None, f"media error {v['err']}"
-        return v if v["t"] > 1.0 and v["w"] > 0 else None
-
-    first = wait_for(browser, "currentTime to advance past 1 s", progress)
+    first = play_until(browser)
     assert first["w"] == VIDEO.width
     screenshot(browser, shots, "event-clip")
     # seeking works (the clip is served with range requests)

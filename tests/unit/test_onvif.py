@@ -187,6 +187,9 @@ def _p(token: str, w: int, h: int, enc: str = "H264", uri: str | None = "auto") 
     ([_p("m", 1920, 1080), _p("j", 320, 240, "JPEG")], "m", None),
     ([_p("h5", 2560, 1440, "H265"), _p("m", 1920, 1080), _p("s", 704, 576)], "m", "s"),
     ([_p("h5", 2560, 1440, "H265"), _p("h5s", 640, 360, "H265")], "h5", "h5s"),
+    # the out-of-the-box Hikvision/Dahua/KBVision setting: H.265 main, small H.264 sub
+    ([_p("h5", 1920, 1080, "H265"), _p("s", 640, 360)], "h5", "s"),
+    ([_p("h5", 1920, 1080, "H265"), _p("s5", 640, 360, "H265"), _p("s4", 640, 360)], "h5", "s4"),
     ([_p("m", 1920, 1080), _p("n", 640, 360, uri=None)], "m", None),
 ])
 def test_pick_streams(profiles, main_token, sub_token):

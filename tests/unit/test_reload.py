@@ -89,10 +89,10 @@ def test_the_watcher_hands_a_bad_file_to_on_error(tmp_path):
 
 
 class FakeProcess:
-    """A worker process: alive until the test says it exited, or until terminated."""
+    """A worker process: alive until the test says it exited, or until killed (SIGTERM is only its stop request)."""
 
     def __init__(self):
-        self.alive, self.terminated = True, False
+        self.alive, self.terminated, self.killed = True, False, False
 
     def is_alive(self) -> bool:
         return self.alive
@@ -101,7 +101,10 @@ class FakeProcess:
         pass
 
     def terminate(self) -> None:
-        self.terminated, self.alive = True, False
+        self.terminated = True
+
+    def kill(self) -> None:
+        self.killed, self.alive = True, False
 
 
 class Host:
@@ -130,10 +133,10 @@ def test_the_reloader_drives_the_workers_through_its_callbacks(tmp_path):
     assert host.started == ["c"]  # b waits for its old worker to exit
     host.processes["b"].alive = False
     reloader.tick(2.0)
-    assert host.started == ["c", "b"] and not host.processes["a"].terminated
+    assert host.started == ["c", "b"] and not host.processes["a"].killed
 
 
-def test_a_worker_that_does_not_stop_is_terminated_after_the_grace(tmp_path):
+def test_a_worker_that_does_not_stop_is_killed_after_the_grace(tmp_path):
     cfg = tmp_path / "cameras.yaml"
     cfg.write_text(BASE, encoding="utf-8")
     host = Host()  # a's worker never exits by itself
@@ -141,9 +144,9 @@ def test_a_worker_that_does_not_stop_is_terminated_after_the_grace(tmp_path):
     cfg.write_text(BASE.replace("main: a.mp4", "main: a2.mp4"), encoding="utf-8")
     reloader.tick(1.0)
     reloader.tick(1.0 + RETIRE_GRACE_S - 0.1)
-    assert host.started == [] and not host.processes["a"].terminated
+    assert host.started == [] and not host.processes["a"].killed
     reloader.tick(1.0 + RETIRE_GRACE_S)
-    assert host.processes["a"].terminated and host.started == ["a"]
+    assert host.processes["a"].killed and host.started == ["a"]
 
 
 # ---------------------------------------------------------------- a running system
