@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, require_ffprobe
+from support import free_port, require_ffprobe
 from harness import Onestop, ffprobe
 from media import MotionWindow, VideoSpec, make_video
 from monitor.camera.worker import STOP_READ_WAIT_S

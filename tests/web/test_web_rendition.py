@@ -8,11 +8,11 @@ from pathlib import Path
 import av
 import pytest
 
-from conftest import require
+from support import require
 from media import MotionWindow, VideoSpec, make_video
 from monitor.camera.rendition import RENDITION_CACHE_FILES, evict, rendition_path
 from monitor.db.store import open_db
-from test_web_events import app, client, client_as, site, template_site  # noqa: F401 (fixtures)
+from eventsite import app, site  # noqa: F401 - fixtures (client and client_as come from conftest)
 
 CLIP = Path("quay-1") / "2026-11-24" / "ev-001.mp4"
 

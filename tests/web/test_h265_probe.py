@@ -9,7 +9,7 @@ import re
 from monitor.devices import onvif
 from onvif_device import onvif_device  # noqa: F401 - fixture
 from test_onvif import PLANTED, probe_args, run
-from test_web_cameras import SECRET, admin, app, checked, post, site, template_site  # noqa: F401 - fixtures
+from test_web_cameras import SECRET, admin, app, checked, post, site  # noqa: F401 - fixtures
 
 
 def test_probe_shows_the_h265_main_and_says_what_it_means(onvif_device):  # noqa: F811

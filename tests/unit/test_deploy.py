@@ -7,11 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import require
+from support import require
 from monitor.cli import main
 from monitor.stopping import WORKER_STOP_GRACE_S
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "onestop.service"
 INSTALL_DIR = "/opt/onestop-monitor"  # where the unit expects the clone
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, require_ffprobe
+from support import free_port, require_ffprobe
 from harness import Onestop
 from media import MotionWindow, VideoSpec, make_video
 from test_faults import site_config
