@@ -184,8 +184,9 @@ ZONES = """    zones:
 
 
 def write_config(folder: Path, urls: list[tuple[str, str | None]], detect_fps: float, zones: bool = True,
-                 extra: str = "") -> Path:
-    """cameras.yaml for cam-1..cam-N with (main, sub) URLs; extra is added under defaults."""
+                 extra: str = "", camera_yaml: str = ZONES) -> Path:
+    """cameras.yaml for cam-1..cam-N with (main, sub) URLs; extra is added under defaults, camera_yaml
+    (zones and masks, indented under a camera) to every camera when zones is true."""
     lines = [
         "site:",
         "  name: benchmark",
@@ -202,7 +203,7 @@ def write_config(folder: Path, urls: list[tuple[str, str | None]], detect_fps: f
         if sub:
             lines.append(f"      sub: {sub}")
         if zones:
-            lines.append(ZONES)
+            lines.append(camera_yaml)
     path = folder / "cameras.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
