@@ -14,6 +14,8 @@ from flask_wtf.csrf import CSRFProtect
 from monitor.site.config import Config
 from monitor.db.users import role_at_least
 from monitor.site.state import SiteState
+from webui import site as site_holder
+from webui.site import site_config
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     config = site.config
     app = Flask(__name__)
     app.config.update(
-        ONESTOP=config, DATABASE=str(config.storage.database), RECORDINGS=str(config.storage.recordings),
+        DATABASE=str(config.storage.database), RECORDINGS=str(config.storage.recordings),
         PAGE_SIZE=50, CLOCK=time.time,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         # The token is bound to the session cookie; without a time limit a page left open over
@@ -40,8 +42,6 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     )
     if test_config:
         app.config.update(test_config)
-    from webui import site as site_holder
-
     site_holder.init_app(app, site)
     if not app.config.get("SECRET_KEY"):
         from webui.auth import secret_key
@@ -109,9 +109,9 @@ def _template_helpers(app: Flask) -> None:
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {
-            "site": app.config["ONESTOP"].site,
+            "site": site_config().site,
             "can": lambda role: current_user.is_authenticated and role_at_least(current_user.role, role),
-            "camera_name": lambda cam_id: _camera_name(app.config["ONESTOP"], cam_id),  # follows a reload
+            "camera_name": lambda cam_id: _camera_name(site_config(), cam_id),  # follows a reload
         }
 
 

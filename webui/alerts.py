@@ -16,6 +16,7 @@ from monitor.db.users import role_at_least
 from webui import audit
 from webui.db import get_db, write_db
 from webui.auth import role_required
+from webui.site import site_config
 
 bp = Blueprint("alerts", __name__)
 
@@ -46,7 +47,7 @@ def index() -> Any:
     from monitor.ops.rules import UNITS
     from monitor.site.office import office_of
 
-    config = current_app.config["ONESTOP"]
+    config = site_config()
     since = current_app.config["CLOCK"]() - RECENT_DAYS * 86400
     office = office_of(config)
     names = {q.id: q.name for q in office.queues} | {c.id: c.name for c in office.counters} | {

@@ -20,6 +20,7 @@ from webui.auth import role_required
 from webui.db import get_db
 from webui.i18n import language
 from webui.params import bad, parse_filters, parse_int, query_page
+from webui.site import site_config
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -68,7 +69,7 @@ def event(event_id: str) -> Any:
 @role_required("supervisor")
 def cameras() -> Any:
     rows = camera_states(get_db())
-    configured = {c.id: c for c in current_app.config["ONESTOP"].cameras}
+    configured = {c.id: c for c in site_config().cameras}
     for row in rows:  # workers redact errors already; this also blanks a password quoted any other way
         if row["id"] in configured:
             row["error"] = scrub(row.get("error"), configured[row["id"]])
@@ -76,7 +77,7 @@ def cameras() -> Any:
 
 
 def _camera_arg(required: bool = True) -> Any:
-    cams = {c.id: c for c in current_app.config["ONESTOP"].cameras}
+    cams = {c.id: c for c in site_config().cameras}
     raw = request.args.get("camera", "")
     if raw in cams:
         return cams[raw]
@@ -90,7 +91,7 @@ def _instant(name: str, default: float, end_of_day: bool) -> float:
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    tz = current_app.config["ONESTOP"].site.tz
+    tz = site_config().site.tz
     try:
         if len(raw) > 40:
             raise ValueError(raw)
@@ -151,14 +152,14 @@ def reports() -> Any:
         bad("by", "camera or office", by)
     if by == "office":  # per named counter, field and queue, tickets beside the cameras (docs/office.md)
         try:
-            office = build_office_report(current_app.config["ONESTOP"], get_db(), days[0], days[1])
+            office = build_office_report(site_config(), get_db(), days[0], days[1])
         except ValueError as err:
             abort(400, description=str(err))
         audit.record("export", "api.reports", f"{days[0].isoformat()}..{days[1].isoformat()} by=office")
         return jsonify(json.loads(render_office_report(office, "json", language())))
     cam = _camera_arg(required=False)
     try:
-        report = build_report(current_app.config["ONESTOP"], get_db(), days[0], days[1], cam.id if cam else None)
+        report = build_report(site_config(), get_db(), days[0], days[1], cam.id if cam else None)
     except ValueError as err:  # reversed or too long a range
         abort(400, description=str(err))
     store_report_cache(current_app.config["DATABASE"], report.cache_entries)  # the next request is fast

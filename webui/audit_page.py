@@ -13,6 +13,7 @@ from webui.audit import record
 from webui.auth import role_required
 from webui.db import get_db
 from webui.params import bad, parse_day, parse_page
+from webui.site import site_config
 
 bp = Blueprint("audit", __name__)
 
@@ -38,7 +39,7 @@ def _filters() -> tuple[AuditFilter, dict[str, str]]:
     first, last = parse_day("date_from", args.get("date_from", "")), parse_day("date_to", args.get("date_to", ""))
     if first and last and first > last:
         bad("date_to", f"a day on or after date_from {first.isoformat()}", args["date_to"])
-    tz = current_app.config["ONESTOP"].site.tz
+    tz = site_config().site.tz
     f = AuditFilter(
         user=user or None, action=action or None,
         since=datetime.combine(first, time(), tz).timestamp() if first else None,
@@ -66,8 +67,8 @@ def export() -> Response:
     f, values = _filters()
     rows = audit.query(get_db(), f, limit=MAX_EXPORT_ROWS)
     record("export", "audit", " ".join(f"{k}={v}" for k, v in sorted(values.items())))
-    body = audit.to_csv(rows, current_app.config["ONESTOP"].site.tz)
-    stamp = datetime.fromtimestamp(current_app.config["CLOCK"](), current_app.config["ONESTOP"].site.tz)
+    body = audit.to_csv(rows, site_config().site.tz)
+    stamp = datetime.fromtimestamp(current_app.config["CLOCK"](), site_config().site.tz)
     name = f"onestop-audit-{stamp.strftime('%Y-%m-%d')}.csv"
     return Response(body, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -14,6 +14,7 @@ from webui.db import get_db
 from webui.audit import record
 from webui.auth import role_required
 from webui.params import parse_day
+from webui.site import site_config
 
 bp = Blueprint("compliance", __name__)
 
@@ -38,7 +39,7 @@ def recording_link(item: ComplianceItem, tz: Any) -> str:
 @role_required("supervisor")
 def index() -> Any:
     """The day's items (default: today), or a CSV/HTML file of them with format=csv|html."""
-    config = current_app.config["ONESTOP"]
+    config = site_config()
     tz = config.site.tz
     day = parse_day("date", request.args.get("date", "")) or datetime.fromtimestamp(
         current_app.config["CLOCK"](), tz).date()

@@ -19,6 +19,7 @@ from webui import audit
 from webui.auth import role_required
 from webui.db import get_db, write_db
 from webui.params import bad, parse_filters, query_page
+from webui.site import site_config
 
 bp = Blueprint("events", __name__)
 
@@ -39,7 +40,7 @@ def _recording(rel: str | None) -> Path:
 def _zone_choices() -> list[tuple[str, str]]:
     """(zone id, label) of every configured zone, for the filter form."""
     seen: dict[str, list[str]] = {}
-    for cam in current_app.config["ONESTOP"].cameras:
+    for cam in site_config().cameras:
         for z in cam.zones:
             seen.setdefault(z.id, []).append(cam.name)
     return [(zid, f"{zid} ({', '.join(names)})") for zid, names in sorted(seen.items())]
@@ -56,7 +57,7 @@ def index() -> str:
         older=result.older.token() if result.older else None,
         newer=result.newer.token() if result.newer else None,
         values=query.values,
-        cameras=current_app.config["ONESTOP"].cameras,
+        cameras=site_config().cameras,
         zones=_zone_choices(),
     )
 

@@ -24,6 +24,7 @@ from monitor.db.store import camera_states, event_counts, occupancy_now
 from webui.db import get_db
 from webui.auth import role_required
 from webui.overview import FRESH_S
+from webui.site import site_config
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def metrics() -> Response:
     refusal = _metrics_refusal()
     if refusal is not None:
         return refusal
-    config: Config = current_app.config["ONESTOP"]
+    config: Config = site_config()
     now = float(current_app.config["CLOCK"]())
     db = get_db()
     cameras = camera_health(config, camera_states(db), now)
@@ -62,7 +63,7 @@ def metrics() -> Response:
 
 
 def _context() -> dict[str, Any]:
-    config: Config = current_app.config["ONESTOP"]
+    config: Config = site_config()
     now = float(current_app.config["CLOCK"]())
     cameras = camera_health(config, camera_states(get_db()), now)
     limit = config.alerts.offline_after_s
@@ -98,7 +99,7 @@ def _disk() -> DiskUsage | None:
 
 def _metrics_refusal() -> Response | None:
     """None when the scraper may read /metrics, else the 401/403 answer."""
-    raw = current_app.config["ONESTOP"].metrics.token
+    raw = site_config().metrics.token
     if raw:
         try:
             token = expand_env(raw)

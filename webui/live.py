@@ -13,6 +13,7 @@ from monitor.db.store import camera_states
 from monitor.layout import live_snapshot_path, mark_watched
 from webui.db import get_db
 from webui.auth import role_required
+from webui.site import site_config
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ SNAPSHOT_REFRESH_MS = 1000
 
 def _snapshot(camera: str) -> Path:
     """The camera's live.jpg path; 404 for a camera not in the configuration (no path comes from the URL)."""
-    cameras = {c.id for c in current_app.config["ONESTOP"].cameras}
+    cameras = {c.id for c in site_config().cameras}
     if camera not in cameras:
         abort(404)
     recordings = Path(current_app.config["RECORDINGS"])
@@ -48,7 +49,7 @@ def index() -> str:
     states = {c["id"]: c for c in camera_states(get_db())}
     cameras = [{"id": c.id, "name": c.name, "state": (states.get(c.id) or {}).get("state")
                 or ("disabled" if not c.enabled else "unknown")}
-               for c in current_app.config["ONESTOP"].cameras]
+               for c in site_config().cameras]
     return render_template("live/index.html", cameras=cameras, refresh_ms=SNAPSHOT_REFRESH_MS)
 
 

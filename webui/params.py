@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from monitor.db.store import Cursor, EventFilter, EventPage, page_events
 from webui.db import get_db
+from webui.site import site_config
 
 MAX_PAGE = 100_000  # the page number itself; the row offset has its own cap below
 # Pages are reached by cursor (before/after: the start and id of an event), which costs the same at
@@ -120,7 +121,7 @@ def parse_clock(name: str, raw: str) -> int | None:
 
 
 def _camera_and_zone(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
-    cameras = {c.id: c for c in current_app.config["ONESTOP"].cameras}
+    cameras = {c.id: c for c in site_config().cameras}
     cam, zone = args.get("camera", ""), args.get("zone", "")
     if cam and cam not in cameras:
         bad("camera", f"one of {', '.join(sorted(cameras)) or '(none configured)'}", cam)
@@ -134,7 +135,7 @@ def _camera_and_zone(args: MultiDict[str, str]) -> tuple[str | None, str | None]
 
 def parse_filters(args: MultiDict[str, str]) -> Query:
     """The events filters of a query string; a bad value aborts with a 400 naming the parameter."""
-    config = current_app.config["ONESTOP"]
+    config = site_config()
     tz = config.site.tz
     camera, zone = _camera_and_zone(args)
     first, last = parse_day("date_from", args.get("date_from", "")), parse_day("date_to", args.get("date_to", ""))

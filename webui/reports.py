@@ -25,6 +25,7 @@ from webui.i18n import language
 from webui.auth import role_required
 from webui.office_totals import agreement_totals, office_totals
 from webui.security import content_security_policy, style_hash
+from webui.site import site_config
 
 bp = Blueprint("reports", __name__)
 
@@ -32,7 +33,7 @@ FORMATS = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
 
 
 def _today() -> date:
-    config = current_app.config["ONESTOP"]
+    config = site_config()
     return datetime.fromtimestamp(current_app.config["CLOCK"](), config.site.tz).date()
 
 
@@ -77,7 +78,7 @@ def shift(kind: str, day: date, step: int) -> date:
 @role_required("viewer")
 def index() -> str:
     today = _today()
-    config = current_app.config["ONESTOP"]
+    config = site_config()
     kind = request.args.get("period", "day")
     if kind not in PERIODS:
         abort(400, description=f"period: expected one of {', '.join(PERIODS)}, got {kind[:20]!r}")
@@ -119,7 +120,7 @@ def _office_page(config: Any, nav: dict[str, Any]) -> str:
 
 def _office_download(first: date, last: date, fmt: str) -> Response:
     try:
-        report = build_office_report(current_app.config["ONESTOP"], get_db(), first, last)
+        report = build_office_report(site_config(), get_db(), first, last)
     except ValueError as err:  # reversed or too long a range
         abort(400, description=str(err))
     audit.record("export", f"report.{fmt}", f"{first.isoformat()}..{last.isoformat()} by=office")
@@ -147,7 +148,7 @@ def download() -> Response:
     if _by() == "office":
         return _office_download(first, last, fmt)
     camera = request.args.get("camera") or None
-    config = current_app.config["ONESTOP"]
+    config = site_config()
     try:
         report = build_report(config, get_db(), first, last, camera)
     except ValueError as err:  # reversed or too long a range, unknown camera

@@ -11,10 +11,8 @@ EXTENSION = "onestop_site"
 
 
 def init_app(app: Flask, site: SiteState) -> None:
-    """Keep `site` on the app; app.config["ONESTOP"] follows each replace() for the pages that read it."""
+    """Keep `site` on the app: every page reads the configuration through site_config(), so a replace() reaches them all."""
     app.extensions[EXTENSION] = site
-    app.config["ONESTOP"] = site.config
-    site.subscribe(lambda config: app.config.update(ONESTOP=config))
 
 
 def site_state(app: Flask | None = None) -> SiteState:

@@ -21,6 +21,7 @@ from monitor.counters.tickets import Row
 from monitor.site.config import ConfigError, expand_env
 from monitor.site.secrets import read_secrets, secrets_path
 from monitor.db.store import connect
+from webui.site import site_config
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _error(code: int, message: str, **extra: Any) -> Any:
 
 def _feed_of(sent: str) -> str | None:
     """The id of the feed whose token was sent, or None."""
-    config = current_app.config["ONESTOP"]
+    config = site_config()
     secrets = read_secrets(secrets_path(config.path))
     for feed in config.tickets.feeds:
         if not feed.token:
@@ -80,7 +81,7 @@ def receive() -> Any:
     rows = [Row(f"item {i}", [item]) for i, item in enumerate(items)]
     db = connect(current_app.config["DATABASE"])  # a short write connection, as webui.write_db (no import cycle)
     try:
-        result = ingest(db, current_app.config["ONESTOP"], feed, rows, current_app.config["CLOCK"]())
+        result = ingest(db, site_config(), feed, rows, current_app.config["CLOCK"]())
     finally:
         db.conn.close()
     log.info("tickets from feed %s: %d events stored, %d resent, %d refused", feed, len(result.good),

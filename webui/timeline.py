@@ -21,6 +21,7 @@ from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import list_events
 from webui.db import get_db
 from webui.auth import role_required
+from webui.site import site_config
 
 bp = Blueprint("timeline", __name__)
 
@@ -73,7 +74,7 @@ class Timeline:
 @bp.route("/timeline")
 @role_required("supervisor")
 def index() -> str:
-    config: Config = current_app.config["ONESTOP"]
+    config: Config = site_config()
     choices = [(cam, pair) for cam in config.cameras for pair in counters(cam)]
     today = datetime.fromtimestamp(current_app.config["CLOCK"](), config.site.tz).date()
     day = _day(today)

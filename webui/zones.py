@@ -18,6 +18,7 @@ from monitor.camera.streamcheck import StreamCheckError, check_stream, is_jpeg
 from monitor.layout import live_snapshot_path, mark_watched
 from webui.auth import role_required
 from webui.cameras import Problem, camera_or_404, save
+from webui.site import site_config
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def save_zones(camera_id: str) -> Any:
 def snapshot(camera_id: str) -> Response:
     """A current picture: the worker's live snapshot, else one frame from the stream, else an older snapshot."""
     cam = camera_or_404(camera_id)
-    recordings = current_app.config["ONESTOP"].storage.recordings
+    recordings = site_config().storage.recordings
     mark_watched(recordings, cam.id)
     live = live_snapshot_path(recordings, cam.id)
     if is_jpeg(live) and time.time() - live.stat().st_mtime < SNAPSHOT_FRESH_S:

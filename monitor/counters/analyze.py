@@ -23,7 +23,7 @@ __all__ = ["analyze_file", "detect_seconds", "summarise"]
 
 log = logging.getLogger(__name__)
 
-# Seat hysteresis already bridges short interruptions (OccupancyParams.quiet_s) and its transitions
+# Seat hysteresis already bridges short interruptions (PresenceParams in monitor/detect/presence.py) and its transitions
 # are backdated here: a longer merge would join consecutive citizens (called 5-15 s apart).
 OFFLINE_MERGE_GAP_S = 3.0
 # A session found within this long of the first frame was under way when the video began: not served

@@ -9,19 +9,20 @@ times over the citizens matched between the two. Days without tickets use the ca
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from collections.abc import Callable
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlite_utils
+from markupsafe import Markup
 
 from monitor.counters.analytics import CounterStats
-from monitor.counters.render import UTF8_BOM
+from monitor.counters.render import N_, UTF8_BOM, environment, report_css, translations
 from monitor.counters.reports import MAX_DAYS, PAD_S, day_window
 from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, hour_windows, queue_window
 from monitor.counters.tickets import Visit, agreement, visits
@@ -168,34 +169,37 @@ def _agreement(a: OfficeAnalysis, day: date, window: Interval, cid: str, name: s
 
 # ---------------------------------------------------------------- rendering
 
-_COLUMNS: list[tuple[str, str, str]] = [
-    ("day", "Ngày", "Date"), ("hour", "Giờ", "Hour"), ("level", "Loại", "Level"), ("id", "Mã", "Id"),
-    ("name", "Tên", "Name"), ("source", "Nguồn", "Source"), ("served", "Số lượt phục vụ", "Served"),
-    ("mean_service_s", "Phục vụ TB (giây)", "Mean service (s)"),
-    ("median_service_s", "Phục vụ trung vị (giây)", "Median service (s)"),
-    ("mean_wait_s", "Chờ TB (giây)", "Mean wait (s)"), ("max_wait_s", "Chờ tối đa (giây)", "Max wait (s)"),
-    ("mean_queue", "Hàng chờ TB (người)", "Mean queue (people)"),
-    ("max_queue", "Hàng chờ tối đa (người)", "Max queue (people)"),
-    ("absence_min", "Vắng mặt (phút)", "Absence (min)"), ("utilisation", "Tỷ lệ sử dụng (%)", "Utilisation (%)"),
-    ("camera_served", "Camera: số lượt", "Camera: served"),
-    ("camera_mean_wait_s", "Camera: chờ TB (giây)", "Camera: mean wait (s)"),
-    ("camera_mean_service_s", "Camera: phục vụ TB (giây)", "Camera: mean service (s)"),
-    ("served_diff", "Chênh lệch lượt (camera − phiếu)", "Served difference (camera − tickets)"),
-    ("wait_mae_s", "Sai số chờ TB (giây)", "Wait MAE (s)"),
-    ("service_mae_s", "Sai số phục vụ TB (giây)", "Service MAE (s)"),
-    ("matched", "Số lượt khớp", "Matched"),
+# (row field, header): the column order of the CSV and the HTML tables; headers are catalogue messages
+_COLUMNS: list[tuple[str, str]] = [
+    ("day", N_("Date")), ("hour", N_("Hour")), ("level", N_("Level")), ("id", N_("Id")), ("name", N_("Name")),
+    ("source", N_("Source")), ("served", N_("Served")), ("mean_service_s", N_("Mean service (s)")),
+    ("median_service_s", N_("Median service (s)")), ("mean_wait_s", N_("Mean wait (s)")),
+    ("max_wait_s", N_("Max wait (s)")), ("mean_queue", N_("Mean queue (people)")),
+    ("max_queue", N_("Max queue (people)")), ("absence_min", N_("Absence (min)")),
+    ("utilisation", N_("Utilisation (%)")), ("camera_served", N_("Camera: served")),
+    ("camera_mean_wait_s", N_("Camera: mean wait (s)")), ("camera_mean_service_s", N_("Camera: mean service (s)")),
+    ("served_diff", N_("Served difference (camera − tickets)")), ("wait_mae_s", N_("Wait MAE (s)")),
+    ("service_mae_s", N_("Service MAE (s)")), ("matched", N_("Matched")),
 ]
-_LEVELS = {"vi": {"counter": "quầy", "field": "lĩnh vực", "queue": "hàng chờ", "agreement": "đối chiếu",
-                  "camera": "camera", "tickets": "phiếu"},
-           "en": {}}
-_TITLE = {"vi": "Báo cáo theo quầy, lĩnh vực và hàng chờ", "en": "Report by counter, field and queue"}
+# the values of the level and source columns, as the report shows them (context: they are lower-case words)
+_WORDS = {"counter": N_("counter (report level)"), "field": N_("field (report level)"),
+          "queue": N_("queue (report level)"), "agreement": N_("agreement (report level)"),
+          "camera": N_("camera (report source)"), "tickets": N_("tickets (report source)")}
+_TITLE = N_("Report by counter, field and queue")
+_SECTIONS = [(N_("Counters, fields and queues"), ("counter", "field", "queue")),
+             (N_("Cameras against tickets"), ("agreement",))]
+
+
+def _word(value: str, gettext: Callable[[str], str]) -> str:
+    """A level or source in the report's language ("counter (report level)" -> "counter" / "quầy")."""
+    return gettext(_WORDS[value]).split(" (")[0] if value in _WORDS else value
 
 
 def _cells(row: OfficeRow, language: str) -> list[str]:
     """Whole numbers except the queue (one decimal): a Vietnamese Excel reads '.' as a thousands separator."""
-    names = _LEVELS.get(language, {})
+    gettext = translations(language).gettext
     out = []
-    for key, _, _ in _COLUMNS:
+    for key, _ in _COLUMNS:
         v = getattr(row, key)
         if v is None:
             out.append("")
@@ -204,7 +208,7 @@ def _cells(row: OfficeRow, language: str) -> list[str]:
         elif key == "hour":
             out.append(f"{v:02d}:00")
         elif key in ("level", "source"):
-            out.append(names.get(v, v))
+            out.append(_word(v, gettext))
         elif key in ("mean_queue", "max_queue"):
             out.append(f"{v:.1f}")
         elif key == "utilisation":
@@ -218,7 +222,8 @@ def _cells(row: OfficeRow, language: str) -> list[str]:
 
 def render_office_report(report: OfficeReport, fmt: str, language: str) -> bytes:
     """CSV (UTF-8 with BOM, for Excel), JSON (English keys) or a standalone HTML page."""
-    heads = [vi if language == "vi" else en for _, vi, en in _COLUMNS]
+    gettext = translations(language).gettext  # an unknown language is refused whatever the format
+    heads = [gettext(h) for _, h in _COLUMNS]
     if fmt == "csv":
         buf = io.StringIO(newline="")
         out = csv.writer(buf)
@@ -236,18 +241,10 @@ def render_office_report(report: OfficeReport, fmt: str, language: str) -> bytes
 
 
 def _html(report: OfficeReport, heads: list[str], language: str) -> str:
-    esc = html.escape
-    title = f"{_TITLE.get(language, _TITLE['en'])} — {report.site}"
-    parts = ["<!DOCTYPE html>", f'<html lang="{esc(language)}"><head><meta charset="utf-8">',
-             f"<title>{esc(title)}</title></head><body>", f"<h1>{esc(title)}</h1>",
-             f"<p>{esc(report.date_from.isoformat())} – {esc(report.date_to.isoformat())}</p>"]
-    sections = [("counter", "field", "queue"), ("agreement",)]
-    for levels in sections:
-        rows = [r for r in report.rows if r.level in levels]
-        if not rows:
-            continue
-        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r, language)) + "</tr>" for r in rows)
-        head = "".join(f"<th>{esc(h)}</th>" for h in heads)
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    gettext = translations(language).gettext
+    tables = [(gettext(heading), [_cells(r, language) for r in report.rows if r.level in levels])
+              for heading, levels in _SECTIONS]
+    return environment(language).get_template("office_report.html").render(
+        language=language, title=f"{gettext(_TITLE)} — {report.site}", css=Markup(report_css()),
+        period=f"{report.date_from.isoformat()} – {report.date_to.isoformat()}", headers=heads,
+        tables=[(h, rows) for h, rows in tables if rows])

@@ -72,7 +72,8 @@ def translations(language: str) -> NullTranslations:
 
 
 @lru_cache(maxsize=None)
-def _environment(language: str) -> Environment:
+def environment(language: str) -> Environment:
+    """The Jinja environment of the standalone reports in a language (autoescaped, the catalogue installed)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
@@ -170,7 +171,7 @@ def _html(report: Report, language: Language) -> str:
     hours = [r for r in report.rows if r.hour is not None]
     svgs = (bars(served_per_hour(hours)), lines(queue_per_hour(hours)),
             bars(wait_histogram([w for r in days for w in r.waits])), hbars(absence_per_counter(days)))
-    return _environment(language).get_template("report.html").render(
+    return environment(language).get_template("report.html").render(
         language=language, report=report, period=period, css=Markup(report_css()),
         generated=report.generated_at.strftime("%d/%m/%Y %H:%M" if language == "vi" else "%Y-%m-%d %H:%M"),
         charts=[(gettext(c), Markup(svg)) for c, svg in zip(CHART_CAPTIONS, svgs)],  # charts.py escapes its text

@@ -31,6 +31,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (vi, en)
     "week_of": ("Tuần có ngày", "Week of"),
     "open_site_ui": ("Mở giao diện của xã", "Open the site's own UI"),
     "export_csv": ("Xuất CSV", "Export CSV"),
+    "export_html": ("Xuất HTML", "Export HTML"),
     "no_data": ("Chưa có dữ liệu", "No data yet"),
     "login": ("Đăng nhập", "Log in"),
     "logout": ("Đăng xuất", "Log out"),

@@ -13,18 +13,22 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 
 from monitor.db import users
+from monitor.counters.render import report_css
 from monitor.db.store import connect
 from monitor.hub import stats
 from monitor.hub.i18n import LANGUAGES, word
 from monitor.hub.store import open_hub_db
+from webui.security import content_security_policy, style_hash
 
 log = logging.getLogger(__name__)
 
 WEBUI_STATIC = Path(__file__).resolve().parent.parent.parent / "webui" / "static"
 DISTRICT_TZ = "Asia/Ho_Chi_Minh"  # the district's days (the ranking's weeks, "today") are Vietnamese days
 DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}  # as a site's report downloads
 
 
 class HubUser(UserMixin):
@@ -208,12 +212,22 @@ def _routes(app: Flask) -> None:
         return render_template("hub_ranking.html", rows=stats.ranking(db(), day), monday=monday, sunday=sunday,
                                names=names)
 
-    @app.get("/export.csv")
+    @app.get("/export.<fmt>")
     @login_required
-    def export_csv() -> Response:
+    def export(fmt: str) -> Response:
+        if fmt not in EXPORT_TYPES:
+            abort(404)
         day_from, day_to, target = _params()
         site = request.args.get("site") or None
         rows = stats.period_figures(db(), site, day_from, day_to, target, per_counter=site is not None)
-        name = f"onestop-hub-{site or 'sites'}-{day_from.isoformat()}-{day_to.isoformat()}.csv"
-        return Response(stats.figures_csv(rows), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        name = f"onestop-hub-{site or 'sites'}-{day_from.isoformat()}-{day_to.isoformat()}.{fmt}"
+        if fmt == "csv":
+            return Response(stats.figures_csv(rows), mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        names = {s.site: s.name for s in stats.site_states(db(), app.config["CLOCK"]())}
+        body = render_template("hub_export.html", rows=rows, names=names, site=site, day_from=day_from,
+                               day_to=day_to, target_min=round(target / 60, 1), css=Markup(report_css()))
+        # a standalone page like a site's HTML report: it opens in the browser and prints from there
+        return Response(body, content_type=EXPORT_TYPES[fmt], headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Content-Security-Policy": content_security_policy((style_hash(report_css()),))})

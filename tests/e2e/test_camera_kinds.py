@@ -17,7 +17,7 @@ import pytest
 from support import free_port, require_ffprobe
 from harness import Onestop
 from media import MotionWindow, VideoSpec, make_video
-from test_faults import site_config
+from faultkit import site_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
 

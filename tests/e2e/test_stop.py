@@ -20,7 +20,7 @@ from support import free_port, require_ffprobe
 from harness import Onestop, ffprobe
 from media import MotionWindow, VideoSpec, make_video
 from monitor.camera.worker import STOP_READ_WAIT_S
-from test_faults import integrity, site_config
+from faultkit import integrity, site_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
 

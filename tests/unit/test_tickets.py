@@ -197,7 +197,7 @@ def test_office_report_puts_tickets_beside_the_cameras_with_an_agreement_row(sit
     head = rows[0]
     day_rows = {(r[2], r[3]): dict(zip(head, r)) for r in rows[1:] if r[1] == ""}
     counter = day_rows[("quầy", "quay-1")]
-    assert (counter["Nguồn"], counter["Số lượt phục vụ"], counter["Chờ TB (giây)"], counter["Phục vụ TB (giây)"]) == \
+    assert (counter["Nguồn"], counter["Số lượt phục vụ"], counter["Thời gian chờ TB (giây)"], counter["Phục vụ TB (giây)"]) == \
         ("phiếu", "2", "655", "295")  # tickets: waits 600 and 710, service 300 and 290
     assert (counter["Camera: số lượt"], counter["Camera: chờ TB (giây)"], counter["Camera: phục vụ TB (giây)"]) == \
         ("2", "650", "300")  # camera: waits 600 and 700 (FIFO from the hall camera), service 300 and 300

@@ -12,6 +12,7 @@ from monitor.ops.metrics import Family, escape_label, render
 from monitor.db.store import Writer, open_db
 from webtest import add_accounts, log_in
 from webui import create_app
+from webui.site import site_state
 
 NOW = 1_790_000_000.0
 SECRET = "Pl4nted-S3cret"
@@ -139,7 +140,7 @@ def test_metrics_without_token_only_from_loopback(app):
 
 def test_metrics_with_token_need_the_bearer_header(app, monkeypatch):
     monkeypatch.setenv("ONESTOP_METRICS_TOKEN", TOKEN)
-    app.config["ONESTOP"].metrics.token = "${ONESTOP_METRICS_TOKEN}"
+    site_state(app).config.metrics.token = "${ONESTOP_METRICS_TOKEN}"
     client = app.test_client()
     far = {"REMOTE_ADDR": "192.0.2.7"}
     r = client.get("/metrics", environ_base=far)

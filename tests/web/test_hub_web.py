@@ -79,6 +79,38 @@ def test_csv_export_matches_the_stored_waits(client) -> None:
     assert float(row["over_target"]) == pytest.approx(sum(w > 600 for w in waits) / len(waits), abs=0.001)
 
 
+def test_html_export_has_the_csv_figures_in_a_standalone_page(client) -> None:
+    query = f"from={DAY}&to={DAY}&target=10"
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/export.csv?{query}").get_data(as_text=True).lstrip("\ufeff"))))
+    resp = client.get(f"/export.html?{query}")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert resp.headers["Content-Disposition"].startswith("inline;")
+    assert "'sha256-" in resp.headers["Content-Security-Policy"]  # its one inline stylesheet, by hash
+    page = resp.get_data(as_text=True)
+    assert "<link" not in page and "<style>" in page
+    for row in rows:
+        cells = page.split(f'data-site="{row["site"]}"')[1].split("</tr>")[0]
+        assert f"UBND {row['site']}" in cells and f"<td>{row['served']}</td>" in cells
+        waits = waits_of(client, row["site"])
+        assert f"<td>{100 * sum(w > 600 for w in waits) / len(waits):.0f} %</td>" in cells
+        mean = round(sum(waits) / len(waits))
+        assert f"<td>{mean // 60}:{mean % 60:02d}</td>" in cells
+
+
+def test_html_export_of_one_site_lists_its_counters_in_english(client) -> None:
+    client.post("/language", data={"language": "en"})
+    page = client.get(f"/export.html?site=xa-02&from={DAY}&to={DAY}").get_data(as_text=True)
+    assert "District hub" in page and "<td class=\"t\">cam1/spot</td>" in page
+    assert page.count('data-site="xa-02"') == 1 and 'data-site="xa-01"' not in page
+    assert client.get("/export.pdf").status_code == 404
+    assert client.get("/export.html?from=2026-12-05&to=2026-12-01").status_code == 400
+
+
+def test_period_form_links_both_exports(client) -> None:
+    page = client.get(f"/site/xa-01?from={DAY}&to={DAY}").get_data(as_text=True)
+    assert "/export.csv?" in page and "/export.html?" in page and "site=xa-01" in page
+
+
 def test_weekly_ranking_orders_sites_by_mean_wait(client) -> None:
     page = client.get(f"/ranking?week={DAY}").get_data(as_text=True)
     order = [p.split('"')[0] for p in page.split('data-site="')[1:]]

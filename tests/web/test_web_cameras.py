@@ -115,7 +115,7 @@ def test_add_camera_through_onvif_probe_test_stream_and_save(app, admin, site, r
     secrets_file = secrets_path(site / "cameras.yaml")
     assert read_secrets(secrets_file) == {"ONESTOP_QUAY_3_PASSWORD": SECRET}
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
-    config = app.config["ONESTOP"]  # the app swapped in the saved config and nudged the supervisor
+    config = site_state(app).config  # the app swapped in the saved config and nudged the supervisor
     assert config.camera("quay-3").stream_url("main") == server.url("/main", f"admin:{SECRET.replace('!', '%21')}")
     assert app.config["NUDGES"] == [1]
 
