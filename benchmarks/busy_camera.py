@@ -75,8 +75,10 @@ def measure(sub: Path, cam: dict, seconds: float, detect_fps: float, width: int 
                 t_file = float(frame.pts * frame.time_base)
                 first = t_file if first is None else first
                 t = offset + t_file - first
+                if t >= seconds:
+                    break
                 video_s = t
-                if t + 1e-6 < due or t >= seconds:
+                if t + 1e-6 < due:
                     clock.lap("decode")
                     continue
                 due = max(due + step, t + step / 2)
