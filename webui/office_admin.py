@@ -139,15 +139,7 @@ def counter_new() -> Any:
     if request.method == "GET":
         return _counter_form({}, new=True)[0]
     values = request.form.to_dict()
-    before = _office()
-    try:
-        counter_id = values.get("id", "").strip()
-        new = _change(f"counter {counter_id}", "added", write_office.save_counter, _counter_input(counter_id), True)
-    except Problem as err:
-        return _counter_form(values, True, err.status, str(err))
-    _flash_dropped(before, new)
-    flash(_("Counter %(name)s saved.", name=values.get("name", "")))
-    return redirect(url_for("office.index"))
+    return _save_counter(values, values.get("id", "").strip(), True, _office())
 
 
 @bp.route("/site/counters/<counter_id>/edit", methods=["GET", "POST"])
@@ -161,12 +153,17 @@ def counter_edit(counter_id: str) -> Any:
         values = {"id": counter.id, "name": counter.name, "field": counter.field or "", "seat": "/".join(counter.seat),
                   "spot": "/".join(counter.spot), "queue": counter.queue or ""}
         return _counter_form(values, new=False)[0]
-    values = {**request.form.to_dict(), "id": counter_id}
+    return _save_counter({**request.form.to_dict(), "id": counter_id}, counter_id, False, before)
+
+
+def _save_counter(values: dict[str, str], counter_id: str, new: bool, before: Any) -> Any:
+    """Save the posted counter (added or edited); the form again with the one-line problem, else the list."""
     try:
-        new = _change(f"counter {counter_id}", "edited", write_office.save_counter, _counter_input(counter_id), False)
+        saved = _change(f"counter {counter_id}", "added" if new else "edited", write_office.save_counter,
+                        _counter_input(counter_id), new)
     except Problem as err:
-        return _counter_form(values, False, err.status, str(err))
-    _flash_dropped(before, new)
+        return _counter_form(values, new, err.status, str(err))
+    _flash_dropped(before, saved)
     flash(_("Counter %(name)s saved.", name=values.get("name", "")))
     return redirect(url_for("office.index"))
 
