@@ -75,7 +75,8 @@ class HallRenderer:
         img = np.empty((h, w, 3), np.uint8)
         img[:] = side
         hw, by = hall.half_w, hall.back_y
-        floor = _quad(cam, [(-hw, 0.4, 0), (hw, 0.4, 0), (hw, by, 0), (-hw, by, 0)])
+        near = cam.y_m + 0.4  # the floor from just in front of the camera (the office simulator's cameras stand in the hall)
+        floor = _quad(cam, [(-hw, near, 0), (hw, near, 0), (hw, by, 0), (-hw, by, 0)])
         wall = _quad(cam, [(-hw, by, 0), (hw, by, 0), (hw, by, WALL_H_M), (-hw, by, WALL_H_M)])
         if wall is not None:
             cv2.fillConvexPoly(img, wall, back)
@@ -100,7 +101,7 @@ class HallRenderer:
         grout = tuple(int(v * 0.86) for v in base)
         lw = max(1, cam.size[1] // 360)
         for x in np.arange(-hall.half_w, hall.half_w + 0.01, tile):
-            q = _quad(cam, [(x, 0.4, 0), (x, hall.back_y, 0)])
+            q = _quad(cam, [(x, cam.y_m + 0.4, 0), (x, hall.back_y, 0)])
             if q is not None:
                 cv2.line(img, tuple(q[0]), tuple(q[1]), grout, lw, cv2.LINE_AA)
         for y in np.arange(0.4, hall.back_y, tile):
