@@ -64,7 +64,7 @@ class HallRenderer:
         self._noise = np.rint(rng.normal(0, sigma, (h + 16, w + 32))).astype(np.int16)
         self._noise_rng = np.random.default_rng([seed, 6])
         self._looks: dict[str, Look] = {}
-        self._sprites: dict[tuple[str, float], tuple[int, int, np.ndarray, np.ndarray] | None] = {}
+        self._sprites: dict[tuple[str, float, float, float], tuple[int, int, np.ndarray, np.ndarray] | None] = {}
         self._light = _lighting(hall.spec, rng)
 
     # ---------------------------------------------------------------- background
@@ -251,7 +251,7 @@ class HallRenderer:
     def _draw_seated(self, img: np.ndarray, key: str, pose: Pose, look: Look) -> None:
         """A seated person from a cached sprite (premultiplied colour and coverage), drawn once per sway step."""
         lean = round(pose.lean / LEAN_STEP_M) * LEAN_STEP_M
-        k = (key, lean)
+        k = (key, pose.x, pose.y, lean)  # the seat too: a citizen sits in the hall, then at a counter
         if k not in self._sprites:
             if len(self._sprites) > SPRITES_MAX:
                 self._sprites.clear()
@@ -305,7 +305,10 @@ def _sprite(cam: Pinhole, pose: Pose, look: Look) -> tuple[int, int, np.ndarray,
     box = figure_extent(cam, pose, look)
     if box is None:
         return None
-    x0, y0, x1, y1 = box
+    w, h = cam.size  # only the part inside the frame: someone right under a camera would need a huge sprite
+    x0, y0, x1, y1 = max(box[0], 0), max(box[1], 0), min(box[2], w), min(box[3], h)
+    if x1 <= x0 or y1 <= y0:
+        return None
     size = (max(1, y1 - y0), max(1, x1 - x0), 3)
     black, white = np.zeros(size, np.uint8), np.full(size, 255, np.uint8)
     draw_figure(black, cam, pose, look, (x0, y0))
