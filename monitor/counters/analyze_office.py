@@ -61,7 +61,11 @@ def analyze_office_files(
     for cam_id, path in videos.items():
         camera = config.camera(cam_id)
         report = (lambda f, c=cam_id: progress(c, f)) if progress is not None else None
-        per_second, duration = detect_seconds(Path(path), camera, config, report)
+        try:
+            per_second, duration = detect_seconds(Path(path), camera, config, report)
+        except (ValueError, OSError) as err:
+            reason = getattr(err, "strerror", None) or str(err)  # PyAV errors repeat the path after it
+            raise ValueError(f"{path} (camera {cam_id}): {reason}") from None
         cameras[cam_id] = {"file": str(path), "duration_s": round(duration, 3), "per_second": per_second}
         for zone in camera.zones:
             samples[(cam_id, zone.id)] = samples_of(per_second, zone.id)

@@ -72,7 +72,7 @@ COUNTER_X = tuple((c.index - 2) * SPACING_M for c in COUNTERS)
 CAMERAS = (
     OfficeCamera("sanh", "Sảnh chờ", Pinhole(3.6, 33.0, 58.0, SIZE)),
     OfficeCamera("quay-a", "Camera quầy 1–2", Pinhole(3.0, 42.0, 62.0, SIZE, x_m=-3.3, y_m=DESK_Y - 2.9)),
-    OfficeCamera("quay-b", "Camera quầy 3–5", Pinhole(3.0, 42.0, 62.0, SIZE, x_m=2.2, y_m=DESK_Y - 2.9)),
+    OfficeCamera("quay-b", "Camera quầy 3–5", Pinhole(3.0, 42.0, 62.0, SIZE, x_m=1.1, y_m=DESK_Y - 2.9)),
 )
 HALL_CAMERA = "sanh"
 # The field's side of the hall: tu-phap waits left of the centre aisle, dia-chinh right of it.

@@ -196,9 +196,7 @@ def tickets_csv(truth: dict, start: datetime, loops: int = 1) -> str:
     n = 0
     for loop in range(loops):
         base = start + timedelta(seconds=loop * truth["duration_s"])
-        for c in truth["citizens"]:
-            if c["arrival_s"] < 0:
-                continue
+        for c in truth["citizens"]:  # those already waiting when the video starts took theirs before it
             n += 1
             clock = lambda v: "" if v is None else (base + timedelta(seconds=v)).strftime("%H:%M:%S")  # noqa: E731
             served = c["service_start_s"] is not None
