@@ -128,7 +128,9 @@ def office_yaml(hall: Hall) -> dict:
     queues = [{"id": f.id, "name": f"Chờ {f.name}", "waiting_areas": [{"camera": HALL_CAMERA, "zone": f"cho-{f.id}"}],
                "feeds": [f.id]} for f in FIELDS]
     return {
-        "site": {"name": "Bộ phận một cửa UBND xã (mô phỏng)", "timezone": "Asia/Ho_Chi_Minh", "language": "vi"},
+        # open every day around the clock: the looping demo shows absences and utilisation whenever it runs
+        "site": {"name": "Bộ phận một cửa UBND xã (mô phỏng)", "timezone": "Asia/Ho_Chi_Minh", "language": "vi",
+                 "opening_hours": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "periods": ["00:00-23:59"]}},
         "storage": {"recordings": "recordings", "database": "onestop.db"},
         "defaults": {"detect_fps": 5, "pre_roll_s": 5, "post_roll_s": 10, "max_clip_s": 300},
         "cameras": cameras,
@@ -188,12 +190,16 @@ def _queue_truth(hall: Hall, story: OfficeStory, citizens: list[dict], dur: floa
     return out
 
 
-def tickets_csv(truth: dict, start: datetime, loops: int = 1) -> str:
-    """The kiosk export of the truth's citizens (video second 0 at start, site-local), repeated `loops` times back to back."""
+def tickets_csv(truth: dict, start: datetime, loops: int = 1, first: int = 1) -> str:
+    """The kiosk export of the truth's citizens (video second 0 at start, site-local), repeated `loops` times back to back.
+
+    Numbers run from `first` in issue order with the field's letter (A001, B002, ...); a looping demo
+    that imports again later the same day passes another `first` so its tickets are new ones.
+    """
     buf = io.StringIO(newline="")
     out = csv.DictWriter(buf, KIOSK_COLUMNS, lineterminator="\n")
     out.writeheader()
-    n = 0
+    n = first - 1
     for loop in range(loops):
         base = start + timedelta(seconds=loop * truth["duration_s"])
         for c in truth["citizens"]:  # those already waiting when the video starts took theirs before it
