@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, current_app, request, url_for
 
 from monitor.counters.analytics import intersect, presence_intervals
 from monitor.counters.office_report import OfficeRow, analyse_day, office_day_rows
@@ -93,7 +93,7 @@ def build_office_timeline(db: Any, config: Config, office: Office, group: tuple[
     tz = config.site.tz
     counters = [c for c in office.counters if (c.id == key if kind == "counter" else c.field == key)]
     queues = list(dict.fromkeys(c.queue for c in counters if c.queue))
-    analysis, window, tickets = analyse_day(config, office, db, day)
+    analysis, window, tickets = analyse_day(config, office, db, day, current_app.config["CLOCK"]())
     periods = config.site.opening_hours.spans(day, tz)
     seats = {c.id: zone_samples(db, c.seat[0], c.seat[1], window.start, window.end) for c in counters}
     span = day_span(day, tz, window, periods, list(seats.values()) + [analysis.queues[q] for q in queues])

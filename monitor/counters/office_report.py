@@ -89,23 +89,28 @@ def build_office_report(config: Config, db: sqlite_utils.Database, day_from: dat
         raise ValueError(f"range {day_from}..{day_to} is longer than {MAX_DAYS} days")
     office = office_of(config)
     tz = config.site.tz
+    generated = now if now is not None else datetime.now(tz)
     rows: list[OfficeRow] = []
     day = day_from
     while day <= day_to:
-        analysis, window, tickets = analyse_day(config, office, db, day)
+        analysis, window, tickets = analyse_day(config, office, db, day, generated.timestamp())
         rows += office_day_rows(analysis, day, window, tickets, tz, lang=lang or config.site.language)
         day += timedelta(days=1)
-    generated = now if now is not None else datetime.now(tz)
     return OfficeReport(config.site.name, day_from, day_to, rows, generated, office.derived)
 
 
-def analyse_day(config: Config, office: Office, db: sqlite_utils.Database, day: date
+def analyse_day(config: Config, office: Office, db: sqlite_utils.Database, day: date, now: float | None = None
                 ) -> tuple[OfficeAnalysis, Interval, list[Visit]]:
-    """One local day of the office: its analysis, its window and the visits of the tickets issued in it."""
+    """One local day of the office: its analysis, its window and the visits of the tickets issued in it.
+
+    With `now`, ticket events after it are left out: a feed's clock a little ahead (within its
+    clock_skew_s) or tickets imported ahead (the looping demo) do not count before they happen.
+    """
     tz = config.site.tz
     window = day_window(day, tz)
     samples = _samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
-    tickets = visits(ticket_events(db, window.start, window.end))
+    events = ticket_events(db, window.start, window.end)
+    tickets = visits([e for e in events if now is None or e.t <= now])
     return analyse_office(office, samples, config.site.opening_hours.spans(day, tz)), window, tickets
 
 

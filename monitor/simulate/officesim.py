@@ -194,7 +194,9 @@ def tickets_csv(truth: dict, start: datetime, loops: int = 1, first: int = 1) ->
     """The kiosk export of the truth's citizens (video second 0 at start, site-local), repeated `loops` times back to back.
 
     Numbers run from `first` in issue order with the field's letter (A001, B002, ...); a looping demo
-    that imports again later the same day passes another `first` so its tickets are new ones.
+    that imports again later the same day passes another `first` so its tickets are new ones. A
+    citizen still waiting when the video ends is written for the last loop only: when the video
+    starts again the hall shows the citizens of its first second, and their tickets are the next loop's.
     """
     buf = io.StringIO(newline="")
     out = csv.DictWriter(buf, KIOSK_COLUMNS, lineterminator="\n")
@@ -203,6 +205,8 @@ def tickets_csv(truth: dict, start: datetime, loops: int = 1, first: int = 1) ->
     for loop in range(loops):
         base = start + timedelta(seconds=loop * truth["duration_s"])
         for c in truth["citizens"]:  # those already waiting when the video starts took theirs before it
+            if c["called_s"] is None and loop < loops - 1:
+                continue
             n += 1
             clock = lambda v: "" if v is None else (base + timedelta(seconds=v)).strftime("%H:%M:%S")  # noqa: E731
             served = c["service_start_s"] is not None
