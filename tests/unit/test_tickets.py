@@ -181,15 +181,21 @@ def _occupancy(db) -> None:  # noqa: ANN001
     Writer(db).apply(msgs)
 
 
-def test_office_report_puts_tickets_beside_the_cameras_with_an_agreement_row(site, tmp_path):
+def _with_two_tickets(site: Path, tmp_path: Path):  # noqa: ANN202 - Config
+    """The site's occupancy of 08:00-08:30 and kiosk tickets 001 and 002 imported."""
     config = load_config(site)
     db = open_db(config.storage.database)
     _occupancy(db)
     db.conn.close()
     export = tmp_path / "kiosk.csv"
     export.write_text("\n".join(KIOSK_CSV.splitlines()[:3]) + "\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["tickets", "import", str(export), "--mapping", "kiosk", "-c", str(site)]).exit_code == 0
+    return config
+
+
+def test_office_report_puts_tickets_beside_the_cameras_with_an_agreement_row(site, tmp_path):
+    _with_two_tickets(site, tmp_path)
     runner = CliRunner()
-    assert runner.invoke(main, ["tickets", "import", str(export), "--mapping", "kiosk", "-c", str(site)]).exit_code == 0
     out = runner.invoke(main, ["report", "--by", "office", "--from", "2026-11-24", "--to", "2026-11-24",
                                "--format", "csv", "-c", str(site)])
     assert out.exit_code == 0, out.output
@@ -263,13 +269,7 @@ def test_ticket_events_after_now_do_not_count_yet(site, tmp_path):
 
     from monitor.counters.office_report import build_office_report
 
-    config = load_config(site)
-    db = open_db(config.storage.database)
-    _occupancy(db)
-    db.conn.close()
-    export = tmp_path / "kiosk.csv"
-    export.write_text("\n".join(KIOSK_CSV.splitlines()[:3]) + "\n", encoding="utf-8")
-    assert CliRunner().invoke(main, ["tickets", "import", str(export), "--mapping", "kiosk", "-c", str(site)]).exit_code == 0
+    config = _with_two_tickets(site, tmp_path)
     db = open_db(config.storage.database)
 
     def served(now: datetime) -> int:
