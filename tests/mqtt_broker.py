@@ -12,10 +12,22 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from support import free_port, require
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto"
 START_TIMEOUT_S = 10.0
+WAIT_S = 60.0  # the longest any stage of a broker test may take on a loaded 2-core machine before it gives up
+
+
+def wait_for(what: str, check, timeout: float = WAIT_S) -> None:
+    """Poll check() until true; fail the test naming `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
 
 
 def require_mosquitto() -> None:

@@ -22,13 +22,13 @@ from monitor.hub.service import HubBroker, HubService
 from monitor.hub.store import open_hub_db
 from monitor.hub.web import create_hub_app
 from monitor.site.hublink import HubLink
-from mqtt_broker import Mosquitto, Relay, commune_broker, district_broker, make_ca, province_bridge, require_mosquitto
+from mqtt_broker import (Mosquitto, Relay, commune_broker, district_broker, make_ca, province_bridge,
+                         require_mosquitto, wait_for)
 
 log = logging.getLogger(__name__)
 
 DISTRICTS = ("bac-me", "yen-minh")
 SITES = ("xa-a", "xa-b", "xa-c")  # the same ids in both districts: the province keys them district/site
-WAIT_S = 60.0  # the longest any stage may take on a loaded 2-core machine
 
 
 def password(account: str) -> str:
@@ -43,14 +43,6 @@ def stored_ids(db_path: Path) -> set[tuple[str, str]]:
         return set()
     finally:
         conn.close()
-
-
-def wait_for(what: str, check, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def goes_up(msg_id: str) -> bool:
