@@ -112,7 +112,7 @@ def period_figures(db: sqlite_utils.Database, site: str | None, day_from: date, 
     check_period(day_from, day_to)
     sql = ("select site, coalesce(name, case when camera = '' then counter else camera || '/' || counter end),"
            " field, day, served, mean_service_s, absence_min, waits from report_rows where day >= ? and day <= ?"
-           + (" and site = ?" if site else "") + " order by site, field is null, field, counter, camera, day")
+           + (" and site = ?" if site else "") + " order by site, counter, camera, day")  # fields in counter order
     groups: dict[tuple[str, str | None, str | None], list[tuple[Any, ...]]] = {}
     for row in db.execute(sql, [day_from.isoformat(), day_to.isoformat(), *([site] if site else [])]):
         groups.setdefault(_KEYS[by](*row[:3]), []).append(row[3:])
