@@ -156,3 +156,14 @@ def test_acknowledged_alerts_are_queued_once_per_acknowledgement(site) -> None:
 
 def a_topic(msg: dict) -> str:
     return f"onestop/{msg['site']}/alert/{msg['data']['subject']}"
+
+
+def test_a_schema_1_row_from_a_site_not_yet_upgraded_is_read_by_camera_and_zone() -> None:
+    hub = open_hub_db(":memory:")
+    data = {"day": DAY.isoformat(), "camera": "cam1", "counter": "spot", "final": True, "computed_at": T0 + 0.0,
+            "served": 2, "mean_service_s": 300.0, "waits": [120.0, 900.0], "absence_min": 3.0}
+    msg = {"v": 1, "id": "report/2026-12-01/cam1/spot/final", "site": "xa-old", "kind": "report", "at": T0, "data": data}
+    with hub.conn:
+        assert ingest(hub, "onestop/xa-old/report/cam1/spot", json.dumps(msg).encode(), T0) == "stored"
+    [row] = stats.period_figures(hub, "xa-old", DAY, DAY, target_s=600, by="counter")
+    assert (row.counter, row.field, row.served, row.over_target) == ("cam1/spot", None, 2, 0.5)
