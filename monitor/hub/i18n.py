@@ -30,6 +30,8 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (vi, en)
     "rank": ("Hạng", "Rank"),
     "week_of": ("Tuần có ngày", "Week of"),
     "open_site_ui": ("Mở giao diện của xã", "Open the site's own UI"),
+    "open_site_report": ("Báo cáo theo quầy tại xã, ngày", "The site's report by counter for"),
+    "open_site_alerts": ("Xác nhận tại xã", "Acknowledge at the site"),
     "export_csv": ("Xuất CSV", "Export CSV"),
     "export_html": ("Xuất HTML", "Export HTML"),
     "no_data": ("Chưa có dữ liệu", "No data yet"),

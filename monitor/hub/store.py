@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -181,11 +182,16 @@ def ingest(db: sqlite_utils.Database, topic: str, payload: bytes, received: floa
     return "stored"
 
 
+def _web_url(value: Any) -> str | None:
+    """An http(s) URL for the drill-down link; anything else (javascript:, data:) is not made a link."""
+    return value if isinstance(value, str) and urlsplit(value).scheme in ("http", "https") else None
+
+
 def _info(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
     db.conn.execute(
         "insert into sites (site, name, site_url, timezone, info) values (?, ?, ?, ?, ?) on conflict(site) do update"
         " set name = excluded.name, site_url = excluded.site_url, timezone = excluded.timezone, info = excluded.info",
-        [site, str(d["name"]), d.get("site_url"), str(d["timezone"]), json.dumps(d, ensure_ascii=False)])
+        [site, str(d["name"]), _web_url(d.get("site_url")), str(d["timezone"]), json.dumps(d, ensure_ascii=False)])
 
 
 def _text(value: Any) -> str | None:

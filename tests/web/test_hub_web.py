@@ -79,8 +79,10 @@ def test_sites_table_shows_state_alerts_and_todays_figures(client) -> None:
 
 
 def test_site_page_links_to_the_sites_own_ui_and_lists_its_counters(client) -> None:
-    page = client.get("/site/xa-02").get_data(as_text=True)
+    page = client.get(f"/site/xa-02?from={DAY}&to={DAY}").get_data(as_text=True)
     assert 'href="http://xa-02.local:8000"' in page
+    assert f'href="http://xa-02.local:8000/reports?by=office&amp;period=day&amp;date={DAY}"' in page
+    assert 'href="http://xa-02.local:8000/alerts"' in page
     for name in ("Quầy 1 – Tư pháp", "Quầy 2 – Địa chính", "Quầy 3 – Lao động"):
         assert f'data-counter="{name}"' in page
     office = page.split('class="hub-office"')[1]
@@ -183,3 +185,14 @@ def test_language_switch_to_english(client) -> None:
     client.post("/language", data={"language": "en"})
     assert "Weekly ranking" in client.get("/").get_data(as_text=True)
     assert client.post("/language", data={"language": "fr"}).status_code == 400
+
+
+def test_a_site_url_that_is_not_http_is_no_link(client) -> None:
+    bad = next(m for _t, m in day_messages("xa-04", seed=4) if m.id.startswith("info/"))
+    payload = bad.payload.replace("http://xa-04.local:8000", "javascript:alert(1)")
+    db = open_hub_db(client.db)
+    with db.conn:
+        assert ingest(db, bad.topic, payload.encode(), NOW) == "stored"
+    db.conn.close()
+    page = client.get("/site/xa-04").get_data(as_text=True)
+    assert "javascript:" not in page and "drill-down" not in page
