@@ -177,7 +177,7 @@ class Collector:
                 health_message(self.site, camera_health(config, camera_states(db), now), now)]
         msgs += self._rollups(config, db, now, cursors)
         msgs += self._reports(config, db, now, cursors)
-        msgs += self._acknowledgements(config, db, cursors)
+        msgs += self._acknowledgements(config, db, now, cursors)
         count = enqueue(db, msgs, now, cursors)  # messages and cursors in one transaction: a crash loses neither
         prune_acked(db, now)
         if count:
@@ -216,10 +216,12 @@ class Collector:
             cursors["report_running"] = str(now)
         return out
 
-    def _acknowledgements(self, config: Config, db: sqlite_utils.Database, cursors: dict[str, str]) -> list[OutMessage]:
-        """Alerts acknowledged in the web UI since the last run (the web app writes them, so they are polled)."""
+    def _acknowledgements(self, config: Config, db: sqlite_utils.Database, now: float,
+                          cursors: dict[str, str]) -> list[OutMessage]:
+        """Alerts acknowledged in the web UI since the last run (the web app writes them, so they are polled);
+        on the first run, those of the last week, as for the roll-ups."""
         since = get_cursor(db, "alert_ack")
-        acked = acknowledged_since(db, float(since) if since is not None else float("-inf"))
+        acked = acknowledged_since(db, float(since) if since is not None else now - BACKLOG_DAYS * 86400)
         if not acked:
             return []
         cursors["alert_ack"] = repr(max(a.ack_at or 0.0 for a in acked))

@@ -167,3 +167,16 @@ def test_a_schema_1_row_from_a_site_not_yet_upgraded_is_read_by_camera_and_zone(
         assert ingest(hub, "onestop/xa-old/report/cam1/spot", json.dumps(msg).encode(), T0) == "stored"
     [row] = stats.period_figures(hub, "xa-old", DAY, DAY, target_s=600, by="counter")
     assert (row.counter, row.field, row.served, row.over_target) == ("cam1/spot", None, 2, 0.5)
+
+
+def test_first_run_sends_the_acknowledgements_of_the_last_week_only(site) -> None:
+    config, db = site
+    week = 7 * 86400
+    with db.conn:
+        for age in (week, week - 3600):  # first run at T0 + 600: a week back is T0 - week + 600
+            alert = alert_table.open_alert(db, "camera_offline", f"cam{1 + (age < week)}", "cam1", T0 - age, T0 - age, 1.0)
+            alert_table.close_alert(db, alert, T0 - age + 30)
+    for alert in alert_table.list_alerts(db, since=0):
+        alert_table.acknowledge(db, alert.id, "can-bo", alert.raised + 10, "")
+    Collector(lambda: config, now=lambda: T0 + 600.0).collect(db)
+    assert [a["data"]["subject"] for a in outbox(db, "alert/")] == ["cam2"]
