@@ -54,14 +54,17 @@ def main() -> None:
     ap.add_argument("scenes", nargs="*", help="scene folder names (default: all)")
     ap.add_argument("--root", type=Path, default=DEFAULT_SCENES, help="folder holding score.py and the scenes")
     ap.add_argument("--body", action="store_true", help="draw the zones as body areas instead of floor footprints")
+    ap.add_argument("--keep", type=Path, help="write the configs and analyze JSON here instead of a temporary folder")
     args = ap.parse_args()
     score = args.root / "score.py"
     if not score.is_file():
         sys.exit(f"{score}: not found (--root must hold score.py and the scene folders)")
     names = args.scenes or sorted(p.name for p in args.root.iterdir() if (p / "truth.json").is_file())
     with tempfile.TemporaryDirectory() as tmp:
+        out = args.keep or Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
         for name in names:
-            print(_run(args.root / name, score, not args.body, Path(tmp)), flush=True)
+            print(_run(args.root / name, score, not args.body, out), flush=True)
 
 
 if __name__ == "__main__":

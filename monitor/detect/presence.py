@@ -12,11 +12,15 @@ Definitions (the zone editor and the README say the same):
   OFF_S seconds (and at least two analyses). Transitions are backdated (`since`) to the first / last
   sighting, so per-second figures do not lag.
 - count of a waiting area: the people whose anchor lies in it and who are not on a seat, walking
-  or still.
+  or still. The area is searched at two scales: tiles sized for standing people, swept together,
+  and tiles sized for seated ones (a seated crowd seen from behind is too small for the model in the
+  first), which report only people shorter than STANDING_BOX standing heights.
 
-Cost: the detector runs on at most `calls_per_s` tiles a second (see monitor.detect.tiles). A tile
-is due sooner when one of its seats is uncertain (the last analysis disagreed with the state, or
-the seat has not been seen yet), or when motion touched it since its last analysis.
+Cost: the detector runs on at most `calls_per_s` tiles a second (see monitor.detect.tiles), plus
+`seated_calls_per_s` for the seated-scale waiting-area tiles, which have their own budget so that
+seats keep theirs (and all run once at start). A tile is due sooner when one of its seats is
+uncertain (the last analysis disagreed with the state, or the seat has not been seen yet), or
+when motion touched it since its last analysis.
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ __all__ = ["PersonOccupancy", "PresenceParams"]
 
 log = logging.getLogger(__name__)
 
+# A box at least this many standing heights tall is a person standing: seated people show 0.5-0.65
+# (SEATED_FIT), standing ones about 1.0, so 0.8 lies between with room for boxes cut a little short.
+STANDING_BOX = 0.8
+
 
 @dataclass(frozen=True)
 class PresenceParams:
@@ -48,12 +56,20 @@ class PresenceParams:
     # footage (PETS S2.L1) counts without bias at 0.35 and under-counts at 0.4; the issue's 0.4 left
     # seated people out in the development offices; 0.3 lets cones and bags in.
     area_min_score: float = 0.35
+    # Waiting areas are swept at two scales at once, merged (monitor.detect.persons.suppress): tiles
+    # sized for standing people, and tiles sized for seated ones, whom the standing scale leaves too
+    # small for the model (a seated hall of 10-18 people was under-counted by half). None: one scale.
     area_ratio: float = STANDING_RATIO  # waiting-area tile side / standing height (see monitor.detect.tiles)
+    area_seated_ratio: float | None = SEATED_RATIO
     calls_per_s: float = 2.0  # detector calls per camera-second: 2 x ~21 ms fits 16 cameras in 75 % of 2 cores
     max_burst: float = 3.0  # calls saved up while nothing was due (a burst after a quiet spell)
     seat_period_s: float = 2.0  # a tile holding a seat is analysed at least this often
     uncertain_period_s: float = 1.0  # ... and this often while one of its seats is uncertain
     area_period_s: float = 8.0  # other tiles at least this often; sooner when motion touched them
+    # Seated-scale waiting-area tiles have a budget of their own, so seats keep theirs: a seated crowd
+    # changes slowly, and a tile touched by motion is due after seated_period_s (twice that if not).
+    seated_calls_per_s: float = 0.5
+    seated_period_s: float = 8.0
     moved_period_s: float = 2.0  # a tile touched by motion waits at least this long
     moved_fraction: float = 0.002  # share of a tile's pixels changed that counts as motion in it
     on_s: float = 2.0  # sightings must span this long: people walking across a seat take < 1 s
@@ -87,6 +103,7 @@ class _Seat:
 class _TileState:
     tile: Tile
     seats: bool  # a tile of the seats' plan (else of the waiting areas')
+    seated_scale: bool = False  # a waiting-area tile sized for seated people: it reports only them
     px: tuple[int, int, int, int] = (0, 0, 0, 0)  # the tile in motion-map pixels
     last_run: float = -math.inf
     moved: bool = True
@@ -119,6 +136,9 @@ class PersonOccupancy:
         # seats and waiting areas get a plan each: seated people are smaller and need larger scales
         self.tiles = [_TileState(t, True) for t in plan_tiles(seats, self.persp, aspect, SEATED_RATIO, SEATED_FIT)]
         self.tiles += [_TileState(t, False) for t in plan_tiles(areas, self.persp, aspect, params.area_ratio)]
+        if params.area_seated_ratio is not None:
+            seated = plan_tiles(areas, self.persp, aspect, params.area_seated_ratio, SEATED_FIT)
+            self.tiles += [_TileState(t, False, seated_scale=True) for t in seated]
         self.seats = [self._seat(z) for z in self.zones if z.kind in SEAT_KINDS]
         self.areas = {z.id: self._poly(z.points) for z in self.zones if z.kind == "waiting_area"}
         self.masks = [self._poly(m) for m in masks]
@@ -126,6 +146,8 @@ class PersonOccupancy:
         self._motion_masks: dict[str, np.ndarray] = {}
         self._shape: tuple[int, int] | None = None
         self._tokens = params.max_burst
+        # one pass over the seated-scale tiles at start: a restarted worker learns the seated crowd at once
+        self._seated_tokens = float(sum(ts.seated_scale for ts in self.tiles))
         self._last: float | None = None
         self._dets: list[Detection] = []  # the latest people found by the seats' tiles
         self._area_dets: list[Detection] = []  # ... and by the waiting areas' tiles
@@ -177,6 +199,7 @@ class PersonOccupancy:
         dt = 0.0 if self._last is None else max(0.0, now - self._last)
         self._last = now
         self._tokens = min(p.max_burst, self._tokens + dt * p.calls_per_s)
+        self._seated_tokens = min(max(p.max_burst, self._seated_tokens), self._seated_tokens + dt * p.seated_calls_per_s)
         self._note_motion(motion)
         rgb: np.ndarray | None = None
         ran: set[int] = set()
@@ -190,10 +213,15 @@ class PersonOccupancy:
                 self._run_tile(i, rgb, now)
             ran.update(job)
             self._tokens -= len(job)  # a sweep of the waiting areas may run into debt, paid back in quiet time
+        while self._seated_tokens >= 1.0 and (i := self._next_seated(now)) is not None:
+            rgb = frame() if rgb is None else rgb
+            self._run_tile(i, rgb, now)
+            ran.add(i)
+            self._seated_tokens -= 1.0
         if ran:
             self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
             # one sweep found these together: a person seen by two tiles near a cell's edge counts once
-            if any(not self.tiles[i].seats for i in ran):
+            if any(not self.tiles[i].seats for i in ran):  # a sweep, or a seated-scale tile
                 self._area_dets = suppress([d for ts in self.tiles if not ts.seats for d in ts.found])
             self._observe(now, ran)
         return self._states(now, motion)
@@ -206,32 +234,45 @@ class PersonOccupancy:
                 ts.moved = cv2.countNonZero(motion[y0:y1, x0:x1]) >= self.params.moved_fraction * area
 
     def _next_job(self, now: float) -> list[int]:
-        """The most overdue job: one seat tile, or all the waiting areas' tiles at once (a sweep); [] if none is due.
+        """The most overdue job: one seat tile, or a sweep of the standing-scale area tiles; [] if none is due.
 
-        The areas are swept whole so that people walking from one tile's cell into another's
-        between two analyses are neither counted twice nor missed.
+        The standing-scale tiles of the waiting areas are swept all at once, so that people walking
+        from one tile's cell into another's between two analyses are neither counted twice nor
+        missed. Seated-scale tiles report seated people only, who stay put: each runs on its own
+        (`_next_seated`).
         """
         p = self.params
         best: list[int] = []
         best_late = 0.0
         uncertain = {i for s in self.seats if s.uncertain for i in s.tiles}
-        area = [i for i, ts in enumerate(self.tiles) if not ts.seats]
+        sweep = [i for i, ts in enumerate(self.tiles) if not ts.seats and not ts.seated_scale]
         for i, ts in enumerate(self.tiles):
             if not ts.seats:
                 continue
-            if i in uncertain:
+            elif i in uncertain:
                 period = p.uncertain_period_s
             else:
                 period = p.seat_period_s if ts.moved else 2 * p.seat_period_s
             late = (now - ts.last_run) / period
             if late >= 1.0 and late > best_late:
                 best, best_late = [i], late
-        if area:
-            moved = any(self.tiles[i].moved for i in area)
+        if sweep:
+            moved = any(self.tiles[i].moved for i in sweep)
             period = p.moved_period_s if moved else p.area_period_s
-            late = (now - min(self.tiles[i].last_run for i in area)) / period
+            late = (now - min(self.tiles[i].last_run for i in sweep)) / period
             if late >= 1.0 and late > best_late:
-                best = area
+                best = sweep
+        return best
+
+    def _next_seated(self, now: float) -> int | None:
+        """The most overdue seated-scale waiting-area tile, or None when none is due."""
+        best, best_late = None, 1.0
+        for i, ts in enumerate(self.tiles):
+            if ts.seated_scale:
+                period = self.params.seated_period_s * (1 if ts.moved else 2)
+                late = (now - ts.last_run) / period
+                if late >= best_late:
+                    best, best_late = i, late
         return best
 
     def _run_tile(self, i: int, rgb: np.ndarray, now: float) -> None:
@@ -246,6 +287,8 @@ class PersonOccupancy:
         for d in found:
             g = Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy, d.score)
             ax, ay = self.anchor(g)
+            if ts.seated_scale and g.y1 - g.y0 >= STANDING_BOX * self.persp.height(ay):
+                continue  # someone standing: the standing-scale tiles of the same sweep report them
             if ts.tile.owns(ax, ay) and not self._masked(ax * self.aspect, ay):
                 keep.append(g)
         ts.found, ts.last_run, ts.moved = keep, now, False

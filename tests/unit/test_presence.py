@@ -16,6 +16,7 @@ SEAT = ZoneSpec("staff", "staff_seat", ((0.40, 0.30), (0.46, 0.30), (0.46, 0.33)
 SPOT = ZoneSpec("spot", "service_spot", ((0.40, 0.40), (0.46, 0.40), (0.46, 0.44), (0.40, 0.44)))
 WAIT = ZoneSpec("wait", "waiting_area", ((0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)), (0.3, 0.22))
 ASPECT = 16 / 9
+SEATED = PresenceParams().area_seated_ratio
 
 
 class FakeModel:
@@ -25,6 +26,8 @@ class FakeModel:
         self.people: list[tuple[float, float, float, float]] = []
         self.crops: list[tuple[int, int]] = []
         self.calls = 0
+        # people shorter than this share of the crop are too small for it (as for the real model's input)
+        self.min_rel_height = 0.0
 
     def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         self.calls += 1
@@ -34,7 +37,7 @@ class FakeModel:
         out = []
         for bx0, by0, bx1, by1 in self.people:
             px = (bx0 * W - x0, by0 * H - y0, bx1 * W - x0, by1 * H - y0)
-            if px[0] >= 0 and px[1] >= 0 and px[2] <= w and px[3] <= h:
+            if px[0] >= 0 and px[1] >= 0 and px[2] <= w and px[3] <= h and px[3] - px[1] >= self.min_rel_height * h:
                 out.append(Detection(px[0] / w, px[1] / h, px[2] / w, px[3] / h, 0.6))
         return out
 
@@ -168,9 +171,57 @@ def test_waiting_count_and_the_budget() -> None:
     h = occ.persp.height(0.8)
     fake.people = [(0.2, 0.8 - h, 0.25, 0.8), (0.6, 0.9 - h, 0.66, 0.9)]
     states = _run(occ, 0.0, 60.0)
+    # standing people: found by both scales' tiles, counted once each
     assert states[-1][1]["wait"].count == 2.0
     p = PresenceParams()
-    assert fake.calls <= p.max_burst + 60 * p.calls_per_s + len(occ.tiles)
+    seated_tiles = sum(ts.seated_scale for ts in occ.tiles)
+    assert seated_tiles > 0
+    # each budget's burst, 60 s of each budget, a sweep's debt, and the seated-scale pass at start
+    assert fake.calls <= 2 * p.max_burst + 60 * (p.calls_per_s + p.seated_calls_per_s) + len(occ.tiles) + seated_tiles
+
+
+def _seated_crowd(occ: PersonOccupancy) -> list[tuple[float, float, float, float]]:
+    """Three people seated in the waiting area's rows: 0.55 standing heights of them show."""
+    out = []
+    for x, y in ((0.2, 0.7), (0.45, 0.8), (0.7, 0.9)):
+        h = occ.persp.height(y)
+        out.append((x, y - 0.55 * h, x + 0.05, y))
+    return out
+
+
+@pytest.mark.parametrize(("seated_ratio", "expected"), [(PresenceParams().area_seated_ratio, 3.0), (None, 0.0)])
+def test_a_seated_crowd_is_counted_by_the_seated_scale_tiles(seated_ratio: float | None, expected: float) -> None:
+    fake = FakeModel()
+    fake.min_rel_height = 0.25  # seated people in a standing-scale tile are too small (0.55 / 2.5 = 0.22)
+    params = PresenceParams(area_seated_ratio=seated_ratio)
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    fake.people = _seated_crowd(occ)
+    states = _run(occ, 0.0, 5.0)
+    # the seated-scale tiles all run once at start: the crowd is known within the first second
+    assert states[0][1]["wait"].count == expected
+    assert states[-1][1]["wait"].count == expected
+
+
+def test_seated_scale_tiles_do_not_slow_the_seats() -> None:
+    """Seat tiles are analysed as often with a crowded waiting area as without one."""
+    runs = {}
+    for zones in ([SEAT, SPOT], [SEAT, SPOT, WAIT]):
+        fake = FakeModel()
+        occ = PersonOccupancy(zones, ASPECT, PresenceParams(area_seated_ratio=SEATED), model=fake)  # type: ignore[arg-type]
+        seat_tiles = {i for i, ts in enumerate(occ.tiles) if ts.seats}
+        counts = dict.fromkeys(seat_tiles, 0)
+        original = occ._run_tile
+
+        def counting(i: int, rgb: np.ndarray, now: float, original=original, counts=counts) -> None:  # noqa: ANN001
+            if i in counts:
+                counts[i] += 1
+            original(i, rgb, now)
+
+        occ._run_tile = counting  # type: ignore[method-assign]
+        fake.people = _seated_crowd(occ)
+        _run(occ, 0.0, 60.0)
+        runs[len(zones)] = sum(counts.values())
+    assert runs[3] >= 0.9 * runs[2] > 0
 
 
 def test_bad_input() -> None:
