@@ -7,6 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo
 DEMO_MINUTES ?= 3
+# 54 minutes of kiosk tickets at 3 minutes a loop (the demo's feed accepts times up to an hour ahead), in the
+# simulated office's time zone, dated this many seconds ahead: from the ticket import to the cameras' first frame
+DEMO_LOOPS ?= 18
+DEMO_TZ := Asia/Ho_Chi_Minh
+DEMO_LEAD_S := 8
 
 LOCK := requirements.lock
 PIP_TOOLS := pip-tools==7.6.2
@@ -33,9 +38,14 @@ $(DEMO_DIR)/cameras.yaml: | venv
 $(DEMO_DIR)/admin-password.txt: | $(DEMO_DIR)/cameras.yaml
 	@umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > $@
 
+# the kiosk's tickets of the next hour of loops, dated from now in the office's time zone, numbered from the minute
+# of the day so a second demo the same day adds new tickets (one started within the same minute: its lines are refused)
 demo: system-deps venv $(DEMO_DIR)/cameras.yaml $(DEMO_DIR)/admin-password.txt
 	$(BIN)/onestop check-config -c $(DEMO_DIR)/cameras.yaml
 	$(BIN)/onestop users add admin --role admin --password-stdin --exists-ok -c $(DEMO_DIR)/cameras.yaml < $(DEMO_DIR)/admin-password.txt
+	$(BIN)/onestop tickets from-truth $(DEMO_DIR)/truth.json -o $(DEMO_DIR)/tickets.csv --loops $(DEMO_LOOPS) \
+		--start "$$(TZ=$(DEMO_TZ) date -d '+$(DEMO_LEAD_S) seconds' +%Y-%m-%dT%H:%M:%S)" --first "$$(( $$(TZ=$(DEMO_TZ) date +%-H) * 60000 + $$(TZ=$(DEMO_TZ) date +%-M) * 1000 + 1 ))"
+	-$(BIN)/onestop tickets import $(DEMO_DIR)/tickets.csv --mapping kiosk -c $(DEMO_DIR)/cameras.yaml
 	@echo "demo login on http://127.0.0.1:8000 -> user: admin  password: $$(cat $(DEMO_DIR)/admin-password.txt)"
 	$(BIN)/onestop run -c $(DEMO_DIR)/cameras.yaml --host 127.0.0.1 --port 8000
 

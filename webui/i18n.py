@@ -13,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from monitor.site.config import Config
+from monitor.site.office import office_of
+from webui.site import site_config
 
 DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}  # Vietnamese readers expect dd/mm/yyyy
 
@@ -63,6 +65,11 @@ def _template_helpers(app: Flask, tz: ZoneInfo) -> None:
             return "—"
         s = int(round(seconds))
         return f"{s // 60}:{s % 60:02d}"
+
+    @app.template_filter("field_name")
+    def field_name(field_id: str | None) -> str:
+        """A field's display name in the request's language (the config's fields: section), else its id."""
+        return office_of(site_config()).field_label(field_id, language()) if field_id else ""
 
     @app.context_processor
     def labels() -> dict[str, Any]:

@@ -178,7 +178,7 @@ def _today(m: _Moment, office: Office) -> _Today:
         hit = cache.get("today")
     if hit is not None and hit[0] is config and hit[1] == day and 0 <= now - hit[2] < STATS_TTL_S:
         return hit[3]
-    analysis, window, tickets = analyse_day(config, office, m.db, day)
+    analysis, window, tickets = analyse_day(config, office, m.db, day, now)
     rows = office_day_rows(analysis, day, window, tickets, config.site.tz, hours=False)
     today = _Today(analysis, {r.id: r for r in rows if r.level == "counter"}, tickets)
     with _cache_lock:

@@ -109,7 +109,7 @@ def _by() -> str:
 def _office_page(config: Any, nav: dict[str, Any]) -> str:
     """The office view: per counter, field and queue, ticket figures beside the cameras', agreement rows."""
     try:
-        report = build_office_report(config, get_db(), nav["first"], nav["last"])
+        report = build_office_report(config, get_db(), nav["first"], nav["last"], lang=language())
     except ValueError as err:
         abort(400, description=str(err))
     return render_template("reports/office.html", report=report, levels=[
@@ -120,7 +120,7 @@ def _office_page(config: Any, nav: dict[str, Any]) -> str:
 
 def _office_download(first: date, last: date, fmt: str) -> Response:
     try:
-        report = build_office_report(site_config(), get_db(), first, last)
+        report = build_office_report(site_config(), get_db(), first, last, lang=language())
     except ValueError as err:  # reversed or too long a range
         abort(400, description=str(err))
     audit.record("export", f"report.{fmt}", f"{first.isoformat()}..{last.isoformat()} by=office")

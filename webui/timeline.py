@@ -6,45 +6,39 @@ Every segment and event tick links to the event page of the event nearest to it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-import numpy as np
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from monitor.counters.analytics import counter_stats, intersect, presence_intervals
-from monitor.records import Interval, ZoneSamples
+from monitor.records import Interval
 from monitor.site.config import Config
+from monitor.site.office import Office, office_of
 from monitor.counters.reports import counter_samples, counters, day_window
 from monitor.db.store import list_events
 from webui.db import get_db
 from webui.auth import role_required
+from webui.i18n import language
+from webui.lanes import (
+    GAP,
+    LANE_H,
+    LEFT,
+    MAX_EVENTS,
+    QUEUE_H,
+    RIGHT,
+    WIDTH,
+    Mark,
+    day_span,
+    hour_marks,
+    nearest_event,
+    queue_path,
+)
+from webui.office_timeline import build_office_timeline, chosen_group
 from webui.site import site_config
 
 bp = Blueprint("timeline", __name__)
-
-WIDTH, LEFT, RIGHT = 1200, 120, 24  # SVG user units: total width, lane-label column, right margin
-LANE_H, QUEUE_H, GAP = 22, 56, 10  # lane heights and the space between lanes
-MAX_POINTS = 600  # queue polyline points across the chart: finer than that is invisible at 1366 px
-MIN_BIN_S = 60  # ...but never average less than a minute (the per-second estimate flickers)
-NEAREST_EVENT_S = 900  # an event further than 15 minutes from a segment is not "its" clip: link nothing
-MAX_EVENTS = 2000  # events drawn per day; a camera with more is mis-tuned and the ticks would merge anyway
-DEFAULT_HOURS = (7, 18)  # shown when the day has neither opening hours nor samples
-
-
-@dataclass
-class Mark:
-    """A drawn span (w > 0) or tick (w == 0) with its link."""
-
-    x: float
-    w: float
-    start: float
-    end: float
-    href: str
-    kind: str
-    label: str = ""
 
 
 @dataclass
@@ -75,9 +69,12 @@ class Timeline:
 @role_required("supervisor")
 def index() -> str:
     config: Config = site_config()
-    choices = [(cam, pair) for cam in config.cameras for pair in counters(cam)]
     today = datetime.fromtimestamp(current_app.config["CLOCK"](), config.site.tz).date()
     day = _day(today)
+    office = office_of(config)
+    if not office.derived and office.counters and request.args.get("camera") is None:
+        return _office_page(config, office, day, today)
+    choices = [(cam, pair) for cam in config.cameras for pair in counters(cam)]
     if not choices:
         return render_template("timeline/index.html", choices=[], chosen=None, day=day, timeline=None, today=today,
                                timedelta=timedelta)
@@ -85,6 +82,15 @@ def index() -> str:
     timeline = build_timeline(get_db(), config, cam.id, pair, day)
     return render_template("timeline/index.html", choices=choices, chosen=(cam, pair), day=day, timeline=timeline,
                            today=today, timedelta=timedelta)
+
+
+def _office_page(config: Config, office: Office, day: date, today: date) -> str:
+    """The timeline of a named counter (?counter=id) or a field (?field=id), with its report rows."""
+    lang = language()
+    group = chosen_group(office, lang)
+    timeline = build_office_timeline(get_db(), config, office, group, day, lang)
+    return render_template("timeline/office.html", office=office, timeline=timeline, day=day, today=today,
+                           timedelta=timedelta)
 
 
 def _day(today: date) -> date:
@@ -121,7 +127,7 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
     periods = config.site.opening_hours.spans(day, tz)
     spot, staff, queue = counter_samples(db, pair, window)
     stats = counter_stats(spot, staff, queue, periods, window=window)  # the numbers of `onestop report`
-    span = _span(day, tz, window, periods, [s.window(window.start, window.end) for s in (spot, staff)])
+    span = day_span(day, tz, window, periods, [s.window(window.start, window.end) for s in (spot, staff)])
     events = sorted(list_events(db, camera=camera, since=window.start, until=window.end, limit=MAX_EVENTS),
                     key=lambda e: e["start"])
 
@@ -131,7 +137,7 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
     def marks(intervals: list[Interval], kind: str) -> list[Mark]:
         shown = intersect(intervals, [span])
         return [Mark(x(iv.start), max(x(iv.end) - x(iv.start), 1.0), iv.start, iv.end,
-                     _nearest(events, iv.start, iv.end), kind) for iv in shown]
+                     nearest_event(events, iv.start, iv.end), kind) for iv in shown]
 
     lanes, y = {}, 8.0
     for name, h in (("staff", LANE_H), ("service", LANE_H), ("queue", QUEUE_H), ("events", LANE_H)):
@@ -139,11 +145,11 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
             continue
         lanes[name] = y
         y += h + GAP
-    path, top = ("", 0.0) if queue is None else _queue_path(queue.window(span.start, span.end), span, x,
+    path, top = ("", 0.0) if queue is None else queue_path(queue.window(span.start, span.end), span, x,
                                                            lanes["queue"])
     return Timeline(
         t0=span.start, t1=span.end, width=WIDTH, height=int(y + 18), lanes=lanes,
-        hours=[(x(h), label) for h, label in _hours(day, tz, span)],
+        hours=[(x(h), label) for h, label in hour_marks(day, tz, span)],
         presence=marks(presence_intervals(staff.window(window.start, window.end)), "presence"),
         absences=marks(stats.absences, "absence"),
         sessions=marks(stats.sessions, "session"),
@@ -153,62 +159,3 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
         queue_path=path, queue_max=top, stats=stats, has_queue=queue is not None,
         open_marks=[(x(p.start), x(p.end) - x(p.start)) for p in intersect(periods, [span])],
     )
-
-
-def _span(day: date, tz: Any, window: Interval, periods: list[Interval], samples: list[ZoneSamples]) -> Interval:
-    """Whole local hours covering the opening periods and every sample of the day."""
-    starts = [p.start for p in periods] + [float(s.t[0]) for s in samples if len(s)]
-    ends = [p.end for p in periods] + [float(s.t[-1]) + 1 for s in samples if len(s)]
-    if not starts:
-        return Interval(*(datetime.combine(day, time(h), tzinfo=tz).timestamp() for h in DEFAULT_HOURS))
-    first = datetime.fromtimestamp(min(starts), tz).replace(minute=0, second=0, microsecond=0).timestamp()
-    last = datetime.fromtimestamp(max(ends), tz)
-    end = last.replace(minute=0, second=0, microsecond=0).timestamp()
-    if end < last.timestamp():
-        end += 3600
-    return Interval(max(first, window.start), min(end, window.end))
-
-
-def _hours(day: date, tz: Any, span: Interval) -> list[tuple[float, str]]:
-    out = []
-    for h in range(24):
-        t = datetime.combine(day, time(h), tzinfo=tz).timestamp()
-        if span.start <= t <= span.end:
-            out.append((t, f"{h:02d}:00"))
-    return out
-
-
-def _queue_path(queue: ZoneSamples, span: Interval, x: Any, top_y: float) -> tuple[str, float]:
-    """An SVG path of the mean waiting count per bin; unobserved bins break the line."""
-    if not len(queue):
-        return "", 0.0
-    bin_s = max(MIN_BIN_S, math.ceil(span.duration / MAX_POINTS))
-    nbins = int(math.ceil(span.duration / bin_s))
-    k = ((queue.t - span.start) // bin_s).astype(np.int64)
-    sums = np.bincount(k, weights=queue.count.astype(np.float64), minlength=nbins)
-    seen = np.bincount(k, minlength=nbins)
-    means = np.divide(sums, seen, out=np.zeros_like(sums), where=seen > 0)
-    top = max(float(means.max()), 1.0)
-    parts, pen_down = [], False
-    for i in range(nbins):
-        if not seen[i]:
-            pen_down = False
-            continue
-        px = x(span.start + (i + 0.5) * bin_s)
-        py = top_y + QUEUE_H - means[i] / top * QUEUE_H
-        parts.append(f"{'L' if pen_down else 'M'}{px:.1f},{py:.1f}")
-        pen_down = True
-    return " ".join(parts), top
-
-
-def _nearest(events: list[dict[str, Any]], start: float, end: float) -> str:
-    """The event page of the event closest to [start, end) (0 when they overlap), or '#' when none is near."""
-    best, best_d = None, NEAREST_EVENT_S
-    for e in events:
-        e_end = e["end"] or e["start"]
-        d = max(e["start"] - end, start - e_end, 0.0)
-        if d <= best_d:
-            best, best_d = e, d
-            if d == 0:
-                break
-    return url_for("events.event", event_id=best["id"]) if best else "#"

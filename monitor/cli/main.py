@@ -130,14 +130,28 @@ def events(config_path: str, camera: str | None, since: str | None, limit: int, 
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
 @click.option("--minutes", default=5.0, show_default=True, type=click.FloatRange(0.1, 600))
 @click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--variant", type=click.Choice(["classic", "varied"]), default="classic", show_default=True,
-              help="classic: two counter cameras (the demo); varied: one hall whose camera, counters, furniture, "
-                   "crowd, start and lighting are drawn from the seed (scene.mp4, truth.json, cameras.yaml).")
-def simulate(out_dir: str, minutes: float, seed: int, variant: str) -> None:
+@click.option("--variant", type=click.Choice(["office", "classic", "varied"]), default="office", show_default=True,
+              help="office: a hall camera and two counter cameras, five named counters in two fields, two queues, "
+                   "tickets.csv from the truth (the demo); classic: two cameras of one counter each; varied: one hall "
+                   "whose camera, counters, furniture, crowd, start and lighting are drawn from the seed.")
+@click.option("--start", "start", default=None,
+              help="office: local date-time of the video's first second for tickets.csv (default today 08:00).")
+def simulate(out_dir: str, minutes: float, seed: int, variant: str, start: str | None) -> None:
     """Render a simulated one-stop office with ground truth.
 
     Example: onestop simulate --out demo --minutes 3 --seed 1
     """
+    if variant == "office":
+        from monitor.simulate.officesim import OfficeSimConfig, simulate_office3
+
+        begin = None
+        if start is not None:
+            try:
+                begin = datetime.fromisoformat(start).replace(tzinfo=None)
+            except ValueError:
+                raise click.BadParameter(f"{start!r} is not a date-time like 2026-11-24T08:00", param_hint="--start") from None
+        click.echo(f"wrote {simulate_office3(Path(out_dir), OfficeSimConfig(minutes=minutes, seed=seed), begin)}")
+        return
     if variant == "varied":
         from monitor.simulate.varied import VariedConfig, simulate_hall
 
@@ -154,19 +168,38 @@ def simulate(out_dir: str, minutes: float, seed: int, variant: str) -> None:
 
 
 @main.command()
-@click.argument("video", type=click.Path(exists=True, dir_okay=False))
+@click.argument("video", required=False, type=click.Path(exists=True, dir_okay=False))
 @CONFIG_OPTION
-@click.option("--camera", "camera_id", required=True, help="Camera whose zones and settings apply.")
+@click.option("--camera", "camera_id", help="Camera whose zones and settings apply (with VIDEO).")
+@click.option("--video", "videos", multiple=True, metavar="CAMERA=FILE",
+              help="The whole office instead: one synchronised file per camera, repeated (no VIDEO, no --camera).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, writable=True),
               help="Write the JSON here ('-' for standard output).")
-def analyze(video: str, config_path: str, camera_id: str, json_out: str | None) -> None:
-    """Run detection and counter analytics on a video file as fast as it decodes.
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, writable=True),
+              help="With --video: one line per counter, field and queue here ('-' for standard output).")
+def analyze(video: str | None, config_path: str, camera_id: str | None, videos: tuple[str, ...],
+            json_out: str | None, csv_out: str | None) -> None:
+    """Run detection and counter analytics on video files as fast as they decode.
 
     Example: onestop analyze demo/quay-1-sub.mp4 -c demo/cameras.yaml --camera quay-1 --json out.json
+
+    Example: onestop analyze -c demo/cameras.yaml --video sanh=demo/sanh.mp4 --video quay-a=demo/quay-a.mp4
+    --video quay-b=demo/quay-b.mp4 --json office.json --csv office.csv
     """
+    config = load_or_exit(config_path)
+    if videos:
+        from monitor.cli.analyze_office import analyze_office_cli
+
+        if video is not None or camera_id is not None:
+            raise click.UsageError("give either VIDEO with --camera, or --video CAMERA=FILE for each camera, not both")
+        analyze_office_cli(config, videos, json_out, csv_out)
+        return
+    if video is None or camera_id is None:
+        raise click.UsageError("give VIDEO and --camera, or --video CAMERA=FILE for each camera")
+    if csv_out is not None:
+        raise click.UsageError("--csv goes with --video CAMERA=FILE (the office analysis)")
     from monitor.counters.analyze import analyze_file
 
-    config = load_or_exit(config_path)
     known = [c.id for c in config.cameras]
     if camera_id not in known:
         raise click.BadParameter(f"unknown camera {camera_id!r} (known: {', '.join(known)})", param_hint="--camera")

@@ -92,7 +92,11 @@ def office_report(config, db_path: Path, first, last, fmt: str) -> bytes:  # noq
 @click.argument("truth_json", type=click.Path(exists=True, dir_okay=False))
 @click.option("--start", required=True, help="Local date and time of the video's first second, 2026-11-24T08:00.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
-def from_truth(truth_json: str, start: str, output: str) -> None:
+@click.option("--loops", default=1, show_default=True, type=click.IntRange(1, 1000),
+              help="Office simulation: the video's tickets this many times back to back (a looping demo).")
+@click.option("--first", default=1, show_default=True, type=click.IntRange(1, 10**7),
+              help="Office simulation: the first ticket number.")
+def from_truth(truth_json: str, start: str, output: str, loops: int, first: int) -> None:
     """Write the ticket export (kiosk columns) of a simulated office from its truth.json.
 
     Example: onestop tickets from-truth demo/truth.json --start 2026-11-24T08:00 -o demo/tickets.csv
@@ -100,12 +104,16 @@ def from_truth(truth_json: str, start: str, output: str) -> None:
     import json
     from datetime import datetime
 
+    from monitor.simulate.officesim import tickets_csv
     from monitor.simulate.tickets import truth_tickets_csv
 
     try:
-        begin = datetime.fromisoformat(start)
+        begin = datetime.fromisoformat(start).replace(tzinfo=None)
         truth = json.loads(Path(truth_json).read_text(encoding="utf-8"))
-        text = truth_tickets_csv(truth, begin.replace(tzinfo=None))
+        if truth.get("generator") == "monitor.simulate.officesim":
+            text = tickets_csv(truth, begin, loops, first)
+        else:
+            text = truth_tickets_csv(truth, begin)
     except ValueError as err:
         raise click.ClickException(f"{truth_json} / --start {start!r}: {err}") from None
     except (KeyError, TypeError, AttributeError) as err:

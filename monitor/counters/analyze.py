@@ -19,7 +19,7 @@ from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
 from monitor.camera.sources import grey_small, tune_decoder
 
-__all__ = ["analyze_file", "detect_seconds", "summarise"]
+__all__ = ["analyze_file", "detect_seconds", "samples_of", "summarise"]
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return None
 
 
-def _samples(per_second: list[dict[str, Any]], zone_id: str) -> ZoneSamples:
+def samples_of(per_second: list[dict[str, Any]], zone_id: str) -> ZoneSamples:
+    """One zone's samples out of the per-second rows of detect_seconds."""
     rows = [(r["t"], r["zones"][zone_id]["occupied"], r["zones"][zone_id]["count"]) for r in per_second if zone_id in r["zones"]]
     return ZoneSamples.from_records(rows)
 
@@ -151,19 +152,19 @@ def summarise(
     gone: list[dict[str, Any]] = []
     starts: list[float] = []
     for spot_id, seat_id in zip(spots, seats):
-        spot, staff = _samples(per_second, spot_id), _samples(per_second, seat_id)
+        spot, staff = samples_of(per_second, spot_id), samples_of(per_second, seat_id)
         end = float(per_second[-1]["t"] + 1) if per_second else None
         for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end):
             sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
             if iv.start > t0 + IN_PROGRESS_GRACE_S:
                 starts.append(iv.start)
     for seat_id in seats:
-        staff = _samples(per_second, seat_id)
+        staff = samples_of(per_second, seat_id)
         for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s):
             gone.append({"zone": seat_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
     waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0}
     if queues:
-        queue = _samples(per_second, queues[0])
+        queue = samples_of(per_second, queues[0])
         if len(queue):
             waiting["mean_queue"] = round(float(queue.count.mean(dtype=np.float64)), 3)
             waiting["max_queue"] = round(float(queue.count.max()), 3)

@@ -78,31 +78,39 @@ class OfficeReport:
 
 
 def build_office_report(config: Config, db: sqlite_utils.Database, day_from: date, day_to: date,
-                        *, now: datetime | None = None) -> OfficeReport:
-    """Rows per counter, field and queue for each day and hour with data, tickets first where present."""
+                        *, now: datetime | None = None, lang: str | None = None) -> OfficeReport:
+    """Rows per counter, field and queue for each day and hour with data, tickets first where present.
+
+    Field rows are named in lang (vi or en; default the site's language) from the fields: section.
+    """
     if day_from > day_to:
         raise ValueError(f"first day {day_from.isoformat()} is after last day {day_to.isoformat()}; swap them")
     if (day_to - day_from).days + 1 > MAX_DAYS:
         raise ValueError(f"range {day_from}..{day_to} is longer than {MAX_DAYS} days")
     office = office_of(config)
     tz = config.site.tz
+    generated = now if now is not None else datetime.now(tz)
     rows: list[OfficeRow] = []
     day = day_from
     while day <= day_to:
-        analysis, window, tickets = analyse_day(config, office, db, day)
-        rows += office_day_rows(analysis, day, window, tickets, tz)
+        analysis, window, tickets = analyse_day(config, office, db, day, generated.timestamp())
+        rows += office_day_rows(analysis, day, window, tickets, tz, lang=lang or config.site.language)
         day += timedelta(days=1)
-    generated = now if now is not None else datetime.now(tz)
     return OfficeReport(config.site.name, day_from, day_to, rows, generated, office.derived)
 
 
-def analyse_day(config: Config, office: Office, db: sqlite_utils.Database, day: date
+def analyse_day(config: Config, office: Office, db: sqlite_utils.Database, day: date, now: float | None = None
                 ) -> tuple[OfficeAnalysis, Interval, list[Visit]]:
-    """One local day of the office: its analysis, its window and the visits of the tickets issued in it."""
+    """One local day of the office: its analysis, its window and the visits of the tickets issued in it.
+
+    With `now`, ticket events after it are left out: a feed's clock a little ahead (within its
+    clock_skew_s) or tickets imported ahead (the looping demo) do not count before they happen.
+    """
     tz = config.site.tz
     window = day_window(day, tz)
     samples = _samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
-    tickets = visits(ticket_events(db, window.start, window.end))
+    events = ticket_events(db, window.start, window.end)
+    tickets = visits([e for e in events if now is None or e.t <= now])
     return analyse_office(office, samples, config.site.opening_hours.spans(day, tz)), window, tickets
 
 
@@ -112,11 +120,12 @@ def _samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[
 
 
 def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: list[Visit], tz: ZoneInfo,
-                    hours: bool = True) -> list[OfficeRow]:
+                    hours: bool = True, lang: str = "vi") -> list[OfficeRow]:
     """The rows of one day: day rows, then (with hours) hour rows with service or open time, then agreement rows."""
     office = a.office
     groups: list[tuple[Level, str, str, list[str]]] = [("counter", c.id, c.name, [c.id]) for c in office.counters]
-    groups += [("field", f, f, [c.id for c in office.counters if c.field == f]) for f in office.fields]
+    groups += [("field", f, office.field_label(f, lang), [c.id for c in office.counters if c.field == f])
+               for f in office.fields]
     groups += [("queue", q.id, q.name, list(q.counters)) for q in office.queues]
     # As in the camera report: no rows for a group whose zones sent no sample that day (no data is not
     # nobody served), nor for an hour without service unless it is open and its zones were seen.

@@ -12,12 +12,18 @@ Vec3 = tuple[float, float, float]
 
 @dataclass(frozen=True)
 class Pinhole:
-    """Camera at (0, 0, height_m) looking along +Y, tilted pitch_deg below the horizon; x right, z up."""
+    """Camera at (x_m, y_m, height_m) looking along +Y, tilted pitch_deg below the horizon; x right, z up."""
 
     height_m: float
     pitch_deg: float
     vfov_deg: float
     size: tuple[int, int]  # pixels (width, height)
+    x_m: float = 0.0  # where it hangs on the floor plan (the office simulator places several cameras)
+    y_m: float = 0.0
+
+    @property
+    def origin(self) -> tuple[float, float, float]:
+        return (self.x_m, self.y_m, self.height_m)
 
     @property
     def focal_px(self) -> float:
@@ -32,13 +38,13 @@ class Pinhole:
     def depth(self, pts: np.ndarray) -> np.ndarray:
         """Distance along the optical axis of world points (N, 3)."""
         forward, _ = self._axes()
-        rel = np.asarray(pts, float) - (0.0, 0.0, self.height_m)
+        rel = np.asarray(pts, float) - self.origin
         return rel @ forward
 
     def project(self, pts: np.ndarray) -> np.ndarray:
         """Pixel coordinates (N, 2) of world points (N, 3); points behind the camera get NaN."""
         forward, down = self._axes()
-        rel = np.atleast_2d(np.asarray(pts, float)) - (0.0, 0.0, self.height_m)
+        rel = np.atleast_2d(np.asarray(pts, float)) - self.origin
         z = rel @ forward
         f = self.focal_px
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -57,15 +63,15 @@ class Pinhole:
         return self.project(pts) / np.array(self.size, float)
 
     def floor_y_range(self) -> tuple[float, float]:
-        """Nearest and farthest floor distance (Y) seen at the image's centre column (far may be inf)."""
+        """Nearest and farthest floor Y seen at the image's centre column (far may be inf)."""
         p, half = math.radians(self.pitch_deg), math.radians(self.vfov_deg) / 2
         near = self.height_m / math.tan(p + half)
         far = self.height_m / math.tan(p - half) if p - half > math.radians(1) else math.inf
-        return near, far
+        return self.y_m + near, self.y_m + far
 
     def half_width_at(self, y: float) -> float:
-        """Half the floor width (metres) seen at floor distance y."""
-        z = float(self.depth(np.array([[0.0, y, 0.0]]))[0])
+        """Half the floor width (metres) seen at floor Y = y."""
+        z = float(self.depth(np.array([[self.x_m, y, 0.0]]))[0])
         return z * (self.size[0] / 2) / self.focal_px
 
     def standing_height(self, v: float) -> float:

@@ -120,20 +120,20 @@ class Hall:
             for seat, kind, suffix in ((staff, "staff_seat", "staff"), (citizen, "service_spot", "citizen")):
                 out.append({"id": f"counter{k}_{suffix}", "kind": kind, "counter": k,
                             "points": _body(cam, seat.x, seat.y, SEATED_TOP_M),
-                            "floor_points": _floor(cam, _square(seat.x, seat.y, SEAT_ZONE_M))})
+                            "floor_points": floor_polygon(cam, square(seat.x, seat.y, SEAT_ZONE_M))})
         rect = self.waiting_floor()
         corners = np.array([(x, y, z) for x, y in rect for z in (0.0, STANDING_M)])
         out.append({"id": "waiting", "kind": "waiting_area", "counter": None,
                     "points": clip_to_unit(convex_hull(cam.normalised(corners))),
-                    "floor_points": _floor(cam, rect)})
+                    "floor_points": floor_polygon(cam, rect)})
         return out
 
 
-def _square(x: float, y: float, r: float) -> list[tuple[float, float]]:
+def square(x: float, y: float, r: float) -> list[tuple[float, float]]:
     return [(x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r)]
 
 
-def _floor(cam: Pinhole, pts: list[tuple[float, float]]) -> list[list[float]]:
+def floor_polygon(cam: Pinhole, pts: list[tuple[float, float]]) -> list[list[float]]:
     return clip_to_unit([tuple(p) for p in cam.normalised(np.array([(x, y, 0.0) for x, y in pts]))])
 
 

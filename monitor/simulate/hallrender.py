@@ -64,7 +64,7 @@ class HallRenderer:
         self._noise = np.rint(rng.normal(0, sigma, (h + 16, w + 32))).astype(np.int16)
         self._noise_rng = np.random.default_rng([seed, 6])
         self._looks: dict[str, Look] = {}
-        self._sprites: dict[tuple[str, float], tuple[int, int, np.ndarray, np.ndarray] | None] = {}
+        self._sprites: dict[tuple[str, float, float, float], tuple[int, int, np.ndarray, np.ndarray] | None] = {}
         self._light = _lighting(hall.spec, rng)
 
     # ---------------------------------------------------------------- background
@@ -75,7 +75,8 @@ class HallRenderer:
         img = np.empty((h, w, 3), np.uint8)
         img[:] = side
         hw, by = hall.half_w, hall.back_y
-        floor = _quad(cam, [(-hw, 0.4, 0), (hw, 0.4, 0), (hw, by, 0), (-hw, by, 0)])
+        near = cam.y_m + 0.4  # the floor from just in front of the camera (the office simulator's cameras stand in the hall)
+        floor = _quad(cam, [(-hw, near, 0), (hw, near, 0), (hw, by, 0), (-hw, by, 0)])
         wall = _quad(cam, [(-hw, by, 0), (hw, by, 0), (hw, by, WALL_H_M), (-hw, by, WALL_H_M)])
         if wall is not None:
             cv2.fillConvexPoly(img, wall, back)
@@ -100,7 +101,7 @@ class HallRenderer:
         grout = tuple(int(v * 0.86) for v in base)
         lw = max(1, cam.size[1] // 360)
         for x in np.arange(-hall.half_w, hall.half_w + 0.01, tile):
-            q = _quad(cam, [(x, 0.4, 0), (x, hall.back_y, 0)])
+            q = _quad(cam, [(x, cam.y_m + 0.4, 0), (x, hall.back_y, 0)])
             if q is not None:
                 cv2.line(img, tuple(q[0]), tuple(q[1]), grout, lw, cv2.LINE_AA)
         for y in np.arange(0.4, hall.back_y, tile):
@@ -250,7 +251,7 @@ class HallRenderer:
     def _draw_seated(self, img: np.ndarray, key: str, pose: Pose, look: Look) -> None:
         """A seated person from a cached sprite (premultiplied colour and coverage), drawn once per sway step."""
         lean = round(pose.lean / LEAN_STEP_M) * LEAN_STEP_M
-        k = (key, lean)
+        k = (key, pose.x, pose.y, lean)  # the seat too: a citizen sits in the hall, then at a counter
         if k not in self._sprites:
             if len(self._sprites) > SPRITES_MAX:
                 self._sprites.clear()
@@ -304,7 +305,10 @@ def _sprite(cam: Pinhole, pose: Pose, look: Look) -> tuple[int, int, np.ndarray,
     box = figure_extent(cam, pose, look)
     if box is None:
         return None
-    x0, y0, x1, y1 = box
+    w, h = cam.size  # only the part inside the frame: someone right under a camera would need a huge sprite
+    x0, y0, x1, y1 = max(box[0], 0), max(box[1], 0), min(box[2], w), min(box[3], h)
+    if x1 <= x0 or y1 <= y0:
+        return None
     size = (max(1, y1 - y0), max(1, x1 - x0), 3)
     black, white = np.zeros(size, np.uint8), np.full(size, 255, np.uint8)
     draw_figure(black, cam, pose, look, (x0, y0))

@@ -18,6 +18,8 @@ OFFICE_SEAT_FRAC = 0.30  # the officer's chair is raised to the desk
 TORSO_FRAC, HEAD_UP, HEAD_R = 0.33, 0.095, 0.066  # seated body: hips -> shoulders -> head centre, head radius
 DESK_FRAC = 0.42  # desk top height (0.70 m) as a fraction of standing height
 STRIDE_M = 1.4  # ground covered by one full leg cycle
+SEAT_ZONE_M = 0.3  # half size of a seat's floor footprint (a chair is ~0.5 m across)
+WAIT_ZONE_M = 0.35  # around each waiting chair: the footprint stops short of the walkway in front (walk_y)
 
 
 @dataclass(frozen=True)
@@ -116,21 +118,19 @@ class Layout:
         )
 
     # The zones below are derived from the same numbers the renderer draws with.
-    def seated_box(self, seat: Pt, half_w: float = 0.2, seat_frac: float = SEAT_FRAC) -> Rect:
-        """Image box of a person sitting on the chair at seat, with a small margin."""
-        h = self.height(seat[1]) * 1.07  # the tallest look
-        top = seat[1] - h * (seat_frac + TORSO_FRAC + HEAD_UP + HEAD_R)
-        return (seat[0] - self.width(half_w, seat[1]), top - 0.015, seat[0] + self.width(half_w, seat[1]), seat[1] - h * 0.12)
+    def floor_box(self, at: Pt, half_m: float) -> Rect:
+        """Image box of the floor within half_m metres of the floor point `at` (a zone's footprint)."""
+        h = self.height(at[1])
+        dx, dy = half_m / PERSON_M * h / self.aspect, half_m / PERSON_M * h / DEPTH_STRETCH
+        return (at[0] - dx, at[1] - dy, at[0] + dx, at[1] + dy)
 
     def zones(self) -> dict[str, dict]:
-        """Zone id -> {kind, points[, person_height]} in normalised coordinates."""
-        sx0, sy0, sx1, _ = self.seated_box(self.staff_seat, 0.24, OFFICE_SEAT_FRAC)
-        staff = _rect_pts((sx0, sy0, sx1, self.desk_top_y(self.desk[1])))
-        service = _rect_pts(self.seated_box(self.citizen_seat, 0.22))
-        boxes = [self.seated_box(s, 0.2) for s in self.waiting_seats]
-        wy1 = min(0.995, max(s[1] for s in self.waiting_seats) + 0.05)
-        wait = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), wy1)
-        wait = (max(wait[0], 0.005), wait[1], min(wait[2], 0.995), wait[3])
+        """Zone id -> {kind, points[, person_height]}: floor footprints (where the feet or the chair stand), normalised."""
+        staff = _rect_pts(self.floor_box(self.staff_seat, SEAT_ZONE_M))
+        service = _rect_pts(self.floor_box(self.citizen_seat, SEAT_ZONE_M))
+        boxes = [self.floor_box(s, WAIT_ZONE_M) for s in self.waiting_seats]
+        # the chairs' floor and, in front of them, where the seated people's feet are: down to the image's edge
+        wait = (max(min(b[0] for b in boxes), 0.005), min(b[1] for b in boxes), min(max(b[2] for b in boxes), 0.995), 0.995)
         d = self.door
         door = _rect_pts((d[0] - 0.01, d[1] - 0.01, d[2] + 0.01, d[3] + 0.05))
         return {

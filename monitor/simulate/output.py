@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -138,20 +140,26 @@ def _render_camera(cfg: SimConfig, index: int, out_dir: Path) -> tuple[str, int,
     return cam, n, time.perf_counter() - started
 
 
+def render_cameras(render: Callable[[Any, Any, Path], tuple[str, int, float]], cfg: Any, cameras: list[Any],
+                   out_dir: Path, workers: int) -> list[tuple[str, int, float]]:
+    """render(cfg, camera, out_dir) for each camera, in `workers` spawned processes (1: here); logs each one's time."""
+    if workers > 1:
+        with ProcessPoolExecutor(min(workers, len(cameras)), mp_context=get_context("spawn")) as pool:
+            done = list(pool.map(render, [cfg] * len(cameras), cameras, [out_dir] * len(cameras)))
+    else:
+        done = [render(cfg, cam, out_dir) for cam in cameras]
+    for cam, frames, seconds in done:
+        log.info("simulate: camera %s: %d frames in %.1f s", cam, frames, seconds)
+    return done
+
+
 def simulate_office(out_dir: Path, cfg: SimConfig) -> SimResult:
     """Render both cameras: out_dir/<camera>-main.mp4 and out_dir/<camera>-sub.mp4 (H.264, libx264, yuv420p, keyframe every gop_s, no B-frames, 'movflags=+faststart'), out_dir/cameras.yaml, out_dir/truth.json."""
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     office = OfficeModel(cfg)
-    jobs = range(len(cfg.cameras))
-    if cfg.workers > 1:
-        with ProcessPoolExecutor(min(cfg.workers, len(jobs)), mp_context=get_context("spawn")) as pool:
-            done = list(pool.map(_render_camera, [cfg] * len(jobs), jobs, [out_dir] * len(jobs)))
-    else:
-        done = [_render_camera(cfg, i, out_dir) for i in jobs]
-    for cam, frames, seconds in done:
-        log.info("simulate: camera %s: %d frames in %.1f s", cam, frames, seconds)
+    done = render_cameras(_render_camera, cfg, list(range(len(cfg.cameras))), out_dir, cfg.workers)
     config_path, truth_path = out_dir / "cameras.yaml", out_dir / "truth.json"
     config_path.write_text(yaml.dump(_yaml_config(office), Dumper=_ConfigDumper, allow_unicode=True, sort_keys=False), encoding="utf-8")
     truth = office.truth()
@@ -160,7 +168,7 @@ def simulate_office(out_dir: Path, cfg: SimConfig) -> SimResult:
     return SimResult(
         out_dir=out_dir, config_path=config_path, truth_path=truth_path,
         videos={c: {"main": out_dir / f"{c}-main.mp4", "sub": out_dir / f"{c}-sub.mp4"} for c in office.counters},
-        frames=frames,
+        frames=done[0][1],
         citizens={c: len(v["citizens"]) for c, v in cams.items()},
         served={c: sum(1 for x in v["citizens"] if x["service_start_s"] is not None and 0 <= x["service_start_s"] < cfg.duration_s) for c, v in cams.items()},
         elapsed_s=time.perf_counter() - started,

@@ -144,12 +144,12 @@ class Story:
             c.ticket = f"A{first + i + 1:03d}"
 
     def _arrive(self, t: float, enter: bool = True, standing: bool | None = None) -> Citizen:
-        actor = self._new_actor("citizen", f"c{len(self.citizens) + 1:04d}")
-        c = Citizen(actor, self._ticket(), t, True)
+        c = self._new_citizen(t)
+        actor = c.actor
         self.citizens.append(c)
         if standing is None:
             standing = self.rng.random() < self.hall.spec.standing_queue
-        free = [i for i in range(len(self.hall.waiting_chairs)) if i not in self.chair_taken]
+        free = self._free_chairs(c)
         door = self.hall.entrance()
         if not standing and free:
             i = int(self.rng.choice(free))
@@ -170,6 +170,18 @@ class Story:
             actor.still(t1, "stand", spot, AWAY_TOWARD)
         self.waiting.append(c)
         return c
+
+    def _new_citizen(self, t: float) -> Citizen:
+        """A citizen walking in at t with the next ticket (the office simulator also gives them a field)."""
+        return Citizen(self._new_actor("citizen", f"c{len(self.citizens) + 1:04d}"), self._ticket(), t, True)
+
+    def _free_chairs(self, c: Citizen) -> list[int]:
+        """Indices of the waiting chairs c may take."""
+        return [i for i in range(len(self.hall.waiting_chairs)) if i not in self.chair_taken]
+
+    def _next_for(self, k: int, t: float) -> Citizen | None:
+        """Whom counter k calls at t: the first in the queue who has reached their chair or place."""
+        return next((c for c in self.waiting if c.actor.segs[-1].t0 <= t), None)
 
     def _line_place(self) -> tuple[int, int]:
         k = self.hall.spec.counters
@@ -252,9 +264,8 @@ class Story:
                 if free and t >= self.next_absence[k]:
                     self._absence(k, t)
                 elif free:
-                    ready = [c for c in self.waiting if c.actor.segs[-1].t0 <= t]  # arrived at their chair/spot
-                    if ready:
-                        c = ready[0]
+                    c = self._next_for(k, t)
+                    if c is not None:
                         self.waiting.remove(c)
                         c.called_s = t
                         self.calls.append((t, c.ticket, k + 1))

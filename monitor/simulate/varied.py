@@ -20,7 +20,7 @@ from monitor.simulate.story import Story
 
 log = logging.getLogger(__name__)
 
-VERSION = 3  # bump when the same seed draws a different scene: cached renders are redone
+VERSION = 4  # bump when the same seed draws a different scene: cached renders are redone
 BITRATE_PER_PIXEL = 1.2  # bits per pixel per second: ~1.1 Mbit/s at 1280x720, camera-like sub-stream rates
 DEFINITIONS = {
     "frame_time": "frame n shows time n/fps seconds; per_second[t] describes frame t*fps",

@@ -38,7 +38,7 @@ from monitor.site.errors import (
 )
 from monitor.records import Interval, merge_intervals
 from monitor.site.alerting import AlertRules, EmailSettings, MqttSettings
-from monitor.site.office import CounterSpec, QueueSpec, TicketSettings, office_problems
+from monitor.site.office import CounterSpec, FieldSpec, QueueSpec, TicketSettings, office_problems
 from monitor.site.secrets import read_secrets, secrets_path
 from monitor.site.hublink import HubLink
 
@@ -437,6 +437,9 @@ class Config(_Model):
     cameras: Annotated[list[Camera], BeforeValidator(_or_empty(list))] = Field(description="The cameras.")
     alerts: Alerts = Field(default_factory=Alerts, description="Alert rules and where alerts go (web UI, webhook, MQTT, e-mail).")
     metrics: Metrics = Field(default_factory=Metrics, description="Prometheus /metrics access.")
+    fields: Annotated[list[FieldSpec], BeforeValidator(_or_empty(list))] = Field(
+        default_factory=list, description="Display names of the fields (lĩnh vực) counters and tickets name by slug."
+    )
     counters: list[CounterSpec] | None = Field(
         None, description="Named counters (monitor/site/office.py). Unset: derived from each camera's zones."
     )

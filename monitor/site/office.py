@@ -10,7 +10,7 @@ i-th service_spot of a camera with its i-th staff_seat, queued in that camera's 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 from typing import Annotated, Any, Protocol
 
 import numpy as np
@@ -20,6 +20,7 @@ from monitor.site.base import Slug, StrictModel, check_slug
 
 __all__ = [
     "CounterSpec",
+    "FieldSpec",
     "Office",
     "OfficeCounter",
     "OfficeQueue",
@@ -63,6 +64,14 @@ class CounterSpec(StrictModel):
     field: Slug | None = Field(None, description="Field (lĩnh vực) slug, e.g. dia-chinh; a queue may feed a whole field.")
     staff_seat: ZoneRef = Field(description="The officer's chair: a staff_seat zone.")
     service_spot: ZoneRef = Field(description="Where the citizen is served: a service_spot zone.")
+
+
+class FieldSpec(StrictModel):
+    """A field (lĩnh vực) and the names the UI and reports show for it."""
+
+    id: Slug = Field(description="The slug counters and tickets use, e.g. dia-chinh.")
+    name: str = Field(min_length=1, description='Vietnamese name, e.g. "Địa chính – xây dựng".')
+    name_en: str | None = Field(None, min_length=1, description="English name; unset: the Vietnamese name.")
 
 
 class QueueSpec(StrictModel):
@@ -130,6 +139,14 @@ class Office:
     counters: tuple[OfficeCounter, ...]
     queues: tuple[OfficeQueue, ...]
     derived: bool
+    field_names: dict[str, tuple[str, str]] = dc_field(default_factory=dict)  # field id -> (vi, en)
+
+    def field_label(self, field_id: str | None, lang: str = "vi") -> str:
+        """The field's display name in lang (vi or en); its id when the config names no such field."""
+        if field_id is None:
+            return ""
+        vi, en = self.field_names.get(field_id, (field_id, field_id))
+        return en if lang == "en" else vi
 
     def counter(self, counter_id: str) -> OfficeCounter | None:
         """The counter with this id, or None."""
@@ -155,12 +172,14 @@ class _CameraLike(Protocol):
 
 class _ConfigLike(Protocol):
     cameras: list[Any]
+    fields: list[FieldSpec]
     counters: list[CounterSpec] | None
     queues: list[QueueSpec] | None
 
 
 def office_of(config: _ConfigLike) -> Office:
     """The office of a validated config: its explicit sections, or derived from the zones."""
+    names = {f.id: (f.name, f.name_en or f.name) for f in getattr(config, "fields", None) or []}
     if config.counters is None:
         return derive_office(config.cameras)
     queues = tuple(
@@ -172,7 +191,7 @@ def office_of(config: _ConfigLike) -> Office:
         OfficeCounter(c.id, c.name, c.field, c.staff_seat.key, c.service_spot.key, queue_of.get(c.id))
         for c in config.counters
     )
-    return Office(counters, queues, derived=False)
+    return Office(counters, queues, derived=False, field_names=names)
 
 
 def _fed(feeds: Sequence[str], counters: Sequence[CounterSpec]) -> list[str]:
@@ -244,10 +263,16 @@ def office_problems(config: _ConfigLike) -> list[tuple[Loc, str]]:
         used.setdefault(ref.key, loc)
     problems += _overlaps(config, cameras)
     problems += _feed_problems(config)
+    problems += _field_problems(config)
     return problems
 
 
-def _duplicates(items: Sequence[CounterSpec | QueueSpec], section: str, what: str) -> list[tuple[Loc, str]]:
+def _field_problems(config: _ConfigLike) -> list[tuple[Loc, str]]:
+    """Duplicate field ids. A counter's field missing from fields: is allowed: it is shown by its id."""
+    return _duplicates(getattr(config, "fields", None) or [], "fields", "field")
+
+
+def _duplicates(items: Sequence[CounterSpec | QueueSpec | FieldSpec], section: str, what: str) -> list[tuple[Loc, str]]:
     seen: dict[str, int] = {}
     out: list[tuple[Loc, str]] = []
     for i, item in enumerate(items):

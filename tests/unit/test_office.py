@@ -132,3 +132,26 @@ def test_check_config_lists_explicit_counters(tmp_path):
     result = CliRunner().invoke(main, ["check-config", "-c", str(_write(tmp_path, GOOD))])
     assert result.exit_code == 0, result.output
     assert "quay-2  Quầy 2 – Địa chính  field=dia-chinh  seat=hall/ghe  spot=quay-a/spot-2  queue=sanh" in result.output
+
+
+FIELDS = """\
+fields:
+  - {id: tu-phap, name: "Tư pháp – hộ tịch", name_en: "Justice and civil status"}
+  - {id: dia-chinh, name: "Địa chính – xây dựng"}
+"""
+
+
+def test_fields_give_display_names_in_vi_and_en_and_unlisted_fields_keep_their_id(tmp_path):
+    office = office_of(load_config(_write(tmp_path, GOOD + FIELDS.replace("  - {id: dia-chinh", "  - {id: ho-tich"))))
+    assert office.field_label("tu-phap") == "Tư pháp – hộ tịch"
+    assert office.field_label("tu-phap", "en") == "Justice and civil status"
+    assert office.field_label("dia-chinh", "en") == "dia-chinh"  # a counter's field that fields: does not list
+    assert office.field_label(None) == ""
+    both = office_of(load_config(_write(tmp_path, GOOD + FIELDS)))
+    assert both.field_label("dia-chinh", "en") == "Địa chính – xây dựng"  # no name_en: the Vietnamese name
+
+
+def test_a_duplicate_field_id_is_one_line_at_its_yaml_line(tmp_path):
+    text = GOOD + FIELDS.replace("{id: dia-chinh", "{id: tu-phap")
+    (line,) = _problems(tmp_path, text)
+    assert f":{_line_of(text, 'Địa chính – xây dựng')}: fields[1].id: duplicate field id 'tu-phap'" in line

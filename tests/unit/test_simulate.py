@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from monitor.simulate import OfficeModel, SimConfig, SimResult, make_renderer, simulate_office
+from monitor.simulate import OfficeModel, SimConfig, SimResult, make_renderer, point_in_polygon, simulate_office
 
 SMALL = SimConfig(minutes=0.5, seed=28,  # seed 28: a service, an absence, a call and a light switch in 30 s
                    main_size=(640, 360), sub_size=(320, 180))
@@ -134,8 +134,12 @@ def test_seated_citizen_stands_out_of_the_empty_scene(sim: SimResult, truth: dic
     light = office.lighting(float(t))
     empty = np.clip(make_renderer(office, camera).background.astype(np.float32) + light, 0, 255)
     diff = np.abs(frame - empty).mean(axis=2)
-    zones = office.counters[camera].layout.zones()
-    inside = diff[_zone_mask(zones["service-spot"]["points"], SMALL.main_size)].mean()
+    lay = office.counters[camera].layout
+    (x, y), h = lay.citizen_seat, lay.height(lay.citizen_seat[1])
+    body = [[x - lay.width(0.15, y), y - 0.6 * h], [x + lay.width(0.15, y), y - 0.6 * h],
+            [x + lay.width(0.15, y), y - 0.25 * h], [x - lay.width(0.15, y), y - 0.25 * h]]
+    assert point_in_polygon((x, y), lay.zones()["service-spot"]["points"])  # the zone is the chair's floor
+    inside = diff[_zone_mask(body, SMALL.main_size)].mean()  # the seated body above it
     wall = diff[_zone_mask([[0.26, 0.04], [0.34, 0.04], [0.34, 0.18], [0.26, 0.18]], SMALL.main_size)].mean()
     assert wall < 4, wall  # sensor noise plus coding error
     assert inside > max(8, 5 * wall), (inside, wall)

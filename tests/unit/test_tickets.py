@@ -181,15 +181,21 @@ def _occupancy(db) -> None:  # noqa: ANN001
     Writer(db).apply(msgs)
 
 
-def test_office_report_puts_tickets_beside_the_cameras_with_an_agreement_row(site, tmp_path):
+def _with_two_tickets(site: Path, tmp_path: Path):  # noqa: ANN202 - Config
+    """The site's occupancy of 08:00-08:30 and kiosk tickets 001 and 002 imported."""
     config = load_config(site)
     db = open_db(config.storage.database)
     _occupancy(db)
     db.conn.close()
     export = tmp_path / "kiosk.csv"
     export.write_text("\n".join(KIOSK_CSV.splitlines()[:3]) + "\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["tickets", "import", str(export), "--mapping", "kiosk", "-c", str(site)]).exit_code == 0
+    return config
+
+
+def test_office_report_puts_tickets_beside_the_cameras_with_an_agreement_row(site, tmp_path):
+    _with_two_tickets(site, tmp_path)
     runner = CliRunner()
-    assert runner.invoke(main, ["tickets", "import", str(export), "--mapping", "kiosk", "-c", str(site)]).exit_code == 0
     out = runner.invoke(main, ["report", "--by", "office", "--from", "2026-11-24", "--to", "2026-11-24",
                                "--format", "csv", "-c", str(site)])
     assert out.exit_code == 0, out.output
@@ -255,3 +261,22 @@ def test_without_office_sections_the_office_report_repeats_the_camera_report(tmp
             (c.hour, c.served, c.mean_service_s, c.median_service_s, c.mean_wait_s, c.max_wait_s)
         assert (o.mean_queue, o.max_queue, o.absence_min, o.utilisation) == \
             pytest.approx((c.mean_queue, c.max_queue, c.absence_min, c.utilisation))
+
+
+def test_ticket_events_after_now_do_not_count_yet(site, tmp_path):
+    """Tickets imported ahead (the looping demo) or a feed clock a little fast: the report counts what has happened."""
+    from datetime import datetime
+
+    from monitor.counters.office_report import build_office_report
+
+    config = _with_two_tickets(site, tmp_path)
+    db = open_db(config.storage.database)
+
+    def served(now: datetime) -> int:
+        rows = build_office_report(config, db, DAY, DAY, now=now).rows
+        return next(r.served for r in rows if r.level == "counter" and r.id == "quay-1" and r.hour is None)
+
+    assert served(datetime(2026, 11, 25, tzinfo=TZ)) == 2
+    # at 08:12 ticket 001 is being served (since 08:10, counted at its start); 002 is called only at 08:16:40
+    assert served(datetime(2026, 11, 24, 8, 12, tzinfo=TZ)) == 1
+    db.conn.close()

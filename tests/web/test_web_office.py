@@ -56,6 +56,8 @@ def _build(folder) -> None:
             streams: {{main: c.mp4}}
             zones:
               - {{id: day-ghe, kind: waiting_area, points: {TRI}}}
+        fields:
+          - {{id: dia-chinh, name: "Địa chính – xây dựng", name_en: "Land and construction"}}
         counters:   # named by the office
           - id: quay-3
             name: "Quầy 3 – Địa chính"
@@ -120,7 +122,7 @@ def test_overview_groups_a_two_camera_counter_under_its_queue_and_field(admin):
                      r'data-counter-id="quay-3">(.*?)</article>', group, re.S).group(1)
     assert "Quầy 3 – Địa chính" in card and 'class="staff" data-present="1"' in card
     assert 'class="serving" data-seconds="100"' in card
-    assert "/timeline" not in card  # the timeline draws one camera's counters only
+    assert "/timeline?counter=quay-3" in card  # the named counter's timeline, its seat and spot on two cameras
     # the current wait from the tickets: A1's 5 min; two tickets waiting, the first since 09:50
     assert 'class="current-wait" data-source="tickets" data-seconds="300"' in group
     assert 'class="tickets-waiting" data-count="2"' in group and "10:00" in group
@@ -232,3 +234,50 @@ def test_reports_office_view_puts_tickets_beside_the_cameras(app):
     assert html.status_code == 200 and "Quầy 3 – Địa chính" in html.get_data(as_text=True)
     assert client.get("/reports?by=floor").status_code == 400
     assert client.get("/reports/download?from=2026-11-24&to=2026-11-24&format=csv&by=x").status_code == 400
+
+
+def _lanes(page: str) -> list[str]:
+    return re.findall(r'<text class="lane-label"[^>]*data-lane="(\w+)">', page)
+
+
+def test_named_counter_timeline_has_its_lanes_across_cameras_and_its_rows(admin):
+    r = admin.get(f"/timeline?counter=quay-3&date={DAY.isoformat()}")
+    page = htmllib.unescape(r.get_data(as_text=True))
+    assert r.status_code == 200 and "Quầy 3 – Địa chính" in page and 'data-counter="quay-3"' in page
+    assert _lanes(page) == ["staff", "service", "queue", "events"]
+    # the officer on cam-a all ten minutes, the citizen on cam-b for the last 100 s: one session still running
+    sessions = re.findall(r'<rect class="session"[^>]*data-start="(\d+)" data-end="(\d+)"', page)
+    assert len(sessions) == 1 and int(sessions[0][0]) == NOW - 100
+    assert re.search(r'<path class="queue" d="M', page)  # the hall and the wall area summed
+    day_row = re.search(r'<tr data-level="counter" data-id="quay-3" data-hour="day">(.*?)</tr>', page, re.S).group(1)
+    assert 'class="source">phiếu<' in day_row and 'class="served">1<' in day_row  # A1, from the tickets
+    assert 'class="camera-served">1<' in day_row  # the running session found by the cameras, beside the ticket
+    assert 'data-level="queue" data-id="sanh"' in page and '<tr data-id="quay-3">' in page  # queue row, agreement row
+    assert 'data-field="dia-chinh">Lĩnh vực: Địa chính – xây dựng</a>' in page  # the field by its display name
+
+
+def test_field_timeline_shows_each_counter_and_the_field_in_english(admin):
+    assert admin.post("/language", data={"language": "en", "csrf_token": csrf_token(admin, "/")}).status_code == 302
+    page = htmllib.unescape(admin.get(f"/timeline?field=dia-chinh&date={DAY.isoformat()}").get_data(as_text=True))
+    assert 'data-field="dia-chinh"' in page and "Land and construction" in page
+    assert _lanes(page) == ["staff", "service", "queue", "events"]  # one counter in the field, its queue
+    assert "Quầy 3 – Địa chính · " in page  # a field's lanes are named after their counter
+    assert 'data-level="field" data-id="dia-chinh" data-hour="day"' in page
+
+
+@pytest.mark.parametrize("query, message", [
+    ("counter=quay-9", "counter: no counter 'quay-9' (known: quay-3)"),
+    ("field=tu-phap", "field: no field 'tu-phap' (known: dia-chinh)"),
+    ("counter=quay-3&date=24-11-2026", "date: expected a date like 2026-11-24"),
+])
+def test_timeline_refuses_an_unknown_counter_or_field_in_one_line(admin, query, message):
+    r = admin.get(f"/timeline?{query}")
+    assert r.status_code == 400 and message in htmllib.unescape(r.get_data(as_text=True))
+
+
+def test_field_names_replace_raw_ids_on_the_overview_and_the_office_report(admin):
+    page = htmllib.unescape(admin.get("/").get_data(as_text=True))
+    assert "Địa chính – xây dựng" in page
+    report = htmllib.unescape(admin.get(f"/reports?by=office&period=day&date={DAY.isoformat()}").get_data(as_text=True))
+    row = re.search(r'<tr data-level="field" data-id="dia-chinh">(.*?)</tr>', report, re.S).group(1)
+    assert "Địa chính – xây dựng" in row
