@@ -3,7 +3,9 @@ starts, the opening-hours window, the disk guard, and no '.part' left behind."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import av
 import pytest
@@ -12,6 +14,8 @@ from media import VideoSpec, make_video
 from monitor.camera.segments import (CHAIN_TOLERANCE_S, SegmentPolicy, SegmentRecorder, WantedCache, chained_start,
                                      should_cut)
 from monitor.camera.rendition import video_codec
+from monitor.site.config import OpeningHours
+from monitor.site.recording import continuous_wanted
 from monitor.upkeep.recovery import probe_clip
 
 FPS = 25
@@ -102,3 +106,22 @@ def test_no_segment_starts_while_the_disk_is_full(video, tmp_path):
 def test_segment_length_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="segment_s"):
         SegmentRecorder(SegmentPolicy(0, lambda s: tmp_path / "x.mp4", lambda t: True))
+
+
+HOURS_TZ = "Asia/Ho_Chi_Minh"
+
+
+@pytest.mark.parametrize(("mode", "local", "wanted"), [
+    ("opening_hours", "2026-11-24 07:29:59", False),  # a Tuesday, before opening
+    ("opening_hours", "2026-11-24 07:30:00", True),
+    ("opening_hours", "2026-11-24 12:00:00", False),  # the lunch break
+    ("opening_hours", "2026-11-24 16:59:59", True),
+    ("opening_hours", "2026-11-28 09:00:00", False),  # Saturday
+    ("always", "2026-11-28 03:00:00", True),
+    ("events", "2026-11-24 09:00:00", False),  # clips only
+])
+def test_the_mode_decides_when_continuous_footage_is_wanted(mode, local, wanted):
+    tz = ZoneInfo(HOURS_TZ)
+    t = datetime.fromisoformat(local).replace(tzinfo=tz).timestamp()
+    hours = OpeningHours(periods=["07:30-11:30", "13:30-17:00"])
+    assert continuous_wanted(mode, hours, tz, t) is wanted

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from media import VideoSpec, make_video
+from monitor.camera.rendition import video_codec
 from monitor.db.store import Writer, connect, open_db
 from monitor.messages import SegmentReady
 from monitor.site.config import load_config
+from support import require
 from webtest import add_accounts
 from webui import create_app
 
@@ -128,3 +130,19 @@ def test_bad_parameters_get_one_line_400s(client, query, message):
 
 def test_an_unknown_segment_is_404(client):
     assert client.get("/recordings/segments/99.mp4").status_code == 404
+
+
+def test_h265_footage_is_offered_with_h264_renditions(client, site, tmp_path):
+    require("ffmpeg with libx264", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    hevc = make_video(tmp_path / "hevc.mp4", VideoSpec(SEGMENT_S, 320, 180, codec="libx265"))
+    rec = Path(site.storage.recordings)
+    for path in rec.glob("quay-1/*/segments/*.mp4"):
+        shutil.copy(hevc, path)
+    data = player_data(client.get(f"/recordings?camera=quay-1&date={DAY}").get_data(as_text=True))
+    assert data["hevc"] == "1"  # the page's script plays "alt" where the browser lacks HEVC
+    assert json.loads(data["segments"])[0]["alt"] == "/recordings/segments/1.h264.mp4"
+    with client.get("/recordings/segments/1.h264.mp4") as r:
+        assert r.status_code == 200 and r.mimetype == "video/mp4"
+        (tmp_path / "got.mp4").write_bytes(r.data)
+    assert video_codec(tmp_path / "got.mp4") == "h264"
+    assert ("segment_view", f"quay-1/{DAY}/segments/090000-000.mp4", "quay-1") in audit_rows(site)
