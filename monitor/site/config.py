@@ -536,6 +536,8 @@ def summary(config: Config) -> str:
             f"  {cam.id:<{id_w}}  {cam.name:<{name_w}}  main={main}  sub={sub}"
             f"  zones: {len(cam.zones)}{_zone_kinds(cam.zones)}"
         )
+        if cam.recording != "events":
+            line += f"  recording: {cam.recording}"
         if not cam.enabled:
             line += "  (disabled)"
         lines.append(_scrub(line, cam))

@@ -66,6 +66,10 @@
     }
 
     video.addEventListener("loadedmetadata", apply);
+    video.addEventListener("error", function () {  // a segment removed since the page loaded: go on with the next
+      note.textContent = box.getAttribute("data-error-text");
+      if (current + 1 < segs.length) { load(current + 1, 0, true); }
+    });
     video.addEventListener("ended", function () {
       if (current + 1 < segs.length) { load(current + 1, 0, true); }
     });
