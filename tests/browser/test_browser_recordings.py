@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from browserkit import Site, add_users, browser, console_errors, open_page, running_site, wait_for  # noqa: F401
-from browserkit import log_in
+from browserkit import log_in, screenshot, shots  # noqa: F401 - shots: fixture
 from media import VideoSpec, make_video
 
 pytestmark = [pytest.mark.slow]
@@ -58,7 +58,30 @@ def seek(driver: Any, t: float) -> None:
                           datetime.fromtimestamp(t, ZoneInfo(TZ)).strftime("%H:%M:%S"))
 
 
-def test_the_timeline_plays_across_a_segment_boundary_and_seeks(site: Site, browser: Any) -> None:  # noqa: F811
+def click_on_the_bar(driver: Any) -> None:
+    """A click on the middle of the first recorded span plays from that moment (from a segment far from it)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    page = driver.execute_script("const b = document.getElementById('recording-player');"
+                                 "return [JSON.parse(b.dataset.segments), +b.dataset.barT0, +b.dataset.barT1];")
+    segs, t0, t1 = page
+    span = driver.find_element(By.CSS_SELECTOR, "#recording-bar rect.recorded")
+    x, w = float(span.get_attribute("x")), float(span.get_attribute("width"))
+    target = t0 + (x + w / 2) / 1000 * (t1 - t0)
+    expected = next(i for i, seg in enumerate(segs) if target < seg["end"])
+    away = 0 if expected >= len(segs) / 2 else len(segs) - 1
+    seek(driver, math.ceil(segs[away]["start"]))
+    wait_for(driver, "the segment away from the click", lambda d: player(d)["segment"] == str(segs[away]["id"]))
+    ActionChains(driver).move_to_element(span).click().perform()
+    near = {str(seg["id"]) for seg in segs[max(0, expected - 1):expected + 2]} - {str(segs[away]["id"])}
+    clicked = wait_for(driver, "playing from the clicked moment",
+                       lambda d: (p := player(d))["segment"] in near and not p["paused"] and p)
+    px_s = (t1 - t0) / span.find_element(By.XPATH, "..").size["width"]  # seconds per screen pixel
+    assert clicked["position"] == pytest.approx(target, abs=2 * px_s + 1.5)
+
+
+def test_the_timeline_plays_across_a_segment_boundary_and_seeks(site: Site, browser: Any, shots: Path) -> None:  # noqa: F811
     segs = site.rows("select id, start, \"end\" from segments order by start")[:3]
     day = datetime.fromtimestamp(segs[0]["start"], ZoneInfo(TZ)).date()
     log_in(browser, site, "giam-sat", PASSWORD)
@@ -86,4 +109,6 @@ def test_the_timeline_plays_across_a_segment_boundary_and_seeks(site: Site, brow
                       and p["position"] >= target and p)
     assert landed["position"] == pytest.approx(target, abs=1.0)  # played on a little since the seek
     assert landed["t"] == pytest.approx(target - segs[2]["start"], abs=1.0)
+    click_on_the_bar(browser)
     assert console_errors(browser) == []
+    screenshot(browser, shots, "recordings")

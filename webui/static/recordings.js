@@ -81,8 +81,9 @@
       cursor.setAttribute("x", String((Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0) * barW - 1));
     });
     bar.addEventListener("click", function (e) {
-      var rect = bar.getBoundingClientRect();
-      seekTo(t0 + (e.clientX - rect.left) / rect.width * (t1 - t0), true);
+      var rect = bar.getBoundingClientRect(), vb = bar.viewBox.baseVal;
+      var u = vb.x + (e.clientX - rect.left) / rect.width * vb.width;  // SVG units; the bar is 0..barW
+      seekTo(t0 + Math.min(Math.max(u, 0), barW) / barW * (t1 - t0), true);
     });
     document.getElementById("recording-seek").addEventListener("submit", function (e) {
       e.preventDefault();
