@@ -88,7 +88,11 @@ def _delete_segments(db: sqlite_utils.Database, recordings: Path, segments: Sequ
     for i in range(0, len(segments), EVENT_CHUNK):
         chunk = segments[i : i + EVENT_CHUNK]
         for seg in chunk:
-            _unlink(recordings, seg.path)
+            _unlink(recordings, seg.path)  # and the segments/ folder once empty
+            try:
+                (recordings / seg.path).parent.parent.rmdir()  # the day folder, once nothing else is in it
+            except OSError:
+                pass
         delete_segments(db, [seg.id for seg in chunk])
 
 

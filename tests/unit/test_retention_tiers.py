@@ -95,4 +95,5 @@ def test_the_run_deletes_expired_segment_files_and_rows_but_not_held_ones(tmp_pa
     assert [s.path for s in all_segments(db)] == ["cam/d1/segments/000000-000.mp4", "cam/d2/segments/000000-000.mp4"]
     assert sorted(str(p.relative_to(rec)) for p in rec.rglob("*.mp4")) == [s.path for s in all_segments(db)]
     assert run_retention(config, now=NOW + DAY_S).summaries[0].count == 1  # hold released: the held one goes
+    assert sorted(p.name for p in (rec / "cam").iterdir()) == ["d2"]  # emptied day folders are removed
     db.conn.close()
