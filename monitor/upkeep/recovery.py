@@ -46,14 +46,14 @@ class RecoverySummary:
     segments_finalised: int = 0
     segments_discarded: int = 0
     segments_adopted: int = 0
-    segment_rows_dropped: int = 0
+    segment_rows_deleted: int = 0
 
     def add_segments(self, r: SegmentRepairs) -> None:
         """Fold in the segment repairs."""
         self.segments_finalised += r.finalised
         self.segments_discarded += r.discarded
         self.segments_adopted += r.adopted
-        self.segment_rows_dropped += r.rows_dropped
+        self.segment_rows_deleted += r.rows_deleted
 
     def line(self) -> str:
         """The one-line log summary."""

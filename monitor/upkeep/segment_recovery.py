@@ -33,7 +33,7 @@ class SegmentRepairs:
     finalised: int = 0
     discarded: int = 0
     adopted: int = 0
-    rows_dropped: int = 0
+    rows_deleted: int = 0
 
 
 def finalise_segment_parts(recordings: Path, r: SegmentRepairs) -> None:
@@ -59,7 +59,7 @@ def reconcile_segments(db: sqlite_utils.Database, recordings: Path, tz: ZoneInfo
     gone = [s.id for s in rows if not (recordings / s.path).is_file()]
     if gone:
         db.execute(f"delete from segments where id in ({', '.join('?' * len(gone))})", gone)
-        r.rows_dropped += len(gone)
+        r.rows_deleted += len(gone)
     for path in segment_files(recordings):
         rel = str(path.relative_to(recordings))
         if rel in known:

@@ -66,7 +66,7 @@ def test_recovery_finalises_adopts_and_drops_segments(site, tmp_path):
     summary = recover(config, db)
 
     assert (summary.segments_finalised, summary.segments_discarded, summary.segments_adopted,
-            summary.segment_rows_dropped) == (1, 1, 2, 1)
+            summary.segment_rows_deleted) == (1, 1, 2, 1)
     assert not part.exists() and not junk.exists()
     rows = {s.path: s for s in all_segments(db)}
     assert sorted(rows) == sorted(str(p.relative_to(rec)) for p in (crashed, orphan))
@@ -76,4 +76,4 @@ def test_recovery_finalises_adopts_and_drops_segments(site, tmp_path):
     assert rows[str(orphan.relative_to(rec))].duration == pytest.approx(6.0, abs=0.05)
     again = recover(config, db)  # a second run has nothing to do
     assert (again.segments_finalised, again.segments_discarded, again.segments_adopted,
-            again.segment_rows_dropped) == (0, 0, 0, 0)
+            again.segment_rows_deleted) == (0, 0, 0, 0)
