@@ -47,3 +47,36 @@ def mark_watched(recordings: Path, camera: str) -> None:
         path.touch()
     except OSError as err:
         log.warning("%s: cannot mark the camera as watched: %s", camera, err)
+
+
+SEGMENT_DIR = "segments"  # recordings/<camera>/<day>/segments/: apart from the event clips recovery adopts
+SEGMENT_STAMP = "%H%M%S"  # a segment's name: <HHMMSS>-<milliseconds>.mp4, its start in site-local time
+
+
+def segment_path(recordings: Path, camera: str, start: float, tz: ZoneInfo) -> Path:
+    """recordings/<camera>/<YYYY-MM-DD>/segments/<HHMMSS>-<mmm>.mp4 (start in the site time zone)."""
+    local = datetime.fromtimestamp(start, tz)
+    name = f"{local.strftime(SEGMENT_STAMP)}-{local.microsecond // 1000:03d}.mp4"
+    return recordings / camera / local.strftime("%Y-%m-%d") / SEGMENT_DIR / name
+
+
+def segment_start(path: Path, tz: ZoneInfo) -> float | None:
+    """The start time a segment's path names (inverse of segment_path), or None if it names none."""
+    try:
+        day = datetime.strptime(path.parent.parent.name, "%Y-%m-%d")
+        stamp, ms = path.name.removesuffix(".part").removesuffix(".mp4").split("-")
+        clock = datetime.strptime(stamp, SEGMENT_STAMP)
+        local = day.replace(hour=clock.hour, minute=clock.minute, second=clock.second, microsecond=int(ms) * 1000)
+    except ValueError:
+        return None
+    return local.replace(tzinfo=tz).timestamp()
+
+
+def segment_camera(path: Path) -> str:
+    """The camera a segment file belongs to (recordings/<camera>/<day>/segments/<name>)."""
+    return path.parent.parent.parent.name
+
+
+def segment_files(recordings: Path, pattern: str = "*.mp4") -> list[Path]:
+    """Every file of the given pattern in the segment folders, in path order."""
+    return sorted(recordings.glob(f"*/*/{SEGMENT_DIR}/{pattern}"))

@@ -25,6 +25,7 @@ __all__ = [
     "Message",
     "MessageError",
     "OccupancySample",
+    "SegmentReady",
     "Status",
     "Thumbnail",
     "ZoneReading",
@@ -178,8 +179,23 @@ class OccupancySample(Message):
                    zones={z: ZoneReading(bool(r["occupied"]), float(r["count"])) for z, r in zones.items()})
 
 
+@dataclass(frozen=True, kw_only=True)
+class SegmentReady(Message):
+    """A continuous-recording segment is complete on disk; path is relative to the recordings folder.
+
+    start is the wall-clock time of its first frame, duration comes from its packet timestamps.
+    """
+
+    TYPE: ClassVar[str] = "segment"
+    path: str
+    start: float
+    duration: float
+    bytes: int
+
+
 _CLASSES: dict[str, type[Message]] = {
-    c.TYPE: c for c in (Status, Heartbeat, EventStarted, EventEnded, ClipReady, Thumbnail, OccupancySample)
+    c.TYPE: c
+    for c in (Status, Heartbeat, EventStarted, EventEnded, ClipReady, Thumbnail, OccupancySample, SegmentReady)
 }
 
 

@@ -37,6 +37,9 @@ ROUTE_TABLE = {
     "live.snapshot": ("GET", "/live/quay-1.jpg", (302, 403, 200, 200)),
     "live.mjpeg": ("GET", "/live/quay-1.mjpeg", (302, 403, 200, 200)),
     "timeline.index": ("GET", "/timeline?camera=quay-1&counter=cho&date=2026-11-24", (302, 403, 200, 200)),
+    "recordings.index": ("GET", "/recordings?camera=quay-1&date=2026-11-24", (302, 403, 200, 200)),
+    "recordings.segment": ("GET", "/recordings/segments/1.mp4", (302, 403, 404, 404)),  # no segments in this site
+    "recordings.segment_rendition": ("GET", "/recordings/segments/1.h264.mp4", (302, 403, 404, 404)),
     "events.index": ("GET", "/events", (302, 403, 200, 200)),
     "events.event": ("GET", "/events/e1", (302, 403, 200, 200)),
     "events.review": ("POST", "/events/e1/review", (302, 403, 302, 302)),

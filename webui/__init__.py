@@ -61,7 +61,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     _template_helpers(app)
 
     from webui import (alerts, api, audit_page, auth, cameras, compliance, events, health, live, office_admin, overview,
-                       reports, timeline, zones)
+                       recordings, reports, timeline, zones)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -70,6 +70,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     app.register_blueprint(overview.bp)
     app.register_blueprint(live.bp)
     app.register_blueprint(timeline.bp)
+    app.register_blueprint(recordings.bp)
     app.register_blueprint(cameras.bp)
     app.register_blueprint(zones.bp)
     app.register_blueprint(office_admin.bp)

@@ -25,6 +25,8 @@ ACTION_LABELS = {
     "export": _l("export"), "event_review": _l("event reviewed"), "user_change": _l("user changed"),
     "camera_change": _l("camera changed"), "config_change": _l("configuration changed"),
     "alert_ack": _l("alert acknowledged"),
+    "recordings_view": _l("recordings opened"), "segment_view": _l("recording viewed"),
+    "segment_download": _l("recording downloaded"),
 }
 
 

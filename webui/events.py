@@ -13,28 +13,18 @@ from flask_login import current_user
 
 from werkzeug.exceptions import NotFound
 
-from monitor.camera.rendition import RenditionError, get_rendition, needs_rendition
+from monitor.camera.rendition import needs_rendition
 from monitor.db.store import event_zones, get_event, review_event
 from webui import audit
 from webui.auth import role_required
 from webui.db import get_db, write_db
+from webui.media import first_range, recording_file, rendition_or_abort
 from webui.params import bad, parse_filters, query_page
 from webui.site import site_config
 
 bp = Blueprint("events", __name__)
 
 NOTE_MAX_CHARS = 2000
-
-
-def _recording(rel: str | None) -> Path:
-    """Resolve a stored relative path inside the recordings folder (never outside it)."""
-    if not rel:
-        abort(404)
-    root = Path(current_app.config["RECORDINGS"]).resolve()
-    path = (root / rel).resolve()
-    if root not in path.parents or not path.is_file():
-        abort(404)
-    return path
 
 
 def _zone_choices() -> list[tuple[str, str]]:
@@ -76,7 +66,7 @@ def _offers_rendition(ev: dict[str, Any]) -> bool:
     if ev["clip_state"] != "complete":
         return False
     try:
-        return needs_rendition(_recording(ev["clip_path"]))
+        return needs_rendition(recording_file(ev["clip_path"]))
     except NotFound:  # the page still shows the event; the player reports the missing file
         return False
 
@@ -118,7 +108,7 @@ def _clip_or_404(event_id: str) -> tuple[dict[str, Any], Path]:
     ev = _event_or_404(event_id)
     if ev["clip_state"] != "complete":
         abort(404)
-    return ev, _recording(ev["clip_path"])
+    return ev, recording_file(ev["clip_path"])
 
 
 @bp.route("/events/<event_id>/clip.mp4")
@@ -126,7 +116,7 @@ def _clip_or_404(event_id: str) -> tuple[dict[str, Any], Path]:
 def clip(event_id: str) -> Any:
     ev, path = _clip_or_404(event_id)
     download = request.args.get("download") == "1"
-    if _first_range():
+    if first_range():
         audit.record("clip_download" if download else "clip_view", event_id, ev["camera"])
     # conditional=True answers Range requests with 206, so the browser can seek
     return send_file(path, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.mp4",
@@ -138,30 +128,14 @@ def clip(event_id: str) -> Any:
 def clip_rendition(event_id: str) -> Any:
     """The H.264 rendition of an H.265 clip, for browsers without HEVC (made on first request, cached)."""
     ev, path = _clip_or_404(event_id)
-    if not needs_rendition(path):
-        abort(404)  # the clip itself plays everywhere
-    try:
-        rendition = get_rendition(Path(current_app.config["RECORDINGS"]), event_id, path)
-    except RenditionError as err:
-        current_app.logger.error("%s: %s", event_id, err)
-        abort(503)
-    if _first_range():
+    rendition = rendition_or_abort(event_id, path)
+    if first_range():
         audit.record("clip_view", event_id, ev["camera"])
     return send_file(rendition, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.h264.mp4")
-
-
-def _first_range() -> bool:
-    """Whether this request starts reading the clip (no Range, or from byte 0).
-
-    A player fetches a clip in many Range requests while it plays and seeks; the audit log wants
-    one row per viewing, not one per chunk.
-    """
-    ranges = request.headers.get("Range", "").replace(" ", "")
-    return ranges == "" or ranges.startswith("bytes=0-")
 
 
 @bp.route("/events/<event_id>/thumbnail.jpg")
 @role_required("supervisor")
 def thumbnail(event_id: str) -> Any:
     ev = _event_or_404(event_id)
-    return send_file(_recording(ev["thumb_path"]), mimetype="image/jpeg", conditional=True, max_age=60)
+    return send_file(recording_file(ev["thumb_path"]), mimetype="image/jpeg", conditional=True, max_age=60)

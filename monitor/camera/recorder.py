@@ -39,12 +39,12 @@ MP4_OPTIONS = {"movflags": "+faststart"}  # moov before mdat: browsers start pla
 PART_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
 
 
-def _is_flush(packet: av.Packet) -> bool:
+def is_flush(packet: av.Packet) -> bool:
     """Demuxers end with empty packets that carry no timestamp; they must never be muxed."""
     return packet.size == 0 or packet.pts is None
 
 
-def _is_audio(packet: av.Packet, audio_index: int | None) -> bool:
+def is_audio(packet: av.Packet, audio_index: int | None) -> bool:
     """Whether the packet belongs to the input's audio stream (by index: packet.stream of a packet whose
     container has closed crashes the process, and the ring holds packets past a reconnect's close)."""
     return audio_index is not None and packet.stream_index == audio_index
@@ -81,7 +81,7 @@ class PacketRing:
 
     def push(self, packet: av.Packet, t: float, audio: bool = False) -> None:
         """Add a packet; drop what lies before the newest keyframe at or before t - pre_roll_s."""
-        if _is_flush(packet):
+        if is_flush(packet):
             return
         video_key = packet.is_keyframe and not audio  # audio packets are all "keyframes"
         if not self._entries and not video_key:
@@ -196,9 +196,9 @@ class ClipWriter:
         """Mux one packet, rebased so the clip starts at 0; skips packets before the first keyframe."""
         if self._closed:
             raise ValueError(f"clip {self.path} is already closed")
-        if _is_flush(packet):
+        if is_flush(packet):
             return
-        if _is_audio(packet, self._audio_index):
+        if is_audio(packet, self._audio_index):
             if self._audio is not None and self._tb is not None:  # from the clip's first video packet on
                 try:
                     self._audio.write(self._out, packet, float(self._origin * self._tb))
@@ -307,7 +307,7 @@ def remux(src: Path, dst: Path) -> int:
             try:
                 for packet in inp.demux(*sources):
                     video = packet.stream.type == "video"
-                    if _is_flush(packet) or (written == 0 and not (video and packet.is_keyframe)):
+                    if is_flush(packet) or (written == 0 and not (video and packet.is_keyframe)):
                         continue
                     packet.stream = targets[packet.stream.index]
                     out.mux(packet)
@@ -404,16 +404,16 @@ class ClipRecorder:
 
     def on_packet(self, packet: av.Packet, t: float) -> ClipInfo | None:
         """Buffer the packet and record it; returns the ClipInfo of a clip that ended here."""
-        if _is_audio(packet, self._audio_index):
+        if is_audio(packet, self._audio_index):
             self._on_audio(packet, t)
             return None
         if (self._template is None or not self._template.codec_context.width) and packet.stream is not None \
-                and packet.is_keyframe and not _is_flush(packet):
+                and packet.is_keyframe and not is_flush(packet):
             # a stream opened before its parameters were probed has no size yet, and the MP4 muxer
             # refuses it ("dimensions not set"): copy again once the decoder or parser knows them
             self._template = detach_stream(packet.stream)
         self.ring.push(packet, t)
-        if not self.recording or _is_flush(packet):
+        if not self.recording or is_flush(packet):
             return None
         if self._stop_t is not None and t >= self._stop_t:
             return self.close()

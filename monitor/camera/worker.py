@@ -23,11 +23,13 @@ from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
 from monitor.camera.diskguard import MB, DiskGuard
 from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
+from monitor.camera.segments import SegmentInfo, SegmentPolicy, SegmentRecorder
 from monitor.camera.sources import SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 from monitor.camera.stats import WorkerStats
-from monitor.layout import clip_path, event_id, live_snapshot_path, live_watch_path
+from monitor.layout import clip_path, event_id, live_snapshot_path, live_watch_path, segment_path
 from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
-                              Status, Thumbnail)
+                              SegmentReady, Status, Thumbnail)
+from monitor.site.recording import continuous_wanted
 from monitor.stopping import ignore_late_signals, install_worker_stop
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ class CameraWorker:
                                      audio=st.audio)
         self.main_stream: object | None = None
         self.disk = DiskGuard(self.recordings, int(config.retention.pause_free_mb * MB), camera.id)
+        self.segments = self._segment_recorder() if camera.recording != "events" else None
         self.lock = threading.Lock()  # recorder is fed by the main-stream thread and driven by detection
         self.detector: MotionDetector | None = None
         self.zones = [ZoneSpec.from_zone(z) for z in camera.zones]
@@ -130,6 +133,16 @@ class CameraWorker:
         # lag is only meaningful (and frames only dropped) on live streams: files are paced to real time
         live = not camera.is_file("sub" if camera.streams.sub else "main")
         self.stats = WorkerStats(time.time, live=live)
+
+    def _segment_recorder(self) -> SegmentRecorder:
+        """Continuous recording for the camera's mode (opening_hours or always)."""
+        hours, mode, cam = self.config.site.opening_hours, self.camera.recording, self.camera.id
+        return SegmentRecorder(SegmentPolicy(
+            segment_s=self.settings.segment_s,
+            path_for=lambda start: segment_path(self.recordings, cam, start, self.tz),
+            wanted=lambda t: continuous_wanted(mode, hours, self.tz, t),
+            allowed=lambda t: self.disk.recording_allowed(self.clock()),
+            audio=self.settings.audio, camera=cam))
 
     # -- detection side -----------------------------------------------------------------
     def on_frame(self, item: SourceFrame) -> None:
@@ -253,8 +266,12 @@ class CameraWorker:
                 # a new connection: the recorder must copy the stream while its container is open
                 self.main_stream = item.stream
                 self.report_clip(self.recorder.use_stream(item.stream, item.audio))
+                if self.segments is not None:
+                    self.report_segment(self.segments.use_stream(item.stream, item.audio))
             info = self.recorder.on_packet(item.packet, item.t)
+            segment = self.segments.on_packet(item.packet, item.t) if self.segments is not None else None
         self.report_clip(info)
+        self.report_segment(segment)
 
     def on_main_lost(self) -> None:
         """The main stream broke: finish the open clip (timestamps restart after a reconnect)."""
@@ -262,7 +279,9 @@ class CameraWorker:
             info = self.recorder.close()
             self.recorder.ring.clear()
             self.main_stream = None
+            segment = self.segments.close() if self.segments is not None else None
         self.report_clip(info)
+        self.report_segment(segment)
 
     def report_clip(self, info: ClipInfo | None) -> None:
         failed = self.recorder.take_failed()
@@ -287,7 +306,16 @@ class CameraWorker:
             self.send(OccupancySample.of(self.camera.id, second, zones))
         with self.lock:
             info = self.recorder.close()
+            segment = self.segments.close() if self.segments is not None else None
         self.report_clip(info)
+        self.report_segment(segment)
+
+    def report_segment(self, info: SegmentInfo | None) -> None:
+        """Tell the writer about a finished segment."""
+        if info is None:
+            return
+        self.send(SegmentReady(camera=self.camera.id, path=str(info.path.relative_to(self.recordings)),
+                               start=info.start, duration=info.duration, bytes=info.bytes, t=self.clock()))
 
 
 def _sources(worker: CameraWorker, stop: Any) -> tuple[StreamSource, StreamSource | None]:

@@ -24,6 +24,7 @@ ACTIONS = (
     "login", "login_failed", "login_locked", "logout",
     "clip_view", "clip_download", "export", "event_review",
     "user_change", "camera_change", "config_change", "alert_ack",
+    "recordings_view", "segment_view", "segment_download",
 )
 CLI_USER = "cli"  # who changed things from the command line (the OS account is not ours to know)
 CLI_IP = "local"

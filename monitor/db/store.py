@@ -15,9 +15,10 @@ import numpy as np
 import sqlite_utils
 
 from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
-                              Status, Thumbnail)
+                              SegmentReady, Status, Thumbnail)
 from monitor.records import ZoneSamples
 from monitor.db.outbox import m012_hub_outbox
+from monitor.db.segments import insert_segment, m013_segments
 from monitor.db.tickets import m010_tickets
 from monitor.db.alerts import create_table as create_alerts_table
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
@@ -168,6 +169,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("010_tickets", m010_tickets),  # defined with its queries in monitor/db/tickets.py
     ("011_alerts", _m011_alerts),
     ("012_hub_outbox", m012_hub_outbox),  # defined in monitor/db/outbox.py
+    ("013_segments", m013_segments),  # continuous recording, defined in monitor/db/segments.py
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention
@@ -356,6 +358,7 @@ _HANDLERS: dict[type[Message], Callable[[Writer, Any], None]] = {
     ClipFailed: Writer._clip_failed,
     Thumbnail: Writer._thumbnail,
     OccupancySample: Writer._occupancy,
+    SegmentReady: lambda writer, m: insert_segment(writer.db, m),
 }
 
 

@@ -41,6 +41,7 @@ from monitor.site.alerting import AlertRules, EmailSettings, MqttSettings
 from monitor.site.office import CounterSpec, FieldSpec, QueueSpec, TicketSettings, office_problems
 from monitor.site.secrets import read_secrets, secrets_path
 from monitor.site.hublink import HubLink
+from monitor.site.recording import RECORDING_HELP, RecordingMode
 
 __all__ = [
     "Alerts",
@@ -255,11 +256,12 @@ class Retention(_Model):
     """How long each kind of data is kept, and the disk budget of the recordings."""
 
     clips_days: float = Field(30, gt=0, le=3650, description="Events older than this are deleted with their clips and thumbnails.")
+    continuous_days: float = Field(7, gt=0, le=3650, description="Continuous-recording segments (cameras with `recording: opening_hours` or `always`) older than this are deleted, unless held.")
     samples_days: float = Field(14, gt=0, le=3650, description="Per-second occupancy samples older than this are deleted (minute roll-ups stay).")
     rollups_days: float = Field(400, gt=0, le=3650, description="Per-minute occupancy roll-ups older than this are deleted.")
     reports_days: float = Field(400, gt=0, le=3650, description="Cached report rows and daily report files older than this are deleted.")
-    max_recordings_gb: float | None = Field(None, gt=0, description="Clips use at most this many GB; the oldest go first. Empty: no cap.")
-    min_free_gb: float = Field(2.0, ge=0, description="The oldest clips are deleted while the recordings disk has less free space than this.")
+    max_recordings_gb: float | None = Field(None, gt=0, description="Segments, clips and thumbnails use at most this many GB: the oldest continuous segments go first, then the oldest event clips; held footage never. Empty: no cap.")
+    min_free_gb: float = Field(2.0, ge=0, description="While the recordings disk has less free space than this, the oldest continuous segments are deleted, then the oldest event clips; held footage never.")
     pause_free_mb: float = Field(200, ge=0, description="Below this free space no new clip is started (recording paused, detection goes on).")
     interval_min: float = Field(60, gt=0, le=1440, description="Minutes between two retention runs of the supervisor.")
 
@@ -311,6 +313,7 @@ class Defaults(_Model):
     pre_roll_s: float = Field(5, ge=0, le=60, description="Seconds kept before an event.")
     post_roll_s: float = Field(10, ge=0, le=120, description="Seconds recorded after motion stops.")
     max_clip_s: float = Field(300, ge=10, le=3600, description="Longest clip in seconds.")
+    segment_s: float = Field(60, ge=2, le=600, description="Continuous recording: a segment is cut at the first keyframe after this many seconds.")
     audio: Literal["aac", "keep", "drop"] = Field(
         "aac", description="Camera audio in clips: 'aac' keeps AAC and transcodes G.711 (PCMA/PCMU) to AAC; "
         "'keep' keeps AAC and leaves other codecs out (no CPU for audio); 'drop' records no audio.")
@@ -374,6 +377,7 @@ class Camera(_Model):
     id: Slug = Field(description="Slug, unique in the file.")
     name: str = Field(description="Human name shown in the UI.")
     enabled: bool = Field(True, description="Disabled cameras are not started.")
+    recording: RecordingMode = Field("events", description=RECORDING_HELP)
     streams: Streams = Field(description="Main (recorded) and optional sub (detection) streams.")
     username: str | None = Field(None, description="RTSP user; may be ${ENV_VAR}.")
     password: str | None = Field(None, description="RTSP password; should be an ${ENV_VAR} reference.")
@@ -535,6 +539,8 @@ def summary(config: Config) -> str:
             f"  {cam.id:<{id_w}}  {cam.name:<{name_w}}  main={main}  sub={sub}"
             f"  zones: {len(cam.zones)}{_zone_kinds(cam.zones)}"
         )
+        if cam.recording != "events":
+            line += f"  recording: {cam.recording}"
         if not cam.enabled:
             line += "  (disabled)"
         lines.append(_scrub(line, cam))

@@ -20,13 +20,16 @@ from monitor.upkeep.retention import (
     ROLLUP_CHUNK_S,
     SAMPLE_CHUNK_S,
     ClipFile,
+    HeldSpan,
     KindSummary,
     Plan,
     RetentionResult,
     clip_summary,
     current_plan,
     format_summaries,
+    segment_summary,
 )
+from monitor.db.segments import Segment, delete_segments
 from monitor.db.store import connect, open_db
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,19 @@ def _prune_clips(db: sqlite_utils.Database, recordings: Path, clips: Sequence[Cl
                        ids)
 
 
+def _delete_segments(db: sqlite_utils.Database, recordings: Path, segments: Sequence[Segment]) -> None:
+    """Segment files first, then their rows (a row left without a file is dropped by the start-up check)."""
+    for i in range(0, len(segments), EVENT_CHUNK):
+        chunk = segments[i : i + EVENT_CHUNK]
+        for seg in chunk:
+            _unlink(recordings, seg.path)  # and the segments/ folder once empty
+            try:
+                (recordings / seg.path).parent.parent.rmdir()  # the day folder, once nothing else is in it
+            except OSError:
+                pass
+        delete_segments(db, [seg.id for seg in chunk])
+
+
 def _pairs(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     """(camera, zone) pairs with data; roll-ups outlive samples, so their table names every pair."""
     return [tuple(r) for r in db.execute("select distinct camera, zone from occupancy_minute").fetchall()]
@@ -131,9 +147,12 @@ def apply_plan(config: Config, db: sqlite_utils.Database, plan: Plan, *, dry_run
     """Measure every kind the plan removes and, unless dry_run, remove it; returns one summary per kind."""
     recordings = Path(config.storage.recordings)
     tz = ZoneInfo(config.site.timezone)
-    summaries = [clip_summary("events with clips", plan.expired, True),
+    summaries = [segment_summary("continuous segments", plan.expired_segments),
+                 segment_summary("segments over disk budget", plan.over_budget_segments),
+                 clip_summary("events with clips", plan.expired, True),
                  clip_summary("clips over disk budget", plan.over_budget, False)]
     if not dry_run:
+        _delete_segments(db, recordings, [*plan.expired_segments, *plan.over_budget_segments])
         _delete_events(db, recordings, plan.expired)
         _prune_clips(db, recordings, plan.over_budget)
     for kind, table, col, chunk_s, attr in RANGED:
@@ -142,14 +161,18 @@ def apply_plan(config: Config, db: sqlite_utils.Database, plan: Plan, *, dry_run
     return summaries
 
 
-def run_retention(config: Config, *, now: float | None = None, dry_run: bool = False) -> RetentionResult:
-    """Plan and carry out (or only measure) retention on the site's database and folders."""
+def run_retention(config: Config, *, now: float | None = None, dry_run: bool = False,
+                  held: Sequence[HeldSpan] = ()) -> RetentionResult:
+    """Plan and carry out (or only measure) retention on the site's database and folders.
+
+    held: (camera, t0, t1) spans whose footage is never deleted (legal hold of complaint cases).
+    """
     now = time.time() if now is None else now
     path = Path(config.storage.database)
     # no database yet: nothing to delete, and a dry run must not create one
     db = connect(path) if path.exists() else open_db(":memory:" if dry_run else path)
     try:
-        plan = current_plan(config, db, now)
+        plan = current_plan(config, db, now, held)
         return RetentionResult(plan, apply_plan(config, db, plan, dry_run=dry_run))
     finally:
         db.conn.close()
@@ -166,6 +189,6 @@ def prune_command(config_path: str, dry_run: bool) -> None:
     config = load_or_exit(config_path)
     result = run_retention(config, dry_run=dry_run)
     plan = result.plan
-    click.echo(f"recordings: {plan.used_bytes / 1024**2:.1f} MB in clips and thumbnails, "
+    click.echo(f"recordings: {plan.used_bytes / 1024**2:.1f} MB in segments, clips and thumbnails, "
                f"{plan.free_bytes / 1024**3:.2f} GB free on the disk")
     click.echo(format_summaries(result.summaries, ZoneInfo(config.site.timezone), dry_run))

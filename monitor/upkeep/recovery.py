@@ -6,6 +6,7 @@
 - 'complete' rows whose clip file is gone (or empty) are marked 'missing'.
 - Clip files without a row are adopted (a row is made from the file: footage is never thrown away)
   when playable, else removed; thumbnails without a clip or row are removed.
+- Continuous-recording segments: see monitor/upkeep/segment_recovery.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import sqlite_utils
 
 from monitor.site.config import Config
 from monitor.camera.recorder import finalize_part
-from monitor.layout import EVENT_STAMP, clip_path
+from monitor.layout import EVENT_STAMP, SEGMENT_DIR, clip_path
+from monitor.upkeep.segment_recovery import SegmentRepairs, finalise_segment_parts, reconcile_segments
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,17 @@ class RecoverySummary:
     adopted: int = 0
     orphans_removed: int = 0
     temp_removed: int = 0
+    segments_finalised: int = 0
+    segments_discarded: int = 0
+    segments_adopted: int = 0
+    segment_rows_deleted: int = 0
+
+    def add_segments(self, r: SegmentRepairs) -> None:
+        """Fold in the segment repairs."""
+        self.segments_finalised += r.finalised
+        self.segments_discarded += r.discarded
+        self.segments_adopted += r.adopted
+        self.segment_rows_deleted += r.rows_deleted
 
     def line(self) -> str:
         """The one-line log summary."""
@@ -70,6 +83,8 @@ def probe_clip(path: Path) -> float | None:
 
 def _finalise_parts(recordings: Path, s: RecoverySummary) -> None:
     for part in sorted(recordings.rglob("*.mp4.part")):
+        if part.parent.name == SEGMENT_DIR:
+            continue  # segments get rows of their own (segment_recovery)
         final = part.with_name(part.name.removesuffix(".part"))
         try:
             packets = finalize_part(part, final)
@@ -155,12 +170,16 @@ def recover(config: Config, db: sqlite_utils.Database) -> RecoverySummary:
     recordings = Path(config.storage.recordings)
     tz = ZoneInfo(config.site.timezone)
     s = RecoverySummary()
+    segments = SegmentRepairs()
     if recordings.is_dir():
         _finalise_parts(recordings, s)
+        finalise_segment_parts(recordings, segments)
     with db.atomic():
         _resolve_recording(db, recordings, tz, s)
         _mark_missing(db, recordings, s)
         if recordings.is_dir():
             _adopt_orphans(db, recordings, tz, s)
+        reconcile_segments(db, recordings, tz, segments, probe_clip, time.time())
+    s.add_segments(segments)
     log.info("recovery: %s", s.line())
     return s

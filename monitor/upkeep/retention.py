@@ -6,6 +6,13 @@ Order of the executor, chosen so that a crash between two steps is repaired at t
   rows whose files are gone: the start-up check marks them 'missing', the next run deletes them.
 - clips over the disk budget: the file goes first, then the row is marked 'pruned' (the event
   stays listed). A crash in between leaves a 'complete' row without a file: marked 'missing'.
+- continuous segments (expired or over the budget): the file goes first, then the row; a crash in
+  between leaves a row without a file, which the start-up check deletes.
+
+Tiers: continuous segments are kept `continuous_days`, event clips `clips_days`. Over the disk budget
+(`max_recordings_gb`, `min_free_gb`) the oldest continuous segments go first, then the oldest event
+clips. Footage overlapping a held span (camera, t0, t1), e.g. a complaint case under legal hold, is
+never deleted, whatever its age or the budget.
 Rows are deleted in short transactions so the writer and the web app are never blocked for long.
 """
 
@@ -13,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +30,7 @@ import sqlite_utils
 
 from monitor.site.config import Config, Retention
 from monitor.camera.diskguard import disk_free
+from monitor.db.segments import Segment, all_segments
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +55,16 @@ class ClipFile:
     thumb_path: str | None
     clip_bytes: int = 0
     thumb_bytes: int = 0
+    camera: str = ""
+    end: float | None = None
+
+
+HeldSpan = tuple[str, float, float]  # (camera, t0, t1): footage of that camera in [t0, t1] is never deleted
+
+
+def is_held(held: Sequence[HeldSpan], camera: str, start: float, end: float) -> bool:
+    """Whether [start, end] of the camera overlaps any held span (touching counts: evidence errs on keeping)."""
+    return any(cam == camera and start <= t1 and end >= t0 for cam, t0, t1 in held)
 
 
 @dataclass(frozen=True)
@@ -59,12 +77,14 @@ class Policy:
     reports_s: float
     max_bytes: int | None
     min_free_bytes: int
+    continuous_s: float = 7 * DAY_S
 
     @classmethod
     def from_config(cls, r: Retention) -> Policy:
         """Days and GB of cameras.yaml as seconds and bytes."""
         return cls(r.clips_days * DAY_S, r.samples_days * DAY_S, r.rollups_days * DAY_S, r.reports_days * DAY_S,
-                   None if r.max_recordings_gb is None else int(r.max_recordings_gb * GB), int(r.min_free_gb * GB))
+                   None if r.max_recordings_gb is None else int(r.max_recordings_gb * GB), int(r.min_free_gb * GB),
+                   r.continuous_days * DAY_S)
 
 
 @dataclass(frozen=True)
@@ -76,36 +96,72 @@ class Plan:
     samples_before: float
     rollups_before: float
     reports_before: float
-    used_bytes: int  # clips and thumbnails before the run
+    used_bytes: int  # segments, clips and thumbnails before the run
     free_bytes: int  # disk free space before the run
+    expired_segments: tuple[Segment, ...] = ()  # continuous segments older than continuous_days
+    over_budget_segments: tuple[Segment, ...] = ()  # continuous segments deleted for the disk budget
+    held_bytes: int = 0  # segments and clips kept because a held span covers them
 
     @property
     def freed_bytes(self) -> int:
-        """Bytes of clip and thumbnail files this plan deletes."""
-        return sum(c.clip_bytes + c.thumb_bytes for c in self.expired) + sum(c.clip_bytes for c in self.over_budget)
+        """Bytes of segment, clip and thumbnail files this plan deletes."""
+        return (sum(c.clip_bytes + c.thumb_bytes for c in self.expired) + sum(c.clip_bytes for c in self.over_budget)
+                + sum(s.bytes for s in (*self.expired_segments, *self.over_budget_segments)))
 
 
-def plan_retention(clips: Iterable[ClipFile], free_bytes: int, now: float, policy: Policy) -> Plan:
-    """Expired events, then the oldest complete clips until within max_bytes and min_free_bytes."""
+@dataclass
+class _Budget:
+    """Bytes in use and free as the planner deletes, against the policy's cap and floor."""
+
+    used: int
+    free: int
+    policy: Policy
+
+    def ok(self) -> bool:
+        within_cap = self.policy.max_bytes is None or self.used <= self.policy.max_bytes
+        return within_cap and self.free >= self.policy.min_free_bytes
+
+    def release(self, nbytes: int) -> None:
+        self.used -= nbytes
+        self.free += nbytes
+
+
+def plan_retention(clips: Iterable[ClipFile], free_bytes: int, now: float, policy: Policy,
+                   segments: Iterable[Segment] = (), held: Sequence[HeldSpan] = ()) -> Plan:
+    """Expired segments and events, then the oldest segments and then the oldest clips until within budget.
+
+    Nothing overlapping a held span is planned for deletion, nor a clip still being recorded.
+    """
     clips = sorted(clips, key=lambda c: (c.start, c.event_id))
-    cutoff = now - policy.clips_s
-    expired = [c for c in clips if c.start < cutoff and c.state not in KEPT_STATES]
-    kept = [c for c in clips if not (c.start < cutoff and c.state not in KEPT_STATES)]
-    used = sum(c.clip_bytes + c.thumb_bytes for c in clips)
-    after_used = used - sum(c.clip_bytes + c.thumb_bytes for c in expired)
-    after_free = free_bytes + (used - after_used)
-    over: list[ClipFile] = []
-    for clip in kept:
-        within_cap = policy.max_bytes is None or after_used <= policy.max_bytes
-        if within_cap and after_free >= policy.min_free_bytes:
+    segments = sorted(segments, key=lambda s: (s.start, s.id))
+    clip_held = [is_held(held, c.camera, c.start, c.end if c.end is not None else c.start) for c in clips]
+    seg_held = [is_held(held, s.camera, s.start, s.end) for s in segments]
+    cutoff, seg_cutoff = now - policy.clips_s, now - policy.continuous_s
+    expired = [c for c, h in zip(clips, clip_held) if c.start < cutoff and c.state not in KEPT_STATES and not h]
+    expired_segs = [s for s, h in zip(segments, seg_held) if s.end < seg_cutoff and not h]
+    used = sum(c.clip_bytes + c.thumb_bytes for c in clips) + sum(s.bytes for s in segments)
+    budget = _Budget(used, free_bytes, policy)
+    budget.release(sum(c.clip_bytes + c.thumb_bytes for c in expired) + sum(s.bytes for s in expired_segs))
+    gone = {id(x) for x in (*expired, *expired_segs)}
+    over_segs: list[Segment] = []
+    for seg, h in zip(segments, seg_held):
+        if budget.ok():
             break
-        if clip.state != "complete" or clip.clip_bytes <= 0:
+        if not h and id(seg) not in gone:
+            over_segs.append(seg)
+            budget.release(seg.bytes)
+    over: list[ClipFile] = []
+    for clip, h in zip(clips, clip_held):
+        if budget.ok():
+            break
+        if h or id(clip) in gone or clip.state != "complete" or clip.clip_bytes <= 0:
             continue
         over.append(clip)
-        after_used -= clip.clip_bytes
-        after_free += clip.clip_bytes
+        budget.release(clip.clip_bytes)
+    held_bytes = (sum(c.clip_bytes + c.thumb_bytes for c, h in zip(clips, clip_held) if h)
+                  + sum(s.bytes for s, h in zip(segments, seg_held) if h))
     return Plan(tuple(expired), tuple(over), now - policy.samples_s, now - policy.rollups_s,
-                now - policy.reports_s, used, free_bytes)
+                now - policy.reports_s, used, free_bytes, tuple(expired_segs), tuple(over_segs), held_bytes)
 
 
 # -- reading the current state ---------------------------------------------------------
@@ -120,16 +176,17 @@ def _size(recordings: Path, rel: str | None) -> int:
 
 def gather_clips(db: sqlite_utils.Database, recordings: Path) -> list[ClipFile]:
     """Every event row with the sizes of its clip and thumbnail files."""
-    rows = db.execute("select id, start, clip_state, clip_path, thumb_path from events").fetchall()
-    return [ClipFile(eid, start or 0.0, state or "none", clip, thumb, _size(recordings, clip), _size(recordings, thumb))
-            for eid, start, state, clip, thumb in rows]
+    rows = db.execute('select id, start, clip_state, clip_path, thumb_path, camera, "end" from events').fetchall()
+    return [ClipFile(eid, start or 0.0, state or "none", clip, thumb, _size(recordings, clip), _size(recordings, thumb),
+                     camera or "", end)
+            for eid, start, state, clip, thumb, camera, end in rows]
 
 
-def current_plan(config: Config, db: sqlite_utils.Database, now: float) -> Plan:
+def current_plan(config: Config, db: sqlite_utils.Database, now: float, held: Sequence[HeldSpan] = ()) -> Plan:
     """The plan for the site's database and recordings folder as they are now."""
     recordings = Path(config.storage.recordings)
     return plan_retention(gather_clips(db, recordings), disk_free(recordings), now,
-                          Policy.from_config(config.retention))
+                          Policy.from_config(config.retention), all_segments(db), held)
 
 
 # -- summaries -------------------------------------------------------------------------
@@ -157,6 +214,13 @@ def clip_summary(kind: str, clips: Iterable[ClipFile], with_thumbs: bool) -> Kin
     s = KindSummary(kind)
     for c in clips:
         s.add(1, c.clip_bytes + (c.thumb_bytes if with_thumbs else 0), c.start, c.start)
+    return s
+
+
+def segment_summary(kind: str, segments: Iterable[Segment]) -> KindSummary:
+    s = KindSummary(kind)
+    for seg in segments:
+        s.add(1, seg.bytes, seg.start, seg.start)
     return s
 
 

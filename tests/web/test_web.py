@@ -124,6 +124,9 @@ ROUTES = [
     ("GET", "/live/quay-1.jpg", "supervisor"),
     ("GET", "/live/quay-1.mjpeg", "supervisor"),
     ("GET", "/timeline?camera=quay-1&counter=cho&date=2026-11-24", "supervisor"),
+    ("GET", "/recordings?camera=quay-1&date=2026-11-24", "supervisor"),
+    ("GET", "/recordings/segments/1.mp4", "supervisor"),  # 404: this site has no segments (test_web_recordings.py)
+    ("GET", "/recordings/segments/1.h264.mp4", "supervisor"),
     ("GET", "/events", "supervisor"),
     ("GET", "/health", "supervisor"),
     ("GET", "/health/cameras", "supervisor"),
@@ -160,7 +163,8 @@ ROLES = [None, "viewer", "supervisor", "admin"]
 # (path, role) -> where that role is redirected instead of being refused
 REDIRECTS = {("/", "viewer"): "/reports"}
 # allowed requests that answer other than 200 (GET) / 302 (POST): the generic form lacks their fields
-ALLOWED_STATUS = {("GET", "/cameras/test/no-such-draft/main.jpg"): (404,), ("GET", "/events/e1/clip.h264.mp4"): (404,), ("POST", "/cameras/probe"): (400,),
+ALLOWED_STATUS = {("GET", "/recordings/segments/1.mp4"): (404,), ("GET", "/recordings/segments/1.h264.mp4"): (404,),
+                  ("GET", "/cameras/test/no-such-draft/main.jpg"): (404,), ("GET", "/events/e1/clip.h264.mp4"): (404,), ("POST", "/cameras/probe"): (400,),
                   ("POST", "/cameras/manual"): (400,), ("POST", "/cameras/setup/no-such-draft"): (404,),
                   ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/alerts/1/ack"): (400,), ("GET", "/site/queues/no-such-queue/edit"): (404,),
                   ("GET", "/site/queues/no-such-queue/delete"): (404,),
