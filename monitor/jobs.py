@@ -15,6 +15,7 @@ from pathlib import Path
 
 from monitor.ops.alerts import CHECK_EVERY_S as ALERT_CHECK_S, AlertMonitor
 from monitor.site.config import Config, OpeningHours
+from monitor.upkeep.holds import read_held_spans
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,8 @@ class RetentionJob(PeriodicJob):
     def run(self, now: float) -> None:
         from monitor.upkeep.prune import run_retention
 
-        result = run_retention(self.config())
+        config = self.config()
+        result = run_retention(config, now=now, held=read_held_spans(Path(config.storage.database)))
         removed = [f"{s.kind} {s.count}" for s in result.summaries if s.count]
         log.info("retention: %s", ", ".join(removed) if removed else "nothing to remove")
 

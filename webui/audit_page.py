@@ -24,7 +24,9 @@ ACTION_LABELS = {
     "logout": _l("logout"), "clip_view": _l("clip viewed"), "clip_download": _l("clip downloaded"),
     "export": _l("export"), "event_review": _l("event reviewed"), "user_change": _l("user changed"),
     "camera_change": _l("camera changed"), "config_change": _l("configuration changed"),
-    "alert_ack": _l("alert acknowledged"),
+    "alert_ack": _l("alert acknowledged"), "case_open": _l("case opened"), "case_view": _l("case viewed"),
+    "case_note": _l("case note added"), "case_close": _l("case closed"), "case_release": _l("case hold released"),
+    "case_export": _l("case exported"),
 }
 
 

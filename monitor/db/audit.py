@@ -24,6 +24,7 @@ ACTIONS = (
     "login", "login_failed", "login_locked", "logout",
     "clip_view", "clip_download", "export", "event_review",
     "user_change", "camera_change", "config_change", "alert_ack",
+    "case_open", "case_view", "case_note", "case_close", "case_release", "case_export",
 )
 CLI_USER = "cli"  # who changed things from the command line (the OS account is not ours to know)
 CLI_IP = "local"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,7 +27,9 @@ from monitor.upkeep.retention import (
     current_plan,
     format_summaries,
 )
+from monitor.db.cases import Span, held_spans
 from monitor.db.store import connect, open_db
+from monitor.upkeep.holds import held_event_ids
 
 log = logging.getLogger(__name__)
 
@@ -142,14 +144,22 @@ def apply_plan(config: Config, db: sqlite_utils.Database, plan: Plan, *, dry_run
     return summaries
 
 
-def run_retention(config: Config, *, now: float | None = None, dry_run: bool = False) -> RetentionResult:
-    """Plan and carry out (or only measure) retention on the site's database and folders."""
+def run_retention(config: Config, *, now: float | None = None, dry_run: bool = False,
+                  held: Iterable[Span] | None = None) -> RetentionResult:
+    """Plan and carry out (or only measure) retention on the site's database and folders.
+
+    held: footage spans never deleted (legal holds); None reads the open cases' holds from the database.
+    """
     now = time.time() if now is None else now
     path = Path(config.storage.database)
     # no database yet: nothing to delete, and a dry run must not create one
     db = connect(path) if path.exists() else open_db(":memory:" if dry_run else path)
     try:
-        plan = current_plan(config, db, now)
+        spans = held_spans(db) if held is None else list(held)
+        held_ids = held_event_ids(db, spans)
+        if spans:
+            log.info("retention: %d held spans keep %d events", len(spans), len(held_ids))
+        plan = current_plan(config, db, now, held_ids)
         return RetentionResult(plan, apply_plan(config, db, plan, dry_run=dry_run))
     finally:
         db.conn.close()

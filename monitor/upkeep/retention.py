@@ -85,12 +85,18 @@ class Plan:
         return sum(c.clip_bytes + c.thumb_bytes for c in self.expired) + sum(c.clip_bytes for c in self.over_budget)
 
 
-def plan_retention(clips: Iterable[ClipFile], free_bytes: int, now: float, policy: Policy) -> Plan:
-    """Expired events, then the oldest complete clips until within max_bytes and min_free_bytes."""
+def plan_retention(clips: Iterable[ClipFile], free_bytes: int, now: float, policy: Policy,
+                   held_ids: frozenset[str] = frozenset()) -> Plan:
+    """Expired events, then the oldest complete clips until within max_bytes and min_free_bytes.
+
+    Events in held_ids (legal holds, monitor/upkeep/holds.py) are never deleted, but their bytes count:
+    the budget is met by deleting other clips.
+    """
     clips = sorted(clips, key=lambda c: (c.start, c.event_id))
     cutoff = now - policy.clips_s
-    expired = [c for c in clips if c.start < cutoff and c.state not in KEPT_STATES]
-    kept = [c for c in clips if not (c.start < cutoff and c.state not in KEPT_STATES)]
+    expired = [c for c in clips if c.start < cutoff and c.state not in KEPT_STATES and c.event_id not in held_ids]
+    gone = {c.event_id for c in expired}
+    kept = [c for c in clips if c.event_id not in gone]
     used = sum(c.clip_bytes + c.thumb_bytes for c in clips)
     after_used = used - sum(c.clip_bytes + c.thumb_bytes for c in expired)
     after_free = free_bytes + (used - after_used)
@@ -99,7 +105,7 @@ def plan_retention(clips: Iterable[ClipFile], free_bytes: int, now: float, polic
         within_cap = policy.max_bytes is None or after_used <= policy.max_bytes
         if within_cap and after_free >= policy.min_free_bytes:
             break
-        if clip.state != "complete" or clip.clip_bytes <= 0:
+        if clip.state != "complete" or clip.clip_bytes <= 0 or clip.event_id in held_ids:
             continue
         over.append(clip)
         after_used -= clip.clip_bytes
@@ -125,11 +131,11 @@ def gather_clips(db: sqlite_utils.Database, recordings: Path) -> list[ClipFile]:
             for eid, start, state, clip, thumb in rows]
 
 
-def current_plan(config: Config, db: sqlite_utils.Database, now: float) -> Plan:
+def current_plan(config: Config, db: sqlite_utils.Database, now: float, held_ids: frozenset[str] = frozenset()) -> Plan:
     """The plan for the site's database and recordings folder as they are now."""
     recordings = Path(config.storage.recordings)
     return plan_retention(gather_clips(db, recordings), disk_free(recordings), now,
-                          Policy.from_config(config.retention))
+                          Policy.from_config(config.retention), held_ids)
 
 
 # -- summaries -------------------------------------------------------------------------
