@@ -383,6 +383,10 @@ class Camera(_Model):
     masks: Annotated[list[Polygon], BeforeValidator(_or_empty(list))] = Field(
         default_factory=list, description="Polygons ignored by detection."
     )
+    privacy_masks: Annotated[list[Polygon], BeforeValidator(_or_empty(list))] = Field(
+        default_factory=list, description=(
+            "Polygons blurred in every exported clip and in the viewer role's live view (a window, a screen).")
+    )
     zones: Annotated[list[Zone], BeforeValidator(_or_empty(list))] = Field(
         default_factory=list, description="Zones watched for occupancy."
     )
