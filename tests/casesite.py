@@ -38,6 +38,7 @@ def write_config(folder: Path) -> None:
           name: "Bộ phận một cửa phường thử"
           opening_hours: {{days: [mon, tue, wed, thu, fri], periods: ["07:30-11:30", "13:30-17:00"]}}
         storage: {{recordings: rec, database: t.db}}
+        privacy: {{contact: "Văn phòng UBND phường, 028 3822 0000"}}
         cameras:
           - id: quay-1
             name: "Quầy 1"

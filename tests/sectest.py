@@ -82,6 +82,14 @@ ROUTE_TABLE = {
     "alerts.index": ("GET", "/alerts", (302, 403, 200, 200)),
     "alerts.acknowledge": ("POST", "/alerts/1/ack", (302, 403, 400, 400)),  # the table's form has no comment
     "compliance.index": ("GET", "/compliance?date=2026-11-24", (302, 403, 200, 200)),
+    "cases.index": ("GET", "/cases", (302, 403, 200, 200)),
+    "cases.create": ("POST", "/cases", (302, 403, 400, 400)),  # the table's form has no time range
+    "cases.case": ("GET", "/cases/1", (302, 403, 404, 404)),  # this site has no cases
+    "cases.add_note": ("POST", "/cases/1/notes", (302, 403, 404, 404)),
+    "cases.close": ("POST", "/cases/1/close", (302, 403, 403, 404)),  # admins close cases ...
+    "cases.release": ("POST", "/cases/1/release", (302, 403, 403, 404)),  # ... and release holds
+    "cases.export": ("GET", "/cases/1/export.zip", (302, 403, 404, 404)),
+    "notice.notice": ("GET", "/notice", (302, 200, 200, 200)),
     # machines only: the feed's bearer token, never a web session (a logged-in admin without it gets 401)
     "tickets.receive": ("POST", "/api/v1/tickets", (401, 401, 401, 401)),
 }

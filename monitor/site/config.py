@@ -41,6 +41,7 @@ from monitor.site.alerting import AlertRules, EmailSettings, MqttSettings
 from monitor.site.office import CounterSpec, QueueSpec, TicketSettings, office_problems
 from monitor.site.secrets import read_secrets, secrets_path
 from monitor.site.hublink import HubLink
+from monitor.site.privacy import Privacy
 
 __all__ = [
     "Alerts",
@@ -447,6 +448,7 @@ class Config(_Model):
     queues: list[QueueSpec] | None = Field(None, description="Waiting areas on any cameras and the counters they feed.")
     tickets: TicketSettings = Field(default_factory=TicketSettings, description="Queue-ticket feeds.")
     hub: HubLink | None = Field(None, description="Optional: publish figures, alerts and health to the district hub.")
+    privacy: Privacy = Field(default_factory=Privacy, description="What the printed recording notice says (/notice).")
 
     _path: Path | None = PrivateAttr(default=None)
 
