@@ -82,6 +82,7 @@ ROUTE_TABLE = {
     "alerts.index": ("GET", "/alerts", (302, 403, 200, 200)),
     "alerts.acknowledge": ("POST", "/alerts/1/ack", (302, 403, 400, 400)),  # the table's form has no comment
     "compliance.index": ("GET", "/compliance?date=2026-11-24", (302, 403, 200, 200)),
+    "compliance.week": ("GET", "/compliance/week?date=2026-11-24", (302, 403, 200, 200)),
     "cases.index": ("GET", "/cases", (302, 403, 200, 200)),
     "cases.create": ("POST", "/cases", (302, 403, 400, 400)),  # the table's form has no time range
     "cases.case": ("GET", "/cases/1", (302, 403, 404, 404)),  # this site has no cases
