@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from werkzeug.exceptions import NotFound
 
+from monitor.camera.privacy import PrivacyMask, masked_copy
 from monitor.camera.rendition import RenditionError, get_rendition, needs_rendition
 from monitor.db.store import event_zones, get_event, review_event
 from webui import audit
@@ -128,6 +129,10 @@ def clip(event_id: str) -> Any:
     download = request.args.get("download") == "1"
     if _first_range():
         audit.record("clip_download" if download else "clip_view", event_id, ev["camera"])
+    masks = next((c.privacy_masks for c in site_config().cameras if c.id == ev["camera"]), [])
+    if download and masks:  # a clip leaving the system is masked, as in case exports (monitor/camera/privacy.py)
+        return send_file(masked_copy(path, PrivacyMask(masks)), mimetype="video/mp4", as_attachment=True,
+                         download_name=f"{event_id}.masked.mp4")
     # conditional=True answers Range requests with 206, so the browser can seek
     return send_file(path, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.mp4",
                      as_attachment=download)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from fractions import Fraction
+import os
+import tempfile
 from pathlib import Path
+from typing import IO
 
 import av
 import cv2
@@ -109,3 +112,14 @@ def mask_clip(src: Path, dst: Path, mask: PrivacyMask) -> int:
             out.mux(packet)
     log.info("masked %s -> %s (%d frames)", src.name, dst.name, n)
     return n
+
+
+def masked_copy(src: Path, mask: PrivacyMask) -> IO[bytes]:
+    """An open, already unlinked temporary file holding src re-encoded with the mask (closing it frees the space)."""
+    fd, name = tempfile.mkstemp(prefix="masked-", suffix=".mp4")
+    os.close(fd)
+    try:
+        mask_clip(src, Path(name), mask)
+        return open(name, "rb")  # noqa: SIM115 - handed to the caller, who closes it
+    finally:
+        os.unlink(name)

@@ -9,6 +9,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -190,3 +191,19 @@ def test_viewers_see_the_live_picture_masked_and_supervisors_as_recorded(client_
     with client_as("viewer").get("/live/quay-1.mjpeg", buffered=False) as stream:
         first = next(iter(stream.response))
     assert raw not in first and first.startswith(b"--frame")
+
+
+def test_a_downloaded_clip_of_a_masked_camera_is_masked_and_the_player_gets_the_original(client_as, folder):
+    client = client_as("supervisor")
+    original = (folder / "rec" / "quay-1" / "2026-11-24" / "q1-0900.mp4").read_bytes()
+    with client.get("/events/q1-0900/clip.mp4") as r:
+        assert r.get_data() == original  # watching in the browser: the recording as it is
+    with client.get("/events/q1-0900/clip.mp4?download=1") as r:
+        assert r.status_code == 200 and 'filename=q1-0900.masked.mp4' in r.headers["Content-Disposition"]
+        data = r.get_data()
+    with av.open(io.BytesIO(data)) as masked, av.open(io.BytesIO(original)) as plain:
+        a = next(plain.decode(video=0)).to_ndarray(format="gray").astype(int)
+        b = next(masked.decode(video=0)).to_ndarray(format="gray").astype(int)
+    assert np.abs(b[10:110, 10:150] - a[10:110, 10:150]).mean() > 3 * np.abs(b[130:, 170:] - a[130:, 170:]).mean()
+    with client.get("/events/q2-0905/clip.mp4?download=1") as r:  # no mask on quay-2: the file itself
+        assert r.get_data() == (folder / "rec" / "quay-2" / "2026-11-24" / "q2-0905.mp4").read_bytes()
