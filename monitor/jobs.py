@@ -135,12 +135,15 @@ class DailyReportJob(PeriodicJob):
     def write(self, config: Config, day: date, out_dir: Path) -> None:
         from monitor.counters.compliance import write_compliance_files
         from monitor.counters.reports import write_daily_report
+        from monitor.counters.weekly import write_week_files
         from monitor.db.store import connect
 
         db = connect(config.storage.database, readonly=True)
         try:
             # the staffing-compliance files first: the report's CSV, written last, marks the day done
-            paths = write_compliance_files(config, db, day, out_dir) + write_daily_report(config, db, day, out_dir)
+            # (and after the week's last open day, the week's summary)
+            paths = (write_compliance_files(config, db, day, out_dir) + write_week_files(config, db, day, out_dir)
+                     + write_daily_report(config, db, day, out_dir))
         finally:
             db.conn.close()
         log.info("daily report for %s written: %s", day, ", ".join(str(p) for p in paths))

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date, timedelta
+from pathlib import Path
 
 import sqlite_utils
 
@@ -21,7 +23,8 @@ from monitor.counters.compliance import ComplianceItem, day_compliance
 from monitor.site.config import Config
 from monitor.site.office import office_of
 
-__all__ = ["WeekRow", "week_compliance", "week_of", "week_summary", "render_week_csv", "render_week_html"]
+__all__ = ["WeekRow", "week_compliance", "week_of", "week_summary", "render_week_csv", "render_week_html",
+           "last_open_day", "write_week_files"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +104,27 @@ def render_week_html(rows: list[WeekRow], title: str) -> bytes:
     return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head><body>"
             f"<h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             "</body></html>").encode("utf-8")
+
+
+def last_open_day(config: Config, day: date) -> bool:
+    """Whether day is the last day of its week with opening hours (the week's summary is due after it)."""
+    tz = config.site.tz
+    later = (day + timedelta(days=n) for n in range(1, 7 - day.weekday()))
+    return bool(config.site.opening_hours.spans(day, tz)) and not any(config.site.opening_hours.spans(d, tz) for d in later)
+
+
+def write_week_files(config: Config, db: sqlite_utils.Database, day: date, out_dir: Path) -> list[Path]:
+    """After the week's last open day: out_dir/<monday>-compliance-week.csv and .html (temp file and rename)."""
+    if not last_open_day(config, day):
+        return []
+    monday = week_of(day)
+    rows = week_compliance(config, db, monday)
+    title = f"{config.site.name} {monday.isoformat()} .. {(monday + timedelta(days=6)).isoformat()}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {out_dir / f"{monday.isoformat()}-compliance-week.csv": render_week_csv(rows),
+             out_dir / f"{monday.isoformat()}-compliance-week.html": render_week_html(rows, title)}
+    for path, data in files.items():
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return list(files)

@@ -61,3 +61,18 @@ def test_a_week_from_the_database(tmp_path):
                          "empty_waiting_min", "quay-1,Quầy 1,5,1,1,8,1,20,20"]
     assert "<td>Quầy 1</td><td>5</td>" in render_week_html(rows, "Tuần <48>").decode()
     assert "Tuần &lt;48&gt;" in render_week_html(rows, "Tuần <48>").decode()
+
+
+@pytest.mark.parametrize("days, day, expected", [
+    ("[mon, tue, wed, thu, fri]", date(2026, 11, 27), True),  # Friday
+    ("[mon, tue, wed, thu, fri]", date(2026, 11, 26), False),  # Thursday: Friday is still to come
+    ("[mon, tue, wed, thu, fri]", date(2026, 11, 28), False),  # Saturday: closed
+    ("[mon, tue, wed, thu, fri, sat]", date(2026, 11, 28), True),  # a Saturday morning office
+])
+def test_the_week_summary_is_due_after_the_last_open_day(tmp_path, days, day, expected):
+    from monitor.counters.weekly import last_open_day
+    from monitor.site.config import load_config
+
+    (tmp_path / "cameras.yaml").write_text(f"site: {{name: t, opening_hours: {{days: {days}}}}}\ncameras: []\n",
+                                           encoding="utf-8")
+    assert last_open_day(load_config(tmp_path / "cameras.yaml"), day) is expected
