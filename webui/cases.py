@@ -33,26 +33,12 @@ bp = Blueprint("cases", __name__)
 STATUS_FILTERS = ("", "open", "closed")
 
 
-def counter_cameras(config: Config, counter_id: str) -> list[str]:
-    """The cameras that see a counter: its seat, its service spot and its queue's waiting areas."""
-    office = office_of(config)
-    counter = office.counter(counter_id)
-    if counter is None:
-        abort(400, description=f"counters: {counter_id[:40]!r} is not a counter of this site")
-    queue = next((q for q in office.queues if q.id == counter.queue), None)
-    areas = [cam for cam, _zone in queue.areas] if queue else []
-    return list(dict.fromkeys([counter.seat[0], counter.spot[0], *areas]))
-
-
 def _sources(config: Config) -> list[tuple[str, str | None]]:
-    """(camera, counter or None) pairs from the form's counters and cameras."""
-    cameras = {c.id for c in config.cameras}
-    pairs = [(cam, cid) for cid in request.form.getlist("counters") for cam in counter_cameras(config, cid)]
-    for cam in request.form.getlist("cameras"):
-        if cam not in cameras:
-            abort(400, description=f"cameras: {cam[:40]!r} is not a camera of this site")
-        pairs.append((cam, None))
-    return pairs
+    """(camera, counter or None) pairs from the form's counters and cameras; 400 naming an unknown one."""
+    try:
+        return cases.sources_of(config, request.form.getlist("counters"), request.form.getlist("cameras"))
+    except CaseError as err:
+        abort(400, description=str(err))
 
 
 def _time_range(config: Config) -> tuple[float, float]:

@@ -46,6 +46,48 @@ def list_cases(config_path: str) -> None:
         click.echo(f"{c.id:>4}  {c.status:<6}  {'held' if c.held else 'released':<8}  {span}  {','.join(c.cameras)}  {c.title}")
 
 
+def _local(value: str, tz: object, name: str) -> float:
+    """'YYYY-MM-DD HH:MM[:SS]' in the site's time zone as unix seconds; a one-line error otherwise."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=tz).timestamp()  # type: ignore[arg-type]
+    except ValueError:
+        raise click.BadParameter(f"expected a local time like '2026-11-24 08:30', got {value!r}", param_hint=name) from None
+
+
+@case.command("open")
+@CONFIG_OPTION
+@click.option("--title", required=True, help="What the complaint is about.")
+@click.option("--from", "start", required=True, help="Start, local time: '2026-11-24 08:30'.")
+@click.option("--to", "end", required=True, help="End, local time: '2026-11-24 09:15'.")
+@click.option("--counter", "counters", multiple=True, help="A counter id (repeatable): its seat, spot and queue cameras.")
+@click.option("--camera", "cameras", multiple=True, help="A camera id (repeatable).")
+def open_case(config_path: str, title: str, start: str, end: str, counters: tuple[str, ...],
+              cameras: tuple[str, ...]) -> None:
+    """Open a case (its footage is held from now on); audited as user 'cli'. Prints the case id.
+
+    Example: onestop case open --title "Phản ánh quầy 3" --from "2026-11-24 08:30" --to "2026-11-24 09:15" --counter quay-3
+    """
+    from monitor.db import audit
+    from monitor.db.cases import CaseError, NewCase, audit_target, create_case, sources_of
+    from monitor.db.store import open_db
+
+    config = load_or_exit(config_path)
+    t0, t1 = _local(start, config.site.tz, "--from"), _local(end, config.site.tz, "--to")
+    db = open_db(config.storage.database)
+    try:
+        pairs = sources_of(config, counters, cameras)
+        new = NewCase(title, t0, t1, tuple(dict.fromkeys(cam for cam, _c in pairs)))
+        case_id = create_case(db, new, audit.CLI_USER, time.time(), pairs)
+        audit.record_cli(db, "case_open", audit_target(case_id), f"{title[:100]} ({', '.join(new.cameras)})")
+    except CaseError as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        db.conn.close()
+    click.echo(f"case {case_id} opened and held: {', '.join(new.cameras)}")
+
+
 @case.command("export")
 @CONFIG_OPTION
 @click.argument("case_id", type=int)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from monitor.site.config import Config
+from monitor.site.office import office_of
+
 log = logging.getLogger(__name__)
 
 STATUSES = ("open", "closed")
@@ -128,6 +131,28 @@ def m014_cases(db: sqlite_utils.Database) -> None:
                " begin select raise(abort, 'case notes are append-only'); end")
     db.execute("create trigger case_notes_no_delete before delete on case_notes"
                " begin select raise(abort, 'case notes are append-only'); end")
+
+
+def counter_cameras(config: Config, counter_id: str) -> list[str]:
+    """The cameras that see a counter: its seat, its service spot and its queue's waiting areas (CaseError if unknown)."""
+    office = office_of(config)
+    counter = office.counter(counter_id)
+    if counter is None:
+        raise CaseError(f"counters: {counter_id[:40]!r} is not a counter of this site")
+    queue = next((q for q in office.queues if q.id == counter.queue), None)
+    areas = [cam for cam, _zone in queue.areas] if queue else []
+    return list(dict.fromkeys([counter.seat[0], counter.spot[0], *areas]))
+
+
+def sources_of(config: Config, counters: Iterable[str], cameras: Iterable[str]) -> list[tuple[str, str | None]]:
+    """(camera, counter or None) pairs for the counters and cameras asked for; CaseError names an unknown one."""
+    known = {c.id for c in config.cameras}
+    pairs = [(cam, cid) for cid in counters for cam in counter_cameras(config, cid)]
+    for cam in cameras:
+        if cam not in known:
+            raise CaseError(f"cameras: {cam[:40]!r} is not a camera of this site")
+        pairs.append((cam, None))
+    return pairs
 
 
 def _check_new(new: NewCase) -> NewCase:

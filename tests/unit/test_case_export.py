@@ -165,3 +165,24 @@ def test_cli_export_is_audited_and_refuses_an_unknown_case(make_site, tmp_path: 
     assert r.exit_code == 1 and "case 99: no such case" in r.output
     r = CliRunner().invoke(cli, ["case", "list", "-c", str(folder / "cameras.yaml")])
     assert r.exit_code == 0 and "open    held" in r.output
+
+
+def test_cli_open_resolves_counters_and_refuses_bad_input_with_one_line(make_site):
+    folder = make_site(build_site)
+    cfg = str(folder / "cameras.yaml")
+    r = CliRunner().invoke(cli, ["case", "open", "-c", cfg, "--title", "Phản ánh", "--from", "2026-11-24 08:55",
+                                 "--to", "2026-11-24 09:25", "--counter", "quay-1"])
+    assert r.exit_code == 0 and "case 1 opened and held: quay-1, quay-2" in r.output, r.output
+    db = open_db(folder / "t.db")
+    case = cases.get_case(db, 1)
+    assert (case.t0, case.t1, case.counters, case.created_by) == (at(8, 55), at(9, 25), ("quay-1",), "cli")
+    assert [row[3] for row in cases.case_audit(db, 1)] == ["case_open"]
+    db.conn.close()
+    span = ["--from", "2026-11-24 08:55", "--to", "2026-11-24 09:25"]
+    for args, message in ((span + ["--counter", "nope"], "counters: 'nope' is not a counter"),
+                          (span + ["--camera", "nope"], "cameras: 'nope' is not a camera"),
+                          (span, "choose at least one"),
+                          (["--from", "24/11 8h", "--to", "2026-11-24 09:25", "--camera", "quay-1"],
+                           "expected a local time")):
+        r = CliRunner().invoke(cli, ["case", "open", "-c", cfg, "--title", "x", *args])
+        assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output, (args, r.output)
