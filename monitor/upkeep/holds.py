@@ -68,3 +68,14 @@ def read_held_spans(database: Path) -> list[Span]:
         return held_spans(db)
     finally:
         db.conn.close()
+
+
+def read_held_usage(database: Path, recordings_dir: Path) -> HeldUsage:
+    """held_usage() of the site database (read-only) and recordings folder; zeros when there is no database yet."""
+    if not database.exists():
+        return HeldUsage(0, 0, 0)
+    db = connect(database, readonly=True)
+    try:
+        return held_usage(db, recordings_dir, held_spans(db))
+    finally:
+        db.conn.close()

@@ -29,7 +29,7 @@ from monitor.upkeep.retention import (
 )
 from monitor.db.cases import Span, held_spans
 from monitor.db.store import connect, open_db
-from monitor.upkeep.holds import held_event_ids
+from monitor.upkeep.holds import held_event_ids, read_held_usage
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +179,6 @@ def prune_command(config_path: str, dry_run: bool) -> None:
     click.echo(f"recordings: {plan.used_bytes / 1024**2:.1f} MB in clips and thumbnails, "
                f"{plan.free_bytes / 1024**3:.2f} GB free on the disk")
     click.echo(format_summaries(result.summaries, ZoneInfo(config.site.timezone), dry_run))
+    held = read_held_usage(Path(config.storage.database), Path(config.storage.recordings))
+    if held.files:
+        click.echo(f"held for complaint cases (kept) {held.files} files  {held.bytes / 1024**2:.1f} MB  {held.cases} cases")

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.parse
 import zipfile
 from datetime import datetime

@@ -188,3 +188,14 @@ def test_an_explicit_empty_hold_list_overrides_the_database(site):
     cases.create_case(db, new(starts["old"], starts["old"] + 5), "giam-sat", NOW)
     run_retention(config, now=NOW, held=[])
     assert "old.mp4" not in _files(rec)
+
+
+def test_prune_dry_run_reports_what_the_holds_keep(site):
+    from click.testing import CliRunner
+
+    from monitor.cli import main as cli
+
+    config, db, rec, starts = site
+    cases.create_case(db, new(starts["old"] - 10, starts["old"] + 10), "giam-sat", NOW)
+    r = CliRunner().invoke(cli, ["prune", "--dry-run", "-c", str(config.path)])
+    assert r.exit_code == 0 and "held for complaint cases (kept) 2 files  0.0 MB  1 cases" in r.output, r.output
