@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,15 +33,14 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hub_sites import offline_event, site_config  # noqa: E402
-from monitor.counters.rows import ReportRow  # noqa: E402
+from hub_sites import counter_day, offline_event, site_config  # noqa: E402
 from monitor.db.outbox import OutMessage  # noqa: E402
 from monitor.db.store import connect  # noqa: E402
 from monitor.hub.stats import period_figures  # noqa: E402
 from monitor.hub.store import ingest, open_hub_db  # noqa: E402
 from monitor.ops.health import CameraHealth  # noqa: E402
-from monitor.ops.hubmessages import (CounterRef, alert_message, health_message, info_message,  # noqa: E402
-                                     report_messages, rollup_messages)
+from monitor.ops.hubmessages import (CounterDay, CounterRef, alert_message, health_message, info_message,  # noqa: E402
+                                     report_messages, rollup_messages, site_counters)
 from monitor.ops.publish import RUNNING_REPORT_S  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -53,9 +53,10 @@ CITIZEN_P = 0.2  # per counter-minute while open: about 108 citizens per counter
 def site_day(site: str, cameras: int, seed: int, day: date = DAY, midnight: float = MIDNIGHT) -> list[OutMessage]:
     """A 24-hour day of one site with one counter per camera, in publishing order."""
     rng = random.Random(seed)
-    refs = [CounterRef(f"cam{i}", "spot", "seat", "queue") for i in range(1, cameras + 1)]
-    out = [info_message(site_config(site, cameras), site, f"http://{site}.local:8000", midnight)]
-    waits: dict[str, list[float]] = {r.camera: [] for r in refs}
+    config = site_config(site, cameras)
+    refs = site_counters(config)
+    out = [info_message(config, site, f"http://{site}.local:8000", midnight)]
+    waits: dict[str, list[float]] = {r.counter: [] for r in refs}
     for m in range(1440):
         minute = midnight + 60 * m
         is_open = OPEN_MIN <= m < CLOSE_MIN
@@ -67,23 +68,20 @@ def site_day(site: str, cameras: int, seed: int, day: date = DAY, midnight: floa
                     (("spot", occ, int(occ > 0)), ("seat", occ, int(occ > 0)), ("queue", 60 * (q > 0), q))}
             out += rollup_messages(site, ref, rows)
             if is_open and rng.random() < CITIZEN_P:
-                waits[ref.camera].append(rng.uniform(30, 1500))
-        cams = [CameraHealth(r.camera, r.camera, "online", None, 0, None) for r in refs]
+                waits[ref.counter].append(rng.uniform(30, 1500))
+        cams = [CameraHealth(c.id, c.name, "online", None, 0, None) for c in config.cameras]
         out.append(health_message(site, cams, minute))
         if m in (600, 630):
             kind = "raised" if m == 600 else "closed"
             out.append(alert_message(site, offline_event(kind, "cam1", "cam1", midnight + 60 * 595, minute)))
         if (m * 60) % RUNNING_REPORT_S == 0 or m == 1439:
-            out += report_messages(site, [_row(day, r.camera, waits[r.camera]) for r in refs], minute + 60,
+            out += report_messages(site, [_row(day, r, waits[r.counter]) for r in refs], minute + 60,
                                    final=m == 1439)
     return out
 
 
-def _row(day: date, camera: str, waits: list[float]) -> ReportRow:
-    return ReportRow(day, None, camera, "spot", served=len(waits), mean_service_s=240.0, median_service_s=200.0,
-                     p90_service_s=420.0, mean_wait_s=sum(waits) / len(waits) if waits else None,
-                     max_wait_s=max(waits, default=None), mean_queue=2.5, max_queue=6, absence_min=12.0,
-                     utilisation=0.7, waits=list(waits))
+def _row(day: date, ref: CounterRef, waits: list[float]) -> CounterDay:
+    return replace(counter_day(ref, waits), day=day)
 
 
 def message_sizes(msgs: list[OutMessage]) -> dict[str, dict[str, float]]:
@@ -132,7 +130,8 @@ def dashboard_read(folder: Path, sites: int, cameras: int, days: int, readers: i
         for d in range(days):
             day = date.fromordinal(DAY.toordinal() - d)
             for s in range(sites):
-                rows = [_row(day, f"cam{c}", [rng.uniform(30, 1500) for _ in range(108)]) for c in range(1, cameras + 1)]
+                refs = site_counters(site_config(f"xa-{s:03d}", cameras))
+                rows = [_row(day, r, [rng.uniform(30, 1500) for _ in range(108)]) for r in refs]
                 for msg in report_messages(f"xa-{s:03d}", rows, MIDNIGHT, final=True):
                     ingest(db, msg.topic, msg.payload.encode(), time.time())
     first = date.fromordinal(DAY.toordinal() - days + 1)

@@ -9,14 +9,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from monitor.counters.rows import ReportRow
 from monitor.db.outbox import OutMessage, enqueue, pending_count
 from monitor.db.store import open_db
 from monitor.db.alerts import AlertRecord
 from monitor.ops.delivery import AlertEvent
 from monitor.ops.health import CameraHealth
-from monitor.ops.hubmessages import (CounterRef, alert_message, health_message, info_message, report_messages,
-                                     rollup_messages)
+from monitor.ops.hubmessages import (CounterDay, CounterRef, alert_message, health_message, info_message,
+                                     report_messages, rollup_messages, site_counters)
 from monitor.ops.publish import Publisher
 from monitor.site.config import Config
 from monitor.site.hublink import HubLink
@@ -35,32 +34,51 @@ def offline_event(kind: str, camera: str, name: str, since: float, at: float) ->
                          at if kind == "closed" else None, at - since, at - since)
     return AlertEvent(kind, record, name)
 
+FIELDS = ("tu-phap", "dia-chinh", "lao-dong")  # justice, land, labour: fields (lĩnh vực) of a commune office
+FIELD_NAMES = {"tu-phap": "Tư pháp", "dia-chinh": "Địa chính", "lao-dong": "Lao động"}
+
+
 def site_config(site: str, cameras: int = 1) -> Config:
-    """A cameras.yaml of one office with `cameras` counters (one per camera)."""
+    """A cameras.yaml of one office: a camera per counter, the counters named and in fields, one shared queue."""
     zone = lambda zid, kind: {"id": zid, "kind": kind, "points": [[0, 0], [1, 0], [1, 1]]}  # noqa: E731
+    ids = range(1, cameras + 1)
     return Config.model_validate({
         "site": {"name": f"UBND {site}", "timezone": "Asia/Ho_Chi_Minh"},
         "cameras": [{"id": f"cam{i}", "name": f"Quầy {i}", "streams": {"main": f"rtsp://10.0.0.{i}/main"},
-                     "zones": [zone("spot", "service_spot"), zone("seat", "staff_seat"), zone("queue", "waiting_area")]}
-                    for i in range(1, cameras + 1)],
+                     "zones": [zone("spot", "service_spot"), zone("seat", "staff_seat")]
+                     + ([zone("queue", "waiting_area")] if i == 1 else [])} for i in ids],
+        "counters": [{"id": f"quay-{i}", "name": counter_name(i), "field": FIELDS[(i - 1) % len(FIELDS)],
+                      "staff_seat": {"camera": f"cam{i}", "zone": "seat"},
+                      "service_spot": {"camera": f"cam{i}", "zone": "spot"}} for i in ids],
+        "queues": [{"id": "sanh", "name": "Sảnh chờ", "waiting_areas": [{"camera": "cam1", "zone": "queue"}],
+                    "feeds": [f"quay-{i}" for i in ids]}],
     })
 
 
-def day_messages(site: str, seed: int) -> list[tuple[float, OutMessage]]:
-    """(site time, message) for one day of one counter: info, roll-ups, health, running and final rows, an alert."""
+def counter_name(i: int) -> str:
+    """Counter i's name, as a commune writes it."""
+    return f"Quầy {i} – {FIELD_NAMES[FIELDS[(i - 1) % len(FIELDS)]]}"
+
+
+def day_messages(site: str, seed: int, counters: int = 1) -> list[tuple[float, OutMessage]]:
+    """(site time, message) for one day of an office (`counters` counters): info, roll-ups, health, running and
+    final rows, a camera outage alert opened and closed."""
     rng = random.Random(seed)
-    ref = CounterRef("cam1", "spot", "seat", "queue")
-    out: list[tuple[float, OutMessage]] = [(OPEN, info_message(site_config(site), site, f"http://{site}.local:8000", OPEN))]
+    config = site_config(site, counters)
+    refs = site_counters(config)
+    out: list[tuple[float, OutMessage]] = [(OPEN, info_message(config, site, f"http://{site}.local:8000", OPEN))]
     down_from = rng.randrange(60, MINUTES - 120)  # one camera outage of 30 min somewhere in the day
-    waits: list[float] = []
+    waits: dict[str, list[float]] = {r.counter: [] for r in refs}
     for m in range(MINUTES):
         minute = OPEN + 60 * m
-        occ = rng.choice([0, 30, 60, 60])
-        rows = {role: [{"minute": minute, "samples": 60, "occupied_s": occ, "count_sum": 60 * q, "count_max": q,
-                        "count_mean": float(q)}] for role, q in (("spot", 1), ("seat", 1), ("queue", rng.randint(0, 6)))}
-        out += [(minute + 60, msg) for msg in rollup_messages(site, ref, rows)]
-        if rng.random() < 0.2:
-            waits.append(rng.uniform(30, 900))
+        queue = rng.randint(0, 6)
+        for ref in refs:
+            occ = rng.choice([0, 30, 60, 60])
+            rows = {role: [{"minute": minute, "samples": 60, "occupied_s": occ, "count_sum": 60 * q, "count_max": q,
+                            "count_mean": float(q)}] for role, q in (("spot", 1), ("seat", 1), ("queue", queue))}
+            out += [(minute + 60, msg) for msg in rollup_messages(site, ref, rows)]
+            if rng.random() < 0.2:
+                waits[ref.counter].append(rng.uniform(30, 900))
         down = down_from <= m < down_from + 30
         if m % HEALTH_EVERY_MIN == 0:
             cam = CameraHealth("cam1", "Quầy 1", "offline" if down else "online",
@@ -71,13 +89,17 @@ def day_messages(site: str, seed: int) -> list[tuple[float, OutMessage]]:
         if m == down_from + 30:
             out.append((minute, alert_message(site, offline_event("closed", "cam1", "Quầy 1", OPEN + 60 * down_from, minute))))
         if m % 60 == 59 or m == MINUTES - 1:
-            final = m == MINUTES - 1
-            row = ReportRow(DAY, None, "cam1", "spot", served=len(waits), mean_service_s=240.0, median_service_s=200.0,
-                            p90_service_s=420.0, mean_wait_s=sum(waits) / len(waits) if waits else None,
-                            max_wait_s=max(waits, default=None), mean_queue=2.5, max_queue=6, absence_min=12.0,
-                            utilisation=0.7, waits=list(waits))
-            out += [(minute + 60, msg) for msg in report_messages(site, [row], minute + 60, final=final)]
+            rows = [counter_day(ref, waits[ref.counter]) for ref in refs]
+            out += [(minute + 60, msg) for msg in report_messages(site, rows, minute + 60, final=m == MINUTES - 1)]
     return out
+
+
+def counter_day(ref: CounterRef, waits: list[float]) -> CounterDay:
+    """A counter's row of DAY with these waits (service and absence fixed)."""
+    return CounterDay(DAY, ref.counter, ref.name, ref.field, ref.queue, "camera", served=len(waits),
+                      mean_service_s=240.0, p90_service_s=420.0, mean_wait_s=sum(waits) / len(waits) if waits else None,
+                      max_wait_s=max(waits, default=None), absence_min=12.0, utilisation=0.7, mean_queue=2.5,
+                      max_queue=6, waits=list(waits))
 
 
 @dataclass

@@ -12,10 +12,22 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from support import free_port, require
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto"
 START_TIMEOUT_S = 10.0
+WAIT_S = 60.0  # the longest any stage of a broker test may take on a loaded 2-core machine before it gives up
+
+
+def wait_for(what: str, check, timeout: float = WAIT_S) -> None:
+    """Poll check() until true; fail the test naming `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
 
 
 def require_mosquitto() -> None:
@@ -90,15 +102,17 @@ class Mosquitto:
         self.proc = None
 
 
-def district_broker(folder: Path, ca: dict[str, Path], accounts: dict[str, str]) -> tuple[Mosquitto, int, int]:
-    """deploy/mosquitto/district.conf and district.acl on free ports: (broker, loopback port, TLS port)."""
+def district_broker(folder: Path, ca: dict[str, Path], accounts: dict[str, str], acl: str = "district.acl",
+                    extra: str = "") -> tuple[Mosquitto, int, int]:
+    """deploy/mosquitto/district.conf and an ACL of deploy/mosquitto (district.acl; province.acl at a province)
+    on free ports, with `extra` config appended (a bridge): (broker, loopback port, TLS port)."""
     local, tls = free_port(), free_port()
     folder.mkdir(parents=True, exist_ok=True)
     passwd = folder / "passwd"
     passwd.touch()
     for user, password in accounts.items():
         subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, password], check=True, capture_output=True)
-    shutil.copy(DEPLOY / "district.acl", folder / "acl")
+    shutil.copy(DEPLOY / acl, folder / "acl")
     text = (DEPLOY / "district.conf").read_text()
     text = text.replace("listener 1883 127.0.0.1", f"listener {local} 127.0.0.1").replace(
         "listener 8883", f"listener {tls} 127.0.0.1")
@@ -106,7 +120,14 @@ def district_broker(folder: Path, ca: dict[str, Path], accounts: dict[str, str])
         "persistence_location": f"{folder}/", "password_file": str(passwd), "acl_file": str(folder / "acl"),
         "cafile": str(ca["ca"]), "certfile": str(ca["cert"]), "keyfile": str(ca["key"]),
     })
-    return Mosquitto(folder, text, local), local, tls
+    return Mosquitto(folder, text + "\n" + extra, local), local, tls
+
+
+def province_bridge(district: str, password: str, province: tuple[str, int], ca: Path) -> str:
+    """deploy/mosquitto/district-province-bridge.conf for one district, bridged to the province (host, port)."""
+    text = (DEPLOY / "district-province-bridge.conf").read_text().replace("bac-me", district)
+    return set_directives(text, {"address": f"{province[0]}:{province[1]}", "remote_password": password,
+                                 "bridge_cafile": str(ca), "restart_timeout": "1 2"})
 
 
 def commune_broker(folder: Path, site: str, password: str, district: tuple[str, int], ca: Path) -> tuple[Mosquitto, int]:

@@ -34,15 +34,23 @@ def hub() -> None:
               help="District CA certificate, for an mqtts:// broker.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on.")
 @click.option("--port", default=8100, show_default=True, type=click.IntRange(1, 65535), help="Dashboard port.")
+@click.option("--topic-root", default="onestop", show_default=True,
+              help="Topics the sites publish under; a province over district bridges: d/+/onestop.")
+@click.option("--keep-rollups-days", default=35, show_default=True, type=click.IntRange(1, 3650),
+              help="Days the minute roll-ups and message ids are kept (hourly retention job).")
+@click.option("--keep-daily-years", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="Years the daily report rows and closed alerts are kept.")
 def hub_run(db_path: Path, broker: str, username: str | None, password_env: str, ca_file: Path | None,
-            host: str, port: int) -> None:
+            host: str, port: int, topic_root: str, keep_rollups_days: int, keep_daily_years: int) -> None:
     """Subscribe to onestop/+/# and serve the dashboard until Ctrl-C.
 
     Example: onestop hub run --db /var/lib/onestop/hub.db --username hub --port 8100
     """
     from waitress import serve
 
+    from monitor.hub.retention import HubRetention
     from monitor.hub.service import HubBroker, HubService
+    from monitor.hub.store import topic_root as check_root
     from monitor.hub.web import create_hub_app
 
     parts = urlsplit(broker)
@@ -52,12 +60,17 @@ def hub_run(db_path: Path, broker: str, username: str | None, password_env: str,
         broker_port = 0
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname or not broker_port:
         raise click.BadParameter(f"{broker!r}: expected mqtt://host:port or mqtts://host:port", param_hint="--broker")
+    try:
+        check_root(topic_root)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--topic-root") from None
     password = os.environ.get(password_env) if username else None
     if username and password is None:
         raise click.ClickException(f"environment variable {password_env} (the broker password) is not set")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = HubService(HubBroker(parts.hostname, broker_port, username, password,
-                                   ca_file if parts.scheme == "mqtts" else None), db_path).start()
+                                   ca_file if parts.scheme == "mqtts" else None, topic_root=topic_root), db_path,
+                         HubRetention(keep_rollups_days, keep_daily_years)).start()
     try:
         serve(create_hub_app(db_path), host=host, port=port, threads=8)
     except OSError as err:

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-__all__ = ["AlertRecord", "acknowledge", "close_alert", "get_alert", "list_alerts", "open_alert", "open_alerts",
+__all__ = ["AlertRecord", "acknowledge", "acknowledged_since", "close_alert", "get_alert", "list_alerts", "open_alert", "open_alerts",
            "unacknowledged_open", "update_alert"]
 
 COMMENT_MAX_CHARS = 2000
@@ -95,6 +95,11 @@ def update_alert(db: sqlite_utils.Database, alert_id: int, value: float) -> None
 def close_alert(db: sqlite_utils.Database, alert_id: int, end: float) -> None:
     """Close an open alert at `end`."""
     db.execute('update alerts set "end" = ? where id = ? and "end" is null', [end, alert_id])
+
+
+def acknowledged_since(db: sqlite_utils.Database, since: float) -> list[AlertRecord]:
+    """Alerts acknowledged after `since` (ack_at, unix s), oldest acknowledgement first."""
+    return _records(db.execute(f"select {_COLUMNS} from alerts where ack_at > ? order by ack_at, id", [since]))
 
 
 def acknowledge(db: sqlite_utils.Database, alert_id: int, user: str, at: float, comment: str) -> bool:

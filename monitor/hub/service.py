@@ -18,14 +18,15 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import sqlite_utils
 
-from monitor.hub.store import IngestCounts, ingest, open_hub_db
+from monitor.hub.retention import HubRetention, HubRetentionJob
+from monitor.hub.store import DEFAULT_ROOT, IngestCounts, ingest, open_hub_db, topic_root
 
 log = logging.getLogger(__name__)
 
-SUBSCRIPTION = "onestop/+/#"
 BATCH_MAX = 500  # messages per transaction: a backlog after a link cut is stored in big, short transactions
 BATCH_WAIT_S = 0.2  # the writer commits at least this often while messages trickle in
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 30  # the hub and broker usually share a machine: retry fast
+TICK_S = 30.0  # how often the periodic jobs (retention) are looked at
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,23 @@ class HubBroker:
     password: str | None = None
     ca_file: Path | None = None
     client_id: str = "onestop-hub"
+    topic_root: str = DEFAULT_ROOT  # "d/+/onestop" at a province whose district bridges add d/<district>/
+
+    @property
+    def subscription(self) -> str:
+        """Every site under the root: onestop/+/#, or d/+/onestop/+/# at a province."""
+        return f"{self.topic_root}/+/#"
 
 
 class HubService:
     """Subscribes, and stores each message in the hub database once; acknowledges after the commit."""
 
-    def __init__(self, broker: HubBroker, database: Path):
+    def __init__(self, broker: HubBroker, database: Path, retention: HubRetention | None = None):
         self.broker, self.database = broker, database
+        self.root = topic_root(broker.topic_root)
+        self.jobs = [HubRetentionJob(database, retention or HubRetention())]
+        self.stopping = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, name="hub-jobs", daemon=True)
         self.counts = IngestCounts()
         self.inbox: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
         self.connected = threading.Event()
@@ -64,24 +75,33 @@ class HubService:
         """Open the database, then connect in the background (retrying for ever)."""
         open_hub_db(self.database).conn.close()  # migrations before the first message
         self.writer.start()
+        self.ticker.start()
         self.client.connect_async(self.broker.host, self.broker.port, 60)
         self.client.loop_start()
         return self
 
     def stop(self) -> None:
         """Disconnect, then store what was received (unacknowledged messages come again next time anyway)."""
+        self.stopping.set()
         self.client.disconnect()
         self.client.loop_stop()
         self.inbox.put(None)
         self.writer.join(10)
+        self.ticker.join(10)
+
+    def _tick(self) -> None:
+        while not self.stopping.is_set():
+            for job in self.jobs:
+                job.tick(time.time())
+            self.stopping.wait(TICK_S)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                     reason: mqtt.ReasonCode, properties: object) -> None:
         if reason.is_failure:
             log.warning("hub: broker %s:%d refused the connection: %s", self.broker.host, self.broker.port, reason)
             return
-        client.subscribe(SUBSCRIPTION, qos=1)
-        log.info("hub: subscribed to %s on %s:%d (session present: %s)", SUBSCRIPTION, self.broker.host,
+        client.subscribe(self.broker.subscription, qos=1)
+        log.info("hub: subscribed to %s on %s:%d (session present: %s)", self.broker.subscription, self.broker.host,
                  self.broker.port, flags.session_present)
         self.connected.set()
 
@@ -118,7 +138,7 @@ class HubService:
     def _store(self, db: sqlite_utils.Database, batch: list[mqtt.MQTTMessage]) -> None:
         now = time.time()
         with db.conn:
-            outcomes = [ingest(db, msg.topic, msg.payload, now) for msg in batch]
+            outcomes = [ingest(db, msg.topic, msg.payload, now, self.root) for msg in batch]
         for outcome in outcomes:  # counted once committed: a reader seeing the counts sees the rows
             setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
         for msg in batch:  # after the commit: a crash before here means the broker sends them again

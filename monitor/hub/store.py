@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -21,7 +22,9 @@ from monitor.db.store import connect
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSIONS = {1}  # payload versions this hub understands (monitor/ops/hubmessages.py SCHEMA_VERSION)
+# payload versions this hub understands (monitor/ops/hubmessages.py SCHEMA_VERSION): 1 keyed counters by
+# camera and zone; 2 by the site model's counter id (stored with camera ''), with name and field
+SCHEMA_VERSIONS = {1, 2}
 Outcome = Literal["stored", "duplicate", "dropped"]
 
 
@@ -50,8 +53,26 @@ def _m002_users(db: sqlite_utils.Database) -> None:
     dict(SITE_MIGRATIONS)["004_users"](db)
 
 
+def _m003_named_counters(db: sqlite_utils.Database) -> None:
+    """Counter names and fields (schema 2), who acknowledged an alert and with what comment, and the indexes
+    retention deletes by."""
+    db.executescript("""
+    alter table rollups add column name text;
+    alter table rollups add column field text;
+    alter table report_rows add column name text;
+    alter table report_rows add column field text;
+    alter table report_rows add column source text;
+    alter table alerts add column subject text;
+    alter table alerts add column ack_by text;
+    alter table alerts add column ack_comment text;
+    create index rollups_minute on rollups(minute);
+    create index report_rows_day on report_rows(day);
+    create index messages_received on messages(received);
+    """)
+
+
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
-    ("001_hub", _m001_hub), ("002_users", _m002_users)]
+    ("001_hub", _m001_hub), ("002_users", _m002_users), ("003_named_counters", _m003_named_counters)]
 
 
 def open_hub_db(path: Path | str) -> sqlite_utils.Database:
@@ -81,11 +102,38 @@ class IngestCounts:
     dropped: int = 0
 
 
-def parse(topic: str, payload: bytes) -> dict[str, Any]:
-    """The checked envelope of a message; BadMessage says what is wrong."""
+DEFAULT_ROOT = "onestop"
+
+
+def topic_root(root: str) -> tuple[str, ...]:
+    """The levels of a topic root such as "onestop" or "d/+/onestop" (a province over districts);
+    ValueError naming what is wrong."""
+    levels = tuple(root.split("/"))
+    bad = [lv for lv in levels if lv == "" or "#" in lv or ("+" in lv and lv != "+")]
+    if bad or levels[-1] == "+":
+        raise ValueError(f"topic root {root!r}: levels separated by /, '+' for any one level, not last, no '#'")
+    return levels
+
+
+def site_key(topic: str, root: tuple[str, ...]) -> tuple[str, str]:
+    """(site key, site id) of a topic under the root; the key prefixes the id with the levels '+' stands
+    for (a province keys xa-a of district bac-me as bac-me/xa-a). BadMessage when it does not match."""
     parts = topic.split("/")
-    if len(parts) < 3 or parts[0] != "onestop":
-        raise BadMessage(f"topic {topic!r} is not onestop/<site>/...")
+    if len(parts) < len(root) + 2:
+        raise BadMessage(f"topic {topic!r} is not {'/'.join(root)}/<site>/...")
+    wild = []
+    for want, got in zip(root, parts):
+        if want == "+":
+            wild.append(got)
+        elif want != got:
+            raise BadMessage(f"topic {topic!r} is not {'/'.join(root)}/<site>/...")
+    site = parts[len(root)]
+    return "/".join([*wild, site]), site
+
+
+def parse(topic: str, payload: bytes, root: tuple[str, ...] = (DEFAULT_ROOT,)) -> dict[str, Any]:
+    """The checked envelope of a message, with "key" the site's key at this hub; BadMessage says what is wrong."""
+    key, site = site_key(topic, root)
     try:
         msg = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -94,25 +142,26 @@ def parse(topic: str, payload: bytes) -> dict[str, Any]:
         raise BadMessage("payload is not a JSON object")
     if msg.get("v") not in SCHEMA_VERSIONS:
         raise BadMessage(f"schema version {msg.get('v')!r} is not one of {sorted(SCHEMA_VERSIONS)}")
-    if msg.get("site") != parts[1]:
-        raise BadMessage(f"payload site {msg.get('site')!r} differs from the topic's {parts[1]!r}")
+    if msg.get("site") != site:
+        raise BadMessage(f"payload site {msg.get('site')!r} differs from the topic's {site!r}")
     if not isinstance(msg.get("id"), str) or not msg["id"]:
         raise BadMessage("id missing")
     if msg.get("kind") not in _APPLY:
         raise BadMessage(f"kind {msg.get('kind')!r} is not one of {', '.join(_APPLY)}")
     if not isinstance(msg.get("at"), (int, float)) or not isinstance(msg.get("data"), dict):
         raise BadMessage("at (a number) or data (an object) missing")
-    return msg
+    return {**msg, "key": key}
 
 
-def ingest(db: sqlite_utils.Database, topic: str, payload: bytes, received: float) -> Outcome:
+def ingest(db: sqlite_utils.Database, topic: str, payload: bytes, received: float,
+           root: tuple[str, ...] = (DEFAULT_ROOT,)) -> Outcome:
     """Store one message (inside the caller's transaction); duplicates and bad payloads change nothing."""
     try:
-        msg = parse(topic, payload)
+        msg = parse(topic, payload, root)
     except BadMessage as err:
         log.warning("hub: dropped a message on %s: %s", topic, err)
         return "dropped"
-    site = msg["site"]
+    site = msg["key"]
     cur = db.conn.execute("insert or ignore into messages (site, id, kind, at, received) values (?, ?, ?, ?, ?)",
                           [site, msg["id"], msg["kind"], msg["at"], received])
     if cur.rowcount == 0:
@@ -133,34 +182,50 @@ def ingest(db: sqlite_utils.Database, topic: str, payload: bytes, received: floa
     return "stored"
 
 
+def _web_url(value: Any) -> str | None:
+    """An http(s) URL for the drill-down link; anything else (javascript:, data:) is not made a link."""
+    return value if isinstance(value, str) and urlsplit(value).scheme in ("http", "https") else None
+
+
 def _info(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
     db.conn.execute(
         "insert into sites (site, name, site_url, timezone, info) values (?, ?, ?, ?, ?) on conflict(site) do update"
         " set name = excluded.name, site_url = excluded.site_url, timezone = excluded.timezone, info = excluded.info",
-        [site, str(d["name"]), d.get("site_url"), str(d["timezone"]), json.dumps(d, ensure_ascii=False)])
+        [site, str(d["name"]), _web_url(d.get("site_url")), str(d["timezone"]), json.dumps(d, ensure_ascii=False)])
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _rollup(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
     spot, seat, queue = d.get("spot") or {}, d.get("seat") or {}, d.get("queue") or {}
     db.conn.execute(
-        "insert or replace into rollups values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [site, str(d["camera"]), str(d["counter"]), int(d["minute"]), spot.get("occupied_s"),
-         seat.get("occupied_s"), queue.get("count_mean"), queue.get("count_max")])
+        "insert or replace into rollups (site, camera, counter, minute, spot_occupied_s, seat_occupied_s, queue_mean,"
+        " queue_max, name, field) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [site, str(d.get("camera", "")), str(d["counter"]), int(d["minute"]), spot.get("occupied_s"),
+         seat.get("occupied_s"), queue.get("count_mean"), queue.get("count_max"), _text(d.get("name")),
+         _text(d.get("field"))])
 
 
 def _report(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
     """The newest computation of a counter-day wins; a final row is never replaced by a running one."""
     db.conn.execute(
-        "insert into report_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "insert into report_rows (site, day, camera, counter, computed_at, final, served, mean_service_s,"
+        " p90_service_s, mean_wait_s, p90_wait_s, absence_min, utilisation, waits, name, field, source)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " on conflict (site, day, camera, counter) do update set computed_at = excluded.computed_at,"
         " final = excluded.final, served = excluded.served, mean_service_s = excluded.mean_service_s,"
         " p90_service_s = excluded.p90_service_s, mean_wait_s = excluded.mean_wait_s, p90_wait_s = excluded.p90_wait_s,"
-        " absence_min = excluded.absence_min, utilisation = excluded.utilisation, waits = excluded.waits"
+        " absence_min = excluded.absence_min, utilisation = excluded.utilisation, waits = excluded.waits,"
+        " name = excluded.name, field = excluded.field, source = excluded.source"
         " where excluded.final > report_rows.final"
         " or (excluded.final = report_rows.final and excluded.computed_at > report_rows.computed_at)",
-        [site, str(d["day"]), str(d["camera"]), str(d["counter"]), float(d["computed_at"]), int(bool(d["final"])),
-         int(d["served"]), d.get("mean_service_s"), d.get("p90_service_s"), d.get("mean_wait_s"), d.get("p90_wait_s"),
-         d.get("absence_min"), d.get("utilisation"), json.dumps([float(w) for w in d.get("waits") or []])])
+        [site, str(d["day"]), str(d.get("camera", "")), str(d["counter"]), float(d["computed_at"]),
+         int(bool(d["final"])), int(d["served"]), d.get("mean_service_s"), d.get("p90_service_s"), d.get("mean_wait_s"),
+         d.get("p90_wait_s"), d.get("absence_min"), d.get("utilisation"),
+         json.dumps([float(w) for w in d.get("waits") or []]), _text(d.get("name")), _text(d.get("field")),
+         _text(d.get("source"))])
 
 
 _ALERT_COLUMN = {"opened": "opened_at", "acknowledged": "acknowledged_at", "closed": "closed_at"}
@@ -168,17 +233,28 @@ _ALERT_RANK = "case state when 'opened' then 0 when 'acknowledged' then 1 else 2
 
 
 def _alert(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
-    """Opened, acknowledged and closed may arrive in any order after a link cut: the furthest state wins."""
+    """Opened, acknowledged and closed may arrive in any order after a link cut: the furthest state wins;
+    who acknowledged, when and why is the newest acknowledgement's, whichever message carried it."""
     state = str(d["state"])
     column = _ALERT_COLUMN[state]
     db.conn.execute(
-        "insert into alerts (site, alert_id, rule, camera, name, state, since) values (?, ?, ?, ?, ?, ?, ?)"
+        "insert into alerts (site, alert_id, rule, camera, subject, name, state, since) values (?, ?, ?, ?, ?, ?, ?, ?)"
         " on conflict (site, alert_id) do nothing",
-        [site, str(d["alert_id"]), d.get("rule"), d.get("camera"), d.get("name"), state, d.get("since")])
+        [site, str(d["alert_id"]), d.get("rule"), d.get("camera"), d.get("subject"), d.get("name"), state,
+         d.get("since")])
+    at_state = float(d["at"])
     db.conn.execute(
-        f"update alerts set {column} = ?, state = case when {_ALERT_RANK.replace('state', '?')} >= {_ALERT_RANK}"
-        " then ? else state end where site = ? and alert_id = ?",
-        [float(d["at"]), state, state, site, str(d["alert_id"])])
+        f"update alerts set {column} = max(coalesce({column}, 0), ?),"
+        f" state = case when {_ALERT_RANK.replace('state', '?')} >= {_ALERT_RANK} then ? else state end"
+        " where site = ? and alert_id = ?",
+        [at_state, state, state, site, str(d["alert_id"])])
+    ack_at = d.get("ack_at")
+    if ack_at is not None:
+        db.conn.execute(
+            "update alerts set acknowledged_at = ?, ack_by = ?, ack_comment = ?"
+            " where site = ? and alert_id = ? and (acknowledged_at is null or acknowledged_at <= ?)",
+            [float(ack_at), _text(d.get("ack_by")), _text(d.get("ack_comment")), site, str(d["alert_id"]),
+             float(ack_at)])
 
 
 def _health(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:

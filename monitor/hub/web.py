@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 WEBUI_STATIC = Path(__file__).resolve().parent.parent.parent / "webui" / "static"
 DISTRICT_TZ = "Asia/Ho_Chi_Minh"  # the district's days (the ranking's weeks, "today") are Vietnamese days
 DATE_FORMATS = {"vi": "%d/%m/%Y", "en": "%Y-%m-%d"}
+EXPORT_GROUPS = ("site", "counter", "field", "district_field")  # the export's by=, as stats.period_figures
+ALERTS_RECENT_S = 7 * 86400  # a site page lists the alerts closed in the last week beside the open ones
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}  # as a site's report downloads
 
 
@@ -145,6 +147,17 @@ def _params() -> tuple[date, date, float]:
     return day_from, day_to, target
 
 
+def _field_pairs(today: list[stats.Figures], period: list[stats.Figures]
+                 ) -> list[tuple[stats.Figures | None, stats.Figures | None]]:
+    """(today's, the period's) figures of each group present in either, in the period's order."""
+    def key(f: stats.Figures) -> tuple[str, str | None, str | None]:
+        return (f.site, f.counter, f.field)
+
+    now = {key(f): f for f in today}
+    pairs = [(now.pop(key(f), None), f) for f in period]
+    return pairs + [(f, None) for f in now.values()]
+
+
 def _routes(app: Flask) -> None:
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
@@ -188,20 +201,27 @@ def _routes(app: Flask) -> None:
             "hub_index.html", sites=stats.site_states(db(), now), day_from=day_from, day_to=day_to,
             target_min=round(target / 60, 1),
             today={f.site: f for f in stats.period_figures(db(), None, today, today, target)},
-            period={f.site: f for f in stats.period_figures(db(), None, day_from, day_to, target)})
+            period={f.site: f for f in stats.period_figures(db(), None, day_from, day_to, target)},
+            fields=_field_pairs(stats.period_figures(db(), None, today, today, target, by="district_field"),
+                                stats.period_figures(db(), None, day_from, day_to, target, by="district_field")))
 
-    @app.get("/site/<site>")
+    @app.get("/site/<path:site>")
     @login_required
     def site_page(site: str) -> str:
         states = {s.site: s for s in stats.site_states(db(), app.config["CLOCK"]())}
         if site not in states:
             abort(404)
         day_from, day_to, target = _params()
-        today = stats.today(states[site].timezone, app.config["CLOCK"]())
+        now = app.config["CLOCK"]()
+        today = stats.today(states[site].timezone, now)
+        sections = []
+        for by in ("field", "counter"):
+            sections.append((by, _field_pairs(stats.period_figures(db(), site, today, today, target, by=by),
+                                              stats.period_figures(db(), site, day_from, day_to, target, by=by))))
         return render_template(
             "hub_site.html", s=states[site], day_from=day_from, day_to=day_to, target_min=round(target / 60, 1),
-            today=stats.period_figures(db(), site, today, today, target, per_counter=True),
-            period=stats.period_figures(db(), site, day_from, day_to, target, per_counter=True))
+            sections=sections, office=stats.site_office(db(), site),
+            alerts=stats.site_alerts(db(), site, now - ALERTS_RECENT_S))
 
     @app.get("/ranking")
     @login_required
@@ -219,13 +239,16 @@ def _routes(app: Flask) -> None:
             abort(404)
         day_from, day_to, target = _params()
         site = request.args.get("site") or None
-        rows = stats.period_figures(db(), site, day_from, day_to, target, per_counter=site is not None)
+        by = request.args.get("by") or ("counter" if site else "site")
+        if by not in EXPORT_GROUPS:
+            abort(400, f"by={by!r} is not one of {', '.join(EXPORT_GROUPS)}")
+        rows = stats.period_figures(db(), site, day_from, day_to, target, by=by)  # type: ignore[arg-type]
         name = f"onestop-hub-{site or 'sites'}-{day_from.isoformat()}-{day_to.isoformat()}.{fmt}"
         if fmt == "csv":
             return Response(stats.figures_csv(rows), mimetype="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
         names = {s.site: s.name for s in stats.site_states(db(), app.config["CLOCK"]())}
-        body = render_template("hub_export.html", rows=rows, names=names, site=site, day_from=day_from,
+        body = render_template("hub_export.html", rows=rows, names=names, site=site, by=by, day_from=day_from,
                                day_to=day_to, target_min=round(target / 60, 1), css=Markup(report_css()))
         # a standalone page like a site's HTML report: it opens in the browser and prints from there
         return Response(body, content_type=EXPORT_TYPES[fmt], headers={

@@ -17,7 +17,7 @@ from monitor.db.store import connect
 from monitor.ops.delivery import AlertEvent, Sink, make_sinks
 from monitor.ops.livestate import SampleCache, enabled_office, read_live_state
 from monitor.ops.rules import Finding, LiveState, evaluate, oldest_wait
-from monitor.site.office import Office
+from monitor.site.office import Office, office_of
 from monitor.site.config import Config
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,15 @@ def counter_states(state: LiveState, open_alerts: Iterable[AlertRecord], now: fl
                      "wait_min": round((now - arrived) / 60, 1) if arrived is not None else None,
                      "alerts": sorted(rules.get(c.id, []))}
     return out
+
+
+def subject_name(config: Config, alert: AlertRecord, office: Office | None = None) -> str:
+    """The human name of an alert's camera, queue or counter (its id when it is no longer configured)."""
+    if alert.rule == "camera_offline":
+        return next((c.name for c in config.cameras if c.id == alert.subject), alert.subject)
+    office = office if office is not None else office_of(config)
+    places = office.queues if alert.rule in ("queue_long", "long_wait") else office.counters
+    return next((p.name for p in places if p.id == alert.subject), alert.subject)
 
 
 class AlertMonitor:
@@ -145,11 +154,7 @@ class AlertMonitor:
 
     def name_of(self, alert: AlertRecord) -> str:
         """The human name of an alert's counter or camera."""
-        if alert.rule == "camera_offline":
-            return next((c.name for c in self.config.cameras if c.id == alert.subject), alert.subject)
-        office = self.office()
-        places = office.queues if alert.rule in ("queue_long", "long_wait") else office.counters
-        return next((p.name for p in places if p.id == alert.subject), alert.subject)
+        return subject_name(self.config, alert, self.office())
 
     def announce(self, event: AlertEvent) -> None:
         """One log line, and every sink."""

@@ -21,13 +21,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import sqlite_utils
 
-from monitor.counters.reports import PAD_S, build_report, day_window
+from monitor.counters.reports import PAD_S, day_window
+from monitor.db.alerts import acknowledged_since
 from monitor.db.outbox import OutMessage, acknowledge, enqueue, get_cursor, pending, pending_count, prune_acked
-from monitor.db.store import camera_states, connect, minute_rollups
+from monitor.db.store import camera_states, connect
+from monitor.ops.alerts import subject_name
 from monitor.ops.delivery import AlertEvent
 from monitor.ops.health import camera_health
 from monitor.ops.hubmessages import (alert_message, health_message, info_message, report_messages, rollup_messages,
                                      site_counters)
+from monitor.ops.hubrows import counter_days, counter_minutes
 from monitor.site.config import Config, expand_env
 from monitor.site.hublink import HubLink
 
@@ -155,7 +158,7 @@ class Publisher:
 
 @dataclass
 class Collector:
-    """Fills the outbox from the site database: info, health, minute roll-ups, report rows, alerts."""
+    """Fills the outbox from the site database: info, health, minute roll-ups, report rows, acknowledgements."""
 
     config: Callable[[], Config]
     now: Callable[[], float] = time.time
@@ -174,6 +177,7 @@ class Collector:
                 health_message(self.site, camera_health(config, camera_states(db), now), now)]
         msgs += self._rollups(config, db, now, cursors)
         msgs += self._reports(config, db, now, cursors)
+        msgs += self._acknowledgements(config, db, now, cursors)
         count = enqueue(db, msgs, now, cursors)  # messages and cursors in one transaction: a crash loses neither
         prune_acked(db, now)
         if count:
@@ -192,9 +196,7 @@ class Collector:
             return []
         out: list[OutMessage] = []
         for ref in site_counters(config):
-            zones = {"spot": ref.counter, "seat": ref.seat, "queue": ref.queue}
-            minutes = {role: minute_rollups(db, ref.camera, zone, t0, t1) for role, zone in zones.items() if zone}
-            out += rollup_messages(self.site, ref, minutes)
+            out += rollup_messages(self.site, ref, counter_minutes(db, ref, t0, t1))
         cursors["rollup"] = str(t1)
         return out
 
@@ -205,12 +207,22 @@ class Collector:
         done = get_cursor(db, "report_final")
         day = date.fromisoformat(done) + timedelta(days=1) if done else at.date() - timedelta(days=BACKLOG_DAYS)
         while day_window(day, tz).end + PAD_S <= now:  # the day and the padding after it are past: final rows
-            out += report_messages(self.site, build_report(config, db, day, day, now=at).rows, now, final=True)
+            out += report_messages(self.site, counter_days(config, db, day), now, final=True)
             cursors["report_final"] = day.isoformat()
             day += timedelta(days=1)
         running = get_cursor(db, "report_running")
         if running is None or now - float(running) >= RUNNING_REPORT_S:
-            out += report_messages(self.site, build_report(config, db, at.date(), at.date(), now=at).rows, now,
-                                   final=False)
+            out += report_messages(self.site, counter_days(config, db, at.date()), now, final=False)
             cursors["report_running"] = str(now)
         return out
+
+    def _acknowledgements(self, config: Config, db: sqlite_utils.Database, now: float,
+                          cursors: dict[str, str]) -> list[OutMessage]:
+        """Alerts acknowledged in the web UI since the last run (the web app writes them, so they are polled);
+        on the first run, those of the last week, as for the roll-ups."""
+        since = get_cursor(db, "alert_ack")
+        acked = acknowledged_since(db, float(since) if since is not None else now - BACKLOG_DAYS * 86400)
+        if not acked:
+            return []
+        cursors["alert_ack"] = repr(max(a.ack_at or 0.0 for a in acked))
+        return [alert_message(self.site, AlertEvent("acknowledged", a, subject_name(config, a))) for a in acked]

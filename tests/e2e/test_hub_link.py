@@ -16,7 +16,8 @@ import pytest
 from hub_sites import MINUTES, OPEN, SimSite, day_messages, offline_event
 from monitor.hub.service import HubBroker, HubService
 from monitor.site.hublink import HubLink
-from mqtt_broker import Mosquitto, Relay, commune_broker, district_broker, make_ca, require_mosquitto
+from mqtt_broker import (WAIT_S, Mosquitto, Relay, commune_broker, district_broker, make_ca, require_mosquitto,
+                         wait_for)
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ N_SITES = 20
 STEP_MIN = 30  # site minutes released per step
 CUT_FROM, CUT_TO = 8, 11  # steps: the link is down from 11:30 to 13:00 site time (90 minutes, > the 10)
 HUB_DOWN_FROM, HUB_DOWN_TO = 13, 15  # steps: the hub is stopped from 14:00 to 15:00 site time
-WAIT_S = 60.0  # the longest any stage may take on a loaded 2-core machine before the test gives up
 
 
 def password(site: str) -> str:
@@ -50,14 +50,6 @@ def kinds(db_path: Path) -> set[str]:
         return {k for (k,) in conn.execute("select distinct kind from messages")}
     finally:
         conn.close()
-
-
-def wait_for(what: str, check, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def test_collector_queues_rollups_reports_health_and_info_once(tmp_path: Path) -
     rows = [json.loads(r[0]) for r in db.execute("select payload from hub_outbox where id like 'rollup/%' order by id")]
     assert [r["data"]["minute"] for r in rows] == [t0 + 60 * i for i in range(5)]
     assert rows[0]["data"]["spot"]["occupied_s"] == 30 and rows[0]["data"]["queue"]["count_mean"] == 3.0
-    assert {r["v"] for r in rows} == {1} and {r["site"] for r in rows} == {"xa-a"}
+    assert {r["v"] for r in rows} == {2} and {r["site"] for r in rows} == {"xa-a"}
     kinds = [r[0].split("/")[0] for r in db.execute("select id from hub_outbox")]
     assert kinds.count("info") == 1 and kinds.count("health") == 1 and kinds.count("report") == 1
     assert first == len(kinds)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from hub_sites import DAY, MINUTES, OPEN, day_messages
+from hub_sites import DAY, MINUTES, OPEN, day_messages, offline_event
 from monitor.db.users import add_user
 from monitor.hub.store import ingest, open_hub_db
 from monitor.hub.web import create_hub_app
+from monitor.ops.delivery import AlertEvent
+from monitor.ops.hubmessages import alert_message
 
 NOW = OPEN + 60 * (MINUTES - 4)  # a minute after the last health snapshot of DAY
 SITES = ("xa-01", "xa-02", "xa-03")
+COUNTERS = {"xa-01": 1, "xa-02": 3, "xa-03": 2}  # named counters in the fields tu-phap, dia-chinh, lao-dong
 
 
 @pytest.fixture
@@ -23,8 +27,10 @@ def client(tmp_path: Path):
     db = open_hub_db(tmp_path / "hub.db")
     with db.conn:
         for i, site in enumerate(SITES):
-            for _t, msg in day_messages(site, seed=i):
+            for _t, msg in day_messages(site, seed=i, counters=COUNTERS[site]):
                 ingest(db, msg.topic, msg.payload.encode(), NOW)
+        for msg in acknowledged_alert():
+            ingest(db, msg.topic, msg.payload.encode(), NOW)
         # xa-03 fell silent at noon: its newest health snapshot is old
         db.conn.execute("update health set at = ? where site = 'xa-03'", [OPEN + 4 * 3600])
         add_user(db, "huyen", "a long passphrase", "viewer", now=NOW)
@@ -37,10 +43,21 @@ def client(tmp_path: Path):
     return c
 
 
-def waits_of(client, site: str) -> list[float]:
+def acknowledged_alert():
+    """xa-02's camera down since 16:00, acknowledged at 16:10 by an officer with a comment (the ack arrives first)."""
+    raised = offline_event("raised", "cam2", "Quầy 2", NOW - 1560, NOW - 1260)
+    acked = AlertEvent("acknowledged", replace(raised.alert, ack_by="can-bo", ack_at=NOW - 960,
+                                                  ack_comment="Đã gọi kỹ thuật"), "Quầy 2")
+    return [alert_message("xa-02", acked), alert_message("xa-02", raised)]
+
+
+def waits_of(client, site: str, field: str | None = None) -> list[float]:
+    """Every stored wait of a site's counters (of one field when given)."""
     conn = open_hub_db(client.db)
     try:
-        return json.loads(conn.execute("select waits from report_rows where site = ?", [site]).fetchone()[0])
+        sql = "select waits from report_rows where site = ?" + (" and field = ?" if field else "")
+        rows = conn.execute(sql, [site, *([field] if field else [])]).fetchall()
+        return [w for (text,) in rows for w in json.loads(text)]
     finally:
         conn.conn.close()
 
@@ -62,9 +79,46 @@ def test_sites_table_shows_state_alerts_and_todays_figures(client) -> None:
 
 
 def test_site_page_links_to_the_sites_own_ui_and_lists_its_counters(client) -> None:
-    page = client.get("/site/xa-02").get_data(as_text=True)
-    assert 'href="http://xa-02.local:8000"' in page and "cam1/spot" in page
+    page = client.get(f"/site/xa-02?from={DAY}&to={DAY}").get_data(as_text=True)
+    assert 'href="http://xa-02.local:8000"' in page
+    assert f'href="http://xa-02.local:8000/reports?by=office&amp;period=day&amp;date={DAY}"' in page
+    assert 'href="http://xa-02.local:8000/alerts"' in page
+    for name in ("Quầy 1 – Tư pháp", "Quầy 2 – Địa chính", "Quầy 3 – Lao động"):
+        assert f'data-counter="{name}"' in page
+    office = page.split('class="hub-office"')[1]
+    assert "<td>quay-2</td><td>Quầy 2 – Địa chính</td><td>dia-chinh</td><td>sanh</td>" in office
+    assert "<td>sanh</td><td>Sảnh chờ</td><td>cam1/queue</td><td>quay-1, quay-2, quay-3</td>" in office
     assert client.get("/site/nowhere").status_code == 404
+
+
+def test_site_page_has_figures_per_field_from_the_fields_citizens(client) -> None:
+    page = client.get(f"/site/xa-03?from={DAY}&to={DAY}&target=10").get_data(as_text=True)
+    for field in ("tu-phap", "dia-chinh"):
+        waits = waits_of(client, "xa-03", field)
+        row = page.split(f'data-field="{field}"')[1].split("</tr>")[0]
+        assert f"<td>{len(waits)}</td>" in row
+        assert f"<td>{100 * sum(w > 600 for w in waits) / len(waits):.0f} %</td>" in row
+    assert 'data-field="lao-dong"' not in page  # xa-03 has two counters: no labour counter
+
+
+def test_index_pools_a_fields_citizens_across_sites(client) -> None:
+    resp = client.get(f"/export.csv?from={DAY}&to={DAY}&by=district_field")
+    rows = {r["field"]: r for r in csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff")))}
+    assert set(rows) == {"tu-phap", "dia-chinh", "lao-dong"}
+    waits = [w for s in SITES for w in waits_of(client, s, "dia-chinh")]  # xa-02 and xa-03
+    assert int(rows["dia-chinh"]["served"]) == len(waits) and rows["dia-chinh"]["site"] == ""
+    assert float(rows["dia-chinh"]["mean_wait_s"]) == pytest.approx(sum(waits) / len(waits), abs=0.001)
+    page = client.get(f"/?from={DAY}&to={DAY}").get_data(as_text=True)
+    assert f"<td>{len(waits)}</td>" in page.split('data-field="dia-chinh"')[1].split("</tr>")[0]
+    assert client.get("/export.csv?by=camera").status_code == 400
+
+
+def test_acknowledged_alert_shows_who_when_and_why(client) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "1 (1 đã xác nhận)" in page.split('data-site="xa-02"')[1].split("</tr>")[0]
+    site = client.get("/site/xa-02").get_data(as_text=True)
+    row = site.split('class="alert-acknowledged"')[1].split("</tr>")[0]
+    assert "can-bo: Đã gọi kỹ thuật" in row and "16:" in row and "camera_offline" in row
 
 
 def test_csv_export_matches_the_stored_waits(client) -> None:
@@ -100,8 +154,8 @@ def test_html_export_has_the_csv_figures_in_a_standalone_page(client) -> None:
 def test_html_export_of_one_site_lists_its_counters_in_english(client) -> None:
     client.post("/language", data={"language": "en"})
     page = client.get(f"/export.html?site=xa-02&from={DAY}&to={DAY}").get_data(as_text=True)
-    assert "District hub" in page and "<td class=\"t\">cam1/spot</td>" in page
-    assert page.count('data-site="xa-02"') == 1 and 'data-site="xa-01"' not in page
+    assert "District hub" in page and '<td class="t">Quầy 3 – Lao động</td><td class="t">lao-dong</td>' in page
+    assert page.count('data-site="xa-02"') == 3 and 'data-site="xa-01"' not in page
     assert client.get("/export.pdf").status_code == 404
     assert client.get("/export.html?from=2026-12-05&to=2026-12-01").status_code == 400
 
@@ -131,3 +185,14 @@ def test_language_switch_to_english(client) -> None:
     client.post("/language", data={"language": "en"})
     assert "Weekly ranking" in client.get("/").get_data(as_text=True)
     assert client.post("/language", data={"language": "fr"}).status_code == 400
+
+
+def test_a_site_url_that_is_not_http_is_no_link(client) -> None:
+    bad = next(m for _t, m in day_messages("xa-04", seed=4) if m.id.startswith("info/"))
+    payload = bad.payload.replace("http://xa-04.local:8000", "javascript:alert(1)")
+    db = open_hub_db(client.db)
+    with db.conn:
+        assert ingest(db, bad.topic, payload.encode(), NOW) == "stored"
+    db.conn.close()
+    page = client.get("/site/xa-04").get_data(as_text=True)
+    assert "javascript:" not in page and "drill-down" not in page
