@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -32,9 +33,11 @@ class CaseError(ValueError):
     """A case request that cannot be carried out; the message is one line for the user."""
 
 
-@dataclass(frozen=True)
-class Span:
-    """Footage of one camera between t0 and t1 (unix seconds) that a case holds."""
+class Span(NamedTuple):
+    """Footage of one camera between t0 and t1 (unix seconds) that a case holds.
+
+    A plain (camera, t0, t1) tuple too: what retention's `held` spans are.
+    """
 
     camera: str
     t0: float

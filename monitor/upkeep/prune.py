@@ -27,9 +27,9 @@ from monitor.upkeep.retention import (
     current_plan,
     format_summaries,
 )
-from monitor.db.cases import Span, held_spans
+from monitor.db.cases import Span
 from monitor.db.store import connect, open_db
-from monitor.upkeep.holds import held_event_ids, read_held_usage
+from monitor.upkeep.holds import held_event_ids, read_held_spans, read_held_usage
 
 log = logging.getLogger(__name__)
 
@@ -145,17 +145,18 @@ def apply_plan(config: Config, db: sqlite_utils.Database, plan: Plan, *, dry_run
 
 
 def run_retention(config: Config, *, now: float | None = None, dry_run: bool = False,
-                  held: Iterable[Span] | None = None) -> RetentionResult:
+                  held: Iterable[Span] = ()) -> RetentionResult:
     """Plan and carry out (or only measure) retention on the site's database and folders.
 
-    held: footage spans never deleted (legal holds); None reads the open cases' holds from the database.
+    held: (camera, t0, t1) spans whose footage is never deleted (the legal holds of complaint cases:
+    monitor.upkeep.holds.read_held_spans(); the retention job and `onestop prune` pass them).
     """
     now = time.time() if now is None else now
     path = Path(config.storage.database)
     # no database yet: nothing to delete, and a dry run must not create one
     db = connect(path) if path.exists() else open_db(":memory:" if dry_run else path)
     try:
-        spans = held_spans(db) if held is None else list(held)
+        spans = list(held)
         held_ids = held_event_ids(db, spans)
         if spans:
             log.info("retention: %d held spans keep %d events", len(spans), len(held_ids))
@@ -174,7 +175,7 @@ def prune_command(config_path: str, dry_run: bool) -> None:
     Example: onestop prune --dry-run -c cameras.yaml
     """
     config = load_or_exit(config_path)
-    result = run_retention(config, dry_run=dry_run)
+    result = run_retention(config, dry_run=dry_run, held=read_held_spans(Path(config.storage.database)))
     plan = result.plan
     click.echo(f"recordings: {plan.used_bytes / 1024**2:.1f} MB in clips and thumbnails, "
                f"{plan.free_bytes / 1024**3:.2f} GB free on the disk")

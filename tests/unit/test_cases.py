@@ -162,15 +162,15 @@ def test_an_open_case_keeps_its_clips_from_age_and_budget_until_released(site):
     assert held_event_ids(db, cases.held_spans(db)) == {"old", "mid"}
     usage = held_usage(db, rec, cases.held_spans(db))
     assert (usage.files, usage.bytes, usage.cases) == (4, 5000 + 15000 + 200, 2)
-    result = run_retention(config, now=NOW)
+    result = run_retention(config, now=NOW, held=cases.held_spans(db))
     assert _files(rec) == sorted(["old.jpg", "old.mp4", "mid.jpg", "mid.mp4", "new.jpg"])
     # the budget is still applied to what is not held: only 'new' is left to prune, and it is pruned
     assert [c.event_id for c in result.plan.over_budget] == ["new"] and result.plan.expired == ()
     cases.close_case(db, c_old, "quan-tri", NOW)
-    run_retention(config, now=NOW)
+    run_retention(config, now=NOW, held=cases.held_spans(db))
     assert "old.mp4" in _files(rec)  # closed but not released: still held
     cases.release_hold(db, c_old, "quan-tri", NOW)
-    run_retention(config, now=NOW)
+    run_retention(config, now=NOW, held=cases.held_spans(db))
     assert _files(rec) == ["mid.jpg", "mid.mp4", "new.jpg"]
     assert db.execute("select id from events order by id").fetchall() == [("mid",), ("new",)]
 
@@ -183,11 +183,11 @@ def test_the_retention_job_reads_the_holds_from_the_database(site):
     assert "old.mp4" in _files(rec) and "mid.mp4" not in _files(rec)
 
 
-def test_an_explicit_empty_hold_list_overrides_the_database(site):
-    config, db, rec, starts = site
-    cases.create_case(db, new(starts["old"], starts["old"] + 5), "giam-sat", NOW)
-    run_retention(config, now=NOW, held=[])
-    assert "old.mp4" not in _files(rec)
+def test_spans_are_plain_camera_t0_t1_tuples_as_retention_takes_them(db):
+    cases.create_case(db, new(NOW - 60, NOW), "giam-sat", NOW)
+    assert [tuple(s) for s in cases.held_spans(db)] == [("cam", NOW - 60, NOW)]
+    (cam, t0, t1), = cases.held_spans(db)
+    assert (cam, t1 - t0) == ("cam", 60)
 
 
 def test_prune_dry_run_reports_what_the_holds_keep(site):
@@ -199,3 +199,6 @@ def test_prune_dry_run_reports_what_the_holds_keep(site):
     cases.create_case(db, new(starts["old"] - 10, starts["old"] + 10), "giam-sat", NOW)
     r = CliRunner().invoke(cli, ["prune", "--dry-run", "-c", str(config.path)])
     assert r.exit_code == 0 and "held for complaint cases (kept) 2 files  0.0 MB  1 cases" in r.output, r.output
+    before = _files(rec)
+    r = CliRunner().invoke(cli, ["prune", "-c", str(config.path)])  # for real: the 21 kB budget deletes, not old
+    assert r.exit_code == 0 and "old.mp4" in _files(rec) and _files(rec) != before  # the budget took others
