@@ -13,12 +13,12 @@ from flask_login import current_user
 
 from werkzeug.exceptions import NotFound
 
-from monitor.camera.privacy import PrivacyMask, masked_copy
 from monitor.camera.rendition import RenditionError, get_rendition, needs_rendition
 from monitor.db.store import event_zones, get_event, review_event
 from webui import audit
 from webui.auth import role_required
 from webui.db import get_db, write_db
+from webui.masking import masked_download
 from webui.params import bad, parse_filters, query_page
 from webui.site import site_config
 
@@ -129,10 +129,9 @@ def clip(event_id: str) -> Any:
     download = request.args.get("download") == "1"
     if _first_range():
         audit.record("clip_download" if download else "clip_view", event_id, ev["camera"])
-    masks = next((c.privacy_masks for c in site_config().cameras if c.id == ev["camera"]), [])
-    if download and masks:  # a clip leaving the system is masked, as in case exports (monitor/camera/privacy.py)
-        return send_file(masked_copy(path, PrivacyMask(masks)), mimetype="video/mp4", as_attachment=True,
-                         download_name=f"{event_id}.masked.mp4")
+    masked = masked_download(path, ev["camera"], f"{event_id}.masked.mp4") if download else None
+    if masked is not None:  # a clip leaving the system is masked, as in case exports
+        return masked
     # conditional=True answers Range requests with 206, so the browser can seek
     return send_file(path, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.mp4",
                      as_attachment=download)
