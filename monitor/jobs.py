@@ -15,6 +15,7 @@ from pathlib import Path
 
 from monitor.ops.alerts import CHECK_EVERY_S as ALERT_CHECK_S, AlertMonitor
 from monitor.site.config import Config, OpeningHours
+from monitor.upkeep.holds import read_held_spans
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +135,15 @@ class DailyReportJob(PeriodicJob):
     def write(self, config: Config, day: date, out_dir: Path) -> None:
         from monitor.counters.compliance import write_compliance_files
         from monitor.counters.reports import write_daily_report
+        from monitor.counters.weekly import write_week_files
         from monitor.db.store import connect
 
         db = connect(config.storage.database, readonly=True)
         try:
             # the staffing-compliance files first: the report's CSV, written last, marks the day done
-            paths = write_compliance_files(config, db, day, out_dir) + write_daily_report(config, db, day, out_dir)
+            # (and after the week's last open day, the week's summary)
+            paths = (write_compliance_files(config, db, day, out_dir) + write_week_files(config, db, day, out_dir)
+                     + write_daily_report(config, db, day, out_dir))
         finally:
             db.conn.close()
         log.info("daily report for %s written: %s", day, ", ".join(str(p) for p in paths))
@@ -160,7 +164,8 @@ class RetentionJob(PeriodicJob):
     def run(self, now: float) -> None:
         from monitor.upkeep.prune import run_retention
 
-        result = run_retention(self.config())
+        config = self.config()
+        result = run_retention(config, now=now, held=read_held_spans(Path(config.storage.database)))
         removed = [f"{s.kind} {s.count}" for s in result.summaries if s.count]
         log.info("retention: %s", ", ".join(removed) if removed else "nothing to remove")
 

@@ -33,9 +33,9 @@ ROUTE_TABLE = {
     "auth.language": ("POST", "/language", (302, 302, 302, 302)),
     "overview.index": ("GET", "/", (302, 302, 200, 200)),  # a viewer is sent on to /reports
     "overview.counters_fragment": ("GET", "/overview/counters", (302, 403, 200, 200)),
-    "live.index": ("GET", "/live", (302, 403, 200, 200)),
-    "live.snapshot": ("GET", "/live/quay-1.jpg", (302, 403, 200, 200)),
-    "live.mjpeg": ("GET", "/live/quay-1.mjpeg", (302, 403, 200, 200)),
+    "live.index": ("GET", "/live", (302, 200, 200, 200)),  # viewers see the privacy masks blurred
+    "live.snapshot": ("GET", "/live/quay-1.jpg", (302, 200, 200, 200)),
+    "live.mjpeg": ("GET", "/live/quay-1.mjpeg", (302, 200, 200, 200)),
     "timeline.index": ("GET", "/timeline?camera=quay-1&counter=cho&date=2026-11-24", (302, 403, 200, 200)),
     "recordings.index": ("GET", "/recordings?camera=quay-1&date=2026-11-24", (302, 403, 200, 200)),
     "recordings.segment": ("GET", "/recordings/segments/1.mp4", (302, 403, 404, 404)),  # no segments in this site
@@ -85,6 +85,15 @@ ROUTE_TABLE = {
     "alerts.index": ("GET", "/alerts", (302, 403, 200, 200)),
     "alerts.acknowledge": ("POST", "/alerts/1/ack", (302, 403, 400, 400)),  # the table's form has no comment
     "compliance.index": ("GET", "/compliance?date=2026-11-24", (302, 403, 200, 200)),
+    "compliance.week": ("GET", "/compliance/week?date=2026-11-24", (302, 403, 200, 200)),
+    "cases.index": ("GET", "/cases", (302, 403, 200, 200)),
+    "cases.create": ("POST", "/cases", (302, 403, 400, 400)),  # the table's form has no time range
+    "cases.case": ("GET", "/cases/1", (302, 403, 404, 404)),  # this site has no cases
+    "cases.add_note": ("POST", "/cases/1/notes", (302, 403, 404, 404)),
+    "cases.close": ("POST", "/cases/1/close", (302, 403, 403, 404)),  # admins close cases ...
+    "cases.release": ("POST", "/cases/1/release", (302, 403, 403, 404)),  # ... and release holds
+    "cases.export": ("GET", "/cases/1/export.zip", (302, 403, 404, 404)),
+    "notice.notice": ("GET", "/notice", (302, 200, 200, 200)),
     # machines only: the feed's bearer token, never a web session (a logged-in admin without it gets 401)
     "tickets.receive": ("POST", "/api/v1/tickets", (401, 401, 401, 401)),
 }

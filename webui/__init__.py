@@ -60,8 +60,8 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     _login_manager(app)
     _template_helpers(app)
 
-    from webui import (alerts, api, audit_page, auth, cameras, compliance, events, health, live, office_admin, overview,
-                       recordings, reports, timeline, zones)
+    from webui import (alerts, api, audit_page, auth, cameras, cases, compliance, events, health, live, notice,
+                       office_admin, overview, recordings, reports, timeline, zones)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
@@ -78,6 +78,8 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     app.register_blueprint(health.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(compliance.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(notice.bp)
     from webui import tickets_api
 
     tickets_api.init_app(app, csrf)

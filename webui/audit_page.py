@@ -27,6 +27,9 @@ ACTION_LABELS = {
     "alert_ack": _l("alert acknowledged"),
     "recordings_view": _l("recordings opened"), "segment_view": _l("recording viewed"),
     "segment_download": _l("recording downloaded"),
+    "alert_ack": _l("alert acknowledged"), "case_open": _l("case opened"), "case_view": _l("case viewed"),
+    "case_note": _l("case note added"), "case_close": _l("case closed"), "case_release": _l("case hold released"),
+    "case_export": _l("case exported"),
 }
 
 

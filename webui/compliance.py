@@ -55,3 +55,28 @@ def index() -> Any:
             "Content-Disposition": f'attachment; filename="compliance-{day.isoformat()}.{fmt}"'})
     rows = [(i, KIND_LABELS.get(i.kind, i.kind), recording_link(i, tz)) for i in items]
     return render_template("compliance/index.html", rows=rows, day=day)
+
+
+@bp.get("/compliance/week")
+@role_required("supervisor")
+def week() -> Any:
+    """The week (Monday to Sunday) holding date, per counter; or its CSV/HTML file with format=csv|html."""
+    from monitor.counters.weekly import render_week_csv, render_week_html, week_compliance, week_of
+
+    config = site_config()
+    day = parse_day("date", request.args.get("date", "")) or datetime.fromtimestamp(
+        current_app.config["CLOCK"](), config.site.tz).date()
+    fmt = request.args.get("format", "")
+    if fmt and fmt not in FORMATS:
+        abort(400, description=f"format: expected csv or html, got {fmt[:20]!r}")
+    monday = week_of(day)
+    rows = week_compliance(config, get_db(), monday)
+    if fmt:
+        record("export", f"compliance week {monday.isoformat()}", fmt)
+        title = f"{config.site.name} {monday.isoformat()} .. {(monday + timedelta(days=6)).isoformat()}"
+        body = render_week_csv(rows) if fmt == "csv" else render_week_html(rows, title)
+        return Response(body, mimetype=FORMATS[fmt], headers={
+            "Content-Disposition": f'attachment; filename="compliance-week-{monday.isoformat()}.{fmt}"'})
+    rules = config.alerts.rules
+    return render_template("compliance/week.html", rows=rows, monday=monday, sunday=monday + timedelta(days=6),
+                           late_min=rules.late_start.after_min, early_min=rules.left_early.before_min)

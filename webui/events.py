@@ -19,6 +19,7 @@ from webui import audit
 from webui.auth import role_required
 from webui.db import get_db, write_db
 from webui.media import first_range, recording_file, rendition_or_abort
+from webui.masking import masked_download
 from webui.params import bad, parse_filters, query_page
 from webui.site import site_config
 
@@ -118,6 +119,9 @@ def clip(event_id: str) -> Any:
     download = request.args.get("download") == "1"
     if first_range():
         audit.record("clip_download" if download else "clip_view", event_id, ev["camera"])
+    masked = masked_download(path, ev["camera"], f"{event_id}.masked.mp4") if download else None
+    if masked is not None:  # a clip leaving the system is masked, as in case exports
+        return masked
     # conditional=True answers Range requests with 206, so the browser can seek
     return send_file(path, mimetype="video/mp4", conditional=True, download_name=f"{event_id}.mp4",
                      as_attachment=download)

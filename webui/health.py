@@ -68,7 +68,10 @@ def _context() -> dict[str, Any]:
     cameras = camera_health(config, camera_states(get_db()), now)
     limit = config.alerts.offline_after_s
     alerts = [c for c in cameras if c.state not in ("online", "disabled") and (c.down_for(now) or 0) >= limit]
+    from webui.cases import held_figures
+
     return {"cameras": cameras, "alerts": alerts, "offline_after_s": limit, "disk": _disk(), "now": now,
+            "held": held_figures(Path(current_app.config["RECORDINGS"])),
             "refresh_ms": REFRESH_MS, "drop_lag_s": DROP_LAG_S, "rate_window_s": RATE_WINDOW_S}
 
 

@@ -1,4 +1,8 @@
-"""Live page (supervisor and admin): each camera's latest frame, as a refreshed JPEG or an MJPEG stream."""
+"""Live page: each camera's latest frame, as a refreshed JPEG or an MJPEG stream.
+
+Supervisors and admins see the picture as recorded; viewers see it with the camera's privacy masks
+blurred (cameras.yaml `privacy_masks`, monitor/camera/privacy.py).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template
+from flask_login import current_user
 
+from monitor.camera.privacy import PrivacyMask, mask_jpeg
 from monitor.db.store import camera_states
+from monitor.db.users import role_at_least
 from monitor.layout import live_snapshot_path, mark_watched
 from webui.db import get_db
 from webui.auth import role_required
@@ -36,15 +43,35 @@ def _snapshot(camera: str) -> Path:
     return live_snapshot_path(recordings, camera)
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path, mask: PrivacyMask | None = None) -> bytes | None:
+    """The JPEG (masked when a mask is given), or None when there is none (or it cannot be masked)."""
     try:
-        return path.read_bytes()  # the worker replaces the file atomically: a read sees one whole JPEG
+        data = path.read_bytes()  # the worker replaces the file atomically: a read sees one whole JPEG
     except (FileNotFoundError, NotADirectoryError):
         return None
+    return data if mask is None else mask_jpeg(data, mask)  # never the unmasked picture to a viewer
+
+
+_masks_lock = threading.Lock()
+
+
+def _viewer_mask(camera: str) -> PrivacyMask | None:
+    """The camera's privacy mask when the user is a viewer and the camera has one; else None."""
+    if role_at_least(current_user.role, "supervisor"):
+        return None
+    polygons = site_config().camera(camera).privacy_masks
+    if not polygons:
+        return None
+    key = (camera, tuple(tuple(p) for p in polygons))  # a reloaded cameras.yaml with new polygons: a new mask
+    with _masks_lock:
+        masks = current_app.extensions.setdefault("onestop_privacy_masks", {})
+        if key not in masks:
+            masks[key] = PrivacyMask(polygons)
+        return masks[key]
 
 
 @bp.route("/live")
-@role_required("supervisor")
+@role_required("viewer")
 def index() -> str:
     states = {c["id"]: c for c in camera_states(get_db())}
     cameras = [{"id": c.id, "name": c.name, "state": (states.get(c.id) or {}).get("state")
@@ -54,9 +81,10 @@ def index() -> str:
 
 
 @bp.route("/live/<camera>.jpg")
-@role_required("supervisor")
+@role_required("viewer")
 def snapshot(camera: str) -> Response:
-    data = _read(_snapshot(camera))
+    path = _snapshot(camera)
+    data = _read(path, _viewer_mask(camera))
     if data is None:
         abort(404)
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -75,23 +103,24 @@ _slots_lock = threading.Lock()
 
 
 @bp.route("/live/<camera>.mjpeg")
-@role_required("supervisor")
+@role_required("viewer")
 def mjpeg(camera: str) -> Response:
     path = _snapshot(camera)
+    mask = _viewer_mask(camera)
     slots = _slots()
     if not slots.acquire(blocking=False):
         log.info("%s: MJPEG stream refused, every stream slot is busy", camera)
         return Response("too many live streams open; close one or use the snapshot view\n", status=503,
                         mimetype="text/plain", headers={"Retry-After": "30"})
     max_s = float(current_app.config.get("MJPEG_MAX_S", MJPEG_MAX_S))
-    response = Response(_frames(path, max_s), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+    response = Response(_frames(path, max_s, mask), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
                         headers={"Cache-Control": "no-store"})
     # Runs when the server closes the response: at the end, or when the viewer goes away.
     response.call_on_close(slots.release)
     return response
 
 
-def _frames(path: Path, max_s: float) -> Iterator[bytes]:
+def _frames(path: Path, max_s: float, mask: PrivacyMask | None = None) -> Iterator[bytes]:
     """One multipart part per new version of live.jpg, until max_s seconds have passed."""
     deadline = time.monotonic() + max_s
     seen: tuple[int, int] | None = None
@@ -106,7 +135,7 @@ def _frames(path: Path, max_s: float) -> Iterator[bytes]:
         except OSError:
             version = None
         if version is not None and version != seen:
-            data = _read(path)
+            data = _read(path, mask)
             if data:
                 seen = version
                 yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"

@@ -21,6 +21,7 @@ from monitor.site.config import Config
 from webui import audit
 from webui.auth import role_required
 from webui.db import get_db
+from webui.masking import masked_download
 from webui.media import first_range, recording_file, rendition_or_abort
 from webui.params import bad, parse_day
 from webui.site import site_config
@@ -141,10 +142,12 @@ def _segment_or_404(segment_id: int) -> tuple[Segment, Path]:
 def segment(segment_id: int) -> Any:
     seg, path = _segment_or_404(segment_id)
     download = request.args.get("download") == "1"
+    name = f"{seg.camera}-{Path(seg.path).parent.parent.name}-{path.name}"
     if first_range():
         audit.record("segment_download" if download else "segment_view", seg.path, seg.camera)
-    return send_file(path, mimetype="video/mp4", conditional=True, as_attachment=download,
-                     download_name=f"{seg.camera}-{Path(seg.path).parent.parent.name}-{path.name}")
+    if download and (masked := masked_download(path, seg.camera, name)) is not None:
+        return masked  # footage leaving the system carries the camera's privacy masks
+    return send_file(path, mimetype="video/mp4", conditional=True, as_attachment=download, download_name=name)
 
 
 @bp.route("/recordings/segments/<int:segment_id>.h264.mp4")

@@ -408,6 +408,9 @@ main.add_command(tickets_group)
 from monitor.cli.hub import hub as hub_group  # noqa: E402 - the district hub (issue 15)
 
 main.add_command(hub_group)
+from monitor.cli.cases import case as case_group  # noqa: E402 - complaint cases (issue 14)
+
+main.add_command(case_group)
 
 
 if __name__ == "__main__":

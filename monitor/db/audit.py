@@ -25,6 +25,7 @@ ACTIONS = (
     "clip_view", "clip_download", "export", "event_review",
     "user_change", "camera_change", "config_change", "alert_ack",
     "recordings_view", "segment_view", "segment_download",
+    "case_open", "case_view", "case_note", "case_close", "case_release", "case_export",
 )
 CLI_USER = "cli"  # who changed things from the command line (the OS account is not ours to know)
 CLI_IP = "local"

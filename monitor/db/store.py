@@ -19,6 +19,7 @@ from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, H
 from monitor.records import ZoneSamples
 from monitor.db.outbox import m012_hub_outbox
 from monitor.db.segments import insert_segment, m013_segments
+from monitor.db.cases import m014_cases
 from monitor.db.tickets import m010_tickets
 from monitor.db.alerts import create_table as create_alerts_table
 from monitor.db.eventlist import Cursor, EventFilter, EventPage, create_zone_index, list_events, page_events  # noqa: F401
@@ -170,6 +171,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("011_alerts", _m011_alerts),
     ("012_hub_outbox", m012_hub_outbox),  # defined in monitor/db/outbox.py
     ("013_segments", m013_segments),  # continuous recording, defined in monitor/db/segments.py
+    ("014_cases", m014_cases),  # complaint cases and their holds: monitor/db/cases.py
 ]
 
 CLIP_STATES = ("recording", "complete", "failed", "none", "missing", "pruned")  # missing/pruned: recovery, retention

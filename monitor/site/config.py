@@ -42,6 +42,7 @@ from monitor.site.office import CounterSpec, FieldSpec, QueueSpec, TicketSetting
 from monitor.site.secrets import read_secrets, secrets_path
 from monitor.site.hublink import HubLink
 from monitor.site.recording import RECORDING_HELP, RecordingMode
+from monitor.site.privacy import Privacy
 
 __all__ = [
     "Alerts",
@@ -387,6 +388,10 @@ class Camera(_Model):
     masks: Annotated[list[Polygon], BeforeValidator(_or_empty(list))] = Field(
         default_factory=list, description="Polygons ignored by detection."
     )
+    privacy_masks: Annotated[list[Polygon], BeforeValidator(_or_empty(list))] = Field(
+        default_factory=list, description=(
+            "Polygons blurred in every exported clip and in the viewer role's live view (a window, a screen).")
+    )
     zones: Annotated[list[Zone], BeforeValidator(_or_empty(list))] = Field(
         default_factory=list, description="Zones watched for occupancy."
     )
@@ -450,6 +455,7 @@ class Config(_Model):
     queues: list[QueueSpec] | None = Field(None, description="Waiting areas on any cameras and the counters they feed.")
     tickets: TicketSettings = Field(default_factory=TicketSettings, description="Queue-ticket feeds.")
     hub: HubLink | None = Field(None, description="Optional: publish figures, alerts and health to the district hub.")
+    privacy: Privacy = Field(default_factory=Privacy, description="What the printed recording notice says (/notice).")
 
     _path: Path | None = PrivateAttr(default=None)
 

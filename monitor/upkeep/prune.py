@@ -31,6 +31,7 @@ from monitor.upkeep.retention import (
 )
 from monitor.db.segments import Segment, delete_segments
 from monitor.db.store import connect, open_db
+from monitor.upkeep.holds import read_held_spans, read_held_usage
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +188,11 @@ def prune_command(config_path: str, dry_run: bool) -> None:
     Example: onestop prune --dry-run -c cameras.yaml
     """
     config = load_or_exit(config_path)
-    result = run_retention(config, dry_run=dry_run)
+    result = run_retention(config, dry_run=dry_run, held=read_held_spans(Path(config.storage.database)))
+    held = read_held_usage(Path(config.storage.database), Path(config.storage.recordings))
     plan = result.plan
     click.echo(f"recordings: {plan.used_bytes / 1024**2:.1f} MB in segments, clips and thumbnails, "
                f"{plan.free_bytes / 1024**3:.2f} GB free on the disk")
     click.echo(format_summaries(result.summaries, ZoneInfo(config.site.timezone), dry_run))
+    if held.files:
+        click.echo(f"held for complaint cases (kept) {held.files} files  {held.bytes / 1024**2:.1f} MB  {held.cases} cases")

@@ -40,7 +40,8 @@ MB = 1024**2
 EVENT_CHUNK = 200  # rows per delete transaction: a few ms each, the writer barely notices
 SAMPLE_CHUNK_S = 6 * 3600  # one camera-zone's samples per transaction: at most 21,600 rows
 ROLLUP_CHUNK_S = 30 * DAY_S  # one camera-zone's minute roll-ups per transaction: at most 43,200 rows
-REPORT_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-compliance)?\.(csv|html)$")  # the daily report and its staffing-compliance files
+# the daily report, its staffing-compliance files and the week's summary (dated by its Monday)
+REPORT_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-compliance(?:-week)?)?\.(csv|html)$")
 KEPT_STATES = ("recording",)  # a clip being written is never deleted: its worker owns it
 
 

@@ -19,7 +19,8 @@ from webui import create_app
 PAGES = ("/", "/live", "/events", "/events/e1", "/timeline?camera=quay-1&counter=cho&date=2026-11-24",
          "/recordings?camera=quay-1&date=2026-11-24",
          "/reports", "/reports?period=week&date=2026-11-24", "/audit", "/events/nope",
-         "/reports/download?from=2026-11-24&to=2026-11-24&format=html")
+         "/reports/download?from=2026-11-24&to=2026-11-24&format=html", "/cases", "/notice",
+         "/compliance/week?date=2026-11-24")
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
 

@@ -75,6 +75,7 @@ def test_a_day_from_the_database_and_its_files(tmp_path):
 
 
 @pytest.mark.parametrize("name, day", [("2026-11-24-compliance.csv", "2026-11-24"), ("2026-11-24.html", "2026-11-24"),
+                                       ("2026-11-23-compliance-week.html", "2026-11-23"),
                                        ("2026-11-24-other.csv", None)])
 def test_retention_knows_the_compliance_files_as_report_files(name, day):
     from monitor.upkeep.retention import REPORT_FILE

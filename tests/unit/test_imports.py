@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "monitor.counters": 3,
     "monitor.upkeep": 4,
     "monitor.ops": 4,
+    "monitor.cases": 4,  # case evidence export and verification (db + camera privacy masks)
     "webui": 5,
     "monitor.supervisor": 6,
     "monitor.jobs": 6,  # the supervisor's periodic jobs (reports, report cache, retention)

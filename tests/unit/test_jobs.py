@@ -99,8 +99,13 @@ def test_the_daily_report_is_written_once_after_closing_time(site):
     assert after == [1]
     job.tick(at(2026, 11, 24, 17, 18))
     assert after == [1]  # once a day
+    assert not [p for p in reports.iterdir() if "week" in p.name]  # Tuesday: the week goes on
+    job.tick(at(2026, 11, 27, 17, 16))  # Friday, the week's last open day: the week's summary too
+    week = sorted(p.name for p in reports.iterdir() if "week" in p.name)
+    assert week == ["2026-11-23-compliance-week.csv", "2026-11-23-compliance-week.html"]
+    assert (reports / week[0]).read_text(encoding="utf-8-sig").startswith("counter,name,days_open,")
     job.tick(at(2026, 11, 29, 18, 0))  # Sunday: closed, no report
-    assert len(list(reports.iterdir())) == 4
+    assert len(list(reports.iterdir())) == 10  # Tuesday's 4, Friday's 4, the week's 2
 
 
 def test_a_report_already_on_disk_is_not_written_again(site):

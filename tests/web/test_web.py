@@ -120,9 +120,9 @@ ROUTES = [
     ("POST", "/cameras/discover", "admin"),
     ("GET", "/", "supervisor"),  # a viewer is sent on to /reports (REDIRECTS)
     ("GET", "/overview/counters", "supervisor"),
-    ("GET", "/live", "supervisor"),
-    ("GET", "/live/quay-1.jpg", "supervisor"),
-    ("GET", "/live/quay-1.mjpeg", "supervisor"),
+    ("GET", "/live", "viewer"),  # viewers see the cameras' privacy masks blurred
+    ("GET", "/live/quay-1.jpg", "viewer"),
+    ("GET", "/live/quay-1.mjpeg", "viewer"),
     ("GET", "/timeline?camera=quay-1&counter=cho&date=2026-11-24", "supervisor"),
     ("GET", "/recordings?camera=quay-1&date=2026-11-24", "supervisor"),
     ("GET", "/recordings/segments/1.mp4", "supervisor"),  # 404: this site has no segments (test_web_recordings.py)
@@ -133,6 +133,15 @@ ROUTES = [
     ("GET", "/alerts", "supervisor"),
     ("POST", "/alerts/1/ack", "supervisor"),
     ("GET", "/compliance?date=2026-11-24", "supervisor"),
+    ("GET", "/compliance/week?date=2026-11-24", "supervisor"),
+    ("GET", "/cases", "supervisor"),
+    ("POST", "/cases", "supervisor"),  # 400: the generic form has no time range
+    ("GET", "/cases/1", "supervisor"),  # 404: no cases on this site
+    ("POST", "/cases/1/notes", "supervisor"),
+    ("POST", "/cases/1/close", "admin"),
+    ("POST", "/cases/1/release", "admin"),
+    ("GET", "/cases/1/export.zip", "supervisor"),
+    ("GET", "/notice", "viewer"),
     ("GET", "/events/e1", "supervisor"),
     ("POST", "/events/e1/review", "supervisor"),
     ("GET", "/events/e1/clip.mp4", "supervisor"),
@@ -167,7 +176,9 @@ ALLOWED_STATUS = {("GET", "/recordings/segments/1.mp4"): (404,), ("GET", "/recor
                   ("GET", "/cameras/test/no-such-draft/main.jpg"): (404,), ("GET", "/events/e1/clip.h264.mp4"): (404,), ("POST", "/cameras/probe"): (400,),
                   ("POST", "/cameras/manual"): (400,), ("POST", "/cameras/setup/no-such-draft"): (404,),
                   ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/alerts/1/ack"): (400,), ("GET", "/site/queues/no-such-queue/edit"): (404,),
-                  ("GET", "/site/queues/no-such-queue/delete"): (404,),
+                  ("GET", "/site/queues/no-such-queue/delete"): (404,), ("POST", "/cases"): (400,),
+                  ("GET", "/cases/1"): (404,), ("POST", "/cases/1/notes"): (404,), ("POST", "/cases/1/close"): (404,),
+                  ("POST", "/cases/1/release"): (404,), ("GET", "/cases/1/export.zip"): (404,),
                   # quay-1, derived, has no waiting area: as a named counter it would be fed by no queue
                   ("POST", "/site/counters/quay-1/delete"): (302, 400), ("POST", "/cameras/discover"): (200, 400)}  # 400 where the machine has no multicast route
 
