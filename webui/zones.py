@@ -96,15 +96,23 @@ def save_zones(camera_id: str) -> Any:
     zones = [z.model_dump(mode="json", exclude_none=True) for z in parsed.zones]
     masks = _points(parsed.masks)
     privacy = _points(cam.privacy_masks if parsed.privacy_masks is None else parsed.privacy_masks)
-    action = (f"zones saved: {len(zones)} zones, {len(masks)} detection masks, "
-              f"privacy masks {len(cam.privacy_masks)} -> {len(privacy)}")
-    if privacy != _points(cam.privacy_masks):
-        action += " (changed)"
+    change = _privacy_change(cam.privacy_masks, privacy)
     try:
-        save(action, cam.id, config_write.set_zones, cam.id, zones, masks, privacy)
+        save(f"zones saved: zones {len(zones)}, detection masks {len(masks)}, {change}", cam.id,
+             config_write.set_zones, cam.id, zones, masks, privacy)
     except Problem as err:
         return jsonify(error=str(err)), err.status
     return jsonify(ok=True, zones=len(zones), masks=len(masks), privacy_masks=len(privacy))
+
+
+def _privacy_change(old: list[list[tuple[float, float]]], new: list[list[list[float]]]) -> str:
+    """The audit words for the privacy masks: `privacy masks 1 -> 2`, with ` (changed)` when what is stored changes."""
+    def stored(polygons: Any) -> list[list[tuple[float, float]]]:
+        digits = config_write.COORD_DIGITS
+        return [[(round(x, digits), round(y, digits)) for x, y in poly] for poly in polygons]
+
+    words = f"privacy masks {len(old)} -> {len(new)}"
+    return words + " (changed)" if stored(old) != stored(new) else words
 
 
 @bp.route("/cameras/<camera_id>/snapshot.jpg")

@@ -104,7 +104,7 @@ def test_save_writes_privacy_masks_keeps_the_rest_and_audits(app, site):
     assert text.index("masks:") < text.index("privacy_masks:") < text.index("zones:")
     rows = camera_changes(site)
     assert [(e.user, e.target) for e in rows] == [("quan-tri", "quay-1")]
-    assert "privacy masks 1 -> 2 (changed)" in rows[0].detail, rows[0].detail
+    assert rows[0].detail == "zones saved: zones 1, detection masks 1, privacy masks 1 -> 2 (changed)", rows[0].detail
 
 
 def test_unchanged_privacy_masks_are_audited_as_unchanged(app, site):
@@ -183,3 +183,9 @@ def test_a_saved_privacy_mask_blurs_the_viewers_live_picture_at_once(app, site):
     assert r.status_code == 200
     assert contrast(*desk_box) < 10  # blurred to a flat grey
     assert contrast(0.4, 0.5, 0.6, 0.7) > 100  # outside every mask: still sharp
+
+
+def test_a_resent_mask_with_more_digits_than_are_stored_is_not_a_change(app, site):
+    finer = [[x + 0.00001, y] for x, y in WINDOW]  # rounds to the stored 4 digits
+    assert post(client_for(app, "admin"), {"zones": [SEAT], "masks": [], "privacy_masks": [finer]}).status_code == 200
+    assert camera_changes(site)[0].detail.endswith("privacy masks 1 -> 1")
