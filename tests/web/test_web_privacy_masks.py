@@ -9,6 +9,8 @@ import textwrap
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.db import audit as audit_store
 from monitor.db.store import open_db
@@ -189,3 +191,24 @@ def test_a_resent_mask_with_more_digits_than_are_stored_is_not_a_change(app, sit
     finer = [[x + 0.00001, y] for x, y in WINDOW]  # rounds to the stored 4 digits
     assert post(client_for(app, "admin"), {"zones": [SEAT], "masks": [], "privacy_masks": [finer]}).status_code == 200
     assert camera_changes(site)[0].detail.endswith("privacy masks 1 -> 1")
+
+
+JSON_LEAF = st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=True) | st.text(max_size=5)
+HOSTILE = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                               max_size=2), max_leaves=25)
+
+
+def test_hostile_privacy_masks_get_a_saved_answer_or_one_line(app):
+    admin = client_for(app, "admin")  # logged in once: the password hash is slow on purpose
+    token = zone_editor_token(admin)
+
+    @settings(max_examples=80, deadline=None)
+    @given(privacy=HOSTILE)
+    def check(privacy: object) -> None:
+        r = post(admin, {"zones": [SEAT], "masks": [], "privacy_masks": privacy}, token=token)
+        assert r.status_code in (200, 400), (privacy, r.status_code)
+        if r.status_code == 400:
+            error = r.get_json()["error"]
+            assert error and "\n" not in error and "Traceback" not in error, error
+
+    check()
