@@ -36,10 +36,12 @@ def offline_event(kind: str, camera: str, name: str, since: float, at: float) ->
 
 FIELDS = ("tu-phap", "dia-chinh", "lao-dong")  # justice, land, labour: fields (lĩnh vực) of a commune office
 FIELD_NAMES = {"tu-phap": "Tư pháp", "dia-chinh": "Địa chính", "lao-dong": "Lao động"}
+FIELD_NAMES_EN = {"tu-phap": "Justice", "dia-chinh": "Land", "lao-dong": "Labour"}
 
 
-def site_config(site: str, cameras: int = 1) -> Config:
-    """A cameras.yaml of one office: a camera per counter, the counters named and in fields, one shared queue."""
+def site_config(site: str, cameras: int = 1, names: dict[str, tuple[str, str]] | None = None) -> Config:
+    """A cameras.yaml of one office: a camera per counter, the counters named and in fields with display names
+    (FIELD_NAMES unless `names` says otherwise), one shared queue."""
     zone = lambda zid, kind: {"id": zid, "kind": kind, "points": [[0, 0], [1, 0], [1, 1]]}  # noqa: E731
     ids = range(1, cameras + 1)
     return Config.model_validate({
@@ -50,6 +52,8 @@ def site_config(site: str, cameras: int = 1) -> Config:
         "counters": [{"id": f"quay-{i}", "name": counter_name(i), "field": FIELDS[(i - 1) % len(FIELDS)],
                       "staff_seat": {"camera": f"cam{i}", "zone": "seat"},
                       "service_spot": {"camera": f"cam{i}", "zone": "spot"}} for i in ids],
+        "fields": [{"id": f, "name": vi, "name_en": en}
+                   for f, (vi, en) in ({f: (FIELD_NAMES[f], FIELD_NAMES_EN[f]) for f in FIELDS} | (names or {})).items()],
         "queues": [{"id": "sanh", "name": "Sảnh chờ", "waiting_areas": [{"camera": "cam1", "zone": "queue"}],
                     "feeds": [f"quay-{i}" for i in ids]}],
     })

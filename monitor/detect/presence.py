@@ -104,6 +104,8 @@ class _TileState:
     tile: Tile
     seats: bool  # a tile of the seats' plan (else of the waiting areas')
     seated_scale: bool = False  # a waiting-area tile sized for seated people: it reports only them
+    looks: list[np.ndarray] = field(default_factory=list)  # seated-scale: each found person's box as it looked
+    still: list[bool] = field(default_factory=list)  # seated-scale: ... and whether a later sweep found it unchanged
     px: tuple[int, int, int, int] = (0, 0, 0, 0)  # the tile in motion-map pixels
     last_run: float = -math.inf
     moved: bool = True
@@ -218,11 +220,13 @@ class PersonOccupancy:
             self._run_tile(i, rgb, now)
             ran.add(i)
             self._seated_tokens -= 1.0
+        if rgb is not None and any(not ts.seats and not ts.seated_scale for ts in (self.tiles[i] for i in ran)):
+            self._forget_departed(rgb, now)
         if ran:
             self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
             # one sweep found these together: a person seen by two tiles near a cell's edge counts once
             if any(not self.tiles[i].seats for i in ran):  # a sweep, or a seated-scale tile
-                self._area_dets = suppress([d for ts in self.tiles if not ts.seats for d in ts.found])
+                self._area_dets = suppress(self._area_found())
             self._observe(now, ran)
         return self._states(now, motion)
 
@@ -292,6 +296,33 @@ class PersonOccupancy:
             if ts.tile.owns(ax, ay) and not self._masked(ax * self.aspect, ay):
                 keep.append(g)
         ts.found, ts.last_run, ts.moved = keep, now, False
+        ts.looks = [_look(rgb, d) for d in keep] if ts.seated_scale else []
+        ts.still = [False] * len(ts.looks)
+
+    def _forget_departed(self, rgb: np.ndarray, now: float) -> None:
+        """Check seated-scale sightings against the picture of a sweep: unchanged ones count, changed ones go.
+
+        A seated-scale sighting counts once a later sweep sees its box unchanged: someone seated stays
+        put, while a walker's half-hidden body found at that scale has moved on. It is dropped when
+        its box no longer looks as it did (they stood up or left): seated-scale tiles run seldom (their
+        own small budget), and would otherwise keep them counted beside the same person walking away.
+        """
+        for ts in self.tiles:
+            if ts.seated_scale and ts.found and ts.last_run < now:  # a later picture than the sighting's
+                same = [_same_look(then, _look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
+                ts.found = [d for d, ok in zip(ts.found, same, strict=True) if ok]
+                ts.looks = [lk for lk, ok in zip(ts.looks, same, strict=True) if ok]
+                ts.still = [True] * len(ts.found)
+
+    def _area_found(self) -> list[Detection]:
+        """The waiting areas' people: the last sweep's, and the seated-scale sightings a sweep confirmed."""
+        out = []
+        for ts in self.tiles:
+            if ts.seated_scale:
+                out += [d for d, ok in zip(ts.found, ts.still, strict=True) if ok]
+            elif not ts.seats:
+                out += ts.found
+        return out
 
     def _masked(self, x: float, y: float) -> bool:
         return any(cv2.pointPolygonTest(m, (x, y), False) >= 0 for m in self.masks)
@@ -383,6 +414,32 @@ class PersonOccupancy:
             on = now - self.motion_zones[zid] <= self.params.motion_hold_s
             out[zid] = ZoneState(on, float(on), frac, None)
         return out
+
+
+# A box's content is compared on a LOOK_SIZE x LOOK_SIZE grey thumbnail. The same seated person, after
+# a light step, exposure flicker or a slight movement, correlates far above SAME_LOOK; the floor or a
+# chair back where they sat, or someone else, correlates near zero. Flat thumbnails (too little
+# texture to correlate) are compared by their mean instead, within FLAT_GREY grey levels.
+LOOK_SIZE = 16
+SAME_LOOK = 0.5
+FLAT_GREY = 4.0
+
+
+def _look(rgb: np.ndarray, d: Detection) -> np.ndarray:
+    """The box's content as a small grey thumbnail (float32)."""
+    h, w = rgb.shape[:2]
+    x0, x1 = max(0, int(d.x0 * w)), min(w, max(int(math.ceil(d.x1 * w)), int(d.x0 * w) + 1))
+    y0, y1 = max(0, int(d.y0 * h)), min(h, max(int(math.ceil(d.y1 * h)), int(d.y0 * h) + 1))
+    crop = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    return cv2.resize(crop, (LOOK_SIZE, LOOK_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _same_look(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two thumbnails of a box show the same thing (normalised correlation; means when flat)."""
+    sa, sb = float(a.std()), float(b.std())
+    if sa < FLAT_GREY or sb < FLAT_GREY:
+        return sa < FLAT_GREY and sb < FLAT_GREY and abs(float(a.mean()) - float(b.mean())) <= 2 * FLAT_GREY
+    return float(((a - a.mean()) * (b - b.mean())).mean()) / (sa * sb) >= SAME_LOOK
 
 
 def _cell_overlaps(tile: Tile, region: Sequence[tuple[float, float]]) -> bool:

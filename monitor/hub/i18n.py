@@ -28,6 +28,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (vi, en)
     "days": ("Số ngày", "Days"),
     "ranking": ("Xếp hạng tuần", "Weekly ranking"),
     "rank": ("Hạng", "Rank"),
+    "ranking_by_field": ("Xếp hạng các xã theo từng lĩnh vực", "The sites ranked within each field"),
     "week_of": ("Tuần có ngày", "Week of"),
     "open_site_ui": ("Mở giao diện của xã", "Open the site's own UI"),
     "open_site_report": ("Báo cáo theo quầy tại xã, ngày", "The site's report by counter for"),

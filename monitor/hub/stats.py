@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -161,11 +162,15 @@ def week_of(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def ranking(db: sqlite_utils.Database, day_in_week: date, target_s: float = WAIT_TARGET_S) -> list[Figures]:
-    """Every site's figures for one week, shortest mean wait first (sites without waits last)."""
-    monday, sunday = week_of(day_in_week)
-    rows = period_figures(db, None, monday, sunday, target_s)
+def rank_order(rows: list[Figures]) -> list[Figures]:
+    """Shortest mean wait first, then most served, then by site id; rows without waits last."""
     return sorted(rows, key=lambda f: (f.mean_wait_s is None, f.mean_wait_s or 0.0, -f.served, f.site))
+
+
+def ranking(db: sqlite_utils.Database, day_in_week: date, target_s: float = WAIT_TARGET_S) -> list[Figures]:
+    """Every site's figures for one week, ranked (rank_order)."""
+    monday, sunday = week_of(day_in_week)
+    return rank_order(period_figures(db, None, monday, sunday, target_s))
 
 
 def today(tz: str, now: float) -> date:
@@ -173,17 +178,22 @@ def today(tz: str, now: float) -> date:
     return datetime.fromtimestamp(now, ZoneInfo(tz)).date()
 
 
-CSV_FIELDS = ["site", "counter", "field", "days", "served", "mean_wait_s", "p90_wait_s", "over_target", "mean_service_s",
-              "absence_min"]
+CSV_FIELDS = ["site", "counter", "field", "field_name", "days", "served", "mean_wait_s", "p90_wait_s", "over_target",
+              "mean_service_s", "absence_min"]
 
 
-def figures_csv(rows: list[Figures]) -> bytes:
-    """The figures as CSV (UTF-8 with BOM for Excel), one line per site or counter."""
+def figures_csv(rows: list[Figures], field_label: Callable[[Figures], str] = lambda f: f.field or "",
+                ranks: list[int] | None = None) -> bytes:
+    """The figures as CSV (UTF-8 with BOM for Excel), one line per site, counter or field, with the field's
+    display name beside its id, and a first column of ranks when given."""
     out = io.StringIO()
     out.write(UTF8_BOM)
-    writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, (["rank"] if ranks is not None else []) + CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
-    for f in rows:
-        writer.writerow({k: ("" if v is None else round(v, 3) if isinstance(v, float) else v)
-                         for k, v in asdict(f).items()})
+    for i, f in enumerate(rows):
+        line = {k: ("" if v is None else round(v, 3) if isinstance(v, float) else v) for k, v in asdict(f).items()}
+        line["field_name"] = field_label(f)
+        if ranks is not None:
+            line["rank"] = ranks[i]
+        writer.writerow(line)
     return out.getvalue().encode("utf-8")

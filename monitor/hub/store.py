@@ -71,8 +71,18 @@ def _m003_named_counters(db: sqlite_utils.Database) -> None:
     """)
 
 
+def _m004_field_names(db: sqlite_utils.Database) -> None:
+    """The fields' display names each site's newest info message gave, and that message's time."""
+    db.executescript("""
+    create table site_fields (site text not null, field text not null, name text not null, name_en text,
+        at real not null, primary key (site, field));
+    alter table sites add column info_at real;
+    """)
+
+
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
-    ("001_hub", _m001_hub), ("002_users", _m002_users), ("003_named_counters", _m003_named_counters)]
+    ("001_hub", _m001_hub), ("002_users", _m002_users), ("003_named_counters", _m003_named_counters),
+    ("004_field_names", _m004_field_names)]
 
 
 def open_hub_db(path: Path | str) -> sqlite_utils.Database:
@@ -187,11 +197,33 @@ def _web_url(value: Any) -> str | None:
     return value if isinstance(value, str) and urlsplit(value).scheme in ("http", "https") else None
 
 
+def _field_rows(d: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(id, name, name_en) of an info message's fields; none from a site older than the key (schema 2 before it)."""
+    rows = []
+    for f in d.get("fields") or []:
+        if not isinstance(f, dict) or not isinstance(f.get("id"), str) or not isinstance(f.get("name"), str):
+            raise ValueError("fields: each one is an object with id and name strings")
+        if not f["id"] or not f["name"].strip():
+            raise ValueError("fields: id and name must not be empty")
+        rows.append((f["id"], f["name"], _text(f.get("name_en")) or None))
+    return rows
+
+
 def _info(db: sqlite_utils.Database, site: str, d: dict[str, Any], at: float) -> None:
-    db.conn.execute(
-        "insert into sites (site, name, site_url, timezone, info) values (?, ?, ?, ?, ?) on conflict(site) do update"
-        " set name = excluded.name, site_url = excluded.site_url, timezone = excluded.timezone, info = excluded.info",
-        [site, str(d["name"]), _web_url(d.get("site_url")), str(d["timezone"]), json.dumps(d, ensure_ascii=False)])
+    """The newest info (site time) wins: an older one arriving late after a link cut changes nothing."""
+    fields = _field_rows(d)
+    cur = db.conn.execute(
+        "insert into sites (site, name, site_url, timezone, info, info_at) values (?, ?, ?, ?, ?, ?)"
+        " on conflict(site) do update set name = excluded.name, site_url = excluded.site_url,"
+        " timezone = excluded.timezone, info = excluded.info, info_at = excluded.info_at"
+        " where sites.info_at is null or sites.info_at <= excluded.info_at",
+        [site, str(d["name"]), _web_url(d.get("site_url")), str(d["timezone"]), json.dumps(d, ensure_ascii=False), at])
+    if cur.rowcount == 0:
+        log.info("hub: kept the newer info of %s over one of %.0f", site, at)
+        return
+    db.conn.execute("delete from site_fields where site = ?", [site])
+    db.conn.executemany("insert or replace into site_fields (site, field, name, name_en, at) values (?, ?, ?, ?, ?)",
+                        [(site, fid, name, name_en, at) for fid, name, name_en in fields])
 
 
 def _text(value: Any) -> str | None:

@@ -19,6 +19,7 @@ from monitor.db import users
 from monitor.counters.render import report_css
 from monitor.db.store import connect
 from monitor.hub import stats
+from monitor.hub.fields import FieldNames, field_names, field_ranking
 from monitor.hub.i18n import LANGUAGES, word
 from monitor.hub.store import open_hub_db
 from webui.security import content_security_policy, style_hash
@@ -78,6 +79,13 @@ def _close_db(_exc: BaseException | None) -> None:
         conn.conn.close()
 
 
+def request_field_names() -> FieldNames:
+    """The fields' display names, read once per request."""
+    if "hub_fields" not in g:
+        g.hub_fields = field_names(db())
+    return g.hub_fields
+
+
 def _load_user(name: str) -> HubUser | None:
     user = users.get_user(db(), name)
     return HubUser(user) if user else None
@@ -95,7 +103,8 @@ def _helpers(app: Flask) -> None:
     @app.context_processor
     def globals_() -> dict[str, Any]:
         lang = language()
-        return {"lang": lang, "t": lambda key: word(key, lang)}
+        return {"lang": lang, "t": lambda key: word(key, lang),
+                "field_label": lambda field, site="": request_field_names().label(field, lang, site)}
 
     @app.template_filter("localtime")
     def localtime(ts: float | None) -> str:
@@ -156,6 +165,23 @@ def _field_pairs(today: list[stats.Figures], period: list[stats.Figures]
     now = {key(f): f for f in today}
     pairs = [(now.pop(key(f), None), f) for f in period]
     return pairs + [(f, None) for f in now.values()]
+
+
+def _export_rows(site: str | None, by: str, period: tuple[date, date], target: float
+                 ) -> tuple[list[stats.Figures], list[int] | None]:
+    """The export's figures, and their ranks with ranked=1 (the sites, or the sites within each field)."""
+    ranked = request.args.get("ranked", "")
+    if ranked not in ("", "1"):
+        abort(400, f"ranked={ranked!r} is not 1")
+    if ranked and (site or by not in ("site", "field")):
+        abort(400, "ranked=1 ranks across sites: it goes with by=site or by=field and no site=")
+    if not ranked:
+        return stats.period_figures(db(), site, *period, target, by=by), None  # type: ignore[arg-type]
+    if by == "site":
+        rows = stats.rank_order(stats.period_figures(db(), None, *period, target))
+        return rows, list(range(1, len(rows) + 1))
+    groups = field_ranking(db(), *period, target)
+    return [f for _, fs in groups for f in fs], [i for _, fs in groups for i in range(1, len(fs) + 1)]
 
 
 def _routes(app: Flask) -> None:
@@ -227,10 +253,12 @@ def _routes(app: Flask) -> None:
     @login_required
     def ranking() -> str:
         day = _day("week", stats.today(DISTRICT_TZ, app.config["CLOCK"]()))
+        target = _params()[2]
         monday, sunday = stats.week_of(day)
-        names = {s.site: s.name for s in stats.site_states(db(), app.config["CLOCK"]())}
-        return render_template("hub_ranking.html", rows=stats.ranking(db(), day), monday=monday, sunday=sunday,
-                               names=names)
+        sites = {s.site: s.name for s in stats.site_states(db(), app.config["CLOCK"]())}
+        return render_template("hub_ranking.html", rows=stats.ranking(db(), day, target), monday=monday,
+                               sunday=sunday, names=sites, target_min=round(target / 60, 1),
+                               fields=field_ranking(db(), monday, sunday, target))
 
     @app.get("/export.<fmt>")
     @login_required
@@ -242,14 +270,21 @@ def _routes(app: Flask) -> None:
         by = request.args.get("by") or ("counter" if site else "site")
         if by not in EXPORT_GROUPS:
             abort(400, f"by={by!r} is not one of {', '.join(EXPORT_GROUPS)}")
-        rows = stats.period_figures(db(), site, day_from, day_to, target, by=by)  # type: ignore[arg-type]
+        rows, ranks = _export_rows(site, by, (day_from, day_to), target)
+        lang = language()
+        fields = request_field_names()
+
+        def label(f: stats.Figures) -> str:  # ranked by field: the district's name, as the ranking page shows
+            return fields.label(f.field, lang, "" if ranks else f.site)
+
         name = f"onestop-hub-{site or 'sites'}-{day_from.isoformat()}-{day_to.isoformat()}.{fmt}"
         if fmt == "csv":
-            return Response(stats.figures_csv(rows), mimetype="text/csv",
+            return Response(stats.figures_csv(rows, label, ranks), mimetype="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
-        names = {s.site: s.name for s in stats.site_states(db(), app.config["CLOCK"]())}
-        body = render_template("hub_export.html", rows=rows, names=names, site=site, by=by, day_from=day_from,
-                               day_to=day_to, target_min=round(target / 60, 1), css=Markup(report_css()))
+        sites = {s.site: s.name for s in stats.site_states(db(), app.config["CLOCK"]())}
+        body = render_template("hub_export.html", rows=rows, ranks=ranks, label=label, names=sites, site=site, by=by,
+                               day_from=day_from, day_to=day_to, target_min=round(target / 60, 1),
+                               css=Markup(report_css()))
         # a standalone page like a site's HTML report: it opens in the browser and prints from there
         return Response(body, content_type=EXPORT_TYPES[fmt], headers={
             "Content-Disposition": f'inline; filename="{name}"',

@@ -24,7 +24,8 @@ from monitor.site.config import Config
 from monitor.site.office import office_of
 
 # 2: roll-ups and report rows per named counter (topic .../<counter>, with name and field), alerts
-# acknowledged. The hub reads 1 as well (rows of camera counters, keyed by camera and zone).
+# acknowledged; info lists the fields' display names (an optional key added within version 2: a hub that
+# does not know it ignores it). The hub reads 1 as well (rows of camera counters, keyed by camera and zone).
 SCHEMA_VERSION = 2
 TOPIC_ROOT = "onestop"
 KINDS = ("info", "rollup", "report", "alert", "health")
@@ -86,8 +87,9 @@ def _message(site: str, kind: str, msg_id: str, subtopic: str, at: float, data: 
 
 
 def info_message(config: Config, site: str, site_url: str | None, at: float) -> OutMessage:
-    """The site's name, time zone, link, cameras, and its named counters and queues (monitor/site/office.py);
-    the id changes only when they do."""
+    """The site's name, time zone, link, cameras, its named counters and queues (monitor/site/office.py) and
+    its fields' display names. The id is the hash of that data and the time: the collector queues one only
+    when the hash differs from the last one queued, and a change undone later (A, B, A) is still news to the hub."""
     office = office_of(config)
     data = {
         "name": config.site.name, "timezone": config.site.timezone, "site_url": site_url,
@@ -96,9 +98,15 @@ def info_message(config: Config, site: str, site_url: str | None, at: float) -> 
                       "spot": "/".join(c.spot), "queue": c.queue} for c in office.counters],
         "queues": [{"id": q.id, "name": q.name, "areas": ["/".join(a) for a in q.areas], "counters": list(q.counters)}
                    for q in office.queues],
+        "fields": [{"id": f.id, "name": f.name, "name_en": f.name_en or f.name} for f in config.fields],
     }
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-    return _message(site, "info", f"info/{digest}", "info", at, data)
+    return _message(site, "info", f"info/{digest}/{int(at)}", "info", at, data)
+
+
+def info_digest(msg: OutMessage) -> str:
+    """The hash of an info message's data (the middle of its id)."""
+    return msg.id.split("/")[1]
 
 
 def _zone_minute(row: Mapping[str, Any] | None) -> dict[str, Any] | None:

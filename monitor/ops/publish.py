@@ -28,8 +28,8 @@ from monitor.db.store import camera_states, connect
 from monitor.ops.alerts import subject_name
 from monitor.ops.delivery import AlertEvent
 from monitor.ops.health import camera_health
-from monitor.ops.hubmessages import (alert_message, health_message, info_message, report_messages, rollup_messages,
-                                     site_counters)
+from monitor.ops.hubmessages import (alert_message, health_message, info_digest, info_message, report_messages,
+                                     rollup_messages, site_counters)
 from monitor.ops.hubrows import counter_days, counter_minutes
 from monitor.site.config import Config, expand_env
 from monitor.site.hublink import HubLink
@@ -173,8 +173,11 @@ class Collector:
         """Queue everything new since the last run; returns how many messages were new."""
         config, now = self.config(), self.now()
         cursors: dict[str, str] = {}
-        msgs = [info_message(config, self.site, config.hub.site_url if config.hub else None, now),
-                health_message(self.site, camera_health(config, camera_states(db), now), now)]
+        msgs = [health_message(self.site, camera_health(config, camera_states(db), now), now)]
+        info = info_message(config, self.site, config.hub.site_url if config.hub else None, now)
+        if get_cursor(db, "info") != info_digest(info):  # only a changed info is news
+            msgs.append(info)
+            cursors["info"] = info_digest(info)
         msgs += self._rollups(config, db, now, cursors)
         msgs += self._reports(config, db, now, cursors)
         msgs += self._acknowledgements(config, db, now, cursors)

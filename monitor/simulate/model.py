@@ -18,8 +18,9 @@ OFFICE_SEAT_FRAC = 0.30  # the officer's chair is raised to the desk
 TORSO_FRAC, HEAD_UP, HEAD_R = 0.33, 0.095, 0.066  # seated body: hips -> shoulders -> head centre, head radius
 DESK_FRAC = 0.42  # desk top height (0.70 m) as a fraction of standing height
 STRIDE_M = 1.4  # ground covered by one full leg cycle
+CHAIR_BACK_FRAC = 0.13  # a waiting chair's back rises this far above its seat (standing heights)
 SEAT_ZONE_M = 0.3  # half size of a seat's floor footprint (a chair is ~0.5 m across)
-WAIT_ZONE_M = 0.35  # around each waiting chair: the footprint stops short of the walkway in front (walk_y)
+WAIT_ZONE_M = 0.35  # the waiting row's footprint reaches this far beside and behind (camera side of) the chairs
 
 
 @dataclass(frozen=True)
@@ -125,23 +126,40 @@ class Layout:
         return (at[0] - dx, at[1] - dy, at[0] + dx, at[1] + dy)
 
     def zones(self) -> dict[str, dict]:
-        """Zone id -> {kind, points[, person_height]}: floor footprints (where the feet or the chair stand), normalised."""
+        """Zone id -> {kind, points[, person_height]}: floor footprints (where the feet or the seat are), normalised."""
         staff = _rect_pts(self.floor_box(self.staff_seat, SEAT_ZONE_M))
         service = _rect_pts(self.floor_box(self.citizen_seat, SEAT_ZONE_M))
-        boxes = [self.floor_box(s, WAIT_ZONE_M) for s in self.waiting_seats]
-        # the chairs' floor and, in front of them, where the seated people's feet are: down to the image's edge
-        wait = (max(min(b[0] for b in boxes), 0.005), min(b[1] for b in boxes), min(max(b[2] for b in boxes), 0.995), 0.995)
-        d = self.door
-        door = _rect_pts((d[0] - 0.01, d[1] - 0.01, d[2] + 0.01, d[3] + 0.05))
         return {
             "staff-seat": {"kind": "staff_seat", "points": staff},
             "service-spot": {"kind": "service_spot", "points": service},
-            "waiting": {
-                "kind": "waiting_area", "points": _rect_pts(wait),
-                "person_height": [round(self.height(wait[3]), 4), round(self.height(wait[1]), 4)],
-            },
-            "door": {"kind": "motion", "points": door},
+            "waiting": self.waiting_zone(),
+            "door": {"kind": "motion", "points": self.door_zone()},
         }
+
+    def waiting_zone(self) -> dict:
+        """The waiting row's footprint: the chairs' floor and, in front of them, the floor behind their backs.
+
+        The citizens sit facing the counter, away from the camera, so their feet and the front of
+        their seats are on the far side of the chairs: higher in the picture, hidden behind the
+        chair backs and the sitters. The person detector anchors a sitter whose legs are hidden at
+        the lowest row it sees of them, their seat behind the chair back (monitor.detect.presence,
+        anchor()). In a camera looking down 35-55 degrees that row is the floor 0.3-0.7 m in front of
+        the chair, where the feet are; this camera looks down the room at ~22 degrees (the floor is
+        foreshortened DEPTH_STRETCH = 2.5 times), so the seat, 0.27 standing heights up (SEAT_FRAC),
+        is seen in front of ~1.1 m of floor and the footprint reaches up to the chair backs' tops,
+        which is what outlining the row of chairs with their seats in this picture gives. Towards
+        the camera only the chairs' own floor (WAIT_ZONE_M): nobody's feet are there.
+        """
+        boxes = [self.floor_box(s, WAIT_ZONE_M) for s in self.waiting_seats]
+        top = min(y - (SEAT_FRAC + CHAIR_BACK_FRAC) * self.height(y) for _, y in self.waiting_seats)
+        wait = (max(min(b[0] for b in boxes), 0.005), top, min(max(b[2] for b in boxes), 0.995), min(max(b[3] for b in boxes), 0.995))
+        return {"kind": "waiting_area", "points": _rect_pts(wait),
+                "person_height": [round(self.height(wait[3]), 4), round(self.height(wait[1]), 4)]}
+
+    def door_zone(self) -> list[list[float]]:
+        """The motion zone on the doorway and the floor in front of it."""
+        d = self.door
+        return _rect_pts((d[0] - 0.01, d[1] - 0.01, d[2] + 0.01, d[3] + 0.05))
 
     def display_mask(self) -> list[list[float]]:
         d = self.display
@@ -237,7 +255,9 @@ class CounterModel:
         self.first_ticket = int(rng.integers(1001, 1090))
         zones = layout.zones()
         self.zone_ids = tuple(zones)
-        self.zone_polys = {k: v["points"] for k, v in zones.items() if v["kind"] == "motion"}
+        # someone walking is in a zone when their feet are (the development scenes' definition): the
+        # door's, or the waiting row's footprint, which the lane in front of the chairs crosses
+        self.zone_polys = {k: v["points"] for k, v in zones.items() if v["kind"] in ("motion", "waiting_area")}
         self._plan()
 
     # -- planning (runs once)

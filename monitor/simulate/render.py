@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from monitor.simulate.model import (
+    CHAIR_BACK_FRAC,
     DEPTH_STRETCH,
     HEAD_R,
     HEAD_UP,
@@ -366,7 +367,7 @@ def _paint_chair(img: np.ndarray, lay: Layout, at: Pt, P) -> _Occluder:
     for sx in (-0.85, 0.85):
         cv2.line(img, P(x + sx * hw, seat), P(x + sx * hw, y - 0.03 * hn), (150, 150, 155), lw)
     cv2.rectangle(img, P(x - hw, seat - 0.05 * hn), P(x + hw, seat), (125, 85, 45), -1)
-    back = np.array([P(x - hw, seat - 0.13 * hn), P(x + hw, seat - 0.13 * hn), P(x + hw, seat + 0.012 * hn), P(x - hw, seat + 0.012 * hn)])
+    back = np.array([P(x - hw, seat - CHAIR_BACK_FRAC * hn), P(x + hw, seat - CHAIR_BACK_FRAC * hn), P(x + hw, seat + 0.012 * hn), P(x - hw, seat + 0.012 * hn)])
     cv2.fillConvexPoly(img, back, (150, 100, 55))
     cv2.polylines(img, [back], True, (175, 175, 180), lw)
     for sx in (-0.9, 0.9):

@@ -15,6 +15,7 @@ from monitor.counters.office_report import build_office_report
 from monitor.db import alerts as alert_table
 from monitor.db.store import Writer, open_db
 from monitor.hub import stats
+from monitor.hub.fields import field_names
 from monitor.hub.store import ingest, open_hub_db
 from monitor.messages import OccupancySample
 from monitor.ops.hubmessages import queue_minutes
@@ -43,6 +44,9 @@ counters:
      service_spot: {camera: cam1, zone: spot}}
   - {id: quay-2, name: "Quầy 2 – Địa chính", field: dia-chinh, staff_seat: {camera: cam2, zone: seat},
      service_spot: {camera: cam2, zone: spot}}
+fields:
+  - {id: tu-phap, name: "Tư pháp – Hộ tịch", name_en: Justice and civil status}
+  - {id: dia-chinh, name: Địa chính}
 queues:
   - id: sanh
     name: Sảnh chờ
@@ -56,14 +60,18 @@ MINUTES = 30
 SERVICE = {"cam1": [(120, 420), (600, 900), (1200, 1500)], "cam2": [(300, 700), (1000, 1400)]}  # seconds after T0
 
 
+def config_of(folder: Path, text: str):
+    (folder / "cameras.yaml").write_text(text, encoding="utf-8")
+    return load_config(folder / "cameras.yaml")
+
+
 def serving(camera: str, s: int) -> bool:
     return any(a <= s < b for a, b in SERVICE[camera])
 
 
 @pytest.fixture
 def site(tmp_path: Path):
-    (tmp_path / "cameras.yaml").write_text(YAML, encoding="utf-8")
-    config = load_config(tmp_path / "cameras.yaml")
+    config = config_of(tmp_path, YAML)
     db = open_db(config.storage.database)
     writer = Writer(db)
     writer.register_cameras([("cam1", "Cam 1", True), ("cam2", "Cam 2", True)])
@@ -180,3 +188,38 @@ def test_first_run_sends_the_acknowledgements_of_the_last_week_only(site) -> Non
         alert_table.acknowledge(db, alert.id, "can-bo", alert.raised + 10, "")
     Collector(lambda: config, now=lambda: T0 + 600.0).collect(db)
     assert [a["data"]["subject"] for a in outbox(db, "alert/")] == ["cam2"]
+
+
+def test_info_names_the_fields_and_is_queued_again_only_when_it_changes(site, tmp_path: Path) -> None:
+    config, db = site
+    renamed = config_of(tmp_path, YAML.replace("name: Địa chính}", "name: Đất đai, name_en: Land}"))
+    clock, current = [T0 + 60.0], [config]
+    collector = Collector(lambda: current[0], now=lambda: clock[0])
+    for c in (config, config, renamed, config):  # unchanged, renamed, renamed back
+        current[0] = c
+        collector.collect(db)
+        clock[0] += 60
+    infos = sorted(outbox(db, "info/"), key=lambda m: m["at"])
+    assert [m["data"]["fields"][1] for m in infos] == [{"id": "dia-chinh", "name": "Địa chính", "name_en": "Địa chính"},
+                                                      {"id": "dia-chinh", "name": "Đất đai", "name_en": "Land"},
+                                                      {"id": "dia-chinh", "name": "Địa chính", "name_en": "Địa chính"}]
+    hub = open_hub_db(":memory:")
+    with hub.conn:  # after a link cut they may come in any order: the newest (site time) wins
+        assert [ingest(hub, "onestop/xa-a/info", json.dumps(m).encode(), clock[0]) for m in (infos[2], infos[0], infos[1])] == [
+            "stored"] * 3
+    names = field_names(hub)
+    assert names.label("dia-chinh", "en", "xa-a") == "Địa chính" and names.label("dia-chinh", "en") == "Địa chính"
+    assert names.label("tu-phap", "en") == "Justice and civil status" and names.label("tu-phap", "vi") == "Tư pháp – Hộ tịch"
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_info_without_field_names_from_an_older_site_is_read(version: int) -> None:
+    hub = open_hub_db(":memory:")
+    data = {"name": "UBND xã cũ", "timezone": "Asia/Ho_Chi_Minh", "site_url": None, "cameras": []}
+    msg = {"v": version, "id": "info/abc", "site": "xa-old", "kind": "info", "at": T0, "data": data}
+    bad = {**msg, "id": "info/def", "at": T0 + 60, "data": {**data, "name": "X", "fields": [{"id": "tu-phap"}]}}
+    with hub.conn:
+        assert ingest(hub, "onestop/xa-old/info", json.dumps(msg).encode(), T0) == "stored"
+        assert ingest(hub, "onestop/xa-old/info", json.dumps(bad).encode(), T0) == "dropped"
+    assert [s.name for s in stats.site_states(hub, T0)] == ["UBND xã cũ"]
+    assert field_names(hub).label("tu-phap", "en", "xa-old") == "tu-phap"  # no names: the id

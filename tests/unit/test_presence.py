@@ -196,10 +196,10 @@ def test_a_seated_crowd_is_counted_by_the_seated_scale_tiles(seated_ratio: float
     params = PresenceParams(area_seated_ratio=seated_ratio)
     occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
     fake.people = _seated_crowd(occ)
-    states = _run(occ, 0.0, 5.0)
-    # the seated-scale tiles all run once at start: the crowd is known within the first second
-    assert states[0][1]["wait"].count == expected
-    assert states[-1][1]["wait"].count == expected
+    states = _run(occ, 0.0, 20.0)
+    # the seated-scale tiles all run once at start, and the next sweep of the area confirms what they found
+    sweep = PresenceParams().area_period_s
+    assert [s["wait"].count for t, s in states if t > sweep + 0.5] == [expected] * sum(t > sweep + 0.5 for t, _ in states)
 
 
 def test_seated_scale_tiles_do_not_slow_the_seats() -> None:
@@ -232,3 +232,29 @@ def test_bad_input() -> None:
     with pytest.raises(ValueError, match="RGB"):
         PersonModel().detect(np.zeros((10, 10), np.uint8), 0.3)
     assert math.isfinite(PresenceParams().on_s)
+
+
+def test_someone_leaving_a_seated_crowd_is_dropped_at_the_next_sweep() -> None:
+    """A seated-scale sighting whose box no longer looks the same is dropped without waiting for its tile."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25
+    # the seated-scale tiles run once at start and (almost) never again: only the sweeps can notice
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(seated_calls_per_s=0.001), model=fake)  # type: ignore[arg-type]
+    fake.people = _seated_crowd(occ)
+    base = _frame_for(occ)()
+    changed = base.copy()
+    x0, y0, x1, y1 = fake.people[0]
+    rng = np.random.default_rng(1)
+    box = changed[int(y0 * H):int(y1 * H), int(x0 * W):int(x1 * W)]
+    box[...] = rng.integers(0, 255, box.shape, dtype=np.uint8)  # the chair seen where they sat
+    motion = np.zeros((180, 320), np.uint8)
+    counts = []
+    for k in range(40 * 5):
+        t = k / 5
+        if t == 20.0:
+            fake.people = fake.people[1:]
+        frame = base if t < 20.0 else changed
+        counts.append((t, occ.update(t, motion, lambda f=frame: f)["wait"].count))
+    sweep = PresenceParams().area_period_s
+    assert {c for t, c in counts if sweep + 0.5 < t < 20.0} == {3.0}
+    assert {c for t, c in counts if t > 20.0 + sweep + 0.5} == {2.0}

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from hub_sites import DAY, MINUTES, OPEN, day_messages, offline_event
+from hub_sites import DAY, MINUTES, OPEN, day_messages, offline_event, site_config
 from monitor.db.users import add_user
 from monitor.hub.store import ingest, open_hub_db
 from monitor.hub.web import create_hub_app
 from monitor.ops.delivery import AlertEvent
-from monitor.ops.hubmessages import alert_message
+from monitor.ops.hubmessages import alert_message, info_message
 
 NOW = OPEN + 60 * (MINUTES - 4)  # a minute after the last health snapshot of DAY
 SITES = ("xa-01", "xa-02", "xa-03")
@@ -86,7 +86,7 @@ def test_site_page_links_to_the_sites_own_ui_and_lists_its_counters(client) -> N
     for name in ("Quầy 1 – Tư pháp", "Quầy 2 – Địa chính", "Quầy 3 – Lao động"):
         assert f'data-counter="{name}"' in page
     office = page.split('class="hub-office"')[1]
-    assert "<td>quay-2</td><td>Quầy 2 – Địa chính</td><td>dia-chinh</td><td>sanh</td>" in office
+    assert "<td>quay-2</td><td>Quầy 2 – Địa chính</td><td>Địa chính</td><td>sanh</td>" in office
     assert "<td>sanh</td><td>Sảnh chờ</td><td>cam1/queue</td><td>quay-1, quay-2, quay-3</td>" in office
     assert client.get("/site/nowhere").status_code == 404
 
@@ -154,7 +154,7 @@ def test_html_export_has_the_csv_figures_in_a_standalone_page(client) -> None:
 def test_html_export_of_one_site_lists_its_counters_in_english(client) -> None:
     client.post("/language", data={"language": "en"})
     page = client.get(f"/export.html?site=xa-02&from={DAY}&to={DAY}").get_data(as_text=True)
-    assert "District hub" in page and '<td class="t">Quầy 3 – Lao động</td><td class="t">lao-dong</td>' in page
+    assert "District hub" in page and '<td class="t">Quầy 3 – Lao động</td><td class="t">Labour</td>' in page
     assert page.count('data-site="xa-02"') == 3 and 'data-site="xa-01"' not in page
     assert client.get("/export.pdf").status_code == 404
     assert client.get("/export.html?from=2026-12-05&to=2026-12-01").status_code == 400
@@ -196,3 +196,62 @@ def test_a_site_url_that_is_not_http_is_no_link(client) -> None:
     db.conn.close()
     page = client.get("/site/xa-04").get_data(as_text=True)
     assert "javascript:" not in page and "drill-down" not in page
+
+
+def csv_rows(client, query: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(client.get(f"/export.csv?{query}").get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def rename(client, site: str, vi: str, en: str, at: float) -> None:
+    """The site's info message of site time `at`, naming dia-chinh (vi, en)."""
+    msg = info_message(site_config(site, COUNTERS[site], {"dia-chinh": (vi, en)}), site, None, at)
+    db = open_hub_db(client.db)
+    with db.conn:
+        assert ingest(db, msg.topic, msg.payload.encode(), NOW) == "stored"
+    db.conn.close()
+
+
+def field_cell(page: str, field: str) -> str:
+    """The first cell of a field's row: its name."""
+    return page.split(f'data-field="{field}">')[1].split("<td>")[1].split("</td>")[0]
+
+
+def test_fields_are_shown_by_name_in_the_viewers_language(client) -> None:
+    assert field_cell(client.get("/").get_data(as_text=True), "dia-chinh") == "Địa chính"
+    assert {r["field"]: r["field_name"] for r in csv_rows(client, "by=district_field")}["lao-dong"] == "Lao động"
+    client.post("/language", data={"language": "en"})
+    assert field_cell(client.get("/").get_data(as_text=True), "dia-chinh") == "Land"
+    assert field_cell(client.get("/site/xa-03").get_data(as_text=True), "tu-phap") == "Justice"
+    assert {(r["site"], r["field_name"]) for r in csv_rows(client, "site=xa-02&by=field")} == {
+        ("xa-02", "Justice"), ("xa-02", "Land"), ("xa-02", "Labour")}
+
+
+def test_the_newest_naming_of_a_field_is_the_districts_and_each_site_keeps_its_own(client) -> None:
+    rename(client, "xa-03", "Đất đai", "Land registry", OPEN + 3600)
+    rename(client, "xa-02", "Địa chính – Xây dựng", "Land and building", OPEN + 7200)
+    rename(client, "xa-03", "Tên cũ", "Old name", OPEN + 1800)  # an older info arriving late changes nothing
+    assert field_cell(client.get("/").get_data(as_text=True), "dia-chinh") == "Địa chính – Xây dựng"
+    assert field_cell(client.get("/site/xa-03").get_data(as_text=True), "dia-chinh") == "Đất đai"
+    rename(client, "xa-03", "Đất đai", "Land registry", OPEN + 9000)
+    client.post("/language", data={"language": "en"})
+    assert field_cell(client.get("/").get_data(as_text=True), "dia-chinh") == "Land registry"
+    assert field_cell(client.get("/site/xa-02").get_data(as_text=True), "dia-chinh") == "Land and building"
+
+
+def test_weekly_ranking_per_field_orders_the_fields_sites_by_mean_wait(client) -> None:
+    page = client.get(f"/ranking?week={DAY}&target=10").get_data(as_text=True)
+    rows = csv_rows(client, f"from={DAY}&to={DAY}&target=10&by=field&ranked=1")
+    for field in ("tu-phap", "dia-chinh", "lao-dong"):
+        table = page.split(f'class="hub-field-ranking" data-field="{field}"')[1].split("</table>")[0]
+        order = [p.split('"')[0] for p in table.split('data-field-site="')[1:]]
+        sites = [s for s in SITES if waits_of(client, s, field)]
+        assert order == sorted(sites, key=lambda s: sum(waits_of(client, s, field)) / len(waits_of(client, s, field)))
+        mine = [r for r in rows if r["field"] == field]
+        assert [(r["rank"], r["site"]) for r in mine] == [(str(i + 1), s) for i, s in enumerate(order)]
+        waits = waits_of(client, order[0], field)
+        assert float(mine[0]["over_target"]) == pytest.approx(sum(w > 600 for w in waits) / len(waits), abs=0.001)
+        assert f"<td>{len(waits)}</td>" in table.split("</tr>")[1]
+    assert {r["field_name"] for r in rows} == {"Tư pháp", "Địa chính", "Lao động"}
+    assert "<th>Hạng</th>" in client.get(f"/export.html?from={DAY}&to={DAY}&by=field&ranked=1").get_data(as_text=True)
+    for bad in ("ranked=2", "ranked=1&by=counter", "ranked=1&by=field&site=xa-01"):
+        assert client.get(f"/export.csv?{bad}").status_code == 400
