@@ -34,3 +34,20 @@ def copy_site(template: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "site"
     shutil.copytree(template, folder)
     return folder
+
+
+def one_camera_site(folder: Path, yaml_text: str) -> None:
+    """A site folder: cameras.yaml from yaml_text (database t.db), camera quay-1 registered, the three accounts."""
+    from monitor.db.store import Writer, open_db
+
+    (folder / "cameras.yaml").write_text(yaml_text, encoding="utf-8")
+    db = open_db(folder / "t.db")
+    Writer(db).register_cameras([("quay-1", "Quầy 1", True)])
+    add_accounts(db)
+    db.conn.close()
+
+
+def zone_editor_token(client, camera: str = "quay-1") -> str:  # noqa: ANN001 - flask test client
+    """The CSRF token the zone editor page hands its script."""
+    html = client.get(f"/cameras/{camera}/zones").get_data(as_text=True)
+    return re.search(r'data-csrf="([^"]+)"', html).group(1)

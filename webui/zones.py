@@ -35,11 +35,12 @@ KIND_LABELS = {
 
 
 class ZonesInput(BaseModel):
-    """What the editor posts: the camera's zones and masks."""
+    """What the editor posts: the camera's zones, detection masks and privacy masks (None: leave those as they are)."""
 
     model_config = ConfigDict(extra="forbid")
     zones: list[Zone]
     masks: Annotated[list[Polygon], BeforeValidator(lambda v: [] if v is None else v)] = []
+    privacy_masks: list[Polygon] | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ZonesInput:
@@ -61,15 +62,21 @@ def validation_line(err: ValidationError) -> str:
 @role_required("admin")
 def editor(camera_id: str) -> str:
     cam = camera_or_404(camera_id)
-    data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": [[list(p) for p in m] for m in cam.masks]}
+    data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": _points(cam.masks),
+            "privacy_masks": _points(cam.privacy_masks)}
     kinds = {k: str(KIND_LABELS.get(k, k)) for k in ZONE_KINDS}
     return render_template("zones/editor.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
+
+
+def _points(polygons: list[list[tuple[float, float]]]) -> list[list[list[float]]]:
+    """Polygons as JSON lists of [x, y]."""
+    return [[list(p) for p in poly] for poly in polygons]
 
 
 def _page_text(kinds: dict[str, str]) -> dict[str, Any]:
     """The strings zones.js shows, translated here (the script has no catalogue of its own)."""
     return {
-        "kinds": kinds, "mask": _("mask"), "near": _("near"), "far": _("far"),
+        "kinds": kinds, "mask": _("detection mask"), "privacy": _("privacy mask"), "near": _("near"), "far": _("far"),
         "corners": _("Corners:"), "saving": _("Saving…"), "saved": _("Saved."), "failed": _("Could not save:"),
         "no_picture": _("No picture from this camera: zones can still be edited, but check them on a live view."),
     }
@@ -81,18 +88,31 @@ def save_zones(camera_id: str) -> Any:
     cam = camera_or_404(camera_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return jsonify(error=_("Expected a JSON object with zones and masks.")), 400
+        return jsonify(error=_("Expected a JSON object with zones, masks and privacy_masks.")), 400
     try:
         parsed = ZonesInput.model_validate(body)
     except ValidationError as err:
         return jsonify(error=validation_line(err)), 400
     zones = [z.model_dump(mode="json", exclude_none=True) for z in parsed.zones]
-    masks = [[list(p) for p in m] for m in parsed.masks]
+    masks = _points(parsed.masks)
+    privacy = _points(cam.privacy_masks if parsed.privacy_masks is None else parsed.privacy_masks)
+    change = _privacy_change(cam.privacy_masks, privacy)
     try:
-        save("zones saved", cam.id, config_write.set_zones, cam.id, zones, masks)
+        save(f"zones saved: zones {len(zones)}, detection masks {len(masks)}, {change}", cam.id,
+             config_write.set_zones, cam.id, zones, masks, privacy)
     except Problem as err:
         return jsonify(error=str(err)), err.status
-    return jsonify(ok=True, zones=len(zones), masks=len(masks))
+    return jsonify(ok=True, zones=len(zones), masks=len(masks), privacy_masks=len(privacy))
+
+
+def _privacy_change(old: list[list[tuple[float, float]]], new: list[list[list[float]]]) -> str:
+    """The audit words for the privacy masks: `privacy masks 1 -> 2`, with ` (changed)` when what is stored changes."""
+    def stored(polygons: Any) -> list[list[tuple[float, float]]]:
+        digits = config_write.COORD_DIGITS
+        return [[(round(x, digits), round(y, digits)) for x, y in poly] for poly in polygons]
+
+    words = f"privacy masks {len(old)} -> {len(new)}"
+    return words + " (changed)" if stored(old) != stored(new) else words
 
 
 @bp.route("/cameras/<camera_id>/snapshot.jpg")

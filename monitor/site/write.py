@@ -109,8 +109,9 @@ def remove_camera(path: Path, camera_id: str) -> Config:
     return edit.config
 
 
-def set_zones(path: Path, camera_id: str, zones: list[dict[str, Any]], masks: list[list[list[float]]]) -> Config:
-    """Replace a camera's zones and masks (normalised points, rounded to COORD_DIGITS)."""
+def set_zones(path: Path, camera_id: str, zones: list[dict[str, Any]], masks: list[list[list[float]]],
+              privacy_masks: list[list[list[float]]] | None = None) -> Config:
+    """Replace a camera's zones, masks and (unless None) privacy_masks (normalised points, rounded to COORD_DIGITS)."""
     with editing(path) as edit:
         node = edit.camera(camera_id)
         zone_nodes = CommentedSeq()
@@ -120,6 +121,9 @@ def set_zones(path: Path, camera_id: str, zones: list[dict[str, Any]], masks: li
                 z["person_height"] = flow([round(float(v), COORD_DIGITS) for v in zone["person_height"]])
             zone_nodes.append(z)
         put(node, "masks", CommentedSeq(_polygon(m) for m in masks) if masks else None)
+        if privacy_masks is not None:
+            put(node, "privacy_masks", CommentedSeq(_polygon(m) for m in privacy_masks) if privacy_masks else None,
+                after="masks")
         put(node, "zones", zone_nodes if zones else None)
     return edit.config
 

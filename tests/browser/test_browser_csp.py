@@ -20,7 +20,7 @@ PAGES = ("/", "/live", "/events", "/events/e1", "/timeline?camera=quay-1&counter
          "/recordings?camera=quay-1&date=2026-11-24",
          "/reports", "/reports?period=week&date=2026-11-24", "/audit", "/events/nope",
          "/reports/download?from=2026-11-24&to=2026-11-24&format=html", "/cases", "/notice",
-         "/compliance/week?date=2026-11-24")
+         "/compliance/week?date=2026-11-24", "/cameras/quay-1/zones")
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
 

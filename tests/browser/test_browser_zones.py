@@ -1,9 +1,9 @@
 """The zone and mask editor in a real browser: headless Chromium against `onestop run`, real cameras.yaml.
 
-An admin draws a zone and a mask with mouse clicks at known places on the camera's picture, drags a
-corner and the two person-height markers, deletes a zone, tries an invalid save (refused with one
-line on the page, the file untouched), then saves and the test reads cameras.yaml back with
-load_config. The page must run without a console error and without inline scripts or handlers.
+An admin draws a zone, a detection mask and a privacy mask with mouse clicks at known places on the
+camera's picture, drags a corner and the two person-height markers, previews the privacy blur, deletes
+a zone, tries an invalid save (refused with one line on the page, the file untouched), then saves and
+the test reads cameras.yaml back with load_config. The page must run without a console error and without inline scripts or handlers.
 """
 
 from __future__ import annotations
@@ -119,6 +119,29 @@ def flatten(v: Any) -> list[float]:
     return [x for item in v for x in flatten(item)] if isinstance(v, (list, tuple)) else [float(v)]
 
 
+def preview_blur(driver: Any) -> dict[str, Any] | None:
+    """The blur preview's picture and clip polygons, or None when the preview is off."""
+    return driver.execute_script("""
+        const image = document.querySelector('#zone-svg image.blurred');
+        return image && {href: image.getAttribute('href').slice(0, 40),
+                         clip: document.querySelectorAll('#privacy-clip polygon').length};
+    """)
+
+
+def edge_energy(driver: Any, x0: float, y0: float, x1: float, y1: float) -> float:
+    """Mean squared grey-level step between neighbouring pixels of the picture as shown, in a normalised box.
+
+    Squared, because blurring spreads an edge over many small steps: their sum stays, their squares drop.
+    """
+    import cv2
+    import numpy as np
+
+    shot = cv2.imdecode(np.frombuffer(stage(driver).screenshot_as_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    h, w = shot.shape
+    box = shot[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)].astype(float)
+    return float((np.diff(box, axis=1) ** 2).mean() + (np.diff(box, axis=0) ** 2).mean())
+
+
 def inline_code(driver: Any) -> list[str]:
     """Inline scripts and on* handler attributes: a Content-Security-Policy without 'unsafe-inline' blocks them."""
     return driver.execute_script("""
@@ -183,9 +206,28 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
     assert not button(browser, "finish").is_displayed()
     assert len(editor_state(browser)["masks"]) == 2
+
+    # a privacy mask over the lower right corner: listed after the detection masks, in its own colour
+    button(browser, "new-privacy").click()
+    for x, y in ((0.6, 0.6), (0.9, 0.6), (0.9, 0.95), (0.6, 0.95)):
+        click_at(browser, x, y)
+    button(browser, "finish").click()
     listed = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#shape-list button")]
-    assert listed == ["ghe (Staff seat)", "quay (Service spot)", "cho-moi (Waiting area)", "mask 1",
-                      "mask 2"], listed
+    assert listed == ["ghe (Staff seat)", "quay (Service spot)", "cho-moi (Waiting area)", "detection mask 1",
+                      "detection mask 2", "privacy mask 1"], listed
+    assert near(editor_state(browser)["privacy_masks"], [[[0.6, 0.6], [0.9, 0.6], [0.9, 0.95], [0.6, 0.95]]])
+    colours = browser.execute_script("""
+        return ['mask', 'privacy'].map(c => getComputedStyle(document.querySelector('#zone-svg polygon.' + c)).fill);
+    """)
+    assert colours[0] != colours[1], colours
+    inside, outside = (0.63, 0.63, 0.87, 0.92), (0.05, 0.35, 0.25, 0.45)
+    sharp = edge_energy(browser, *inside), edge_energy(browser, *outside)
+    assert preview_blur(browser) is None
+    button(browser, "privacy-preview").click()  # the picture blurred inside the privacy mask, as viewers see it
+    blur = preview_blur(browser)
+    assert blur is not None and blur["href"].startswith("data:image/jpeg") and blur["clip"] == 1, blur
+    previewed = edge_energy(browser, *inside), edge_energy(browser, *outside)
+    assert previewed[0] < sharp[0] / 4 and abs(previewed[1] - sharp[1]) < 0.1 * sharp[1], (sharp, previewed)
 
     # delete the zone "quay" through the list
     browser.find_element(By.XPATH, "//ul[@id='shape-list']//button[starts-with(., 'quay')]").click()
@@ -223,6 +265,8 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     assert cam.zones[0].person_height is None and near(cam.zones[0].points, [[0.3, 0.05], [0.5, 0.05], [0.5, 0.3],
                                                                               [0.3, 0.3]])
     assert len(cam.masks) == 2 and near(cam.masks[1], [[0.8, 0.05], [0.95, 0.05], [0.95, 0.2]]), cam.masks
+    assert len(cam.privacy_masks) == 1 and near(cam.privacy_masks[0], [[0.6, 0.6], [0.9, 0.6], [0.9, 0.95],
+                                                                        [0.6, 0.95]]), cam.privacy_masks
     text = site.config.read_text(encoding="utf-8")
     assert NOTES in text and "# counter one, by the window" in text
 
@@ -230,4 +274,5 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     wait_for(browser, "the editor", lambda d: d.execute_script(
         "const e = document.getElementById('zone-editor'); return e && e.editor"))
     assert [z["id"] for z in editor_state(browser)["zones"]] == ["ghe", "cho-moi"]
+    assert len(editor_state(browser)["privacy_masks"]) == 1
     assert console_errors(browser) == []

@@ -15,9 +15,8 @@ import yaml
 
 from monitor.site.config import load_config
 from monitor.site.secrets import read_secrets, secrets_path
-from monitor.db.store import Writer, open_db
 from onvif_device import WsDiscoveryResponder, onvif_device  # noqa: F401 - the fixture
-from webtest import add_accounts, csrf_token, log_in
+from webtest import csrf_token, log_in, one_camera_site, zone_editor_token
 from webui import create_app
 from webui.site import site_state
 
@@ -27,7 +26,7 @@ TRI = "[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]"
 
 def _build(folder, stream):
     """One camera on `stream` with a staff seat, and the three accounts."""
-    (folder / "cameras.yaml").write_text(textwrap.dedent(f"""\
+    one_camera_site(folder, textwrap.dedent(f"""\
         # the IT officer's notes stay after every save
         site: {{name: "Một cửa"}}
         storage: {{recordings: rec, database: t.db}}
@@ -37,11 +36,7 @@ def _build(folder, stream):
             streams: {{main: "{stream}"}}
             zones:
               - {{id: ghe, kind: staff_seat, points: {TRI}}}
-        """), encoding="utf-8")
-    db = open_db(folder / "t.db")
-    Writer(db).register_cameras([("quay-1", "Quầy 1", True)])
-    add_accounts(db)
-    db.conn.close()
+        """))
 
 
 @pytest.fixture
@@ -206,11 +201,6 @@ def test_only_admins_and_csrf(app, site):
     assert load_config(site / "cameras.yaml").camera("quay-1").enabled is True
 
 
-def zone_token(client) -> str:
-    html = client.get("/cameras/quay-1/zones").get_data(as_text=True)
-    return re.search(r'data-csrf="([^"]+)"', html).group(1)
-
-
 @pytest.mark.parametrize("zones, masks, expected", [
     ([{"id": "ghe", "kind": "staff_seat", "points": [[0.1, 0.1], [0.5, 0.1]]}], [],
      "zones[0].points: a polygon needs at least 3 points, got 2"),
@@ -224,7 +214,7 @@ def zone_token(client) -> str:
 def test_zone_save_refuses_bad_input_with_one_line(admin, site, zones, masks, expected):
     before = (site / "cameras.yaml").read_bytes()
     r = admin.post("/cameras/quay-1/zones", json={"zones": zones, "masks": masks},
-                   headers={"X-CSRFToken": zone_token(admin)})
+                   headers={"X-CSRFToken": zone_editor_token(admin)})
     assert r.status_code == 400, r.get_json()
     error = r.get_json()["error"]
     assert expected in error and "\n" not in error
@@ -235,8 +225,8 @@ def test_zone_save_writes_zones_masks_and_calibration(admin, site):
     zones = [{"id": "cho", "kind": "waiting_area", "points": [[0.0, 0.5], [0.6, 0.5], [0.6, 1.0], [0.0, 1.0]],
               "person_height": [0.45, 0.3]}]
     r = admin.post("/cameras/quay-1/zones", json={"zones": zones, "masks": [[[0.8, 0], [1, 0], [1, 0.15]]]},
-                   headers={"X-CSRFToken": zone_token(admin)})
-    assert r.status_code == 200 and r.get_json() == {"ok": True, "zones": 1, "masks": 1}
+                   headers={"X-CSRFToken": zone_editor_token(admin)})
+    assert r.status_code == 200 and r.get_json() == {"ok": True, "zones": 1, "masks": 1, "privacy_masks": 0}
     cam = load_config(site / "cameras.yaml").camera("quay-1")
     assert [z.id for z in cam.zones] == ["cho"] and cam.zones[0].person_height == (0.45, 0.3)
     assert cam.masks == [[(0.8, 0.0), (1.0, 0.0), (1.0, 0.15)]]

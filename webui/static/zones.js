@@ -1,5 +1,7 @@
 // Zone and mask editor: polygons in normalised 0..1 coordinates drawn over the camera's picture (SVG),
 // person-height markers for the selected zone, saved as JSON to the page's data-save-url.
+// Three kinds of polygon: zones, detection masks ("mask") and privacy masks ("privacy"); the preview
+// toggle shows the privacy masks blurred, roughly as a viewer sees them.
 // No inline code: the page passes its data in <script type="application/json"> and data-* attributes.
 (function () {
   "use strict";
@@ -11,6 +13,8 @@
   var MIN_POINTS = 3;
   var MIN_HEIGHT = 0.01;  // the config needs a person height above 0
   var DEFAULT_HEIGHT = [0.4, 0.25];  // a standing person near and far, as a share of the frame height
+  var ORDER = ["zone", "mask", "privacy"];  // the list and the payload keep this order, as cameras.yaml does
+  var PREVIEW_BLUR = 12;  // SVG units: about the server's blocks of 1/48 of the width, smoothed
 
   function el(name, attrs) {
     var node = document.createElementNS(SVG, name);
@@ -34,11 +38,13 @@
     this.H = W * 9 / 16;
     this.shapes = data.zones.map(function (z) {
       return { type: "zone", id: z.id, kind: z.kind, points: z.points, person_height: z.person_height || null };
-    }).concat(data.masks.map(function (m) { return { type: "mask", points: m }; }));
+    }).concat(data.masks.map(function (m) { return { type: "mask", points: m }; }),
+      (data.privacy_masks || []).map(function (m) { return { type: "privacy", points: m }; }));
     this.selected = this.shapes.length ? 0 : -1;
     this.drawing = null;  // the shape being drawn (points added by clicks)
     this.drag = null;
     this.dirty = false;
+    this.still = null;  // the picture as a data: URL for the blur preview (the snapshot URL is not cached)
     this.bind();
     this.render();
   }
@@ -60,6 +66,8 @@
     if (this.img.complete) { fit(); }
     this.on("new-zone", "click", function () { this.start("zone"); });
     this.on("new-mask", "click", function () { this.start("mask"); });
+    this.on("new-privacy", "click", function () { this.start("privacy"); });
+    this.on("privacy-preview", "change", this.render);
     this.on("undo-point", "click", this.undo);
     this.on("finish", "click", this.finish);
     this.on("cancel", "click", this.cancel);
@@ -114,7 +122,7 @@
     var ids = this.shapes.map(function (s) { return s.id; }), n = 1;
     while (ids.indexOf("zone-" + n) >= 0) { n += 1; }
     this.drawing = type === "zone" ? { type: "zone", id: "zone-" + n, kind: "staff_seat", points: [], person_height: null }
-      : { type: "mask", points: [] };
+      : { type: type, points: [] };
     this.say("", "");
     this.render();
   };
@@ -130,8 +138,8 @@
 
   Editor.prototype.finish = function () {
     if (!this.drawing || this.drawing.points.length < MIN_POINTS) { return; }
-    var at = this.drawing.type === "zone"  // zones first, then masks, as in cameras.yaml
-      ? this.shapes.filter(function (s) { return s.type === "zone"; }).length : this.shapes.length;
+    var rank = ORDER.indexOf(this.drawing.type);  // after the last shape of its own type or of an earlier one
+    var at = this.shapes.filter(function (s) { return ORDER.indexOf(s.type) <= rank; }).length;
     this.shapes.splice(at, 0, this.drawing);
     this.selected = at;
     this.drawing = null;
@@ -186,6 +194,8 @@
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     var xy = function (q) { return (q[0] * W) + "," + (q[1] * H); };
+    svg.classList.toggle("previewing", this.$("privacy-preview").checked);
+    if (this.$("privacy-preview").checked) { this.renderPreview(xy); }
     this.shapes.forEach(function (s, i) {
       var cls = s.type + (i === self.selected ? " selected" : "");
       svg.appendChild(el("polygon", { points: s.points.map(xy).join(" "), "class": cls, "data-shape": i }));
@@ -209,6 +219,31 @@
     this.renderButtons();
   };
 
+  Editor.prototype.picture = function () {  // the snapshot copied once into a data: URL (same origin, so allowed)
+    if (!this.still && this.img.complete && this.img.naturalWidth) {
+      var canvas = document.createElement("canvas");
+      canvas.width = this.img.naturalWidth;
+      canvas.height = this.img.naturalHeight;
+      canvas.getContext("2d").drawImage(this.img, 0, 0);
+      this.still = canvas.toDataURL("image/jpeg", 0.9);
+    }
+    return this.still;
+  };
+
+  Editor.prototype.renderPreview = function (xy) {  // the picture blurred, clipped to the privacy masks
+    var svg = this.svg, href = this.picture();
+    var privacy = this.shapes.filter(function (s) { return s.type === "privacy"; });
+    if (!href || !privacy.length) { return; }
+    var defs = el("defs"), clip = el("clipPath", { id: "privacy-clip" }), blur = el("filter", { id: "privacy-blur" });
+    privacy.forEach(function (s) { clip.appendChild(el("polygon", { points: s.points.map(xy).join(" ") })); });
+    blur.appendChild(el("feGaussianBlur", { stdDeviation: PREVIEW_BLUR }));
+    defs.appendChild(clip);
+    defs.appendChild(blur);
+    svg.appendChild(defs);
+    svg.appendChild(el("image", { href: href, x: 0, y: 0, width: W, height: this.H, preserveAspectRatio: "none",
+                                  "clip-path": "url(#privacy-clip)", filter: "url(#privacy-blur)", "class": "blurred" }));
+  };
+
   Editor.prototype.renderMarkers = function (zone) {
     var H = this.H, edges = this.edges(zone), svg = this.svg;
     var xs = zone.points.map(function (q) { return q[0]; });
@@ -220,10 +255,9 @@
     });
   };
 
-  Editor.prototype.label = function (s, i) {  // masks are numbered among masks: "mask 1", "mask 2"
-    var shapes = this.shapes;
-    if (s.type === "mask") {
-      return this.text.mask + " " + shapes.slice(0, i + 1).filter(function (t) { return t.type === "mask"; }).length;
+  Editor.prototype.label = function (s, i) {  // masks are numbered among their kind: "privacy mask 1", "… 2"
+    if (s.type !== "zone") {
+      return this.text[s.type] + " " + this.shapes.slice(0, i + 1).filter(function (t) { return t.type === s.type; }).length;
     }
     return s.id + " (" + (this.text.kinds[s.kind] || s.kind) + ")";
   };
@@ -260,6 +294,7 @@
     var drawing = !!this.drawing, n = drawing ? this.drawing.points.length : 0;
     this.$("new-zone").disabled = drawing;
     this.$("new-mask").disabled = drawing;
+    this.$("new-privacy").disabled = drawing;
     this.$("draw-tools").hidden = !drawing;
     this.$("undo-point").disabled = n === 0;
     this.$("finish").disabled = n < MIN_POINTS;
@@ -268,13 +303,17 @@
   };
 
   Editor.prototype.payload = function () {
+    var polygons = function (type) {
+      return this.shapes.filter(function (s) { return s.type === type; }).map(function (s) { return s.points; });
+    }.bind(this);
     return {
       zones: this.shapes.filter(function (s) { return s.type === "zone"; }).map(function (s) {
         var z = { id: s.id, kind: s.kind, points: s.points };
         if (s.person_height) { z.person_height = s.person_height; }
         return z;
       }),
-      masks: this.shapes.filter(function (s) { return s.type === "mask"; }).map(function (s) { return s.points; })
+      masks: polygons("mask"),
+      privacy_masks: polygons("privacy")
     };
   };
 
