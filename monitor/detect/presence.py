@@ -45,6 +45,12 @@ log = logging.getLogger(__name__)
 # A box at least this many standing heights tall is a person standing: seated people show 0.5-0.65
 # (SEATED_FIT), standing ones about 1.0, so 0.8 lies between with room for boxes cut a little short.
 STANDING_BOX = 0.8
+# The schedule, the token budget and the seat timers compare differences of frame times with periods
+# that are whole multiples of a frame interval (2 s = 10 frames at 5 fps). Unix times (the live
+# worker) carry ~2e-7 s of rounding, file times from 0 (`onestop analyze`) almost none, so the same
+# frames fell on different sides of those boundaries and the two paths disagreed by seconds. Times
+# are therefore taken from the first frame, rounded to this step: both paths compute the same.
+CLOCK_STEP_S = 1e-3
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ class PersonOccupancy:
         # one pass over the seated-scale tiles at start: a restarted worker learns the seated crowd at once
         self._seated_tokens = float(sum(ts.seated_scale for ts in self.tiles))
         self._last: float | None = None
+        self._t0: float | None = None  # the first frame's time: internal times count from it (CLOCK_STEP_S)
         self._dets: list[Detection] = []  # the latest people found by the seats' tiles
         self._area_dets: list[Detection] = []  # ... and by the waiting areas' tiles
 
@@ -198,6 +205,7 @@ class PersonOccupancy:
         if self._shape != motion.shape:
             self._fit_motion(motion.shape)
         p = self.params
+        now = self._clock(now)
         dt = 0.0 if self._last is None else max(0.0, now - self._last)
         self._last = now
         self._tokens = min(p.max_burst, self._tokens + dt * p.calls_per_s)
@@ -229,6 +237,12 @@ class PersonOccupancy:
                 self._area_dets = suppress(self._area_found())
             self._observe(now, ran)
         return self._states(now, motion)
+
+    def _clock(self, t: float) -> float:
+        """Seconds since the first frame, rounded to CLOCK_STEP_S (the same floats for unix and file times)."""
+        if self._t0 is None:
+            self._t0 = t
+        return round((t - self._t0) / CLOCK_STEP_S) / round(1 / CLOCK_STEP_S)
 
     def _note_motion(self, motion: np.ndarray) -> None:
         for ts in self.tiles:
@@ -399,7 +413,8 @@ class PersonOccupancy:
     def _states(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
         out: dict[str, ZoneState] = {}
         for s in self.seats:
-            out[s.spec.id] = ZoneState(s.occupied, float(s.occupied), s.score, s.since)
+            since = None if self._t0 is None else self._t0 + s.since  # back to the caller's clock
+            out[s.spec.id] = ZoneState(s.occupied, float(s.occupied), s.score, since)
         if self.areas:
             # a person on an occupied seat is not waiting, whichever tile found them
             _, free = self._assign(self._area_dets, [j for j, s in enumerate(self.seats) if s.occupied])

@@ -258,3 +258,39 @@ def test_someone_leaving_a_seated_crowd_is_dropped_at_the_next_sweep() -> None:
     sweep = PresenceParams().area_period_s
     assert {c for t, c in counts if sweep + 0.5 < t < 20.0} == {3.0}
     assert {c for t, c in counts if t > 20.0 + sweep + 0.5} == {2.0}
+
+
+class LoggingModel(FakeModel):
+    """FakeModel that notes which crop (x0, y0 / 4) it was given at which frame."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[int, int, int]] = []
+        self.frame = 0
+
+    def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+        self.log.append((self.frame, int(rgb[0, 0, 0]), int(rgb[0, 0, 1])))
+        return super().detect(rgb, min_score)
+
+
+def _replay(start: float) -> tuple[list[tuple[int, int, int]], list[tuple[bool, float | None]]]:
+    """One scene stamped from `start` as a file source stamps it (start + frame position): calls and spot states."""
+    fake = LoggingModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    clerk, citizen = _seated(SEAT, occ.persp), _seated(SPOT, occ.persp)
+    frame, motion = _frame_for(occ), np.zeros((180, 320), np.uint8)
+    states = []
+    for k in range(60 * 5):
+        fake.frame = k
+        fake.people = [clerk] + ([citizen] if 17.3 <= k / 5 < 41.1 else [])
+        s = occ.update(start + k / 5, motion, frame)["spot"]
+        states.append((s.occupied, None if s.since is None else round(s.since - start, 3)))
+    return fake.log, states
+
+
+def test_unix_frame_times_give_the_same_result_as_file_times_from_zero() -> None:
+    """The live worker stamps frames with unix times, `onestop analyze` with seconds from 0: same frames, same answer."""
+    calls, states = _replay(0.0)
+    assert any(on for on, _ in states) and not states[-1][0]  # the citizen came and went: the test can fail
+    for start in (1796412662.0, 1796412662.7, 1_000.1):
+        assert _replay(start) == (calls, states), start
