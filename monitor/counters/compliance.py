@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import absences, intersect, presence_intervals, total_duration
+from monitor.counters.analytics import absences, drop_short, intersect, presence_intervals, total_duration
 from monitor.db.store import zone_samples
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.config import Config
@@ -29,6 +29,9 @@ __all__ = ["ComplianceItem", "counter_compliance", "day_compliance", "render_csv
 
 ABSENCE_MIN = 15.0  # absences reported from this long (the officer_away alert's default)
 DIP_S = 5.0  # a waiting area or seat flickering for a few seconds is one run
+# Spans shorter than this are not "empty while people waited": the seconds before a seat is first
+# confirmed at start, or an officer turning away as the next citizen walks up.
+EMPTY_MIN_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def empty_while_waiting(seat: ZoneSamples, queue: ZoneSamples, periods: list[Int
     t, si, qi = np.intersect1d(seat.t, queue.t, assume_unique=True, return_indices=True)
     mask = ~seat.occupied[si] & (_level(queue)[qi] >= 1)
     runs = merge_intervals(presence_intervals(ZoneSamples(t, mask, np.zeros(t.size, np.float32))), DIP_S)
-    return intersect(runs, periods)
+    return drop_short(intersect(runs, periods), EMPTY_MIN_S)
 
 
 def counter_compliance(counter: tuple[str, str, str], seat: ZoneSamples, queue: ZoneSamples | None,

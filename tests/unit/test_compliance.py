@@ -48,6 +48,10 @@ CASES = [
     ([(0, 1800, 1), (3000, 4 * H, 1), (6 * H, 9.5 * H, 1)], [(2400, 3600, 2)],
      [("first_staffed", 0, 0.0), ("absence", 1800, 20.0), ("empty_while_waiting", 2400, 10.0),
       ("last_staffed", 4 * H, 0.0), ("first_staffed", 6 * H, 0.0), ("last_staffed", 9.5 * H, 0.0)]),
+    # someone waiting during the 20 s the officer's seat is empty: too short to be a line of the report
+    ([(0, 1800, 1), (1820, 4 * H, 1), (6 * H, 9.5 * H, 1)], [(1790, 1850, 1)],
+     [("first_staffed", 0, 0.0), ("last_staffed", 4 * H, 0.0), ("first_staffed", 6 * H, 0.0),
+      ("last_staffed", 9.5 * H, 0.0)]),
 ]
 
 
