@@ -104,9 +104,9 @@ def _check_polygon(points: list[tuple[float, float]]) -> list[tuple[float, float
 def _check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         raise ValueError(
-            f"{name!r} is not a known IANA time zone (for example Asia/Ho_Chi_Minh)"
+            f"{name[:60]!r} is not a known IANA time zone (for example Asia/Ho_Chi_Minh)"
         ) from None
     return name
 

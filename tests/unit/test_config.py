@@ -285,6 +285,11 @@ BAD_FILES = [
         id="bad-timezone",
     ),
     pytest.param(
+        "site:\n  name: x\n  timezone: " + "x" * 300 + "\n" + CAM,
+        "cameras.yaml:3: site.timezone: ", "'" + "x" * 60 + "' is not a known IANA time zone",
+        id="timezone-longer-than-a-file-name",
+    ),
+    pytest.param(
         "site:\n  name: x\n  opening_hours:\n    periods:\n      - '07:30-11:30'\n      - '17:00-07:30'\n" + CAM,
         "cameras.yaml:6: site.opening_hours.periods[1]: ", "start must be before end",
         id="period-backwards",
