@@ -62,9 +62,9 @@ class PresenceParams:
     # footage (PETS S2.L1) counts without bias at 0.35 and under-counts at 0.4; the issue's 0.4 left
     # seated people out in the development offices; 0.3 lets cones and bags in.
     area_min_score: float = 0.35
-    # Waiting areas are swept at two scales at once, merged (monitor.detect.persons.suppress): tiles
-    # sized for standing people, and tiles sized for seated ones, whom the standing scale leaves too
-    # small for the model (a seated hall of 10-18 people was under-counted by half). None: one scale.
+    # Waiting areas are searched at two scales, merged (monitor.detect.persons.suppress): tiles sized
+    # for standing people, and tiles sized for seated ones, whom the standing scale leaves too small
+    # for the model (a seated hall of 10-18 people was under-counted by half). None: one scale.
     area_ratio: float = STANDING_RATIO  # waiting-area tile side / standing height (see monitor.detect.tiles)
     area_seated_ratio: float | None = SEATED_RATIO
     calls_per_s: float = 2.0  # detector calls per camera-second: 2 x ~21 ms fits 16 cameras in 75 % of 2 cores
@@ -111,7 +111,7 @@ class _TileState:
     seats: bool  # a tile of the seats' plan (else of the waiting areas')
     seated_scale: bool = False  # a waiting-area tile sized for seated people: it reports only them
     looks: list[np.ndarray] = field(default_factory=list)  # seated-scale: each found person's box as it looked
-    still: list[bool] = field(default_factory=list)  # seated-scale: ... and whether a later sweep found it unchanged
+    confirmed: bool = False  # seated-scale: a later sweep has checked `found` (and kept the unchanged ones)
     px: tuple[int, int, int, int] = (0, 0, 0, 0)  # the tile in motion-map pixels
     last_run: float = -math.inf
     moved: bool = True
@@ -267,7 +267,7 @@ class PersonOccupancy:
         for i, ts in enumerate(self.tiles):
             if not ts.seats:
                 continue
-            elif i in uncertain:
+            if i in uncertain:
                 period = p.uncertain_period_s
             else:
                 period = p.seat_period_s if ts.moved else 2 * p.seat_period_s
@@ -311,7 +311,7 @@ class PersonOccupancy:
                 keep.append(g)
         ts.found, ts.last_run, ts.moved = keep, now, False
         ts.looks = [_look(rgb, d) for d in keep] if ts.seated_scale else []
-        ts.still = [False] * len(ts.looks)
+        ts.confirmed = False
 
     def _forget_departed(self, rgb: np.ndarray, now: float) -> None:
         """Check seated-scale sightings against the picture of a sweep: unchanged ones count, changed ones go.
@@ -326,15 +326,13 @@ class PersonOccupancy:
                 same = [_same_look(then, _look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
                 ts.found = [d for d, ok in zip(ts.found, same, strict=True) if ok]
                 ts.looks = [lk for lk, ok in zip(ts.looks, same, strict=True) if ok]
-                ts.still = [True] * len(ts.found)
+                ts.confirmed = True
 
     def _area_found(self) -> list[Detection]:
         """The waiting areas' people: the last sweep's, and the seated-scale sightings a sweep confirmed."""
         out = []
         for ts in self.tiles:
-            if ts.seated_scale:
-                out += [d for d, ok in zip(ts.found, ts.still, strict=True) if ok]
-            elif not ts.seats:
+            if (ts.seated_scale and ts.confirmed) or not (ts.seats or ts.seated_scale):
                 out += ts.found
         return out
 
