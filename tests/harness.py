@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -144,3 +145,32 @@ def ffprobe(path: Path) -> tuple[str, float]:
     ).stdout
     data = json.loads(out)
     return data["streams"][0]["codec_name"], float(data["format"]["duration"])
+
+
+class WorkerThread:
+    """A camera worker (monitor.camera.worker.run_camera) in a thread of the test, its messages collected."""
+
+    def __init__(self, make_worker, config, camera) -> None:  # noqa: ANN001 - a CameraWorker class and its config
+        from monitor.camera.worker import run_camera  # here: the other helpers never load the worker's libraries
+
+        self._sent: list = []
+        self._lock = threading.Lock()
+        self.worker = make_worker(config, camera, self._send)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=run_camera, args=(self.worker, self._stop), daemon=True)
+        self.thread.start()
+
+    def _send(self, msg) -> None:  # noqa: ANN001 - a monitor.messages.Message
+        with self._lock:
+            self._sent.append(msg)
+
+    def messages(self) -> list:
+        """The messages sent so far, in order."""
+        with self._lock:
+            return list(self._sent)
+
+    def stop(self, timeout_s: float) -> bool:
+        """Ask the worker to stop; True when its thread ended within timeout_s."""
+        self._stop.set()
+        self.thread.join(timeout_s)
+        return not self.thread.is_alive()

@@ -5,19 +5,18 @@ readable by ffprobe, stored through the writer; event clips keep working beside 
 from __future__ import annotations
 
 import textwrap
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from harness import ffprobe
+from harness import WorkerThread, ffprobe
 from monitor.camera.sources import SourcePacket
-from monitor.camera.worker import CameraWorker, run_camera
+from monitor.camera.worker import CameraWorker
 from monitor.db.segments import all_segments
 from monitor.db.store import Writer, open_db
-from monitor.messages import ClipReady, Message, SegmentReady
+from monitor.messages import ClipReady, SegmentReady
 from monitor.site.config import load_config
 from support import require_ffprobe
 
@@ -65,24 +64,14 @@ def test_opening_hours_mode_records_consecutive_segments_from_rtsp(rtsp_server, 
             streams: {{main: "{server.url('/main')}", sub: "{server.url('/sub')}"}}
         """), encoding="utf-8")
     config = load_config(tmp_path / "cameras.yaml")
-    sent: list[Message] = []
-    lock = threading.Lock()
-
-    def send(msg: Message) -> None:
-        with lock:
-            sent.append(msg)
-
-    worker = PtsWorker(config, config.cameras[0], send)
-    stop = threading.Event()
-    runner = threading.Thread(target=run_camera, args=(worker, stop), daemon=True)
-    runner.start()
+    run = WorkerThread(PtsWorker, config, config.cameras[0])
+    worker = run.worker
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (len(worker.recorded) < 2
                                            or worker.recorded[-1] - worker.recorded[0] < RECORD_S):
         time.sleep(0.2)
-    stop.set()
-    runner.join(20)
-    assert not runner.is_alive()
+    assert run.stop(20)
+    sent = run.messages()
 
     segments = [m for m in sent if isinstance(m, SegmentReady)]
     recorded_s = max(worker.recorded) - min(worker.recorded) + FRAME_S

@@ -4,15 +4,15 @@ to keep its lag bounded (the stats themselves are unit-tested in tests/unit/test
 from __future__ import annotations
 
 import textwrap
-import threading
 import time
 
 import pytest
 
+from harness import WorkerThread
 from monitor.camera.sources import SourceFrame
 from monitor.camera.stats import DROP_LAG_S
-from monitor.camera.worker import CameraWorker, run_camera
-from monitor.messages import Heartbeat, Message
+from monitor.camera.worker import CameraWorker
+from monitor.messages import Heartbeat
 from monitor.site.config import load_config
 
 pytestmark = [pytest.mark.rtsp]
@@ -43,28 +43,16 @@ def test_worker_heartbeat_stats_from_a_real_rtsp_camera(rtsp_server, tmp_path):
             streams: {{main: "{server.url('/main')}", sub: "{server.url('/sub')}"}}
         """), encoding="utf-8")
     config = load_config(tmp_path / "cameras.yaml")
-    sent: list[Message] = []
-    lock = threading.Lock()
-
-    def send(msg: Message) -> None:
-        with lock:
-            sent.append(msg)
-
-    worker = SlowWorker(config, config.cameras[0], send)
-    stop = threading.Event()
-    runner = threading.Thread(target=run_camera, args=(worker, stop), daemon=True)
-    runner.start()
+    run = WorkerThread(SlowWorker, config, config.cameras[0])
     deadline = time.monotonic() + 40
     try:
         while time.monotonic() < deadline:
-            with lock:
-                beats = [m.stats for m in sent if isinstance(m, Heartbeat)]
+            beats = [m.stats for m in run.messages() if isinstance(m, Heartbeat)]
             if beats and beats[-1]["dropped"] >= 10 and beats[-1]["input_fps"]:
                 break
             time.sleep(0.5)
     finally:
-        stop.set()
-        runner.join(30)
+        run.stop(30)
     assert beats, "no heartbeat"
     last = beats[-1]
     assert set(last) == HEARTBEAT_KEYS
