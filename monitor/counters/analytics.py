@@ -38,6 +38,7 @@ __all__ = [
     "littles_law_wait",
     "presence_intervals",
     "queue_stats",
+    "seen_waits",
     "service_sessions",
     "split_by_hour",
     "total_duration",
@@ -239,6 +240,19 @@ def fifo_waits(arrivals: Iterable[float], service_starts: Iterable[float]) -> li
         else:
             out.append((start, start, 0.0))
     return out
+
+
+def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float) -> list[float]:
+    """The waits of fifo_waits whose arrival was seen; lower bounds only when there is no other.
+
+    Arrivals within grace_s of the first sample are the people already waiting when observation
+    began (the first analyses find them a few seconds in): their waits are lower bounds, and
+    averaging them in pulls the mean down by however long they had waited before. They are left
+    out, unless every wait is such a lower bound (then the lower bounds are all there is).
+    """
+    waits = list(matched)
+    seen = [w for arrival, _, w in waits if arrival > first_t + grace_s]
+    return seen or [w for _, _, w in waits]
 
 
 def littles_law_wait(mean_queue: float, n_starts: int, window_s: float) -> float | None:

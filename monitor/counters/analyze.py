@@ -11,7 +11,7 @@ from typing import Any
 import av
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, absences, arrivals, fifo_waits, service_sessions
+from monitor.counters.analytics import AnalyticsParams, absences, arrivals, fifo_waits, seen_waits, service_sessions
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Camera, Config
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
@@ -141,7 +141,9 @@ def summarise(
     The i-th service_spot pairs with the i-th staff_seat. A session already running in the first
     seconds started before the video: it is listed but neither counted as served nor given a wait.
     One still running at the end is listed however short (the video cut it).
-    Waits are FIFO-matched between waiting-area arrivals and the service starts of all counters.
+    Waits are FIFO-matched between waiting-area arrivals and the service starts of all counters; the
+    waits of people already waiting in the first seconds are lower bounds, left out of the mean
+    unless there is no other (seen_waits).
     """
     spots = [z.id for z in camera.zones if z.kind == "service_spot"]
     seats = [z.id for z in camera.zones if z.kind == "staff_seat"]
@@ -168,7 +170,8 @@ def summarise(
         if len(queue):
             waiting["mean_queue"] = round(float(queue.count.mean(dtype=np.float64)), 3)
             waiting["max_queue"] = round(float(queue.count.max()), 3)
-        waits = [w for _, _, w in fifo_waits(arrivals(queue, params.arrival_smooth_s), starts)]
+        matched = fifo_waits(arrivals(queue, params.arrival_smooth_s), starts)
+        waits = seen_waits(matched, float(t0), IN_PROGRESS_GRACE_S)
         if waits:
             waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)
     sessions.sort(key=lambda s: (s["start_s"], s["counter"]))

@@ -10,7 +10,8 @@ Definitions (the zone editor and the README say the same):
 - A seat (staff_seat, service_spot) is occupied when someone has been found on it in at least
   two analyses over at least ON_S seconds; it is empty again when nobody has been found on it for
   OFF_S seconds (and at least two analyses). Transitions are backdated (`since`) to the first / last
-  sighting, so per-second figures do not lag.
+  sighting, so per-second figures do not lag; a seat occupied at its first analyses is occupied
+  from the first frame (a restarted worker does not date everyone seated from their tile's turn).
 - count of a waiting area: the people whose anchor lies in it and who are not on a seat, walking
   or still. The area is searched at two scales: tiles sized for standing people, swept together,
   and tiles sized for seated ones (a seated crowd seen from behind is too small for the model in the
@@ -98,6 +99,7 @@ class _Seat:
     occupied: bool = False
     since: float = 0.0
     seen: bool = False  # analysed at least once
+    missed: bool = False  # found empty once all its tiles had run (else occupied since observation began)
     last_hit: float = -math.inf
     misses_since_hit: int = 0
     hits: deque = field(default_factory=deque)  # times of recent sightings
@@ -386,6 +388,8 @@ class PersonOccupancy:
                 continue
             hit = j in taken
             s.score = taken[j].score if hit else 0.0
+            if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
+                s.missed = True  # every tile it spans has looked
             self._seat_step(s, now, hit)
 
     def _seat_step(self, s: _Seat, now: float, hit: bool) -> None:
@@ -400,7 +404,8 @@ class PersonOccupancy:
             s.hits.popleft()
         if not s.occupied:
             if len(s.hits) >= 2 and s.hits[-1] - s.hits[0] >= p.on_s:
-                s.occupied, s.since = True, s.hits[0]
+                # found at its first analyses: occupied since observation began, not since its tile's turn came
+                s.occupied, s.since = True, s.hits[0] if s.missed else 0.0
             s.uncertain = bool(s.hits)
         else:
             if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2:

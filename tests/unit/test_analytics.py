@@ -20,6 +20,7 @@ from monitor.counters.analytics import (
     littles_law_wait,
     presence_intervals,
     queue_stats,
+    seen_waits,
     service_sessions,
     split_by_hour,
     utilisation,
@@ -276,6 +277,20 @@ def test_arrivals(counts: list[float], smooth_s: int, expected: list[float]) -> 
 )
 def test_fifo_waits(arrive: list[float], starts: list[float], expected: list) -> None:
     assert fifo_waits(arrive, starts) == expected
+
+
+@pytest.mark.parametrize(
+    ("arrive", "starts", "expected"),
+    [
+        # two people found waiting 2-3 s into the video (lower bounds), then two seen arriving
+        pytest.param([2, 3, 100, 130], [60, 90, 160, 200], [60, 70], id="lower-bounds-left-out"),
+        pytest.param([2, 3], [60, 90], [58, 87], id="only-lower-bounds"),
+        pytest.param([11, 30], [60, 90], [49, 60], id="after-the-grace"),
+        pytest.param([], [60], [0], id="walked-straight-in"),
+    ],
+)
+def test_seen_waits(arrive: list[float], starts: list[float], expected: list) -> None:
+    assert seen_waits(fifo_waits(arrive, starts), first_t=0.0, grace_s=10.0) == expected
 
 
 @pytest.mark.parametrize(

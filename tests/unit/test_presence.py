@@ -152,6 +152,18 @@ def test_seat_occupied_from_the_first_frame_reads_occupied_within_seconds_backda
     assert all(s["wait"].count == 0 for _, s in states)
 
 
+def test_seat_found_at_its_first_analysis_is_occupied_from_the_first_frame() -> None:
+    # a small budget: the seat's tile gets its first turn seconds after the worker (re)started
+    fake = FakeModel()
+    params = PresenceParams(calls_per_s=0.5, max_burst=1.0)
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    fake.people = [_seated(SEAT, occ.persp)]
+    states = _run(occ, 100.0, 130.0)
+    on = next(t for t, s in states if s["staff"].occupied)
+    assert on - 100.0 > params.on_s + 1.0
+    assert states[-1][1]["staff"].since == pytest.approx(100.0, abs=1e-6)
+
+
 def test_seat_turns_off_after_off_s_backdated() -> None:
     fake = FakeModel()
     occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
