@@ -125,8 +125,8 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
     tz = config.site.tz
     window = day_window(day, tz)
     periods = config.site.opening_hours.spans(day, tz)
-    spot, staff, queue = counter_samples(db, pair, window)
-    stats = counter_stats(spot, staff, queue, periods, window=window)  # the numbers of `onestop report`
+    spot, staff, queue, walking = counter_samples(db, pair, window)
+    stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking)  # the numbers of `onestop report`
     span = day_span(day, tz, window, periods, [s.window(window.start, window.end) for s in (spot, staff)])
     events = sorted(list_events(db, camera=camera, since=window.start, until=window.end, limit=MAX_EVENTS),
                     key=lambda e: e["start"])

@@ -15,6 +15,7 @@ midnight). To measure such a session fully, pass samples that reach a little pas
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ __all__ = [
     "counter_stats",
     "drop_short",
     "fifo_waits",
+    "fitted_arrivals",
     "intersect",
     "littles_law_wait",
     "presence_intervals",
@@ -43,6 +45,7 @@ __all__ = [
     "split_by_hour",
     "total_duration",
     "utilisation",
+    "walked_in",
 ]
 
 HOUR_S = 3600
@@ -60,6 +63,11 @@ class AnalyticsParams:
     min_absence_s: float = 60  # a staff seat empty for under a minute is not worth reporting
     max_gap_s: float = 5  # unobserved seconds bridged inside a run (dropped frames, a short stall)
     arrival_smooth_s: int = 5  # the waiting-area estimate flickers by one person from frame to frame
+    # A waiting-area arrival is dated back over the walk that brought the citizen (walked_in): crossing
+    # an office hall from the door to a chair takes well under half a minute (20 m at 0.7 m/s), and a
+    # stop at the ticket machine or a door is a pause of a second or two, not the end of the walk.
+    walk_in_max_s: float = 30
+    walk_pause_s: int = 2
 
 
 @dataclass(frozen=True)
@@ -223,6 +231,59 @@ def arrivals(queue: ZoneSamples, smooth_s: int = 5) -> list[float]:
     return np.repeat(queue.t[up], rise[up]).astype(np.float64).tolist()
 
 
+def fitted_arrivals(queue: ZoneSamples, starts: Iterable[float]) -> list[float]:
+    """Arrivals from the monotone fit of (waiting count + service starts so far): one per unit rise.
+
+    Everyone who ever joined the queue is either still in it or has been served, so the waiting
+    count plus the starts so far never decreases, except for the detector's dips (a sitter missed
+    for seconds) and bumps (someone crossing the area, a citizen stepping from the counter). Its
+    least-absolute-deviation non-decreasing fit ignores both: for each level k it starts where
+    the fewest seconds disagree with "level >= k from here on". The level at the first sample
+    counts as arrivals at that time (people already waiting: their waits are lower bounds).
+    """
+    n = len(queue)
+    if n == 0:
+        return []
+    served = np.searchsorted(np.sort(np.asarray(list(starts), np.float64)), queue.t, side="right")
+    level = np.floor(np.clip(queue.count.astype(np.float64), 0.0, None) + 0.5).astype(np.int64) + served
+    out: list[float] = []
+    first = 0
+    for k in range(1, int(level.max()) + 1):
+        # disagreements if level k starts at sample i >= first (level k-1's start): samples >= k
+        # before i, samples < k from i on (those before `first` add the same to every i)
+        at_least = (level[first:] >= k).astype(np.int64)
+        before = np.concatenate(([0], np.cumsum(at_least)))
+        after = np.concatenate((np.cumsum((1 - at_least)[::-1])[::-1], [0]))
+        i = first + int(np.argmin(before + after))
+        if i >= n:
+            break
+        out.append(float(queue.t[i]))
+        first = i
+    return out
+
+
+def walked_in(arrivals: Iterable[float], walking: ZoneSamples, max_s: float, pause_s: int) -> list[float]:
+    """Each arrival dated back to the start of the walk that ends at it (WALKING_ZONE samples).
+
+    The walk is the run of seconds with someone walking (count > 0) that reaches the arrival's
+    second, pauses of up to pause_s seconds included, at most max_s long. An arrival is never dated
+    before the previous one (first in, first out); without walking samples it stays as it is.
+    """
+    moving = {int(t) for t, c in zip(walking.t.tolist(), walking.count.tolist(), strict=True) if c > 0}
+    out: list[float] = []
+    floor = -math.inf
+    for a in sorted(arrivals):
+        start = b = int(math.floor(a))
+        while True:
+            step = next((g for g in range(1, pause_s + 2) if b - g in moving), None)
+            if step is None or a - (b - step) > max_s or b - step <= floor:
+                break
+            b -= step
+        out.append(float(b) if b < start else a)
+        floor = out[-1]
+    return out
+
+
 def fifo_waits(arrivals: Iterable[float], service_starts: Iterable[float]) -> list[tuple[float, float, float]]:
     """(arrival, start, wait) per service start, each taking the earliest unmatched arrival at or before it.
 
@@ -291,12 +352,15 @@ def _analyse(
     queue: ZoneSamples | None,
     periods: Sequence[Interval],
     params: AnalyticsParams,
+    walking: ZoneSamples | None,
 ) -> _Counter:
     sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)
     waits = None
     if queue is not None:
-        matched = fifo_waits(arrivals(queue, params.arrival_smooth_s), [s.start for s in sessions])
-        waits = [wait for _, _, wait in matched]
+        starts = [s.start for s in sessions]
+        came = walked_in(fitted_arrivals(queue, starts), walking if walking is not None else ZoneSamples.empty(),
+                         params.walk_in_max_s, params.walk_pause_s)
+        waits = [wait for _, _, wait in fifo_waits(came, starts)]
     periods = merge_intervals(periods, 0)
     gone = absences(staff, periods, params.min_absence_s, params.max_gap_s)
     return _Counter(sessions, waits, gone, queue, periods)
@@ -348,6 +412,7 @@ def counter_stats(
     *,
     params: AnalyticsParams = AnalyticsParams(),
     window: Interval | None = None,
+    walking: ZoneSamples | None = None,
 ) -> CounterStats:
     """Service, waiting, queue and absence statistics of one counter over one window.
 
@@ -357,10 +422,11 @@ def counter_stats(
     pass samples reaching past the window (e.g. +-1 h) so a session crossing its end (midnight) is
     measured whole and one that started before it is not mistaken for a new one. None: count all.
     Utilisation is time-based: service time inside open time inside the window.
-    Waits come from FIFO matching of waiting-area arrivals to session starts; without a queue zone
-    they are empty and the queue figures are zero.
+    Waits come from FIFO matching of waiting-area arrivals (dated back over the walk in with the
+    camera's WALKING_ZONE samples, `walking`) to session starts; without a queue zone they are empty
+    and the queue figures are zero.
     """
-    return _summarise(_analyse(spot, staff, queue, periods, params), window)
+    return _summarise(_analyse(spot, staff, queue, periods, params, walking), window)
 
 
 def split_by_hour(
@@ -372,6 +438,7 @@ def split_by_hour(
     tz: ZoneInfo,
     *,
     params: AnalyticsParams = AnalyticsParams(),
+    walking: ZoneSamples | None = None,
 ) -> list[HourStats]:
     """Counter statistics for every local clock hour of the window (sessions counted in the hour they start).
 
@@ -379,7 +446,7 @@ def split_by_hour(
     hour in which they start, so a session crossing an hour boundary is counted whole, once.
     Every hour of the window is listed; hours with open_s == 0 and served == 0 can be skipped.
     """
-    counter = _analyse(spot, staff, queue, periods, params)
+    counter = _analyse(spot, staff, queue, periods, params, walking)
     first = datetime.fromtimestamp(window.start, tz).replace(minute=0, second=0, microsecond=0)
     out: list[HourStats] = []
     # Local hour boundaries are one hour apart in absolute time, DST changes included.

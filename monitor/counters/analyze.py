@@ -11,12 +11,21 @@ from typing import Any
 import av
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, absences, arrivals, fifo_waits, seen_waits, service_sessions
+from monitor.counters.analytics import (
+    AnalyticsParams,
+    absences,
+    fifo_waits,
+    fitted_arrivals,
+    seen_waits,
+    service_sessions,
+    walked_in,
+)
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Camera, Config
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
+from monitor.detect.walkers import WALKING_ZONE
 from monitor.camera.sources import grey_small, tune_decoder
 
 __all__ = ["analyze_file", "detect_seconds", "samples_of", "summarise"]
@@ -141,7 +150,8 @@ def summarise(
     The i-th service_spot pairs with the i-th staff_seat. A session already running in the first
     seconds started before the video: it is listed but neither counted as served nor given a wait.
     One still running at the end is listed however short (the video cut it).
-    Waits are FIFO-matched between waiting-area arrivals and the service starts of all counters; the
+    Waits are FIFO-matched between waiting-area arrivals (fitted_arrivals, each dated back to the walk
+    that brought the citizen: walked_in) and the service starts of all counters; the
     waits of people already waiting in the first seconds are lower bounds, left out of the mean
     unless there is no other (seen_waits).
     """
@@ -170,7 +180,9 @@ def summarise(
         if len(queue):
             waiting["mean_queue"] = round(float(queue.count.mean(dtype=np.float64)), 3)
             waiting["max_queue"] = round(float(queue.count.max()), 3)
-        matched = fifo_waits(arrivals(queue, params.arrival_smooth_s), starts)
+        came = walked_in(fitted_arrivals(queue, starts), samples_of(per_second, WALKING_ZONE),
+                         params.walk_in_max_s, params.walk_pause_s)
+        matched = fifo_waits(came, starts)
         waits = seen_waits(matched, float(t0), IN_PROGRESS_GRACE_S)
         if waits:
             waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)

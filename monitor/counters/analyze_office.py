@@ -20,6 +20,7 @@ from typing import Any
 from monitor.counters.analytics import AnalyticsParams, CounterStats
 from monitor.counters.analyze import IN_PROGRESS_GRACE_S, OFFLINE_MERGE_GAP_S, detect_seconds, samples_of
 from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, queue_window
+from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Config
 from monitor.site.office import Office, office_of
@@ -67,8 +68,8 @@ def analyze_office_files(
             reason = getattr(err, "strerror", None) or str(err)  # PyAV errors repeat the path after it
             raise ValueError(f"{path} (camera {cam_id}): {reason}") from None
         cameras[cam_id] = {"file": str(path), "duration_s": round(duration, 3), "per_second": per_second}
-        for zone in camera.zones:
-            samples[(cam_id, zone.id)] = samples_of(per_second, zone.id)
+        for zone_id in [z.id for z in camera.zones] + [WALKING_ZONE]:
+            samples[(cam_id, zone_id)] = samples_of(per_second, zone_id)
         log.info("analyze office: camera %s: %.0f s of %s", cam_id, duration, path)
     duration = min(c["duration_s"] for c in cameras.values())
     window = Interval(0.0, duration)

@@ -24,7 +24,15 @@ from markupsafe import Markup
 from monitor.counters.analytics import CounterStats
 from monitor.counters.render import N_, UTF8_BOM, environment, report_css, translations
 from monitor.counters.reports import MAX_DAYS, PAD_S, day_window
-from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, hour_windows, queue_window
+from monitor.counters.site import (
+    OfficeAnalysis,
+    analyse_office,
+    counter_window,
+    field_window,
+    hour_windows,
+    queue_window,
+    walking_keys,
+)
 from monitor.counters.tickets import Visit, agreement, visits
 from monitor.db.store import zone_samples
 from monitor.db.tickets import ticket_events
@@ -116,6 +124,7 @@ def analyse_day(config: Config, office: Office, db: sqlite_utils.Database, day: 
 
 def _samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[tuple[str, str], ZoneSamples]:
     keys = {k for c in office.counters for k in (c.seat, c.spot)} | {a for q in office.queues for a in q.areas}
+    keys |= {k for q in office.queues for k in walking_keys(q.areas)}
     return {k: zone_samples(db, k[0], k[1], span.start, span.end) for k in sorted(keys)}
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import sqlite_utils
 
 from monitor.counters.analytics import CounterStats, counter_stats, split_by_hour
+from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples
 from monitor.counters.render import render_report
 from monitor.counters.rows import Report, ReportRow
@@ -30,7 +31,7 @@ MAX_DAYS = 366  # one year (leap year included) per report; longer ranges take m
 PAD_S = 3600  # samples read past each side of a day so a session crossing midnight is measured whole
 # Bump when a change to analytics or to ReportRow changes what a day's rows are: cached rows of
 # another version are ignored (and replaced when recomputed).
-REPORT_CACHE_VERSION = 1
+REPORT_CACHE_VERSION = 2  # 2: waits from fitted arrivals dated back over the walk in
 BACKFILL_DAYS = 31  # the supervisor keeps the cache filled for a month-long report
 
 
@@ -123,13 +124,21 @@ def day_window(day: date, tz: ZoneInfo) -> Interval:
 
 def counter_samples(
     db: sqlite_utils.Database, c: _Counter, window: Interval
-) -> tuple[ZoneSamples, ZoneSamples, ZoneSamples | None]:
-    """A counter's seat, spot and queue samples for a window, read PAD_S past each side."""
+) -> tuple[ZoneSamples, ZoneSamples, ZoneSamples | None, ZoneSamples | None]:
+    """A counter's seat, spot, queue and (with a queue) the camera's walking samples, read PAD_S past each side."""
     t0, t1 = window.start - PAD_S, window.end + PAD_S
     spot = zone_samples(db, c.camera, c.spot, t0, t1)
     staff = zone_samples(db, c.camera, c.seat, t0, t1)
-    queue = zone_samples(db, c.camera, c.queue, t0, t1) if c.queue else None
-    return spot, staff, queue
+    queue, walking = _queue_samples(db, c.camera, c.queue, t0, t1)
+    return spot, staff, queue, walking
+
+
+def _queue_samples(db: sqlite_utils.Database, camera: str, queue: str | None, t0: float, t1: float
+                   ) -> tuple[ZoneSamples | None, ZoneSamples | None]:
+    """A waiting area's samples and the camera's WALKING_ZONE ones (arrivals walk in from there); None without it."""
+    if not queue:
+        return None, None
+    return zone_samples(db, camera, queue, t0, t1), zone_samples(db, camera, WALKING_ZONE, t0, t1)
 
 
 @dataclass(frozen=True)
@@ -151,12 +160,13 @@ def _camera_day(
     t0, t1 = ctx.window.start - PAD_S, ctx.window.end + PAD_S
     counts: dict[str, int] = {}
     if ctx.complete:
-        zones = sorted({z for c in pairs for z in (c.spot, c.seat, c.queue) if z})
+        zones = sorted({z for c in pairs for z in (c.spot, c.seat, c.queue, c.queue and WALKING_ZONE) if z})
         counts = samples_per_zone(db, cam.id, zones, t0, t1)
     day_key = ctx.day.isoformat()
     rows: list[ReportRow] = []
     fresh: list[CachedDay] = []
     queue: ZoneSamples | None = None
+    walking: ZoneSamples | None = None
     queue_read = False
     for c in pairs:
         inputs = _inputs(c, ctx, counts) if ctx.complete else None
@@ -167,25 +177,26 @@ def _camera_day(
                 rows += [ReportRow(day=ctx.day, camera=c.camera, counter=c.spot, **d) for d in doc["rows"]]
                 continue
         if not queue_read:  # shared by the camera's counters: read once, and only if one is computed
-            queue = zone_samples(db, cam.id, c.queue, t0, t1) if c.queue else None
+            queue, walking = _queue_samples(db, cam.id, c.queue, t0, t1)
             queue_read = True
-        counter_rows = list(_counter_day(db, c, queue, ctx))
+        counter_rows = list(_counter_day(db, c, queue, walking, ctx))
         rows += counter_rows
         if inputs is not None:
             fresh.append(CachedDay(cam.id, c.spot, day_key, _payload(inputs, counter_rows), REPORT_CACHE_VERSION))
     return rows, fresh
 
 
-def _counter_day(db: sqlite_utils.Database, c: _Counter, queue: ZoneSamples | None, ctx: _DayContext) -> Iterator[ReportRow]:
+def _counter_day(db: sqlite_utils.Database, c: _Counter, queue: ZoneSamples | None, walking: ZoneSamples | None,
+                 ctx: _DayContext) -> Iterator[ReportRow]:
     window, periods = ctx.window, ctx.periods
     t0, t1 = window.start - PAD_S, window.end + PAD_S
     spot = zone_samples(db, c.camera, c.spot, t0, t1)
     staff = zone_samples(db, c.camera, c.seat, t0, t1)
     if not _seen(spot, staff, window):
         return
-    day_stats = counter_stats(spot, staff, queue, periods, window=window)
+    day_stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking)
     yield _row(ctx.day, None, c, day_stats)
-    for h in split_by_hour(spot, staff, queue, periods, window, ctx.tz):
+    for h in split_by_hour(spot, staff, queue, periods, window, ctx.tz, walking=walking):
         hour_iv = Interval(max(h.start, window.start), min(h.start + 3600, window.end))
         if h.stats.served or (h.stats.open_s > 0 and _seen(spot, staff, hour_iv)):
             yield _row(ctx.day, h.hour, c, h.stats)
@@ -202,7 +213,7 @@ def _inputs(c: _Counter, ctx: _DayContext, counts: dict[str, int]) -> dict[str, 
         "queue": c.queue,
         "window": [ctx.window.start, ctx.window.end],
         "periods": [[p.start, p.end] for p in ctx.periods],
-        "samples": {z: counts[z] for z in (c.spot, c.seat, c.queue) if z},
+        "samples": {z: counts[z] for z in (c.spot, c.seat, c.queue, c.queue and WALKING_ZONE) if z},
     }
 
 

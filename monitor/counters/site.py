@@ -25,20 +25,22 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     CounterStats,
     absences,
-    arrivals,
     fifo_waits,
+    fitted_arrivals,
     intersect,
     littles_law_wait,
     queue_stats,
     service_sessions,
     total_duration,
     utilisation,
+    walked_in,
 )
+from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.office import Office
 
 __all__ = ["OfficeAnalysis", "analyse_office", "counter_window", "field_window", "hour_windows",
-           "queue_samples", "queue_window"]
+           "queue_samples", "queue_window", "walking_keys"]
 
 Key = tuple[str, str]  # (camera, zone)
 HOUR_S = 3600
@@ -64,6 +66,11 @@ class OfficeAnalysis:
             if int(np.searchsorted(t, window.end)) > int(np.searchsorted(t, window.start)):
                 return True
         return False
+
+
+def walking_keys(areas: Sequence[Key]) -> list[Key]:
+    """The WALKING_ZONE samples of the cameras that see these waiting areas (where their arrivals walk in)."""
+    return [(cam, WALKING_ZONE) for cam in dict.fromkeys(cam for cam, _ in areas)]
 
 
 def queue_samples(areas: Sequence[ZoneSamples]) -> ZoneSamples:
@@ -102,7 +109,10 @@ def analyse_office(
     for q in office.queues:
         queues[q.id] = summed = queue_samples([get(a) for a in q.areas])
         order = sorted((s.start, cid, k) for cid in q.counters for k, s in enumerate(sessions.get(cid, [])))
-        matched = fifo_waits(arrivals(summed, params.arrival_smooth_s), [start for start, _, _ in order])
+        starts = [start for start, _, _ in order]
+        walking = queue_samples([get(k) for k in walking_keys(q.areas)])
+        came = walked_in(fitted_arrivals(summed, starts), walking, params.walk_in_max_s, params.walk_pause_s)
+        matched = fifo_waits(came, starts)
         for cid in q.counters:
             waits[cid] = [0.0] * len(sessions.get(cid, []))
         for (_, cid, k), (_, _, wait) in zip(order, matched, strict=True):

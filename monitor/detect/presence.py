@@ -16,6 +16,8 @@ Definitions (the zone editor and the README say the same):
   or still. The area is searched at two scales: tiles sized for standing people, swept together,
   and tiles sized for seated ones (a seated crowd seen from behind is too small for the model in the
   first), which report only people shorter than STANDING_BOX standing heights.
+- With a waiting area, WALKING_ZONE counts the people walking anywhere in the picture (moving blobs
+  of a person's size outside the seats, monitor.detect.walkers): the start of a citizen's walk in.
 
 Cost: the detector runs on at most `calls_per_s` tiles a second (see monitor.detect.tiles), plus
 `seated_calls_per_s` for the seated-scale waiting-area tiles, which have their own budget so that
@@ -38,6 +40,7 @@ import numpy as np
 from monitor.detect.occupancy import SEAT_KINDS, ZoneSpec, ZoneState
 from monitor.detect.persons import Detection, PersonModel, suppress
 from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, STANDING_RATIO, Perspective, Tile, plan_tiles
+from monitor.detect.walkers import WALKING_ZONE, Walkers
 
 __all__ = ["PersonOccupancy", "PresenceParams"]
 
@@ -154,6 +157,7 @@ class PersonOccupancy:
         self.masks = [self._poly(m) for m in masks]
         self.motion_zones = {z.id: -math.inf for z in self.zones if z.kind == "motion"}
         self._motion_masks: dict[str, np.ndarray] = {}
+        self._walkers: Walkers | None = None  # with a waiting area: people walking anywhere (arrivals start there)
         self._shape: tuple[int, int] | None = None
         self._tokens = params.max_burst
         # one pass over the seated-scale tiles at start: a restarted worker learns the seated crowd at once
@@ -188,6 +192,7 @@ class PersonOccupancy:
 
     def _fit_motion(self, shape: tuple[int, int]) -> None:
         self._shape = shape
+        self._walkers = Walkers(self.zones, self.persp, shape) if self.areas else None
         h, w = shape
         for ts in self.tiles:
             ts.px = ts.tile.pixels(w, h)
@@ -425,6 +430,9 @@ class PersonOccupancy:
             for zid, poly in self.areas.items():
                 n = sum(cv2.pointPolygonTest(poly, (x * self.aspect, y), False) >= 0 for x, y in anchors)
                 out[zid] = ZoneState(n > 0, float(n), float(n), None)
+        if self._walkers is not None:
+            n = self._walkers.count(motion)
+            out[WALKING_ZONE] = ZoneState(n > 0, float(n), float(n), None)
         for zid, mask in self._motion_masks.items():
             frac = cv2.countNonZero(cv2.bitwise_and(motion, mask)) / max(cv2.countNonZero(mask), 1)
             if frac >= self.params.motion_min:

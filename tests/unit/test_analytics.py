@@ -16,6 +16,7 @@ from monitor.counters.analytics import (
     counter_stats,
     drop_short,
     fifo_waits,
+    fitted_arrivals,
     intersect,
     littles_law_wait,
     presence_intervals,
@@ -24,6 +25,7 @@ from monitor.counters.analytics import (
     service_sessions,
     split_by_hour,
     utilisation,
+    walked_in,
 )
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.config import OpeningHours
@@ -260,6 +262,52 @@ def test_queue_stats() -> None:
 )
 def test_arrivals(counts: list[float], smooth_s: int, expected: list[float]) -> None:
     assert arrivals(queue(counts), smooth_s) == expected
+
+
+@pytest.mark.parametrize(
+    ("counts", "starts", "expected"),
+    [
+        pytest.param([], [], [], id="no-samples"),
+        pytest.param([0] * 20, [], [], id="empty-room"),
+        pytest.param([0] * 10 + [2] * 10, [], [10, 10], id="two-at-once"),
+        pytest.param([2] * 10, [], [0, 0], id="already-waiting-at-start"),
+        # called at 20: the count falls as the start is counted, so nobody new arrives
+        pytest.param([0] * 10 + [1] * 10 + [0] * 20, [20], [10], id="called-is-not-a-new-arrival"),
+        pytest.param([0] * 10 + [1] * 10 + [0] * 10 + [1] * 10, [20], [10, 30], id="served-then-another-arrives"),
+        # the sitter missed for 6 s (longer than any smoothing) is still the same person
+        pytest.param([0] * 10 + [1] * 20 + [0] * 6 + [1] * 20, [], [10], id="dip-is-not-a-leave-and-return"),
+        # someone crossing the area for 6 s is not an arrival
+        pytest.param([0] * 10 + [1] * 20 + [2] * 6 + [1] * 20, [], [10], id="crossing-is-not-an-arrival"),
+        # the citizen leaves the area a few seconds before sitting down at the counter
+        pytest.param([0] * 10 + [1] * 20 + [0] * 20, [34], [10], id="walk-to-the-counter"),
+        pytest.param([0] * 10 + [0.8] * 10, [], [10], id="estimate-rounded"),
+    ],
+)
+def test_fitted_arrivals(counts: list[float], starts: list[float], expected: list[float]) -> None:
+    assert fitted_arrivals(queue(counts), starts) == expected
+
+
+def _walking(seconds: list[int]) -> ZoneSamples:
+    t = np.arange(0, 200, dtype=np.int64)
+    on = np.isin(t, seconds)
+    return ZoneSamples(t, on, on.astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    ("arrive", "walking", "expected"),
+    [
+        pytest.param([100.0], list(range(88, 101)), [88.0], id="dated-back-to-the-door"),
+        pytest.param([100.0], list(range(88, 95)) + list(range(97, 101)), [88.0], id="pause-at-the-ticket-machine"),
+        pytest.param([100.0], list(range(88, 94)) + list(range(98, 101)), [98.0], id="a-long-stop-ends-the-walk"),
+        pytest.param([100.0], list(range(50, 101)), [70.0], id="at-most-walk-in-max-s"),
+        pytest.param([100.0], list(range(80, 90)), [100.0], id="walk-ended-long-before"),
+        pytest.param([100.0, 100.0], list(range(88, 101)), [88.0, 89.0], id="two-walkers-keep-their-order"),
+        pytest.param([60.0, 100.0], list(range(50, 101)), [50.0, 70.0], id="busy-hall"),
+        pytest.param([100.5], [], [100.5], id="nobody-walking"),
+    ],
+)
+def test_walked_in(arrive: list[float], walking: list[int], expected: list[float]) -> None:
+    assert walked_in(arrive, _walking(walking), max_s=30, pause_s=2) == expected
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from monitor.counters.analyze import analyze_file, summarise
+from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
 from monitor.simulate import SimConfig, SimResult, simulate_office
 from monitor.simulate.model import Layout, OfficeModel
@@ -73,7 +74,8 @@ def test_json_schema(results: dict) -> None:
     assert [row["t"] for row in seconds] == list(range(len(seconds)))
     assert len(seconds) == pytest.approx(result["duration_s"], abs=1)
     for row in seconds:
-        assert set(row["zones"]) == {"staff-seat", "service-spot", "waiting", "door"}
+        # the configured zones, and the people walking (the camera has a waiting area)
+        assert set(row["zones"]) == {"staff-seat", "service-spot", "waiting", "door", WALKING_ZONE}
         for sample in row["zones"].values():
             assert isinstance(sample["occupied"], bool) and isinstance(sample["count"], float)
         for seat in SEATS:  # a seat's count is its presence over the second

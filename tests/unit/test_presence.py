@@ -11,6 +11,7 @@ from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
 from monitor.detect.presence import PersonOccupancy, PresenceParams
 from monitor.detect.tiles import Perspective, plan_tiles
+from monitor.detect.walkers import WALKING_ZONE
 
 SEAT = ZoneSpec("staff", "staff_seat", ((0.40, 0.30), (0.46, 0.30), (0.46, 0.33), (0.40, 0.33)))
 SPOT = ZoneSpec("spot", "service_spot", ((0.40, 0.40), (0.46, 0.40), (0.46, 0.44), (0.40, 0.44)))
@@ -306,3 +307,16 @@ def test_unix_frame_times_give_the_same_result_as_file_times_from_zero() -> None
     assert any(on for on, _ in states) and not states[-1][0]  # the citizen came and went: the test can fail
     for start in (1796412662.0, 1796412662.7, 1_000.1):
         assert _replay(start) == (calls, states), start
+
+
+def test_walking_is_reported_with_a_waiting_area_only() -> None:
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=FakeModel())  # type: ignore[arg-type]
+    still = np.zeros((180, 320), np.uint8)
+    walking = still.copy()
+    walking[100:170, 10:30] = 255  # a person-sized moving blob far from the seats
+    frame = _frame_for(occ)
+    assert occ.update(0.0, still, frame)[WALKING_ZONE].count == 0
+    state = occ.update(0.2, walking, frame)[WALKING_ZONE]
+    assert (state.occupied, state.count) == (True, 1.0)
+    seats_only = PersonOccupancy([SEAT, SPOT], ASPECT, model=FakeModel())  # type: ignore[arg-type]
+    assert WALKING_ZONE not in seats_only.update(0.0, walking, frame)
