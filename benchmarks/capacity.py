@@ -1,6 +1,6 @@
 """How many cameras one machine serves: the largest N within 75 % of all cores, no growing lag, no dropped frames.
 
-Usage: python benchmarks/capacity.py [--cameras 16 32 48 64] [--detect-fps 5] [--duration 60] [--short] [--busy]
+Usage: python benchmarks/capacity.py [--cameras 16 32 48 64] [--detect-fps 5] [--duration 60] [--short] [--busy | --no-zones]
 
 Every camera is main 1080p (~4 Mbit/s) + sub 640x360 (~0.5 Mbit/s) at 10 fps from the GStreamer
 RTSP test server (tests/rtsp_server.py --loop: pre-encoded files, no live encoding; one server
@@ -118,7 +118,7 @@ def run_step(server: RtspServer, n: int, args: argparse.Namespace) -> Step:
     with tempfile.TemporaryDirectory(prefix="onestop-capacity-") as tmp:
         folder = Path(tmp)
         cfg = write_config(folder, [(server.url("/main"), server.url("/sub"))] * n, args.detect_fps,
-                           camera_yaml=args.camera_yaml)
+                           zones=not args.no_zones, camera_yaml=args.camera_yaml)
         db = folder / "onestop.db"
         cmd = [sys.executable, "-m", "monitor.cli", "run", "-c", str(cfg), "--no-web"]
         log = open(folder / "onestop.log", "w+")
@@ -154,6 +154,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/onestop-bench"))
     parser.add_argument("--short", action="store_true", help="quick look: 4 and 8 cameras, 20 s windows "
                         "(with --cameras: those N, 20 s windows)")
+    parser.add_argument("--no-zones", action="store_true",
+                        help="cameras without zones: motion, events and recording only (no person detector)")
     parser.add_argument("--busy", action="store_true",
                         help="every camera is the demo's busy office with its 4 zones (see the docstring)")
     args = parser.parse_args()
