@@ -118,6 +118,8 @@ def detect_seconds(
                 progress(min(t / duration, 1.0))
     if first is None:
         raise ValueError(f"{video}: no decodable video frames")
+    if occupancy is not None and detector is not None:  # the end of the file, not of anyone's visit
+        rows += seconds.add(last, occupancy.finish(last, detector.changed))
     rows += seconds.flush()
     if not duration:
         duration = last + step

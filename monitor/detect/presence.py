@@ -409,14 +409,22 @@ class PersonOccupancy:
             s.hits.popleft()
         if not s.occupied:
             if len(s.hits) >= 2 and s.hits[-1] - s.hits[0] >= p.on_s:
-                # found at its first analyses: occupied since observation began, not since its tile's turn came
-                s.occupied, s.since = True, s.hits[0] if s.missed else 0.0
+                _turn_on(s)
             s.uncertain = bool(s.hits)
         else:
             if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2:
                 s.occupied, s.since = False, s.last_hit + 0.5
                 s.hits.clear()
             s.uncertain = not hit
+
+    def finish(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
+        """The states when observation ends (the end of a file): a seat found occupied at its last
+        analyses, with no miss since, is occupied from its first sighting: the end cut its
+        confirmation short (a citizen sitting down in the last seconds), not an analysis."""
+        for s in self.seats:
+            if not s.occupied and s.hits and s.misses_since_hit == 0:
+                _turn_on(s)
+        return self._states(self._clock(now), motion)
 
     def _states(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
         out: dict[str, ZoneState] = {}
@@ -466,6 +474,11 @@ def _same_look(a: np.ndarray, b: np.ndarray) -> bool:
     if sa < FLAT_GREY or sb < FLAT_GREY:
         return sa < FLAT_GREY and sb < FLAT_GREY and abs(float(a.mean()) - float(b.mean())) <= 2 * FLAT_GREY
     return float(((a - a.mean()) * (b - b.mean())).mean()) / (sa * sb) >= SAME_LOOK
+
+
+def _turn_on(s: _Seat) -> None:
+    """Occupied from the first sighting; from the first frame when its first analyses found it occupied."""
+    s.occupied, s.since = True, s.hits[0] if s.missed else 0.0
 
 
 def _cell_overlaps(tile: Tile, region: Sequence[tuple[float, float]]) -> bool:

@@ -320,3 +320,30 @@ def test_walking_is_reported_with_a_waiting_area_only() -> None:
     assert (state.occupied, state.count) == (True, 1.0)
     seats_only = PersonOccupancy([SEAT, SPOT], ASPECT, model=FakeModel())  # type: ignore[arg-type]
     assert WALKING_ZONE not in seats_only.update(0.0, walking, frame)
+
+
+def test_finish_keeps_a_seat_whose_confirmation_the_end_cut_short() -> None:
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    _run(occ, 0.0, 10.0)  # empty seats, analysed
+    fake.people = [_seated(SEAT, occ.persp)]
+    t = 10.0
+    while not any(s.hits for s in occ.seats):  # the file ends right after the first sighting: not yet two
+        t += 0.2
+        state = occ.update(t, np.zeros((180, 320), np.uint8), _frame_for(occ))
+        assert t < 20.0
+    assert not state["staff"].occupied
+    end = occ.finish(t, np.zeros((180, 320), np.uint8))
+    assert end["staff"].occupied and end["staff"].since == pytest.approx(t, abs=1e-3)
+    assert not end["spot"].occupied
+
+
+def test_finish_does_not_keep_a_sighting_a_later_analysis_contradicted() -> None:
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    _run(occ, 0.0, 10.0)
+    fake.people = [_seated(SEAT, occ.persp)]
+    _run(occ, 10.0, 10.6)
+    fake.people = []  # someone passing: the next analyses find the seat empty
+    _run(occ, 10.6, 13.0)
+    assert not occ.finish(13.0, np.zeros((180, 320), np.uint8))["staff"].occupied
