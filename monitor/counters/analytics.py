@@ -46,6 +46,7 @@ __all__ = [
     "total_duration",
     "utilisation",
     "walked_in",
+    "walked_in_waits",
 ]
 
 HOUR_S = 3600
@@ -303,6 +304,14 @@ def fifo_waits(arrivals: Iterable[float], service_starts: Iterable[float]) -> li
     return out
 
 
+def walked_in_waits(queue: ZoneSamples, starts: Sequence[float], walking: ZoneSamples | None,
+                    params: AnalyticsParams) -> list[tuple[float, float, float]]:
+    """fifo_waits of the service starts against the queue's arrivals (fitted_arrivals), each dated back over the walk in."""
+    came = walked_in(fitted_arrivals(queue, starts), walking if walking is not None else ZoneSamples.empty(),
+                     params.walk_in_max_s, params.walk_pause_s)
+    return fifo_waits(came, starts)
+
+
 def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float) -> list[float]:
     """The waits of fifo_waits whose arrival was seen; lower bounds only when there is no other.
 
@@ -357,10 +366,7 @@ def _analyse(
     sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)
     waits = None
     if queue is not None:
-        starts = [s.start for s in sessions]
-        came = walked_in(fitted_arrivals(queue, starts), walking if walking is not None else ZoneSamples.empty(),
-                         params.walk_in_max_s, params.walk_pause_s)
-        waits = [wait for _, _, wait in fifo_waits(came, starts)]
+        waits = [wait for _, _, wait in walked_in_waits(queue, [s.start for s in sessions], walking, params)]
     periods = merge_intervals(periods, 0)
     gone = absences(staff, periods, params.min_absence_s, params.max_gap_s)
     return _Counter(sessions, waits, gone, queue, periods)

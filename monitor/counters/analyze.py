@@ -14,11 +14,9 @@ import numpy as np
 from monitor.counters.analytics import (
     AnalyticsParams,
     absences,
-    fifo_waits,
-    fitted_arrivals,
     seen_waits,
     service_sessions,
-    walked_in,
+    walked_in_waits,
 )
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Camera, Config
@@ -183,9 +181,7 @@ def summarise(
         if len(queue):
             waiting["mean_queue"] = round(float(queue.count.mean(dtype=np.float64)), 3)
             waiting["max_queue"] = round(float(queue.count.max()), 3)
-        came = walked_in(fitted_arrivals(queue, starts), samples_of(per_second, WALKING_ZONE),
-                         params.walk_in_max_s, params.walk_pause_s)
-        matched = fifo_waits(came, starts)
+        matched = walked_in_waits(queue, starts, samples_of(per_second, WALKING_ZONE), params)
         waits = seen_waits(matched, float(t0), IN_PROGRESS_GRACE_S)
         if waits:
             waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)

@@ -133,6 +133,11 @@ def counter_samples(
     return spot, staff, queue, walking
 
 
+def _zones_read(c: _Counter) -> list[str]:
+    """The zones a counter's rows are computed from: seat, spot, and with a queue its area and WALKING_ZONE."""
+    return [c.spot, c.seat] + ([c.queue, WALKING_ZONE] if c.queue else [])
+
+
 def _queue_samples(db: sqlite_utils.Database, camera: str, queue: str | None, t0: float, t1: float
                    ) -> tuple[ZoneSamples | None, ZoneSamples | None]:
     """A waiting area's samples and the camera's WALKING_ZONE ones (arrivals walk in from there); None without it."""
@@ -160,7 +165,7 @@ def _camera_day(
     t0, t1 = ctx.window.start - PAD_S, ctx.window.end + PAD_S
     counts: dict[str, int] = {}
     if ctx.complete:
-        zones = sorted({z for c in pairs for z in (c.spot, c.seat, c.queue, c.queue and WALKING_ZONE) if z})
+        zones = sorted({z for c in pairs for z in _zones_read(c)})
         counts = samples_per_zone(db, cam.id, zones, t0, t1)
     day_key = ctx.day.isoformat()
     rows: list[ReportRow] = []
@@ -213,7 +218,7 @@ def _inputs(c: _Counter, ctx: _DayContext, counts: dict[str, int]) -> dict[str, 
         "queue": c.queue,
         "window": [ctx.window.start, ctx.window.end],
         "periods": [[p.start, p.end] for p in ctx.periods],
-        "samples": {z: counts[z] for z in (c.spot, c.seat, c.queue, c.queue and WALKING_ZONE) if z},
+        "samples": {z: counts[z] for z in _zones_read(c)},
     }
 
 

@@ -25,15 +25,13 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     CounterStats,
     absences,
-    fifo_waits,
-    fitted_arrivals,
     intersect,
     littles_law_wait,
     queue_stats,
     service_sessions,
     total_duration,
     utilisation,
-    walked_in,
+    walked_in_waits,
 )
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples, merge_intervals
@@ -110,9 +108,7 @@ def analyse_office(
         queues[q.id] = summed = queue_samples([get(a) for a in q.areas])
         order = sorted((s.start, cid, k) for cid in q.counters for k, s in enumerate(sessions.get(cid, [])))
         starts = [start for start, _, _ in order]
-        walking = queue_samples([get(k) for k in walking_keys(q.areas)])
-        came = walked_in(fitted_arrivals(summed, starts), walking, params.walk_in_max_s, params.walk_pause_s)
-        matched = fifo_waits(came, starts)
+        matched = walked_in_waits(summed, starts, queue_samples([get(k) for k in walking_keys(q.areas)]), params)
         for cid in q.counters:
             waits[cid] = [0.0] * len(sessions.get(cid, []))
         for (_, cid, k), (_, _, wait) in zip(order, matched, strict=True):

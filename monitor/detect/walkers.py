@@ -44,18 +44,19 @@ class Walkers:
         h, w = shape
         self.persp = persp
         self.height = h
-        self.seated = np.zeros(shape, np.uint8)
+        seated = np.zeros(shape, np.uint8)
         for z in zones:
             if z.kind not in SEAT_KINDS:
                 continue
             reach = SEATED_REACH * persp.height(max(y for _, y in z.points))
             body = list(z.points) + [(x, y - reach) for x, y in z.points]
             hull = cv2.convexHull(np.array([[x * w, y * h] for x, y in body], np.float32))
-            cv2.fillPoly(self.seated, [np.round(hull).astype(np.int32)], 255)
+            cv2.fillPoly(seated, [np.round(hull).astype(np.int32)], 255)
+        self.free = cv2.bitwise_not(seated)  # where a moving blob may be a walker
 
     def count(self, changed: np.ndarray) -> int:
         """The number of walker-sized blobs in a change map (uint8 0/255) outside the seated bodies."""
-        moving = cv2.bitwise_and(changed, cv2.bitwise_not(self.seated))
+        moving = cv2.bitwise_and(changed, self.free)
         n, _, stats, _ = cv2.connectedComponentsWithStats(moving, connectivity=8)
         found = 0
         for i in range(1, n):
