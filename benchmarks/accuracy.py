@@ -264,8 +264,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import realfootage
+    # by path: putting benchmarks/ on sys.path would let its webui.py shadow the web package later on
+    realfootage = load_module(Path(__file__).resolve().with_name("realfootage.py"), "realfootage")
 
     try:
         scorer = load_module(args.score_py, "devscenes_score")

@@ -89,7 +89,7 @@ def measure(sub: Path, cam: dict, seconds: float, detect_fps: float, width: int 
                     occupancy = PersonOccupancy(zones, frame.width / frame.height, model=model, masks=masks)
                 detector.update(grey)
                 clock.lap("grey + motion")
-                occupancy.update(t, detector.changed, lambda f=frame: f.to_ndarray(format="rgb24"))
+                occupancy.update(t, detector.changed, lambda f=frame: f.to_ndarray(format="rgb24"), grey)
                 clock.lap("zones (CNN and bookkeeping)")
             video_s += step
     return clock.spent, video_s, model.calls

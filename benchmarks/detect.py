@@ -78,7 +78,7 @@ def time_detection(shape: tuple[int, int], n: int) -> tuple[float, float]:
     detector, occupancy = MotionDetector(shape), PersonOccupancy(ZONES, shape[1] / shape[0])
     for i, f in enumerate(frames[:20]):
         detector.update(f)
-        occupancy.update(i / FPS, detector.changed, lambda i=i: rgb[i])
+        occupancy.update(i / FPS, detector.changed, lambda i=i: rgb[i], f)
     t0 = time.perf_counter()
     for i in range(n):
         detector.update(frames[i % DISTINCT_FRAMES])
@@ -86,7 +86,7 @@ def time_detection(shape: tuple[int, int], n: int) -> tuple[float, float]:
     for i in range(n):
         k = i % DISTINCT_FRAMES
         detector.update(frames[k])
-        occupancy.update(10.0 + i / FPS, detector.changed, lambda k=k: rgb[k])
+        occupancy.update(10.0 + i / FPS, detector.changed, lambda k=k: rgb[k], frames[k])
     t2 = time.perf_counter()
     return (t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6
 

@@ -201,7 +201,7 @@ class CameraWorker:
         if self.occupancy is None or self.occupancy_shape != grey.shape:
             self.occupancy = PersonOccupancy(self.zones, frame.width / frame.height, masks=self.camera.masks)
             self.occupancy_shape = grey.shape
-        states = self.occupancy.update(t, self.detector.changed, lambda: frame.to_ndarray(format="rgb24"))
+        states = self.occupancy.update(t, self.detector.changed, lambda: frame.to_ndarray(format="rgb24"), grey)
         for second, zones in self.seconds.add(t, states):
             self.send(OccupancySample.of(self.camera.id, second, zones))
 

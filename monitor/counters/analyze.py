@@ -110,7 +110,7 @@ def detect_seconds(
                 detector = MotionDetector(grey.shape, motion_params, mask)
                 occupancy = PersonOccupancy(zones, frame.width / frame.height, masks=camera.masks)
             detector.update(grey)
-            rows += seconds.add(t, occupancy.update(t, detector.changed, lambda f=frame: f.to_ndarray(format="rgb24")))
+            rows += seconds.add(t, occupancy.update(t, detector.changed, lambda f=frame: f.to_ndarray(format="rgb24"), grey))
             if progress is not None and duration and t - reported >= PROGRESS_EVERY_S:
                 reported = t
                 progress(min(t / duration, 1.0))

@@ -30,7 +30,7 @@ class FakeModel:
         # people shorter than this share of the crop are too small for it (as for the real model's input)
         self.min_rel_height = 0.0
 
-    def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         self.calls += 1
         # the crop's place is written into its first pixel row by the test frame (x0, y0 in pixels / 4)
         x0, y0 = int(rgb[0, 0, 0]) * 4, int(rgb[0, 0, 1]) * 4
@@ -281,9 +281,9 @@ class LoggingModel(FakeModel):
         self.log: list[tuple[int, int, int]] = []
         self.frame = 0
 
-    def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         self.log.append((self.frame, int(rgb[0, 0, 0]), int(rgb[0, 0, 1])))
-        return super().detect(rgb, min_score)
+        return super().boxes(rgb, min_score)
 
 
 def _replay(start: float) -> tuple[list[tuple[int, int, int]], list[tuple[bool, float | None]]]:
@@ -347,3 +347,64 @@ def test_finish_does_not_keep_a_sighting_a_later_analysis_contradicted() -> None
     fake.people = []  # someone passing: the next analyses find the seat empty
     _run(occ, 10.6, 13.0)
     assert not occ.finish(13.0, np.zeros((180, 320), np.uint8))["staff"].occupied
+
+
+def test_standing_scale_drops_a_walkers_part_before_it_wins_over_their_whole_body() -> None:
+    fake = FakeModel()
+    occ = PersonOccupancy([WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    body = (0.30, 0.9 - h, 0.36, 0.9)
+    shoulders = (0.30, 0.9 - h, 0.36, 0.9 - 0.7 * h)  # the same head row, 0.3 of the height: shorter wins in suppress
+    post = (0.70, 0.9 - 0.3 * h, 0.72, 0.9)  # a bollard the model takes for a person: 0.3 standing heights
+    fake.people = [body, shoulders, post]
+    states = _run(occ, 0.0, 3.0)
+    assert states[-1][1]["wait"].count == 1.0
+    (found,) = occ._area_dets
+    assert found.y1 - found.y0 == pytest.approx(h, abs=0.02)  # the whole body, not the shoulders
+
+
+def _textured(shape: tuple[int, int], box: tuple[int, int, int, int], seed: int = 3) -> np.ndarray:
+    """A flat grey frame with a noise patch (a person with some texture) at box (x0, y0, x1, y1 pixels)."""
+    img = np.full(shape, 100, np.uint8)
+    x0, y0, x1, y1 = box
+    img[y0:y1, x0:x1] = np.random.default_rng(seed).integers(0, 255, (y1 - y0, x1 - x0), dtype=np.uint8)
+    return img
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_a_walker_is_followed_out_of_the_area_between_sweeps(follow: bool) -> None:
+    fake = FakeModel()
+    params = PresenceParams(follow=follow, area_period_s=100.0, moved_period_s=100.0, area_seated_ratio=None)
+    occ = PersonOccupancy([WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    fake.people = [(0.30, 0.9 - h, 0.36, 0.9)]  # only the first sweep runs (periods of 100 s)
+    frame = _frame_for(occ)
+    gh, gw = 180, 320
+    x0, x1, y1 = int(0.30 * gw), int(0.36 * gw), int(0.9 * gh)
+    top = y1 - int(h * gh)
+    counts = []
+    for k in range(20):  # walking up the picture 5 px a frame: the feet leave the area (y < 0.5) at frame 15
+        dy = 5 * k
+        grey = _textured((gh, gw), (x0, top - dy, x1, y1 - dy))
+        motion = np.zeros((gh, gw), np.uint8)
+        if k:
+            motion[top - dy:y1 - dy + 5, x0:x1] = 255
+        counts.append(occ.update(k / 5, motion, frame, grey)["wait"].count)
+    assert fake.calls == len([ts for ts in occ.tiles if not ts.seats])  # one sweep: no detector after it
+    assert counts[:14] == [1.0] * 14
+    assert counts[16:] == ([0.0] * 4 if follow else [1.0] * 4)
+
+
+def test_a_still_person_is_not_moved_by_following() -> None:
+    fake = FakeModel()
+    occ = PersonOccupancy([WAIT], ASPECT, PresenceParams(area_seated_ratio=None), model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    fake.people = [(0.30, 0.9 - h, 0.36, 0.9)]
+    frame = _frame_for(occ)
+    grey = _textured((180, 320), (96, 162 - int(h * 180), 115, 162))
+    noise = np.zeros((180, 320), np.uint8)
+    noise[150:170, 90:120] = 255  # change-map noise over them (flicker): the picture itself has not moved
+    for k in range(30):
+        occ.update(k / 5, noise, frame, grey)
+    (found,) = occ._area_dets
+    assert (found.x0, found.y1) == pytest.approx((0.30, 0.9), abs=0.01)
