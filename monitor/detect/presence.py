@@ -15,8 +15,7 @@ Definitions (the zone editor and the README say the same):
 - count of a waiting area: the people whose anchor lies in it and who are not on a seat, walking
   or still. The area is searched at two scales: tiles sized for standing people, swept together,
   and tiles sized for seated ones (a seated crowd seen from behind is too small for the model in the
-  first), which report only people shorter than STANDING_BOX standing heights; the standing-scale
-  tiles report only boxes at least `area_min_box` standing heights tall. Between two sweeps, the
+  first), which report only people shorter than STANDING_BOX standing heights. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
   a walker leaving the area stops counting when they leave, not at the next sweep.
 - With a waiting area, WALKING_ZONE counts the people walking anywhere in the picture (moving blobs
@@ -69,14 +68,6 @@ class PresenceParams:
     # footage (PETS S2.L1) counts without bias at 0.35 and under-counts at 0.4; the 0.4 left
     # seated people out in the development offices; 0.3 lets cones and bags in.
     area_min_score: float = 0.35
-    # The standing-scale tiles of a waiting area report boxes at least this many standing heights
-    # tall (at the box's lowest row): people standing or walking show ~1.0, seated ones 0.45-0.65
-    # (the seated-scale tiles are there for those). Shorter boxes at that scale were, on walkway
-    # footage (PETS S2.L1), traffic cones, a tripod, a sign and the upper half of walkers; dropping
-    # them before suppression took its count error at one sweep a second from 1.15 to 0.42 (0.39-0.50
-    # at thresholds 0.3-0.45). It costs seated crowds whose people show under 0.45 and that only this
-    # scale found (docs/PERFORMANCE.md).
-    area_min_box: float = 0.45
     # Waiting areas are searched at two scales, merged (monitor.detect.persons.suppress): tiles sized
     # for standing people, and tiles sized for seated ones, whom the standing scale leaves too small
     # for the model (a seated hall of 10-18 people was under-counted by half). None: one scale.
@@ -383,16 +374,11 @@ class PersonOccupancy:
         x0, y0, x1, y1 = ts.tile.pixels(w, h)
         assert self.model is not None
         min_score = self.params.min_score if ts.seats else self.params.area_min_score
-        found = self.model.boxes(np.ascontiguousarray(rgb[y0:y1, x0:x1]), min_score)
+        found = self.model.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]), min_score)
         fx, fy = (x1 - x0) / w, (y1 - y0) / h
-        boxes = [Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy, d.score)
-                 for d in found]
-        if not ts.seats and not ts.seated_scale:
-            # before suppression: a part of a walker (their head and shoulders) would otherwise win
-            # over their whole body as the shorter box with the same head row, and then be dropped
-            boxes = [g for g in boxes if g.y1 - g.y0 >= self.params.area_min_box * self.persp.height(g.y1)]
         keep = []
-        for g in suppress(boxes):
+        for d in found:
+            g = Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy, d.score)
             ax, ay = self.anchor(g)
             if ts.seated_scale and g.y1 - g.y0 >= STANDING_BOX * self.persp.height(ay):
                 continue  # someone standing: the standing-scale tiles of the same sweep report them

@@ -30,7 +30,7 @@ class FakeModel:
         # people shorter than this share of the crop are too small for it (as for the real model's input)
         self.min_rel_height = 0.0
 
-    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+    def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         self.calls += 1
         # the crop's place is written into its first pixel row by the test frame (x0, y0 in pixels / 4)
         x0, y0 = int(rgb[0, 0, 0]) * 4, int(rgb[0, 0, 1]) * 4
@@ -281,9 +281,9 @@ class LoggingModel(FakeModel):
         self.log: list[tuple[int, int, int]] = []
         self.frame = 0
 
-    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+    def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         self.log.append((self.frame, int(rgb[0, 0, 0]), int(rgb[0, 0, 1])))
-        return super().boxes(rgb, min_score)
+        return super().detect(rgb, min_score)
 
 
 def _replay(start: float) -> tuple[list[tuple[int, int, int]], list[tuple[bool, float | None]]]:
@@ -349,20 +349,6 @@ def test_finish_does_not_keep_a_sighting_a_later_analysis_contradicted() -> None
     assert not occ.finish(13.0, np.zeros((180, 320), np.uint8))["staff"].occupied
 
 
-def test_standing_scale_drops_a_walkers_part_before_it_wins_over_their_whole_body() -> None:
-    fake = FakeModel()
-    occ = PersonOccupancy([WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
-    h = occ.persp.height(0.9)
-    body = (0.30, 0.9 - h, 0.36, 0.9)
-    shoulders = (0.30, 0.9 - h, 0.36, 0.9 - 0.7 * h)  # the same head row, 0.3 of the height: shorter wins in suppress
-    post = (0.70, 0.9 - 0.3 * h, 0.72, 0.9)  # a bollard the model takes for a person: 0.3 standing heights
-    fake.people = [body, shoulders, post]
-    states = _run(occ, 0.0, 3.0)
-    assert states[-1][1]["wait"].count == 1.0
-    (found,) = occ._area_dets
-    assert found.y1 - found.y0 == pytest.approx(h, abs=0.02)  # the whole body, not the shoulders
-
-
 def _textured(shape: tuple[int, int], box: tuple[int, int, int, int], seed: int = 3) -> np.ndarray:
     """A flat grey frame with a noise patch (a person with some texture) at box (x0, y0, x1, y1 pixels)."""
     img = np.full(shape, 100, np.uint8)
@@ -408,3 +394,16 @@ def test_a_still_person_is_not_moved_by_following() -> None:
         occ.update(k / 5, noise, frame, grey)
     (found,) = occ._area_dets
     assert (found.x0, found.y1) == pytest.approx((0.30, 0.9), abs=0.01)
+
+
+def test_a_seated_crowd_keeps_counting_while_a_new_analysis_waits_for_its_check() -> None:
+    fake = FakeModel()
+    fake.min_rel_height = 0.25  # only the seated-scale tiles find them
+    # seated-scale tiles re-run every 2 s, sweeps (which check them) every 8 s: most of the time some
+    # tile's latest analysis has not been checked yet
+    params = PresenceParams(seated_calls_per_s=4.0, seated_period_s=1.0)
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    fake.people = _seated_crowd(occ)
+    states = _run(occ, 0.0, 40.0)
+    sweep = params.area_period_s
+    assert {s["wait"].count for t, s in states if t > sweep + 0.5} == {3.0}
