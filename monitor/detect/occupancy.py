@@ -25,6 +25,7 @@ class ZoneSpec:
     kind: str
     points: tuple[tuple[float, float], ...]
     person_height: tuple[float, float] | None = None
+    seated: bool = True  # waiting areas: people may sit there (else only standing-size people count)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -45,7 +46,8 @@ class ZoneSpec:
     def from_zone(cls, zone: Any) -> ZoneSpec:
         """Build from a monitor.site.config.Zone."""
         ph = tuple(zone.person_height) if zone.person_height is not None else None
-        return cls(zone.id, zone.kind, tuple(tuple(p) for p in zone.points), ph)  # type: ignore[arg-type]
+        return cls(zone.id, zone.kind, tuple(tuple(p) for p in zone.points), ph,  # type: ignore[arg-type]
+                   getattr(zone, "seated", True))
 
 
 @dataclass(frozen=True)

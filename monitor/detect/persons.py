@@ -93,6 +93,10 @@ class PersonModel:
 
     def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         """People in an RGB uint8 image (any size: it is resized to 300x300), boxes normalised to it."""
+        return suppress(self.boxes(rgb, min_score))
+
+    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+        """Every box scoring at least min_score, before `suppress` keeps one per person."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
         interp = cv2.INTER_AREA if rgb.shape[0] > INPUT_SIZE else cv2.INTER_LINEAR
@@ -109,7 +113,7 @@ class PersonModel:
         return self.decode(boxes.reshape(-1, 4), logits.reshape(len(self.anchors), -1)[:, PERSON_CLASS], min_score)
 
     def decode(self, raw: np.ndarray, logit: np.ndarray, min_score: float) -> list[Detection]:
-        """Boxes from the anchor offsets of the entries scoring at least min_score."""
+        """Boxes from the anchor offsets of the entries scoring at least min_score (not suppressed)."""
         score = 1.0 / (1.0 + np.exp(-logit))
         keep = np.flatnonzero(score >= min_score)
         if keep.size == 0:
@@ -120,7 +124,7 @@ class PersonModel:
         h = np.exp(r[:, 2] / _BOX_SCALE[2]) * a[:, 3]
         w = np.exp(r[:, 3] / _BOX_SCALE[3]) * a[:, 2]
         boxes = np.stack([xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2], axis=1)
-        return suppress([Detection(*map(float, b), float(s)) for b, s in zip(boxes, score[keep], strict=True)])
+        return [Detection(*map(float, b), float(s)) for b, s in zip(boxes, score[keep], strict=True)]
 
 
 def suppress(dets: list[Detection]) -> list[Detection]:

@@ -15,7 +15,9 @@ Definitions (the zone editor and the README say the same):
 - count of a waiting area: the people whose anchor lies in it and who are not on a seat, walking
   or still. The area is searched at two scales: tiles sized for standing people, swept together,
   and tiles sized for seated ones (a seated crowd seen from behind is too small for the model in the
-  first), which report only people shorter than STANDING_BOX standing heights. Between two sweeps, the
+  first), which report only people shorter than STANDING_BOX standing heights. An area marked as one
+  where nobody sits (`seated` false) has no seated-scale tiles and counts only boxes at least
+  `standing_min_box` standing heights tall. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
   a walker leaving the area stops counting when they leave, not at the next sweep.
 - With a waiting area, WALKING_ZONE counts the people walking anywhere in the picture (moving blobs
@@ -68,6 +70,12 @@ class PresenceParams:
     # footage (PETS S2.L1) counts without bias at 0.35 and under-counts at 0.4; the issue's 0.4 left
     # seated people out in the development offices; 0.3 lets cones and bags in.
     area_min_score: float = 0.35
+    # In a waiting area where nobody sits (`seated: false`: a standing queue, a walkway) only boxes at
+    # least this many standing heights tall (at their lowest row) count: people standing or walking
+    # show ~1.0. Shorter ones there were, on walkway footage (PETS S2.L1), traffic cones, a tripod, a
+    # sign and walkers' upper halves (dropped before suppression, so those do not win over the whole
+    # body). Seated people show 0.3-0.65, which is why areas with seats keep every size.
+    standing_min_box: float = 0.45
     # Waiting areas are searched at two scales, merged (monitor.detect.persons.suppress): tiles sized
     # for standing people, and tiles sized for seated ones, whom the standing scale leaves too small
     # for the model (a seated hall of 10-18 people was under-counted by half). None: one scale.
@@ -149,15 +157,18 @@ class PersonOccupancy:
         self.persp = Perspective.from_zones(self.zones)
         seats = [self._search_region(z) for z in self.zones if z.kind in SEAT_KINDS]
         areas = [list(z.points) for z in self.zones if z.kind == "waiting_area"]
+        seated_areas = [list(z.points) for z in self.zones if z.kind == "waiting_area" and z.seated]
         self.model = model if model is not None or not (seats or areas) else PersonModel()
         # seats and waiting areas get a plan each: seated people are smaller and need larger scales
         self.tiles = [_TileState(t, True) for t in plan_tiles(seats, self.persp, aspect, SEATED_RATIO, SEATED_FIT)]
         self.tiles += [_TileState(t, False) for t in plan_tiles(areas, self.persp, aspect, params.area_ratio)]
         if params.area_seated_ratio is not None:
-            seated = plan_tiles(areas, self.persp, aspect, params.area_seated_ratio, SEATED_FIT)
+            seated = plan_tiles(seated_areas, self.persp, aspect, params.area_seated_ratio, SEATED_FIT)
             self.tiles += [_TileState(t, False, seated_scale=True) for t in seated]
         self.seats = [self._seat(z) for z in self.zones if z.kind in SEAT_KINDS]
         self.areas = {z.id: self._poly(z.points) for z in self.zones if z.kind == "waiting_area"}
+        self._standing_only = [self.areas[z.id] for z in self.zones if z.kind == "waiting_area" and not z.seated]
+        self._seated_areas = [self.areas[z.id] for z in self.zones if z.kind == "waiting_area" and z.seated]
         self.masks = [self._poly(m) for m in masks]
         self.motion_zones = {z.id: -math.inf for z in self.zones if z.kind == "motion"}
         self._motion_masks: dict[str, np.ndarray] = {}
@@ -374,8 +385,14 @@ class PersonOccupancy:
         x0, y0, x1, y1 = ts.tile.pixels(w, h)
         assert self.model is not None
         min_score = self.params.min_score if ts.seats else self.params.area_min_score
-        found = self.model.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]), min_score)
+        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
         fx, fy = (x1 - x0) / w, (y1 - y0) / h
+        if ts.seats or ts.seated_scale or not self._standing_only:
+            found = self.model.detect(crop, min_score)
+        else:  # short boxes where nobody sits go before suppression (a walker's upper half would win)
+            found = suppress([d for d in self.model.boxes(crop, min_score)
+                              if not self._too_short(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx,
+                                                     y0 / h + d.y1 * fy)])
         keep = []
         for d in found:
             g = Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy, d.score)
@@ -412,6 +429,17 @@ class PersonOccupancy:
             elif not ts.seats:
                 out += ts.found
         return out
+
+    def _too_short(self, x0: float, y0: float, x1: float, y1: float) -> bool:
+        """True for a box shorter than a standing person whose feet are in an area where nobody sits."""
+        if y1 - y0 >= self.params.standing_min_box * self.persp.height(y1):
+            return False
+        foot = ((x0 + x1) / 2 * self.aspect, y1)
+
+        def inside(polys: list[np.ndarray]) -> bool:
+            return any(cv2.pointPolygonTest(p, foot, False) >= 0 for p in polys)
+
+        return inside(self._standing_only) and not inside(self._seated_areas)
 
     def _masked(self, x: float, y: float) -> bool:
         return any(cv2.pointPolygonTest(m, (x, y), False) >= 0 for m in self.masks)

@@ -361,6 +361,15 @@ class Zone(_Model):
     person_height: tuple[Fraction01, Fraction01] | None = Field(
         None, description="[near, far] standing person height / frame height at the zone's bottom / top edge."
     )
+    seated: bool = Field(True, description=(
+        "waiting_area only: people sit here (chairs). false for a standing queue or a walkway: only people "
+        "of standing size count there, so objects the size of a seated person (cones, bags) do not."))
+
+    @model_validator(mode="after")
+    def _seated_on_waiting_areas(self) -> Zone:
+        if not self.seated and self.kind != "waiting_area":
+            raise ValueError(f"zone {self.id!r}: seated applies to waiting_area zones only, not {self.kind}")
+        return self
 
 
 class Streams(_Model):

@@ -119,6 +119,8 @@ def set_zones(path: Path, camera_id: str, zones: list[dict[str, Any]], masks: li
             z = CommentedMap(id=zone["id"], kind=zone["kind"], points=_polygon(zone["points"]))
             if zone.get("person_height"):
                 z["person_height"] = flow([round(float(v), COORD_DIGITS) for v in zone["person_height"]])
+            if zone.get("seated") is False:  # written only where nobody sits: the default stays out
+                z["seated"] = False
             zone_nodes.append(z)
         put(node, "masks", CommentedSeq(_polygon(m) for m in masks) if masks else None)
         if privacy_masks is not None:

@@ -184,7 +184,10 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     id_field = button(browser, "zone-id")
     id_field.clear()
     id_field.send_keys("cho-moi")
+    assert not button(browser, "zone-seated").is_displayed()  # "People sit here" is for waiting areas only
     Select(button(browser, "zone-kind")).select_by_value("waiting_area")
+    assert button(browser, "zone-seated").is_displayed() and button(browser, "zone-seated").is_selected()
+    button(browser, "zone-seated").click()  # a standing queue: nobody sits here
 
     # move the top-right corner up and right: the far edge is now at y = 0.45
     corner = browser.find_element(By.CSS_SELECTOR, "circle.vertex[data-vertex='1']")
@@ -262,6 +265,7 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     assert new.kind == "waiting_area"
     assert near(new.points, [[0.1, 0.5], [0.6, 0.45], [0.5, 0.9], [0.1, 0.9]]), new.points
     assert new.person_height is not None and near(new.person_height, [0.4, 0.2]), new.person_height
+    assert new.seated is False and cam.zones[0].seated is True
     assert cam.zones[0].person_height is None and near(cam.zones[0].points, [[0.3, 0.05], [0.5, 0.05], [0.5, 0.3],
                                                                               [0.3, 0.3]])
     assert len(cam.masks) == 2 and near(cam.masks[1], [[0.8, 0.05], [0.95, 0.05], [0.95, 0.2]]), cam.masks

@@ -31,6 +31,9 @@ class FakeModel:
         self.min_rel_height = 0.0
 
     def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+        return self.boxes(rgb, min_score)  # one box per person already
+
+    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         self.calls += 1
         # the crop's place is written into its first pixel row by the test frame (x0, y0 in pixels / 4)
         x0, y0 = int(rgb[0, 0, 0]) * 4, int(rgb[0, 0, 1]) * 4
@@ -407,3 +410,23 @@ def test_a_seated_crowd_keeps_counting_while_a_new_analysis_waits_for_its_check(
     states = _run(occ, 0.0, 40.0)
     sweep = params.area_period_s
     assert {s["wait"].count for t, s in states if t > sweep + 0.5} == {3.0}
+
+
+@pytest.mark.parametrize("seated", [True, False])
+def test_where_nobody_sits_only_standing_size_people_count(seated: bool) -> None:
+    fake = FakeModel()
+    wait = ZoneSpec("wait", "waiting_area", WAIT.points, WAIT.person_height, seated)
+    occ = PersonOccupancy([wait], ASPECT, model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    walker = (0.30, 0.9 - h, 0.36, 0.9)
+    upper_half = (0.30, 0.9 - h, 0.36, 0.9 - 0.6 * h)  # the same head row: as the shorter box it wins in suppress
+    c = occ.persp.height(0.7)
+    cone = (0.70, 0.7 - 0.3 * c, 0.72, 0.7)  # an object the model takes for someone seated: 0.3 standing heights
+    fake.people = [walker, upper_half, cone]
+    states = _run(occ, 0.0, 12.0)
+    if seated:  # where people sit, every size counts (the cone too) and the seated-scale tiles search it
+        assert states[-1][1]["wait"].count == 2.0 and any(ts.seated_scale for ts in occ.tiles)
+    else:  # only the walker, with the whole body, and no seated-scale tiles to pay for
+        assert states[-1][1]["wait"].count == 1.0 and not any(ts.seated_scale for ts in occ.tiles)
+        (found,) = occ._area_dets
+        assert found.y1 - found.y0 == pytest.approx(h, abs=0.02)

@@ -37,7 +37,8 @@
     this.img = document.getElementById("zone-picture");
     this.H = W * 9 / 16;
     this.shapes = data.zones.map(function (z) {
-      return { type: "zone", id: z.id, kind: z.kind, points: z.points, person_height: z.person_height || null };
+      return { type: "zone", id: z.id, kind: z.kind, points: z.points, person_height: z.person_height || null,
+               seated: z.seated !== false };
     }).concat(data.masks.map(function (m) { return { type: "mask", points: m }; }),
       (data.privacy_masks || []).map(function (m) { return { type: "privacy", points: m }; }));
     this.selected = this.shapes.length ? 0 : -1;
@@ -75,6 +76,7 @@
     this.on("save-zones", "click", this.save);
     this.on("zone-id", "input", function (e) { this.edit(function (z) { z.id = e.target.value.trim(); }); });
     this.on("zone-kind", "change", function (e) { this.edit(function (z) { z.kind = e.target.value; }); });
+    this.on("zone-seated", "change", function (e) { this.edit(function (z) { z.seated = e.target.checked; }); });
     this.on("zone-calibrate", "change", function (e) {
       this.edit(function (z) { z.person_height = e.target.checked ? DEFAULT_HEIGHT.slice() : null; });
     });
@@ -121,7 +123,7 @@
   Editor.prototype.start = function (type) {
     var ids = this.shapes.map(function (s) { return s.id; }), n = 1;
     while (ids.indexOf("zone-" + n) >= 0) { n += 1; }
-    this.drawing = type === "zone" ? { type: "zone", id: "zone-" + n, kind: "staff_seat", points: [], person_height: null }
+    this.drawing = type === "zone" ? { type: "zone", id: "zone-" + n, kind: "staff_seat", points: [], person_height: null, seated: true }
       : { type: type, points: [] };
     this.say("", "");
     this.render();
@@ -285,6 +287,8 @@
     if (document.activeElement !== this.$("zone-id")) { this.$("zone-id").value = sel.id; }
     this.$("zone-kind").value = sel.kind;
     this.$("zone-calibrate").checked = !!sel.person_height;
+    this.$("zone-seated").checked = sel.seated !== false;
+    this.$("zone-seated-label").hidden = this.$("zone-seated-hint").hidden = sel.kind !== "waiting_area";
     this.$("calibration-values").textContent = sel.person_height
       ? this.text.near + " " + sel.person_height[0].toFixed(2) + " · " + this.text.far + " " + sel.person_height[1].toFixed(2)
       : "";
@@ -310,6 +314,7 @@
       zones: this.shapes.filter(function (s) { return s.type === "zone"; }).map(function (s) {
         var z = { id: s.id, kind: s.kind, points: s.points };
         if (s.person_height) { z.person_height = s.person_height; }
+        if (s.kind === "waiting_area" && s.seated === false) { z.seated = false; }
         return z;
       }),
       masks: polygons("mask"),
