@@ -38,6 +38,7 @@ __all__ = [
     "fitted_arrivals",
     "intersect",
     "littles_law_wait",
+    "mean_age",
     "presence_intervals",
     "queue_stats",
     "seen_waits",
@@ -323,6 +324,20 @@ def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, gr
     waits = list(matched)
     seen = [w for arrival, _, w in waits if arrival > first_t + grace_s]
     return seen or [w for _, _, w in waits]
+
+
+def mean_age(durations: Iterable[float]) -> float | None:
+    """How long a session found under way at an arbitrary moment has been going, on average.
+
+    Observing at a moment that does not depend on the sessions picks a long session more often than
+    a short one (in proportion to its length), and catches it at a uniformly random point of it:
+    the mean time since its start is E[D^2] / (2 E[D]) over the durations D of whole sessions
+    (renewal theory's mean age). None without any positive duration.
+    """
+    d = np.array([x for x in durations if x > 0], float)
+    if not d.size:
+        return None
+    return float((d * d).mean() / (2.0 * d.mean()))
 
 
 def littles_law_wait(mean_queue: float, n_starts: int, window_s: float) -> float | None:

@@ -14,6 +14,7 @@ import numpy as np
 from monitor.counters.analytics import (
     AnalyticsParams,
     absences,
+    mean_age,
     seen_waits,
     service_sessions,
     walked_in_waits,
@@ -149,7 +150,9 @@ def summarise(
     """Sessions, absences and waiting figures from per-second samples (the whole video is open time).
 
     The i-th service_spot pairs with the i-th staff_seat. A session already running in the first
-    seconds started before the video: it is listed but neither counted as served nor given a wait.
+    seconds started before the video: it is listed but neither counted as served nor given a wait,
+    and its start is estimated (start_estimated) as the video's start minus the mean age of a
+    session under way (analytics.mean_age of the sessions seen whole), when there are any.
     One still running at the end is listed however short (the video cut it).
     Waits are FIFO-matched between waiting-area arrivals (fitted_arrivals, each dated back to the walk
     that brought the citizen: walked_in) and the service starts of all counters; the
@@ -164,6 +167,7 @@ def summarise(
     sessions: list[dict[str, Any]] = []
     gone: list[dict[str, Any]] = []
     starts: list[float] = []
+    whole: list[float] = []  # durations of the sessions seen from start to end
     for spot_id, seat_id in zip(spots, seats):
         spot, staff = samples_of(per_second, spot_id), samples_of(per_second, seat_id)
         end = float(per_second[-1]["t"] + 1) if per_second else None
@@ -171,6 +175,12 @@ def summarise(
             sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
             if iv.start > t0 + IN_PROGRESS_GRACE_S:
                 starts.append(iv.start)
+                if end is None or iv.end < end:
+                    whole.append(min(iv.end, duration) - iv.start)
+    age = mean_age(whole)
+    for s in sessions:  # under way when the video began: the start is before it, by an estimate
+        if s["start_s"] <= t0 + IN_PROGRESS_GRACE_S and age is not None:
+            s["start_s"], s["start_estimated"] = round(float(t0) - age, 1), True
     for seat_id in seats:
         staff = samples_of(per_second, seat_id)
         for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s):

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from monitor.counters.analyze import analyze_file, summarise
+from monitor.counters.analytics import mean_age
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
 from monitor.simulate import SimConfig, SimResult, simulate_office
@@ -141,11 +142,27 @@ def test_summarise_sessions_absences_and_waits(config: Config) -> None:
         queue = 1.0 if 20 <= t < 60 else 0.0
         rows.append(_row(t, spot, staff, queue))
     out = summarise(camera, rows, 600.0)
-    assert out["sessions"] == [
-        {"counter": "service-spot", "start_s": 0.0, "end_s": 30.0},
+    assert out["sessions"] == [  # the first was under way: its start is estimated from the whole one (140 s)
+        {"counter": "service-spot", "start_s": -70.0, "end_s": 30.0, "start_estimated": True},
         {"counter": "service-spot", "start_s": 60.0, "end_s": 200.0},
     ]
     assert out["absences"] == [{"zone": "staff-seat", "start_s": 300.0, "end_s": 420.0}]
     assert out["waiting"]["served"] == 1
     assert out["waiting"]["mean_wait_s"] == pytest.approx(40.0, abs=1)
     assert out["waiting"]["max_queue"] == 1.0
+
+
+def test_a_session_under_way_keeps_the_video_start_without_a_whole_session_to_learn_from(config: Config) -> None:
+    camera = config.camera("quay-1")
+    rows = [_row(t, t < 30 or t >= 500, True, 0.0) for t in range(600)]  # under way at both ends
+    out = summarise(camera, rows, 600.0)
+    assert out["sessions"] == [
+        {"counter": "service-spot", "start_s": 0.0, "end_s": 30.0},
+        {"counter": "service-spot", "start_s": 500.0, "end_s": 600.0},
+    ]
+
+
+def test_mean_age_of_a_session_found_under_way() -> None:
+    assert mean_age([100.0, 100.0]) == pytest.approx(50.0)  # equal lengths: caught half way on average
+    assert mean_age([60.0, 180.0]) == pytest.approx(75.0)  # the long one is caught three times as often
+    assert mean_age([]) is None and mean_age([0.0]) is None
