@@ -257,7 +257,7 @@ class PersonOccupancy:
             self._seated_tokens -= 1.0
         if rgb is not None and any(not ts.seats and not ts.seated_scale for ts in (self.tiles[i] for i in ran)):
             self._forget_departed(rgb, now)
-        if ran and grey is not None:
+        if ran and grey is not None and self.params.follow:
             self._seed(ran, grey)
         if ran:
             self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
@@ -269,22 +269,19 @@ class PersonOccupancy:
 
     def _seed(self, ran: set[int], grey: np.ndarray) -> None:
         """Points to follow inside each box the standing-scale tiles just found."""
-        gh, gw = grey.shape
         for i in ran:
             ts = self.tiles[i]
             if ts.seats or ts.seated_scale:
                 continue
             ts.points = []
             for d in ts.found:
-                x0, y0 = max(0, int(d.x0 * gw)), max(0, int(d.y0 * gh))
-                x1, y1 = min(gw, int(math.ceil(d.x1 * gw))), min(gh, int(math.ceil(d.y1 * gh)))
+                x0, y0, x1, y1 = _grey_box(d, grey.shape)
                 pts = None
                 if x1 - x0 >= 3 and y1 - y0 >= 3:
                     pts = cv2.goodFeaturesToTrack(np.ascontiguousarray(grey[y0:y1, x0:x1]), 12, 0.01, 2)
                     if pts is not None:
                         pts = (pts + np.array([x0, y0], np.float32)).astype(np.float32)
                 ts.points.append(pts)
-        self._prev_grey = grey
 
     def _follow(self, grey: np.ndarray, motion: np.ndarray) -> bool:
         """Move the standing-scale boxes with the optical flow of their points since the last frame; True if any moved."""
@@ -299,8 +296,7 @@ class PersonOccupancy:
             for k, (d, pts) in enumerate(zip(ts.found, ts.points, strict=True)):
                 if pts is None or len(pts) < 3:
                     continue
-                x0, y0 = max(0, int(d.x0 * gw)), max(0, int(d.y0 * gh))
-                x1, y1 = min(gw, int(math.ceil(d.x1 * gw))), min(gh, int(math.ceil(d.y1 * gh)))
+                x0, y0, x1, y1 = _grey_box(d, grey.shape)
                 if x1 > x0 and y1 > y0 and cv2.countNonZero(motion[y0:y1, x0:x1]) > 0:
                     jobs.append((ts, k, pts))
         if not jobs:
@@ -572,6 +568,13 @@ def _same_look(a: np.ndarray, b: np.ndarray) -> bool:
     if sa < FLAT_GREY or sb < FLAT_GREY:
         return sa < FLAT_GREY and sb < FLAT_GREY and abs(float(a.mean()) - float(b.mean())) <= 2 * FLAT_GREY
     return float(((a - a.mean()) * (b - b.mean())).mean()) / (sa * sb) >= SAME_LOOK
+
+
+def _grey_box(d: Detection, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """A box in the pixels of the grey frame (x0, y0, x1, y1), outward-rounded and clipped to it."""
+    gh, gw = shape[:2]
+    return (max(0, int(d.x0 * gw)), max(0, int(d.y0 * gh)),
+            min(gw, int(math.ceil(d.x1 * gw))), min(gh, int(math.ceil(d.y1 * gh))))
 
 
 def _turn_on(s: _Seat) -> None:
