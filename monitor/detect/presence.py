@@ -81,7 +81,7 @@ class PresenceParams:
     # for the model (a seated hall of 10-18 people was under-counted by half). None: one scale.
     area_ratio: float = STANDING_RATIO  # waiting-area tile side / standing height (see monitor.detect.tiles)
     area_seated_ratio: float | None = SEATED_RATIO
-    calls_per_s: float = 2.0  # detector calls per camera-second: 2 x ~21 ms fits 16 cameras in 75 % of 2 cores
+    calls_per_s: float = 2.0  # detector calls per camera-second: 2 x ~14 ms; 3 made my simulator's served counts worse
     max_burst: float = 3.0  # calls saved up while nothing was due (a burst after a quiet spell)
     seat_period_s: float = 2.0  # a tile holding a seat is analysed at least this often
     uncertain_period_s: float = 1.0  # ... and this often while one of its seats is uncertain
