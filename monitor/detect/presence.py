@@ -90,6 +90,12 @@ class PresenceParams:
     # changes slowly, and a tile touched by motion is due after seated_period_s (twice that if not).
     seated_calls_per_s: float = 0.5
     seated_period_s: float = 8.0
+    # A counted seated-scale sighting that a new analysis misses is kept (its box still has to look as
+    # it did) while no motion has covered stirred_fraction of its box since it was last seen, for at
+    # most seated_hold analyses in a row: the detector finds a half-hidden seated person in some
+    # analyses and not in others, while someone who stands up or leaves moves over their box.
+    seated_hold: int = 2
+    stirred_fraction: float = 0.1
     moved_period_s: float = 2.0  # a tile touched by motion waits at least this long
     moved_fraction: float = 0.002  # share of a tile's pixels changed that counts as motion in it
     on_s: float = 2.0  # sightings must span this long: people walking across a seat take < 1 s
@@ -128,6 +134,8 @@ class _TileState:
     seated_scale: bool = False  # a waiting-area tile sized for seated people: it reports only them
     looks: list[np.ndarray] = field(default_factory=list)  # seated-scale: each found person's box as it looked
     counted: list[Detection] = field(default_factory=list)  # seated-scale: the sightings the last check kept
+    misses: list[int] = field(default_factory=list)  # seated-scale: analyses in a row that missed each sighting
+    stirred: list[bool] = field(default_factory=list)  # seated-scale: motion over each sighting since it was seen
     px: tuple[int, int, int, int] = (0, 0, 0, 0)  # the tile in motion-map pixels
     last_run: float = -math.inf
     moved: bool = True
@@ -238,6 +246,7 @@ class PersonOccupancy:
         self._tokens = min(p.max_burst, self._tokens + dt * p.calls_per_s)
         self._seated_tokens = min(max(p.max_burst, self._seated_tokens), self._seated_tokens + dt * p.seated_calls_per_s)
         self._note_motion(motion)
+        self._note_stirred(motion)
         rgb: np.ndarray | None = None
         ran: set[int] = set()
         while self._tokens >= 1.0:
@@ -333,6 +342,15 @@ class PersonOccupancy:
                 area = max((x1 - x0) * (y1 - y0), 1)
                 ts.moved = cv2.countNonZero(motion[y0:y1, x0:x1]) >= self.params.moved_fraction * area
 
+    def _note_stirred(self, motion: np.ndarray) -> None:
+        """Mark the seated-scale sightings that motion covered (someone stood up, left or passed in front)."""
+        for ts in self.tiles:
+            for k, d in enumerate(ts.found):
+                if ts.seated_scale and not ts.stirred[k]:
+                    x0, y0, x1, y1 = _grey_box(d, motion.shape)
+                    area = max((x1 - x0) * (y1 - y0), 1)
+                    ts.stirred[k] = cv2.countNonZero(motion[y0:y1, x0:x1]) >= self.params.stirred_fraction * area
+
     def _next_job(self, now: float) -> list[int]:
         """The most overdue job: one seat tile, or a sweep of the standing-scale area tiles; [] if none is due.
 
@@ -397,9 +415,18 @@ class PersonOccupancy:
                 continue  # someone standing: the standing-scale tiles of the same sweep report them
             if ts.tile.owns(ax, ay) and not self._masked(ax * self.aspect, ay):
                 keep.append(g)
+        looks = [_look(rgb, d) for d in keep] if ts.seated_scale else []
+        misses = [0] * len(keep)
+        if ts.seated_scale:  # counted sightings this analysis missed, kept with their look for the check
+            for d, look, n, stirred in zip(ts.found, ts.looks, ts.misses, ts.stirred, strict=True):
+                if (not stirred and n < self.params.seated_hold and d in ts.counted
+                        and not any(_iou(d, k) >= HOLD_IOU for k in keep)):
+                    keep.append(d)
+                    looks.append(look)
+                    misses.append(n + 1)
         ts.found, ts.last_run, ts.moved = keep, now, False
         ts.points = [None] * len(keep)
-        ts.looks = [_look(rgb, d) for d in keep] if ts.seated_scale else []
+        ts.looks, ts.misses, ts.stirred = looks, misses, [False] * len(keep)
 
     def _forget_departed(self, rgb: np.ndarray, now: float) -> None:
         """Check seated-scale sightings against the picture of a sweep: unchanged ones count, changed ones go.
@@ -414,6 +441,8 @@ class PersonOccupancy:
                 same = [_same_look(then, _look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
                 ts.found = [d for d, ok in zip(ts.found, same, strict=True) if ok]
                 ts.looks = [lk for lk, ok in zip(ts.looks, same, strict=True) if ok]
+                ts.misses = [n for n, ok in zip(ts.misses, same, strict=True) if ok]
+                ts.stirred = [m for m, ok in zip(ts.stirred, same, strict=True) if ok]
                 ts.counted = list(ts.found)
 
     def _area_found(self) -> list[Detection]:
@@ -568,6 +597,19 @@ def _same_look(a: np.ndarray, b: np.ndarray) -> bool:
     if sa < FLAT_GREY or sb < FLAT_GREY:
         return sa < FLAT_GREY and sb < FLAT_GREY and abs(float(a.mean()) - float(b.mean())) <= 2 * FLAT_GREY
     return float(((a - a.mean()) * (b - b.mean())).mean()) / (sa * sb) >= SAME_LOOK
+
+
+HOLD_IOU = 0.3  # a new sighting overlapping a held one by this much (IoU) is the same person
+
+
+def _iou(a: Detection, b: Detection) -> float:
+    """Intersection over union of two boxes."""
+    iw = min(a.x1, b.x1) - max(a.x0, b.x0)
+    ih = min(a.y1, b.y1) - max(a.y0, b.y0)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / ((a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter)
 
 
 def _grey_box(d: Detection, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
