@@ -96,6 +96,10 @@ class PresenceParams:
     # analyses and not in others, while someone who stands up or leaves moves over their box.
     seated_hold: int = 2
     stirred_fraction: float = 0.1
+    # An occupied seat turns off only once motion has covered stirred_fraction of the person's last
+    # box since their last sighting: nobody leaves a seat without moving, while a half-hidden clerk
+    # scoring near the threshold is missed for longer than off_s in noisy pictures.
+    off_needs_motion: bool = True
     moved_period_s: float = 2.0  # a tile touched by motion waits at least this long
     moved_fraction: float = 0.002  # share of a tile's pixels changed that counts as motion in it
     on_s: float = 2.0  # sightings must span this long: people walking across a seat take < 1 s
@@ -125,6 +129,8 @@ class _Seat:
     hits: deque = field(default_factory=deque)  # times of recent sightings
     uncertain: bool = True
     score: float = 0.0
+    last_box: Detection | None = None  # the person at the last sighting
+    stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
 
 
 @dataclass
@@ -343,13 +349,20 @@ class PersonOccupancy:
                 ts.moved = cv2.countNonZero(motion[y0:y1, x0:x1]) >= self.params.moved_fraction * area
 
     def _note_stirred(self, motion: np.ndarray) -> None:
-        """Mark the seated-scale sightings that motion covered (someone stood up, left or passed in front)."""
+        """Mark the seated-scale sightings and seated people that motion covered (someone stood up, left or passed in front)."""
+        for s in self.seats:
+            if not s.stirred and s.last_box is not None:
+                s.stirred = self._covered(s.last_box, motion)
         for ts in self.tiles:
             for k, d in enumerate(ts.found):
                 if ts.seated_scale and not ts.stirred[k]:
-                    x0, y0, x1, y1 = _grey_box(d, motion.shape)
-                    area = max((x1 - x0) * (y1 - y0), 1)
-                    ts.stirred[k] = cv2.countNonZero(motion[y0:y1, x0:x1]) >= self.params.stirred_fraction * area
+                    ts.stirred[k] = self._covered(d, motion)
+
+    def _covered(self, d: Detection, motion: np.ndarray) -> bool:
+        """True when motion covers stirred_fraction of a box."""
+        x0, y0, x1, y1 = _grey_box(d, motion.shape)
+        area = max((x1 - x0) * (y1 - y0), 1)
+        return cv2.countNonZero(motion[y0:y1, x0:x1]) >= self.params.stirred_fraction * area
 
     def _next_job(self, now: float) -> list[int]:
         """The most overdue job: one seat tile, or a sweep of the standing-scale area tiles; [] if none is due.
@@ -516,6 +529,8 @@ class PersonOccupancy:
                 continue
             hit = j in taken
             s.score = taken[j].score if hit else 0.0
+            if hit and any(taken[j] in self.tiles[i].found for i in ran):  # a fresh sighting, not a tile's old one
+                s.last_box, s.stirred = taken[j], False
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
             self._seat_step(s, now, hit)
@@ -535,7 +550,7 @@ class PersonOccupancy:
                 _turn_on(s)
             s.uncertain = bool(s.hits)
         else:
-            if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2:
+            if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and (s.stirred or not p.off_needs_motion):
                 s.occupied, s.since = False, s.last_hit + 0.5
                 s.hits.clear()
             s.uncertain = not hit

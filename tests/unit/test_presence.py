@@ -71,12 +71,24 @@ def _seated(zone: ZoneSpec, persp: Perspective) -> tuple[float, float, float, fl
     return (min(xs), bottom - 0.5 * h, max(xs), bottom)
 
 
-def _run(occ: PersonOccupancy, t0: float, t1: float, fps: float = 5.0) -> list[tuple[float, dict]]:
-    frame = _frame_for(occ)
+def _moving(box: tuple[float, float, float, float]) -> np.ndarray:
+    """A change map with motion over a box (normalised): someone moving there."""
     motion = np.zeros((180, 320), np.uint8)
+    x0, y0, x1, y1 = box
+    motion[int(y0 * 180):int(np.ceil(y1 * 180)), int(x0 * 320):int(np.ceil(x1 * 320))] = 255
+    return motion
+
+
+def _run(
+    occ: PersonOccupancy, t0: float, t1: float, fps: float = 5.0, moving: tuple[float, float, float, float] | None = None,
+) -> list[tuple[float, dict]]:
+    """Frames from t0 to t1; motion over `moving` during the first second (someone leaving it), else none."""
+    frame = _frame_for(occ)
+    still = np.zeros((180, 320), np.uint8)
     out = []
     for k in range(int(round((t1 - t0) * fps))):
         t = t0 + k / fps
+        motion = _moving(moving) if moving is not None and t - t0 < 1.0 else still
         out.append((t, occ.update(t, motion, frame)))
     return out
 
@@ -160,6 +172,22 @@ def test_seat_occupied_from_the_first_frame_reads_occupied_within_seconds_backda
     assert all(s["wait"].count == 0 for _, s in states)
 
 
+@pytest.mark.parametrize(("needs_motion", "stays"), [(True, True), (False, False)])
+def test_a_clerk_the_detector_stops_finding_stays_until_motion_shows_them_leave(needs_motion: bool, stays: bool) -> None:
+    """Missed for longer than off_s without any motion over them (a noisy picture): still there."""
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(off_needs_motion=needs_motion), model=fake)  # type: ignore[arg-type]
+    clerk = _seated(SEAT, occ.persp)
+    fake.people = [clerk]
+    _run(occ, 0.0, 10.0)
+    fake.people = []  # the detector loses them; nothing moves
+    states = _run(occ, 10.0, 40.0)
+    assert all(s["staff"].occupied for _, s in states) is stays
+    if stays:  # then they do get up and go
+        states = _run(occ, 40.0, 60.0, moving=clerk)
+        assert not states[-1][1]["staff"].occupied
+
+
 def test_seat_found_at_its_first_analysis_is_occupied_from_the_first_frame() -> None:
     # a small budget: the seat's tile gets its first turn seconds after the worker (re)started
     fake = FakeModel()
@@ -178,7 +206,7 @@ def test_seat_turns_off_after_off_s_backdated() -> None:
     fake.people = [_seated(SEAT, occ.persp)]
     _run(occ, 0.0, 10.0)
     fake.people = []
-    states = _run(occ, 10.0, 30.0)
+    states = _run(occ, 10.0, 30.0, moving=_seated(SEAT, occ.persp))  # the clerk gets up and goes
     off = next(t for t, s in states if not s["staff"].occupied)
     assert off - 10.0 <= PresenceParams().off_s + 4.0
     # backdated to the last sighting (a tile not yet re-run still shows them: up to 2 seat periods)
@@ -298,11 +326,12 @@ def _replay(start: float) -> tuple[list[tuple[int, int, int]], list[tuple[bool, 
     fake = LoggingModel()
     occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
     clerk, citizen = _seated(SEAT, occ.persp), _seated(SPOT, occ.persp)
-    frame, motion = _frame_for(occ), np.zeros((180, 320), np.uint8)
+    frame, still, moving = _frame_for(occ), np.zeros((180, 320), np.uint8), _moving(citizen)
     states = []
     for k in range(60 * 5):
         fake.frame = k
         fake.people = [clerk] + ([citizen] if 17.3 <= k / 5 < 41.1 else [])
+        motion = moving if 16.3 <= k / 5 < 17.3 or 41.1 <= k / 5 < 42.1 else still  # the citizen comes and goes
         s = occ.update(start + k / 5, motion, frame)["spot"]
         states.append((s.occupied, None if s.since is None else round(s.since - start, 3)))
     return fake.log, states
