@@ -1,7 +1,8 @@
 """Accuracy matrix: the varied simulator x seeds, the development scenes and real footage, each through `onestop analyze --json`.
 
 Usage: python benchmarks/accuracy.py [--quick] [--seeds 1 2 .. 8] [--minutes 3] [--zones body|floor]
-           [--score-py ../shared/devscenes/score.py] [--real-root ../data/real] [--sim-dir DIR] [--kinds sim dev real]
+           [--score-py ../shared/devscenes/score.py] [--real-root ../data/real] [--sim-dir DIR]
+           [--kinds sim dev real degraded]
            [--onestop OTHER_CHECKOUT/.venv/bin/onestop] [--jobs 2]
 
 Simulated and development scenes are scored by the acceptance's own score.py (loaded from --score-py,
@@ -10,6 +11,9 @@ MAE against the predict-the-mean baseline). `onestop analyze` runs as a subproce
 whatever monitor/ is importable here (this checkout) is what gets measured. Simulated scenes are
 rendered once into --sim-dir and reused while their seed, length and generator match. --jobs N runs
 N analyses at once (each is one process on one core); the analyse times then include waiting for a core.
+`--kinds ... degraded` adds the development scenes re-encoded by ffmpeg as a worse camera would give
+them (DEGRADED: strong temporal noise at a low bit rate; a dim, low-contrast grey picture), cached in
+--sim-dir; they are shown apart and left out of the overall figures.
 Targets (the analytics issue): seat_acc >= 0.97, served error <= 1 per counter-hour, service-time
 MAE <= 10 s, mean wait within 10 %, absences >= 2 min found >= 95 %, waiting-area count MAE <=
 max(0.5, 15 % of the true mean); real footage count MAE <= 0.7.
@@ -37,6 +41,11 @@ DEFAULT_SCORE_PY = ROOT.parent / "shared" / "devscenes" / "score.py"
 DEFAULT_REAL = ROOT.parent / "data" / "real"
 METRICS = ("seat_acc", "served_err_per_counter_hour", "service_mae_s", "wait_rel_err", "absence_recall", "waiting_count_mae")
 REAL_TARGET = 0.7
+# ffmpeg video filters and x264 quality of the degraded copies of the development scenes
+DEGRADED = {
+    "noisy": ("noise=alls=12:allf=t", "30"),  # sensor noise of a dim room or night mode, at a low bit rate
+    "dim": ("eq=brightness=-0.25:contrast=0.6,hue=s=0", "26"),  # a dark, flat, grey (IR-like) picture
+}
 
 
 @dataclass
@@ -121,6 +130,27 @@ def dev_scenes(score_py: Path, scorer: ModuleType, work: Path, zones: str, secon
         config = work / f"{d.name}.yaml"
         config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
         out.append(Scene("dev", d.name, video, config, "office", truth))
+    return out
+
+
+def degraded_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
+    """The development scenes re-encoded through each DEGRADED filter (made once into cache)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    for scene in dev:
+        for variant, (vf, crf) in DEGRADED.items():
+            name = f"{scene.name}-{variant}"
+            video = cache / f"{name}.mp4"
+            if not video.is_file():
+                part = video.with_suffix(".part.mp4")
+                subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(scene.video), "-vf", vf, "-c:v", "libx264",
+                                "-preset", "veryfast", "-crf", crf, "-g", "20", str(part)], check=True)
+                part.rename(video)
+            cfg = yaml.safe_load(scene.config.read_text(encoding="utf-8"))
+            cfg["cameras"][0]["streams"]["main"] = str(video.resolve())
+            config = scene.config.with_name(f"{name}.yaml")
+            config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+            out.append(Scene("degraded", name, video, config, scene.camera, scene.truth))
     return out
 
 
@@ -248,7 +278,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--score-py", type=Path, default=DEFAULT_SCORE_PY)
     ap.add_argument("--real-root", type=Path, default=DEFAULT_REAL)
     ap.add_argument("--sim-dir", type=Path, help="Keep and reuse rendered scenes here (default: a temporary folder).")
-    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real"], default=["sim", "dev", "real"])
+    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded"], default=["sim", "dev", "real"])
     ap.add_argument("--onestop", help="The onestop command to measure (e.g. another worktree's .venv/bin/onestop); "
                                       "default: the monitor package of this checkout.")
     ap.add_argument("--jobs", type=int, default=1, help="analyses run at once (one core each)")
@@ -278,8 +308,11 @@ def main(argv: list[str] | None = None) -> int:
         scenes: list[Scene] = []
         if "sim" in args.kinds:
             scenes += sim_scenes(args.seeds, args.minutes, args.sim_dir or work / "sim", args.zones)
-        if "dev" in args.kinds:
-            scenes += dev_scenes(args.score_py, scorer, work, args.zones, 120.0 if args.quick else None)
+        if "dev" in args.kinds or "degraded" in args.kinds:
+            dev = dev_scenes(args.score_py, scorer, work, args.zones, 120.0 if args.quick else None)
+            scenes += dev if "dev" in args.kinds else []
+            if "degraded" in args.kinds:
+                scenes += degraded_scenes(dev, (args.sim_dir or work) / ("degraded-quick" if args.quick else "degraded"))
         if "real" in args.kinds:
             scenes += real_scenes(args.real_root)
 
@@ -289,16 +322,18 @@ def main(argv: list[str] | None = None) -> int:
             return Scored(scene, score_scene(scene, result, scorer, realfootage), secs)
 
         # analyze is a subprocess, so threads suffice; the long development scenes start first
-        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind != "dev")
+        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("dev", "degraded"))
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = {i: pool.submit(run, i, scenes[i]) for i in first}
             scored = [futures[i].result() for i in range(len(scenes))]
-    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real")}
+    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded")}
     print(f"\nanalyze: {args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
     if by_kind["dev"]:
         print_office_table("development scenes", by_kind["dev"])
+    if by_kind["degraded"]:
+        print_office_table("development scenes, degraded (not in the overall figures)", by_kind["degraded"])
     real_ok = print_real_table(by_kind["real"]) if "real" in args.kinds else None
     offices = by_kind["sim"] + by_kind["dev"]
     if offices:

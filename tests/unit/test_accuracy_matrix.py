@@ -6,6 +6,7 @@ import importlib.util
 import os
 import math
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -136,3 +137,30 @@ def test_missing_score_py_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert acc.main(["--score-py", str(tmp_path / "none.py"), "--kinds", "real", "--real-root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "none.py" in err and err.count("\n") == 1
+
+
+def test_degraded_copies_of_a_scene(tmp_path: Path) -> None:
+    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    import yaml
+
+    video = tmp_path / "scene.mp4"
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=10:duration=2",
+                    "-pix_fmt", "yuv420p", str(video)], check=True)
+    config = tmp_path / "office.yaml"
+    config.write_text(yaml.safe_dump({"cameras": [{"id": "office", "streams": {"main": str(video)}, "zones": []}]}), encoding="utf-8")
+    scene = acc.Scene("dev", "office", video, config, "office", {"duration_s": 2})
+    out = acc.degraded_scenes([scene], tmp_path / "cache")
+    assert [s.name for s in out] == [f"office-{v}" for v in acc.DEGRADED] and all(s.kind == "degraded" for s in out)
+    frames = {}
+    for s in [scene, *out]:
+        assert yaml.safe_load(s.config.read_text(encoding="utf-8"))["cameras"][0]["streams"]["main"] == str(s.video.resolve())
+        cap = cv2.VideoCapture(str(s.video))
+        ok, frames[s.name] = cap.read()
+        cap.release()
+        assert ok and s.truth is scene.truth
+    dim = frames["office-dim"].astype(int)
+    assert np.abs(dim[..., 0] - dim[..., 2]).max() <= 3 and dim.mean() < frames["office"].mean() - 20  # grey, darker
+    assert np.abs(frames["office-noisy"].astype(int) - frames["office"].astype(int)).mean() > 3
+    # made once: a second call reuses the copies
+    before = [s.video.stat().st_mtime_ns for s in out]
+    assert [s.video.stat().st_mtime_ns for s in acc.degraded_scenes([scene], tmp_path / "cache")] == before
