@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.db.store import Writer, open_db
+from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -83,11 +84,12 @@ def counter_site(folder: Path, alerts_yaml: str) -> tuple[Config, Writer]:
     return config, writer
 
 
-def feed(writer: Writer, t0: float, t1: float, seat: bool, queue: float) -> None:
-    """Per-second occupancy of quay-1 from t0 to t1, and the camera online with a heartbeat at t1."""
+def feed(writer: Writer, t0: float, t1: float, seat: bool, queue: float, walking: float = 0.0) -> None:
+    """Per-second occupancy of quay-1 from t0 to t1 (and people walking), the camera online with a heartbeat at t1."""
     writer.apply([{"type": "occupancy", "camera": "quay-1", "t": t, "zones": {
         "ghe": {"occupied": seat, "count": float(seat)}, "cho": {"occupied": False, "count": 0.0},
-        "hang": {"occupied": queue > 0, "count": queue}}} for t in range(int(t0), int(t1))])
+        "hang": {"occupied": queue > 0, "count": queue},
+        WALKING_ZONE: {"occupied": walking > 0, "count": walking}}} for t in range(int(t0), int(t1))])
     writer.apply([{"type": "status", "camera": "quay-1", "state": "online", "t": t1 - 1},
                   {"type": "heartbeat", "camera": "quay-1", "t": t1 - 1}])
 

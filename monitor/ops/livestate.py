@@ -16,6 +16,7 @@ import numpy as np
 import sqlite_utils
 
 from monitor.db.store import camera_states, zone_samples
+from monitor.counters.site import walking_keys
 from monitor.db.tickets import TicketEvent, ticket_events
 from monitor.ops.health import camera_health
 from monitor.ops.rules import CounterLive, LiveState, QueueLive
@@ -128,6 +129,7 @@ def read_live_state(config: Config, db: sqlite_utils.Database, now: float, offic
     day_start = datetime.combine(datetime.fromtimestamp(now, tz).date(), datetime.min.time(), tz).timestamp()
     tickets = waiting_tickets(ticket_events(db, day_start, now + 1), office, now)
     queues = tuple(QueueLive(q.id, q.name, q.areas[0][0], counts[q.id],
-                             tuple(by_id[cid] for cid in q.counters if cid in by_id), tickets.get(q.id))
+                             tuple(by_id[cid] for cid in q.counters if cid in by_id), tickets.get(q.id),
+                             queue_samples(read, tuple(walking_keys(q.areas)), t0, t1))
                    for q in office.queues)
     return LiveState(counters, queues, cameras, spans, config.alerts.offline_after_s)

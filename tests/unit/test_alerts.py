@@ -261,6 +261,17 @@ def test_counter_alerts_open_once_keep_their_peak_and_close(tmp_path):
     assert sink.state_updates[1]["quay-1"]["alerts"] == ["officer_away", "unstaffed_queue"]
 
 
+@pytest.mark.parametrize("walked, since", [(True, 280 + 1800), (False, 300 + 1800)])
+def test_a_long_wait_counts_from_the_walk_in_as_the_reports_do(tmp_path, walked, since):
+    config, writer = counter_site(tmp_path, RULES_YAML)
+    monitor = AlertMonitor(config, sinks=[Collect()])
+    feed(writer, OPEN, OPEN + 280, seat=True, queue=0)
+    feed(writer, OPEN + 280, OPEN + 300, seat=True, queue=0, walking=1.0 if walked else 0.0)  # someone walks in
+    feed(writer, OPEN + 300, OPEN + 2200, seat=True, queue=1)  # and sits down to wait, never called
+    changes = _step(monitor, OPEN + 2200)
+    assert [(f.rule, f.since - OPEN) for f in changes.opened] == [("long_wait", since)]
+
+
 def test_an_open_alert_continues_across_a_restart_and_closes_when_it_ends(tmp_path):
     config, writer = counter_site(tmp_path, RULES_YAML)
     feed(writer, OPEN, OPEN + 600, seat=True, queue=0)

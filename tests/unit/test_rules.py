@@ -109,9 +109,24 @@ def test_counter_rules_hold_only_in_opening_hours():
 
 
 def test_oldest_wait_takes_the_last_arrivals_as_the_people_waiting():
-    # three arrive at 0, 100, 200; two leave (served or gone) at 400: first in, first out, the one left came last
-    c = counter(1000, SEATED, [], [(0, 100, 1), (100, 200, 2), (200, 400, 3), (400, 1000, 1)])
+    # three arrive at 0, 100, 200; two are served from 405 and 705: first in, first out, the one left came last
+    c = counter(1000, SEATED, [(405, 695, 1), (705, 1000, 1)], [(0, 100, 1), (100, 200, 2), (200, 405, 3), (405, 705, 2),
+                                                                  (705, 1000, 1)])
     assert oldest_wait(fed(c)[0], OPEN + 1000) == OPEN + 200
+
+
+def test_oldest_wait_reads_arrivals_as_the_reports_do():
+    # a 2 s dip of the count is a sitter missed, not two people leaving and two more coming
+    c = counter(1000, SEATED, [], [(0, 500, 2), (502, 1000, 2)])
+    assert oldest_wait(fed(c)[0], OPEN + 1000) == OPEN + 0
+    # the second person's arrival is dated back to the start of their walk in (people walking from 280)
+    c = counter(1000, SEATED, [], [(0, 300, 1), (300, 1000, 2)])
+    q = fed(c)[0]
+    assert oldest_wait(q, OPEN + 1000) == OPEN + 0
+    walking = track(1000, [(280, 300, 1)])
+    one = counter(1000, SEATED, [(100, 1000, 1)], [(0, 100, 1), (300, 1000, 1)])  # the first is served from 100
+    assert oldest_wait(QueueLive("hang", "Hàng chờ", "cam-1", one.queue, (one,)), OPEN + 1000) == OPEN + 300
+    assert oldest_wait(QueueLive("hang", "Hàng chờ", "cam-1", one.queue, (one,), walking=walking), OPEN + 1000) == OPEN + 280
 
 
 def test_a_queue_feeding_two_counters_gives_one_alert_named_by_the_queue():
@@ -119,7 +134,9 @@ def test_a_queue_feeding_two_counters_gives_one_alert_named_by_the_queue():
     two = CounterLive("quay-2", "Quầy 2", "cam-1", track(1500, SEATED), track(1500, [(200, 1500, 1)]), one.queue)
     q = QueueLive("hang", "Hàng chờ", "cam-1", one.queue, (one, two))
     (f,) = evaluate(RULES, LiveState((one, two), (q,), (), (SPAN,), 300), OPEN + 1500)
-    assert (f.rule, f.subject, f.value) == ("long_wait", "hang", 25)
+    # two were waiting from 0; with one called at 100 and one at 200 while the count stayed 2, two more
+    # came then: the oldest of the two waiting now came at 100
+    assert (f.rule, f.subject, round(f.value, 2)) == ("long_wait", "hang", 23.33)
 
 
 def cam(state: str, down_for: float | None = None, cid: str = "c1") -> CameraHealth:
