@@ -31,7 +31,6 @@ __all__ = [
     "HourStats",
     "QueueStats",
     "absences",
-    "arrivals",
     "counter_stats",
     "drop_short",
     "fifo_waits",
@@ -64,7 +63,6 @@ class AnalyticsParams:
     merge_gap_s: float = 3  # seat hysteresis already bridges short gaps; longer would join consecutive citizens (called 5-15 s apart)
     min_absence_s: float = 60  # a staff seat empty for under a minute is not worth reporting
     max_gap_s: float = 5  # unobserved seconds bridged inside a run (dropped frames, a short stall)
-    arrival_smooth_s: int = 5  # the waiting-area estimate flickers by one person from frame to frame
     # A waiting-area arrival is dated back over the walk that brought the citizen (walked_in): crossing
     # an office hall from the door to a chair takes well under half a minute (20 m at 0.7 m/s), and a
     # stop at the ticket machine or a door is a pause of a second or two, not the end of the walk.
@@ -211,26 +209,6 @@ def queue_stats(queue: ZoneSamples, window: Interval | None = None) -> QueueStat
     if len(s) == 0:
         return QueueStats(0.0, 0.0, 0)
     return QueueStats(float(s.count.mean(dtype=np.float64)), float(s.count.max()), len(s))
-
-
-def arrivals(queue: ZoneSamples, smooth_s: int = 5) -> list[float]:
-    """Times when the smoothed, rounded waiting count goes up: one arrival per unit increase.
-
-    The count is smoothed with a centred rolling median of smooth_s samples (a step keeps its
-    time, a flicker shorter than half the window is removed), then rounded half up. The level at
-    the first sample counts as arrivals at that time: those people were already waiting when
-    observation began, so their waits are lower bounds.
-    """
-    n = len(queue)
-    if n == 0:
-        return []
-    width = max(int(smooth_s), 1)
-    count = np.pad(queue.count.astype(np.float64), (width // 2, width - 1 - width // 2), mode="edge")
-    smooth = np.median(np.lib.stride_tricks.sliding_window_view(count, width), axis=1)
-    level = np.floor(np.clip(smooth, 0.0, None) + 0.5).astype(np.int64)
-    rise = np.diff(level, prepend=0)
-    up = np.flatnonzero(rise > 0)
-    return np.repeat(queue.t[up], rise[up]).astype(np.float64).tolist()
 
 
 def fitted_arrivals(queue: ZoneSamples, starts: Iterable[float]) -> list[float]:

@@ -7,7 +7,7 @@ of MediaPipe's objectron graph that ships the model (SsdAnchorsCalculator with 6
 0.2..0.95, aspect ratios 1, 2, 0.5, 3, 1/3; box scales 10, 10, 5, 5; sigmoid scores).
 
 onnxruntime and OpenCV's DNN module give the same outputs on it (within 5e-5); onnxruntime takes
-~14 ms a call on one core against ~22 ms (benchmarks/busy_camera.py measures it).
+~14-15 ms a call on one core against ~22 ms (benchmarks/busy_camera.py measures it).
 """
 
 from __future__ import annotations

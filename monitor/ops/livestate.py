@@ -15,8 +15,8 @@ from datetime import datetime
 import numpy as np
 import sqlite_utils
 
-from monitor.db.store import camera_states, zone_samples
 from monitor.counters.site import walking_keys
+from monitor.db.store import camera_states, zone_samples
 from monitor.db.tickets import TicketEvent, ticket_events
 from monitor.ops.health import camera_health
 from monitor.ops.rules import CounterLive, LiveState, QueueLive

@@ -12,7 +12,6 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     QueueStats,
     absences,
-    arrivals,
     counter_stats,
     drop_short,
     fifo_waits,
@@ -241,27 +240,6 @@ def test_queue_stats() -> None:
     assert queue_stats(q) == QueueStats(mean=2.0, max=4.0, samples=6)
     assert queue_stats(q, Interval(3, 5)) == QueueStats(mean=3.5, max=4.0, samples=2)
     assert queue_stats(ZoneSamples.empty()) == QueueStats(0.0, 0.0, 0)
-
-
-@pytest.mark.parametrize(
-    ("counts", "smooth_s", "expected"),
-    [
-        pytest.param([], 5, [], id="no-samples"),
-        pytest.param([0] * 20, 5, [], id="empty-room"),
-        pytest.param([0] * 10 + [1] * 10, 5, [10], id="one-arrival-on-the-step"),
-        pytest.param([0] * 10 + [2] * 10, 5, [10, 10], id="two-at-once"),
-        pytest.param([0] * 10 + [1] * 10 + [0] * 10 + [1] * 10, 5, [10, 30], id="leave-and-arrive"),
-        pytest.param([0] * 10 + [1] * 10 + [2] * 10 + [1] * 10, 5, [10, 20], id="service-does-not-arrive"),
-        pytest.param([2] * 10, 5, [0, 0], id="already-waiting-at-start"),
-        pytest.param([1, 1, 2, 1, 1, 1, 0, 1, 1, 1, 2, 2, 1, 1], 5, [0], id="one-second-flicker-smoothed-away"),
-        pytest.param([0] * 5 + [1] * 10 + [2] * 2 + [1] * 10, 5, [5], id="two-second-spike-smoothed-away"),
-        pytest.param([0] * 5 + [1] * 10 + [2] * 3 + [1] * 10, 5, [5, 15], id="three-seconds-is-someone"),
-        pytest.param([0] * 10 + [1, 0] * 5 + [1] * 10, 1, [10, 12, 14, 16, 18, 20], id="no-smoothing-counts-flicker"),
-        pytest.param([0] * 10 + [0.8] * 10, 5, [10], id="estimate-rounded"),
-    ],
-)
-def test_arrivals(counts: list[float], smooth_s: int, expected: list[float]) -> None:
-    assert arrivals(queue(counts), smooth_s) == expected
 
 
 @pytest.mark.parametrize(
