@@ -100,6 +100,9 @@ class PresenceParams:
     # box since their last sighting: nobody leaves a seat without moving, while a half-hidden clerk
     # scoring near the threshold is missed for longer than off_s in noisy pictures.
     off_needs_motion: bool = True
+    # ... unless they have not been seen for this long: a stuck seat would hide an absence (someone
+    # left while the change map missed them, in a dim picture); the change is still dated back
+    off_still_s: float = 120.0
     moved_period_s: float = 2.0  # a tile touched by motion waits at least this long
     moved_fraction: float = 0.002  # share of a tile's pixels changed that counts as motion in it
     on_s: float = 2.0  # sightings must span this long: people walking across a seat take < 1 s
@@ -550,7 +553,8 @@ class PersonOccupancy:
                 _turn_on(s)
             s.uncertain = bool(s.hits)
         else:
-            if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and (s.stirred or not p.off_needs_motion):
+            left = s.stirred or not p.off_needs_motion or now - s.last_hit >= p.off_still_s
+            if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
                 s.occupied, s.since = False, s.last_hit + 0.5
                 s.hits.clear()
             s.uncertain = not hit

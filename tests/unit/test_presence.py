@@ -188,6 +188,20 @@ def test_a_clerk_the_detector_stops_finding_stays_until_motion_shows_them_leave(
         assert not states[-1][1]["staff"].occupied
 
 
+def test_a_seat_nobody_is_seen_on_for_long_turns_off_without_motion_backdated() -> None:
+    """Someone left unseen by the change map (a dim picture): off after off_still_s, dated to the last sighting."""
+    fake = FakeModel()
+    p = PresenceParams()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    fake.people = [_seated(SEAT, occ.persp)]
+    _run(occ, 0.0, 10.0)
+    fake.people = []
+    states = _run(occ, 10.0, 10.0 + p.off_still_s + 10.0)
+    off = next(t for t, s in states if not s["staff"].occupied)
+    assert p.off_still_s <= off <= 10.0 + p.off_still_s + 2 * p.seat_period_s
+    assert states[-1][1]["staff"].since == pytest.approx(10.0, abs=2 * 2 * p.seat_period_s)
+
+
 def test_seat_found_at_its_first_analysis_is_occupied_from_the_first_frame() -> None:
     # a small budget: the seat's tile gets its first turn seconds after the worker (re)started
     fake = FakeModel()
