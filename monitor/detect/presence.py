@@ -356,10 +356,8 @@ class PersonOccupancy:
         for s in self.seats:
             if not s.stirred and s.last_box is not None:
                 s.stirred = self._covered(s.last_box, motion)
-        for ts in self.tiles:
-            for k, d in enumerate(ts.found):
-                if ts.seated_scale and not ts.stirred[k]:
-                    ts.stirred[k] = self._covered(d, motion)
+        for ts in (ts for ts in self.tiles if ts.seated_scale):
+            ts.stirred = [m or self._covered(d, motion) for d, m in zip(ts.found, ts.stirred, strict=True)]
 
     def _covered(self, d: Detection, motion: np.ndarray) -> bool:
         """True when motion covers stirred_fraction of a box."""
@@ -455,10 +453,8 @@ class PersonOccupancy:
         for ts in self.tiles:
             if ts.seated_scale and ts.last_run < now:  # a later picture than the sighting's
                 same = [_same_look(then, _look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
-                ts.found = [d for d, ok in zip(ts.found, same, strict=True) if ok]
-                ts.looks = [lk for lk, ok in zip(ts.looks, same, strict=True) if ok]
-                ts.misses = [n for n, ok in zip(ts.misses, same, strict=True) if ok]
-                ts.stirred = [m for m, ok in zip(ts.stirred, same, strict=True) if ok]
+                ts.found, ts.looks, ts.misses, ts.stirred = (
+                    [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
                 ts.counted = list(ts.found)
 
     def _area_found(self) -> list[Detection]:
