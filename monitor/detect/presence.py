@@ -15,9 +15,10 @@ Definitions (the zone editor and the README say the same):
 - count of a waiting area: the people whose anchor lies in it and who are not on a seat, walking
   or still. The area is searched at two scales: tiles sized for standing people, swept together,
   and tiles sized for seated ones (a seated crowd seen from behind is too small for the model in the
-  first), which report only people shorter than STANDING_BOX standing heights. An area marked as one
-  where nobody sits (`seated` false) has no seated-scale tiles and counts only boxes at least
-  `standing_min_box` standing heights tall. Between two sweeps, the
+  first), which report only people shorter than STANDING_BOX standing heights, while the standing
+  scale reports only boxes at least `standing_min_box` standing heights tall; a short box it leaves
+  out makes the seated-scale tile of its place due next. An area marked as one where nobody sits
+  (`seated` false) has no seated-scale tiles. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
   a walker leaving the area stops counting when they leave, not at the next sweep.
 - With a waiting area, WALKING_ZONE counts the people walking anywhere in the picture (moving blobs
@@ -70,11 +71,12 @@ class PresenceParams:
     # footage (PETS S2.L1) counts without bias at 0.35 and under-counts at 0.4; the issue's 0.4 left
     # seated people out in the development offices; 0.3 lets cones and bags in.
     area_min_score: float = 0.35
-    # In a waiting area where nobody sits (`seated: false`: a standing queue, a walkway) only boxes at
-    # least this many standing heights tall (at their lowest row) count: people standing or walking
-    # show ~1.0. Shorter ones there were, on walkway footage (PETS S2.L1), traffic cones, a tripod, a
-    # sign and walkers' upper halves (dropped before suppression, so those do not win over the whole
-    # body). Seated people show 0.3-0.65, which is why areas with seats keep every size.
+    # The standing-scale tiles report only boxes at least this many standing heights tall (at their
+    # lowest row): people standing or walking show ~1.0. Shorter ones found at that scale were, on
+    # walkway footage (PETS S2.L1), traffic cones, a tripod, a sign and walkers' upper halves (dropped
+    # before suppression, so those do not win over the whole body). Seated people show 0.3-0.65: the
+    # seated-scale tiles, which see them twice as large, report them (with area_seated_ratio None,
+    # areas where people sit keep every size at the one scale).
     standing_min_box: float = 0.45
     # Waiting areas are searched at two scales, merged (monitor.detect.persons.suppress): tiles sized
     # for standing people, and tiles sized for seated ones, whom the standing scale leaves too small
@@ -87,7 +89,8 @@ class PresenceParams:
     uncertain_period_s: float = 1.0  # ... and this often while one of its seats is uncertain
     area_period_s: float = 8.0  # other tiles at least this often; sooner when motion touched them
     # Seated-scale waiting-area tiles have a budget of their own, so seats keep theirs: a seated crowd
-    # changes slowly, and a tile touched by motion is due after seated_period_s (twice that if not).
+    # changes slowly, and a tile touched by motion is due after seated_period_s (twice that if not);
+    # a tile where the standing scale saw a short box appear comes first (once moved_period_s has passed).
     seated_calls_per_s: float = 0.5
     seated_period_s: float = 8.0
     # A counted seated-scale sighting that a new analysis misses is kept (its box still has to look as
@@ -150,6 +153,8 @@ class _TileState:
     moved: bool = True
     found: list[Detection] = field(default_factory=list)
     points: list[np.ndarray | None] = field(default_factory=list)  # standing scale: each box's points to follow (grey px)
+    short: list[Detection] = field(default_factory=list)  # standing scale: the short boxes it left to the seated scale
+    hinted: bool = False  # seated scale: a standing-scale sweep saw someone short appear in its cell
 
 
 class PersonOccupancy:
@@ -186,6 +191,8 @@ class PersonOccupancy:
         self.areas = {z.id: self._poly(z.points) for z in self.zones if z.kind == "waiting_area"}
         self._standing_only = [self.areas[z.id] for z in self.zones if z.kind == "waiting_area" and not z.seated]
         self._seated_areas = [self.areas[z.id] for z in self.zones if z.kind == "waiting_area" and z.seated]
+        # standing-scale tiles leave short boxes to the seated scale, or where nobody sits drop them
+        self._drop_short = params.area_seated_ratio is not None or bool(self._standing_only)
         self.masks = [self._poly(m) for m in masks]
         self.motion_zones = {z.id: -math.inf for z in self.zones if z.kind == "motion"}
         self._motion_masks: dict[str, np.ndarray] = {}
@@ -389,7 +396,10 @@ class PersonOccupancy:
             if late >= 1.0 and late > best_late:
                 best, best_late = [i], late
         if sweep:
-            moved = any(self.tiles[i].moved for i in sweep)
+            # a new seated-scale sighting awaiting its check by a sweep makes it due as motion does
+            moved = any(self.tiles[i].moved for i in sweep) or any(
+                not any(_iou(d, c) >= HOLD_IOU for c in ts.counted)
+                for ts in self.tiles if ts.seated_scale for d in ts.found)
             period = p.moved_period_s if moved else p.area_period_s
             late = (now - min(self.tiles[i].last_run for i in sweep)) / period
             if late >= 1.0 and late > best_late:
@@ -399,10 +409,13 @@ class PersonOccupancy:
     def _next_seated(self, now: float) -> int | None:
         """The most overdue seated-scale waiting-area tile, or None when none is due."""
         best, best_late = None, 1.0
+        p = self.params
         for i, ts in enumerate(self.tiles):
             if ts.seated_scale:
-                period = self.params.seated_period_s * (1 if ts.moved else 2)
+                period = p.seated_period_s * (1 if ts.moved else 2)
                 late = (now - ts.last_run) / period
+                if ts.hinted and now - ts.last_run >= p.moved_period_s:
+                    late += p.seated_period_s  # ahead of every tile only overdue
                 if late >= best_late:
                     best, best_late = i, late
         return best
@@ -415,12 +428,17 @@ class PersonOccupancy:
         min_score = self.params.min_score if ts.seats else self.params.area_min_score
         crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
         fx, fy = (x1 - x0) / w, (y1 - y0) / h
-        if ts.seats or ts.seated_scale or not self._standing_only:
+        if ts.seats or ts.seated_scale or not self._drop_short:
             found = self.model.detect(crop, min_score)
-        else:  # short boxes where nobody sits go before suppression (a walker's upper half would win)
-            found = suppress([d for d in self.model.boxes(crop, min_score)
-                              if not self._too_short(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx,
-                                                     y0 / h + d.y1 * fy)])
+        else:  # short boxes go before suppression (a walker's upper half would win over the whole body)
+            boxes = self.model.boxes(crop, min_score)
+            short = [self._too_short(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy)
+                     for d in boxes]
+            found = suppress([d for d, s in zip(boxes, short, strict=True) if not s])
+            if self.params.area_seated_ratio is not None:
+                self._hint_seated(ts, [Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx,
+                                                 y0 / h + d.y1 * fy, d.score)
+                                       for d in suppress([d for d, s in zip(boxes, short, strict=True) if s])])
         keep = []
         for d in found:
             g = Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy, d.score)
@@ -438,9 +456,27 @@ class PersonOccupancy:
                     keep.append(d)
                     looks.append(look)
                     misses.append(n + 1)
-        ts.found, ts.last_run, ts.moved = keep, now, False
+        ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         ts.points = [None] * len(keep)
         ts.looks, ts.misses, ts.stirred = looks, misses, [False] * len(keep)
+
+    def _hint_seated(self, ts: _TileState, short: list[Detection]) -> None:
+        """Make the seated-scale tiles due where a short box appeared since this tile's last analysis.
+
+        Someone who has just sat down shows at the standing scale as a box too short for it to report;
+        the seated-scale tile of their cell would otherwise come in its turn (tens of seconds with many
+        tiles). A box there last time, or on a sighting the seated scale has, is no news: a cone does
+        not make its tile run again and again.
+        """
+        known = ts.short + [d for t in self.tiles if t.seated_scale for d in t.found]
+        for d in short:
+            if any(_iou(d, k) >= HOLD_IOU for k in known):
+                continue
+            ax, ay = self.anchor(d)
+            for t in self.tiles:
+                if t.seated_scale and t.tile.owns(ax, ay):
+                    t.hinted = True
+        ts.short = short
 
     def _forget_departed(self, rgb: np.ndarray, now: float) -> None:
         """Check seated-scale sightings against the picture of a sweep: unchanged ones count, changed ones go.
@@ -468,9 +504,12 @@ class PersonOccupancy:
         return out
 
     def _too_short(self, x0: float, y0: float, x1: float, y1: float) -> bool:
-        """True for a box shorter than a standing person whose feet are in an area where nobody sits."""
+        """True for a box shorter than a standing person that the standing scale does not report: any,
+        with seated-scale tiles (they report seated people); without, only where nobody sits."""
         if y1 - y0 >= self.params.standing_min_box * self.persp.height(y1):
             return False
+        if self.params.area_seated_ratio is not None:
+            return True
         foot = ((x0 + x1) / 2 * self.aspect, y1)
 
         def inside(polys: list[np.ndarray]) -> bool:

@@ -30,6 +30,8 @@ class FakeModel:
         # people shorter than this share of the crop are too small for it (as for the real model's input)
         self.min_rel_height = 0.0
         self.flaky: set[int] = set()  # people (indices) each crop holding them finds only every other time
+        # things it calls people only while they are small in its input (over this share of the crop: not)
+        self.max_rel_height = math.inf
         self.seen: dict[tuple[int, int, int], int] = {}
 
     def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
@@ -43,7 +45,8 @@ class FakeModel:
         out = []
         for k, (bx0, by0, bx1, by1) in enumerate(self.people):
             px = (bx0 * W - x0, by0 * H - y0, bx1 * W - x0, by1 * H - y0)
-            if px[0] >= 0 and px[1] >= 0 and px[2] <= w and px[3] <= h and px[3] - px[1] >= self.min_rel_height * h:
+            if (px[0] >= 0 and px[1] >= 0 and px[2] <= w and px[3] <= h
+                    and self.min_rel_height * h <= px[3] - px[1] <= self.max_rel_height * h):
                 n = self.seen[k, x0, y0] = self.seen.get((k, x0, y0), 0) + 1
                 if k not in self.flaky or n % 2:
                     out.append(Detection(px[0] / w, px[1] / h, px[2] / w, px[3] / h, 0.6))
@@ -497,3 +500,59 @@ def test_where_nobody_sits_only_standing_size_people_count(seated: bool) -> None
         assert states[-1][1]["wait"].count == 1.0 and not any(ts.seated_scale for ts in occ.tiles)
         (found,) = occ._area_dets
         assert found.y1 - found.y0 == pytest.approx(h, abs=0.02)
+
+
+def _cone(occ: PersonOccupancy) -> tuple[float, float, float, float]:
+    """Something 0.4 standing heights tall in the waiting area (a traffic cone, a bollard)."""
+    h = occ.persp.height(0.8)
+    return (0.5, 0.8 - 0.4 * h, 0.53, 0.8)
+
+
+@pytest.mark.parametrize(("seated_ratio", "expected"), [(SEATED, 0.0), (None, 1.0)])
+def test_a_short_thing_only_the_standing_scale_calls_a_person_does_not_count(
+    seated_ratio: float | None, expected: float,
+) -> None:
+    """Short boxes are the seated scale's to report: what it does not find at twice the size does not count.
+
+    On walkway footage (PETS S2.L1) the standing-size tiles called cones, a tripod and a sign people;
+    the seated-size tiles, which see them twice as large, did not. With one scale only, short boxes
+    are all there is for seated people, so they count."""
+    fake = FakeModel()
+    fake.max_rel_height = 0.2  # the cone is ~0.4 / 4 = 0.10 of a standing-scale crop, ~0.4 / 1.6 = 0.25 of a seated one
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(area_seated_ratio=seated_ratio), model=fake)  # type: ignore[arg-type]
+    fake.people = [_cone(occ)]
+    states = _run(occ, 0.0, 20.0)
+    assert {s["wait"].count for t, s in states if t > 2.0} == {expected}
+
+
+@pytest.mark.parametrize("hints", [True, False])
+def test_someone_sitting_down_makes_their_seated_scale_tile_due(hints: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short box the standing scale leaves out makes the seated-scale tile of its cell run next, not in its turn."""
+    if not hints:
+        monkeypatch.setattr(PersonOccupancy, "_hint_seated", lambda self, ts, short: None)
+    fake = FakeModel()
+    # seated-scale tiles run once at start and then only when due for a reason: their turn is 1000 s away
+    params = PresenceParams(seated_period_s=1000.0)
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    _run(occ, 0.0, 10.0)
+    h = occ.persp.height(0.8)
+    fake.people = [(0.3, 0.8 - 0.4 * h, 0.35, 0.8)]  # sits down at 10 s, 0.4 standing heights show: found at both scales
+    states = _run(occ, 10.0, 40.0)
+    counted = [t for t, s in states if s["wait"].count == 1.0]
+    if hints:  # the next sweep (a still picture: area_period_s) sees them, their tile runs, the sweep after checks them
+        assert counted and counted[0] <= 10.0 + params.area_period_s + 2 * params.moved_period_s + 1.0
+        assert all(s["wait"].count == 1.0 for t, s in states if t >= counted[0])
+    else:
+        assert not counted
+
+
+def test_a_seated_crowd_found_at_start_counts_at_the_next_sweep_due_for_it() -> None:
+    """New seated-scale sightings make the sweep that checks them due as motion would: a restarted worker
+    counts a still seated hall after seconds, not after the sweep period of a still picture."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25  # only the seated-scale tiles find them
+    params = PresenceParams()
+    occ = PersonOccupancy([WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    fake.people = _seated_crowd(occ)
+    states = _run(occ, 0.0, params.area_period_s)  # no motion at all
+    assert {s["wait"].count for t, s in states if t >= params.moved_period_s + 0.5} == {3.0}
