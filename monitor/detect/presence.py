@@ -12,6 +12,8 @@ Definitions (the zone editor and the README say the same):
   OFF_S seconds (and at least two analyses). Transitions are backdated (`since`) to the first / last
   sighting, so per-second figures do not lag; a seat occupied at its first analyses is occupied
   from the first frame (a restarted worker does not date everyone seated from their tile's turn).
+  A seat that turns on again within `rejoin_s` of turning off, with someone who looks like the
+  person it lost, is dated back over the gap: it was never empty.
 - count of a waiting area: the people whose anchor lies in it and who are not on a seat, walking
   or still. The area is searched at two scales: tiles sized for standing people, swept together,
   and tiles sized for seated ones (a seated crowd seen from behind is too small for the model in the
@@ -106,6 +108,12 @@ class PresenceParams:
     # ... unless they have not been seen for this long: a stuck seat would hide an absence (someone
     # left while the change map missed them, in a dim picture); the change is still dated back
     off_still_s: float = 120.0
+    # A seat that turns on again within this long of turning off, with someone who looks like the one
+    # it lost (their box's thumbnail correlates, _same_look), is dated back over the gap: a citizen
+    # who shifted in the chair and was lost for 6-10 s in a noisy picture is one session, not two. The
+    # next citizen at a counter comes 20-25 s after the last one left in the development scenes (called,
+    # then walking over), and a live worker's seconds can be corrected for 15 s (SecondAggregator).
+    rejoin_s: float = 10.0
     moved_period_s: float = 2.0  # a tile touched by motion waits at least this long
     moved_fraction: float = 0.002  # share of a tile's pixels changed that counts as motion in it
     on_s: float = 2.0  # sightings must span this long: people walking across a seat take < 1 s
@@ -137,6 +145,9 @@ class _Seat:
     score: float = 0.0
     last_box: Detection | None = None  # the person at the last sighting
     stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
+    last_look: np.ndarray | None = None  # last_box's content (_look)
+    since_off: float = -math.inf  # when it last turned off, and how its person looked then
+    off_look: np.ndarray | None = None
 
 
 @dataclass
@@ -286,7 +297,7 @@ class PersonOccupancy:
             self._seed(ran, grey)
         if ran:
             self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
-            self._observe(now, ran)
+            self._observe(now, ran, rgb)
         if followed or any(not self.tiles[i].seats for i in ran):  # a sweep, a seated-scale tile, or people moved
             # one sweep found these together: a person seen by two tiles near a cell's edge counts once
             self._area_dets = suppress(self._area_found())
@@ -560,7 +571,7 @@ class PersonOccupancy:
             return None
         return dx + below + 0.5 * above  # hidden legs are common: rows above cost less
 
-    def _observe(self, now: float, ran: set[int]) -> None:
+    def _observe(self, now: float, ran: set[int], rgb: np.ndarray) -> None:
         taken, _ = self._assign(self._dets, list(range(len(self.seats))))
         for j, s in enumerate(self.seats):
             if not (s.tiles & ran):
@@ -568,7 +579,7 @@ class PersonOccupancy:
             hit = j in taken
             s.score = taken[j].score if hit else 0.0
             if hit and any(taken[j] in self.tiles[i].found for i in ran):  # a fresh sighting, not a tile's old one
-                s.last_box, s.stirred = taken[j], False
+                s.last_box, s.stirred, s.last_look = taken[j], False, _look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
             self._seat_step(s, now, hit)
@@ -586,11 +597,15 @@ class PersonOccupancy:
         if not s.occupied:
             if len(s.hits) >= 2 and s.hits[-1] - s.hits[0] >= p.on_s:
                 _turn_on(s)
+                if (s.off_look is not None and s.last_look is not None and s.hits[0] - s.since_off <= p.rejoin_s
+                        and _same_look(s.off_look, s.last_look)):
+                    s.since = s.since_off  # the same person lost for seconds: they never left
             s.uncertain = bool(s.hits)
         else:
             left = s.stirred or not p.off_needs_motion or now - s.last_hit >= p.off_still_s
             if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
                 s.occupied, s.since = False, s.last_hit + 0.5
+                s.since_off, s.off_look = s.since, s.last_look
                 s.hits.clear()
             s.uncertain = not hit
 

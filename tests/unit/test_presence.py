@@ -556,3 +556,43 @@ def test_a_seated_crowd_found_at_start_counts_at_the_next_sweep_due_for_it() -> 
     fake.people = _seated_crowd(occ)
     states = _run(occ, 0.0, params.area_period_s)  # no motion at all
     assert {s["wait"].count for t, s in states if t >= params.moved_period_s + 0.5} == {3.0}
+
+
+@pytest.mark.parametrize(("same", "rejoined"), [(True, True), (False, False)])
+def test_a_citizen_lost_for_seconds_rejoins_their_session_when_they_look_the_same(same: bool, rejoined: bool) -> None:
+    """A spot that went off for seconds (the citizen moved and the detector lost them) and comes back on
+    with someone who looks like the one who left is dated back over the gap: one session, not two."""
+    fake = FakeModel()
+    params = PresenceParams()
+    occ = PersonOccupancy([SEAT, SPOT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    citizen = _seated(SPOT, occ.persp)
+    base = _frame_for(occ)()
+    x0, y0 = int(citizen[0] * W) - 3, int(citizen[1] * H) - 3  # their clothes, and a little around them
+    x1, y1 = int(np.ceil(citizen[2] * W)) + 3, int(np.ceil(citizen[3] * H)) + 3
+
+    def dressed(seed: int):  # noqa: ANN202 - a frame source
+        img = base.copy()  # the fake model reads the crop's place from its corner pixel, never inside the person
+        img[y0:y1, x0:x1] = np.random.default_rng(seed).integers(0, 255, (y1 - y0, x1 - x0, 1), dtype=np.uint8)
+        return lambda: img
+
+    still, moving = np.zeros((180, 320), np.uint8), _moving(citizen)
+    states = []
+
+    def play(t0: float, t1: float, frame, motion: np.ndarray) -> None:  # noqa: ANN001
+        for k in range(int(round((t1 - t0) * 5))):
+            states.append((t0 + k / 5, occ.update(t0 + k / 5, motion, frame)["spot"]))
+
+    fake.people = [citizen]
+    play(0.0, 20.0, dressed(1), still)
+    fake.people = []  # lost while they shift in their chair
+    play(20.0, 28.0, dressed(1), moving)
+    off = [st for t, st in states if t >= 20.0 and not st.occupied]
+    assert off, "the spot never went off: the test would not show a rejoin"
+    fake.people = [citizen]
+    play(28.0, 40.0, dressed(1 if same else 2), still)
+    last = states[-1][1]
+    assert last.occupied
+    if rejoined:
+        assert last.since == pytest.approx(off[0].since)  # back to when it went off: no gap
+    else:
+        assert last.since >= 28.0  # someone else: a new session from their first sighting
