@@ -291,6 +291,13 @@ class PersonOccupancy:
             self._run_tile(i, rgb, now)
             ran.add(i)
             self._seated_tokens -= 1.0
+        if self._check_due(now, ran):  # a sweep to check new seated-scale sightings, from their budget
+            rgb = frame() if rgb is None else rgb
+            sweep = [i for i, ts in enumerate(self.tiles) if not ts.seats and not ts.seated_scale]
+            for i in sweep:
+                self._run_tile(i, rgb, now)
+            ran.update(sweep)
+            self._seated_tokens -= len(sweep)
         if rgb is not None and any(not ts.seats and not ts.seated_scale for ts in (self.tiles[i] for i in ran)):
             self._forget_departed(rgb, now)
         if ran and grey is not None and self.params.follow:
@@ -407,15 +414,25 @@ class PersonOccupancy:
             if late >= 1.0 and late > best_late:
                 best, best_late = [i], late
         if sweep:
-            # a new seated-scale sighting awaiting its check by a sweep makes it due as motion does
-            moved = any(self.tiles[i].moved for i in sweep) or any(
-                not any(_iou(d, c) >= HOLD_IOU for c in ts.counted)
-                for ts in self.tiles if ts.seated_scale for d in ts.found)
+            moved = any(self.tiles[i].moved for i in sweep)
             period = p.moved_period_s if moved else p.area_period_s
             late = (now - min(self.tiles[i].last_run for i in sweep)) / period
             if late >= 1.0 and late > best_late:
                 best = sweep
         return best
+
+    def _check_due(self, now: float, ran: set[int]) -> bool:
+        """True when a new seated-scale sighting waits for the sweep that checks it, and no sweep ran for
+        moved_period_s: in a still picture (a restarted worker) it would wait area_period_s. Paid from the
+        seated-scale budget (into debt), so the seats keep theirs."""
+        sweep = [ts for ts in self.tiles if not ts.seats and not ts.seated_scale]
+        if not sweep or self._seated_tokens < 1.0 or any(not self.tiles[i].seats and not self.tiles[i].seated_scale
+                                                         for i in ran):
+            return False
+        if now - min(ts.last_run for ts in sweep) < self.params.moved_period_s:
+            return False
+        return any(not any(_iou(d, c) >= HOLD_IOU for c in ts.counted)
+                   for ts in self.tiles if ts.seated_scale and ts.last_run < now for d in ts.found)
 
     def _next_seated(self, now: float) -> int | None:
         """The most overdue seated-scale waiting-area tile, or None when none is due."""
