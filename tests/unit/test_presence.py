@@ -9,7 +9,7 @@ import pytest
 
 from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
-from monitor.detect.presence import PersonOccupancy, PresenceParams
+from monitor.detect.presence import PersonOccupancy, PresenceParams, flat_lut
 from monitor.detect.tiles import Perspective, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE
 
@@ -596,3 +596,39 @@ def test_a_citizen_lost_for_seconds_rejoins_their_session_when_they_look_the_sam
         assert last.since == pytest.approx(off[0].since)  # back to when it went off: no gap
     else:
         assert last.since >= 28.0  # someone else: a new session from their first sighting
+
+
+def test_a_flat_picture_is_stretched_for_the_waiting_areas_only() -> None:
+    """A dim, grey picture's waiting-area crops reach the detector stretched; the seats' crops as they are."""
+    rng = np.random.default_rng(5)
+    flat = rng.integers(40, 120, (H, W, 3), dtype=np.uint8)  # levels spanning ~80 of 256
+    normal = rng.integers(10, 250, (H, W, 3), dtype=np.uint8)
+    assert flat_lut(normal) is None
+    lut = flat_lut(flat)
+    assert lut is not None and int(lut[118]) - int(lut[41]) >= 180  # the span stretched to ~200 levels
+
+    class Recording:
+        def __init__(self) -> None:
+            self.spans: list[tuple[bool, float]] = []
+            self.area = False
+
+        def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+            self.spans.append((self.area, float(np.percentile(rgb, 99) - np.percentile(rgb, 1))))
+            return []
+
+        boxes = detect
+
+    model = Recording()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(), model=model)  # type: ignore[arg-type]
+    original = occ._run_tile
+
+    def run(i: int, rgb: np.ndarray, now: float) -> None:
+        model.area = not occ.tiles[i].seats
+        original(i, rgb, now)
+
+    occ._run_tile = run  # type: ignore[method-assign]
+    occ.update(0.0, np.zeros((180, 320), np.uint8), lambda: flat)
+    seats = [s for area, s in model.spans if not area]
+    areas = [s for area, s in model.spans if area]
+    assert seats and areas
+    assert max(seats) < 90 and min(areas) > 150
