@@ -697,9 +697,9 @@ def _same_look(a: np.ndarray, b: np.ndarray) -> bool:
 HOLD_IOU = 0.3  # a new sighting overlapping a held one by this much (IoU) is the same person
 
 # A picture whose grey levels span less than FLAT_SPAN between its 1st and 99th percentiles is flat (a
-# dim room, IR night mode; daylight footage and the development offices span 190-240). The waiting
+# dim room, IR night mode; PETS's daylight ~250, the development offices 159-187). The waiting
 # areas' crops of a flat picture are stretched to STRETCH_SPAN levels around mid-grey before the
-# detector: in a dim, grey copy of the development offices (span 93-117) it missed seated citizens
+# detector: in a dim, grey copy of the development offices (span 89-108) it missed seated citizens
 # (count MAE 0.40 and 1.05; stretched 0.25 and 0.92). The seats' crops are not stretched: their staff
 # and citizens, confirmed over seconds, did worse (a service spot's session lost on dim office-2c).
 FLAT_SPAN = 128.0
