@@ -27,9 +27,9 @@ DEFAULT_HEIGHTS = ((1.0, 0.45), (0.0, 0.25))
 # Tile side / standing height at the tile's lowest anchor row (a side is never over the frame height).
 # Standing and walking people (waiting areas): 4, so a person is at least 300/4 = 75 px of the 300x300
 # input; the model finds walkers down to ~30 px (the issue's measurement on walkway footage: 90 % of
-# them on the whole 640x360 frame). Large tiles make a sweep few calls: on the cameras measured here
-# two full-height squares where 2.5 (120 px) needed 7, or 13 on PETS S2.L1. The sweep then comes every
-# 2 s instead of every 3.5-6.5 s, and the seats keep the rest of the call budget.
+# them on the whole frame, where they were 28-78 px). Large tiles make a sweep few calls: on the
+# cameras measured here two full-height squares where 2.5 (120 px) needed 7, or 13 on PETS S2.L1. The
+# sweep then comes every 2 s instead of every 3.5-6.5 s, and the seats keep the rest of the budget.
 # Seated people (seats), half hidden by a desk or a chair back, show ~0.45 of a standing height: 1.6
 # makes that ~85 px, inside the anchors' range rather than at its 0.1 floor.
 STANDING_RATIO = 4.0
