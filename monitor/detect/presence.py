@@ -146,8 +146,7 @@ class _Seat:
     last_box: Detection | None = None  # the person at the last sighting
     stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
     last_look: np.ndarray | None = None  # last_box's content (_look)
-    since_off: float = -math.inf  # when it last turned off, and how its person looked then
-    off_look: np.ndarray | None = None
+    off_look: np.ndarray | None = None  # how its person looked when it last turned off (at `since`)
 
 
 @dataclass
@@ -198,6 +197,7 @@ class PersonOccupancy:
         if params.area_seated_ratio is not None:
             seated = plan_tiles(seated_areas, self.persp, aspect, params.area_seated_ratio, SEATED_FIT)
             self.tiles += [_TileState(t, False, seated_scale=True) for t in seated]
+        self._sweep = [i for i, ts in enumerate(self.tiles) if not ts.seats and not ts.seated_scale]  # swept together
         self.seats = [self._seat(z) for z in self.zones if z.kind in SEAT_KINDS]
         self.areas = {z.id: self._poly(z.points) for z in self.zones if z.kind == "waiting_area"}
         self._standing_only = [self.areas[z.id] for z in self.zones if z.kind == "waiting_area" and not z.seated]
@@ -294,12 +294,11 @@ class PersonOccupancy:
             self._seated_tokens -= 1.0
         if self._check_due(now, ran):  # a sweep to check new seated-scale sightings, from their budget
             rgb = self._fetch(frame) if rgb is None else rgb
-            sweep = [i for i, ts in enumerate(self.tiles) if not ts.seats and not ts.seated_scale]
-            for i in sweep:
+            for i in self._sweep:
                 self._run_tile(i, rgb, now)
-            ran.update(sweep)
-            self._seated_tokens -= len(sweep)
-        if rgb is not None and any(not ts.seats and not ts.seated_scale for ts in (self.tiles[i] for i in ran)):
+            ran.update(self._sweep)
+            self._seated_tokens -= len(self._sweep)
+        if rgb is not None and not ran.isdisjoint(self._sweep):
             self._forget_departed(rgb, now)
         if ran and grey is not None and self.params.follow:
             self._seed(ran, grey)
@@ -409,7 +408,7 @@ class PersonOccupancy:
         best: list[int] = []
         best_late = 0.0
         uncertain = {i for s in self.seats if s.uncertain for i in s.tiles}
-        sweep = [i for i, ts in enumerate(self.tiles) if not ts.seats and not ts.seated_scale]
+        sweep = self._sweep
         for i, ts in enumerate(self.tiles):
             if not ts.seats:
                 continue
@@ -432,11 +431,9 @@ class PersonOccupancy:
         """True when a new seated-scale sighting waits for the sweep that checks it, and no sweep ran for
         moved_period_s: in a still picture (a restarted worker) it would wait area_period_s. Paid from the
         seated-scale budget (into debt), so the seats keep theirs."""
-        sweep = [ts for ts in self.tiles if not ts.seats and not ts.seated_scale]
-        if not sweep or self._seated_tokens < 1.0 or any(not self.tiles[i].seats and not self.tiles[i].seated_scale
-                                                         for i in ran):
+        if not self._sweep or self._seated_tokens < 1.0 or not ran.isdisjoint(self._sweep):
             return False
-        if now - min(ts.last_run for ts in sweep) < self.params.moved_period_s:
+        if now - min(self.tiles[i].last_run for i in self._sweep) < self.params.moved_period_s:
             return False
         return any(not any(_iou(d, c) >= HOLD_IOU for c in ts.counted)
                    for ts in self.tiles if ts.seated_scale and ts.last_run < now for d in ts.found)
@@ -465,20 +462,21 @@ class PersonOccupancy:
         if not ts.seats and self._lut is not None:  # a flat picture: the waiting areas' crops are stretched
             crop = cv2.LUT(crop, self._lut)
         fx, fy = (x1 - x0) / w, (y1 - y0) / h
+
+        def in_frame(d: Detection) -> Detection:  # a box of the crop in normalised frame coordinates
+            return Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy, d.score)
+
         if ts.seats or ts.seated_scale or not self._drop_short:
             found = self.model.detect(crop, min_score)
         else:  # short boxes go before suppression (a walker's upper half would win over the whole body)
             boxes = self.model.boxes(crop, min_score)
-            short = [self._too_short(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy)
-                     for d in boxes]
+            short = [self._too_short(in_frame(d)) for d in boxes]
             found = suppress([d for d, s in zip(boxes, short, strict=True) if not s])
             if self.params.area_seated_ratio is not None:
-                self._hint_seated(ts, [Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx,
-                                                 y0 / h + d.y1 * fy, d.score)
-                                       for d in suppress([d for d, s in zip(boxes, short, strict=True) if s])])
+                self._hint_seated(ts, [in_frame(d) for d in suppress([d for d, s in zip(boxes, short, strict=True) if s])])
         keep = []
         for d in found:
-            g = Detection(x0 / w + d.x0 * fx, y0 / h + d.y0 * fy, x0 / w + d.x1 * fx, y0 / h + d.y1 * fy, d.score)
+            g = in_frame(d)
             ax, ay = self.anchor(g)
             if ts.seated_scale and g.y1 - g.y0 >= STANDING_BOX * self.persp.height(ay):
                 continue  # someone standing: the standing-scale tiles of the same sweep report them
@@ -540,14 +538,14 @@ class PersonOccupancy:
                 out += ts.found
         return out
 
-    def _too_short(self, x0: float, y0: float, x1: float, y1: float) -> bool:
+    def _too_short(self, d: Detection) -> bool:
         """True for a box shorter than a standing person that the standing scale does not report: any,
         with seated-scale tiles (they report seated people); without, only where nobody sits."""
-        if y1 - y0 >= self.params.standing_min_box * self.persp.height(y1):
+        if d.y1 - d.y0 >= self.params.standing_min_box * self.persp.height(d.y1):
             return False
         if self.params.area_seated_ratio is not None:
             return True
-        foot = ((x0 + x1) / 2 * self.aspect, y1)
+        foot = ((d.x0 + d.x1) / 2 * self.aspect, d.y1)
 
         def inside(polys: list[np.ndarray]) -> bool:
             return any(cv2.pointPolygonTest(p, foot, False) >= 0 for p in polys)
@@ -622,16 +620,17 @@ class PersonOccupancy:
             s.hits.popleft()
         if not s.occupied:
             if len(s.hits) >= 2 and s.hits[-1] - s.hits[0] >= p.on_s:
+                off = s.since
                 _turn_on(s)
-                if (s.off_look is not None and s.last_look is not None and s.hits[0] - s.since_off <= p.rejoin_s
+                if (s.off_look is not None and s.last_look is not None and s.hits[0] - off <= p.rejoin_s
                         and _same_look(s.off_look, s.last_look)):
-                    s.since = s.since_off  # the same person lost for seconds: they never left
+                    s.since = off  # the same person lost for seconds: they never left
             s.uncertain = bool(s.hits)
         else:
             left = s.stirred or not p.off_needs_motion or now - s.last_hit >= p.off_still_s
             if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
                 s.occupied, s.since = False, s.last_hit + 0.5
-                s.since_off, s.off_look = s.since, s.last_look
+                s.off_look = s.last_look
                 s.hits.clear()
             s.uncertain = not hit
 
