@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -46,10 +45,12 @@ import numpy as np
 
 from monitor.detect.occupancy import SEAT_KINDS, ZoneSpec, ZoneState
 from monitor.detect.persons import Detection, PersonModel, suppress
-from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, STANDING_RATIO, Perspective, Tile, plan_tiles
+from monitor.detect.looks import HOLD_IOU, flat_lut, grey_box, iou, look, same_look
+from monitor.detect.seats import Seat, seat_cost, seat_step, turn_on
+from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, STANDING_RATIO, Perspective, Tile, cell_overlaps, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE, Walkers
 
-__all__ = ["PersonOccupancy", "PresenceParams", "flat_lut"]
+__all__ = ["PersonOccupancy", "PresenceParams"]
 
 log = logging.getLogger(__name__)
 
@@ -125,28 +126,6 @@ class PresenceParams:
     follow: bool = True  # move the waiting areas' boxes with the picture (optical flow) between sweeps
     motion_min: float = 0.01  # fraction of a motion zone moving that counts as motion
     motion_hold_s: float = 2.0  # a motion zone stays on this long after its last motion
-
-
-@dataclass
-class _Seat:
-    spec: ZoneSpec
-    poly: np.ndarray  # footprint in frame-height units (x * aspect, y), float32 for pointPolygonTest
-    box: tuple[float, float, float, float]  # its bounding box in the same units
-    h: float  # standing height at the footprint
-    tiles: set[int] = field(default_factory=set)
-    occupied: bool = False
-    since: float = 0.0
-    seen: bool = False  # analysed at least once
-    missed: bool = False  # found empty once all its tiles had run (else occupied since observation began)
-    last_hit: float = -math.inf
-    misses_since_hit: int = 0
-    hits: deque = field(default_factory=deque)  # times of recent sightings
-    uncertain: bool = True
-    score: float = 0.0
-    last_box: Detection | None = None  # the person at the last sighting
-    stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
-    last_look: np.ndarray | None = None  # last_box's content (_look)
-    off_look: np.ndarray | None = None  # how its person looked when it last turned off (at `since`)
 
 
 @dataclass
@@ -232,13 +211,13 @@ class PersonOccupancy:
         up = self.params.above_h * self.persp.height(min(ys))
         return list(z.points) + [(x, y - up) for x, y in z.points]
 
-    def _seat(self, z: ZoneSpec) -> _Seat:
+    def _seat(self, z: ZoneSpec) -> Seat:
         poly = self._poly(z.points)
         box = (float(poly[:, 0].min()), float(poly[:, 1].min()), float(poly[:, 0].max()), float(poly[:, 1].max()))
-        seat = _Seat(z, poly, box, self.persp.height(box[3]))
+        seat = Seat(z, poly, box, self.persp.height(box[3]))
         region = self._search_region(z)
         for i, ts in enumerate(self.tiles):
-            if ts.seats and (any(ts.tile.owns(x, y) for x, y in region) or _cell_overlaps(ts.tile, region)):
+            if ts.seats and (any(ts.tile.owns(x, y) for x, y in region) or cell_overlaps(ts.tile, region)):
                 seat.tiles.add(i)
         return seat
 
@@ -324,7 +303,7 @@ class PersonOccupancy:
                 continue
             ts.points = []
             for d in ts.found:
-                x0, y0, x1, y1 = _grey_box(d, grey.shape)
+                x0, y0, x1, y1 = grey_box(d, grey.shape)
                 pts = None
                 if x1 - x0 >= 3 and y1 - y0 >= 3:
                     pts = cv2.goodFeaturesToTrack(np.ascontiguousarray(grey[y0:y1, x0:x1]), 12, 0.01, 2)
@@ -345,7 +324,7 @@ class PersonOccupancy:
             for k, (d, pts) in enumerate(zip(ts.found, ts.points, strict=True)):
                 if pts is None or len(pts) < 3:
                     continue
-                x0, y0, x1, y1 = _grey_box(d, grey.shape)
+                x0, y0, x1, y1 = grey_box(d, grey.shape)
                 if x1 > x0 and y1 > y0 and cv2.countNonZero(motion[y0:y1, x0:x1]) > 0:
                     jobs.append((ts, k, pts))
         if not jobs:
@@ -392,7 +371,7 @@ class PersonOccupancy:
 
     def _covered(self, d: Detection, motion: np.ndarray) -> bool:
         """True when motion covers stirred_fraction of a box."""
-        x0, y0, x1, y1 = _grey_box(d, motion.shape)
+        x0, y0, x1, y1 = grey_box(d, motion.shape)
         area = max((x1 - x0) * (y1 - y0), 1)
         return cv2.countNonZero(motion[y0:y1, x0:x1]) >= self.params.stirred_fraction * area
 
@@ -435,7 +414,7 @@ class PersonOccupancy:
             return False
         if now - min(self.tiles[i].last_run for i in self._sweep) < self.params.moved_period_s:
             return False
-        return any(not any(_iou(d, c) >= HOLD_IOU for c in ts.counted)
+        return any(not any(iou(d, c) >= HOLD_IOU for c in ts.counted)
                    for ts in self.tiles if ts.seated_scale and ts.last_run < now for d in ts.found)
 
     def _next_seated(self, now: float) -> int | None:
@@ -482,14 +461,14 @@ class PersonOccupancy:
                 continue  # someone standing: the standing-scale tiles of the same sweep report them
             if ts.tile.owns(ax, ay) and not self._masked(ax * self.aspect, ay):
                 keep.append(g)
-        looks = [_look(rgb, d) for d in keep] if ts.seated_scale else []
+        looks = [look(rgb, d) for d in keep] if ts.seated_scale else []
         misses = [0] * len(keep)
         if ts.seated_scale:  # counted sightings this analysis missed, kept with their look for the check
-            for d, look, n, stirred in zip(ts.found, ts.looks, ts.misses, ts.stirred, strict=True):
+            for d, seen_as, n, stirred in zip(ts.found, ts.looks, ts.misses, ts.stirred, strict=True):
                 if (not stirred and n < self.params.seated_hold and d in ts.counted
-                        and not any(_iou(d, k) >= HOLD_IOU for k in keep)):
+                        and not any(iou(d, k) >= HOLD_IOU for k in keep)):
                     keep.append(d)
-                    looks.append(look)
+                    looks.append(seen_as)
                     misses.append(n + 1)
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         ts.points = [None] * len(keep)
@@ -505,7 +484,7 @@ class PersonOccupancy:
         """
         known = ts.short + [d for t in self.tiles if t.seated_scale for d in t.found]
         for d in short:
-            if any(_iou(d, k) >= HOLD_IOU for k in known):
+            if any(iou(d, k) >= HOLD_IOU for k in known):
                 continue
             ax, ay = self.anchor(d)
             for t in self.tiles:
@@ -523,7 +502,7 @@ class PersonOccupancy:
         """
         for ts in self.tiles:
             if ts.seated_scale and ts.last_run < now:  # a later picture than the sighting's
-                same = [_same_look(then, _look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
+                same = [same_look(then, look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
                 ts.found, ts.looks, ts.misses, ts.stirred = (
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
                 ts.counted = list(ts.found)
@@ -563,7 +542,7 @@ class PersonOccupancy:
         for k, d in enumerate(dets):
             ax, ay = self.anchor(d)
             for j in seats:
-                cost = self._seat_cost(self.seats[j], ax * self.aspect, ay)
+                cost = seat_cost(self.seats[j], ax * self.aspect, ay, self.params)
                 if cost is not None:
                     pairs.append((cost, -d.score, k, j))
         pairs.sort()
@@ -582,19 +561,6 @@ class PersonOccupancy:
         seat_row = (d.y0 + SEATED_FIT * a) / max(1.0 - SEATED_FIT * b, 1e-3)
         return (d.x0 + d.x1) / 2.0, max(d.y1, seat_row)
 
-    def _seat_cost(self, s: _Seat, x: float, y: float) -> float | None:
-        """Distance (standing heights) from an anchor to a seat's footprint; None when too far."""
-        p = self.params
-        if cv2.pointPolygonTest(s.poly, (x, y), False) >= 0:
-            return 0.0
-        x0, y0, x1, y1 = s.box
-        dx = max(x0 - x, 0.0, x - x1) / s.h
-        above = max(y0 - y, 0.0) / s.h
-        below = max(y - y1, 0.0) / s.h
-        if dx > p.side_h or below > p.below_h or above > p.above_h:
-            return None
-        return dx + below + 0.5 * above  # hidden legs are common: rows above cost less
-
     def _observe(self, now: float, ran: set[int], rgb: np.ndarray) -> None:
         taken, _ = self._assign(self._dets, list(range(len(self.seats))))
         for j, s in enumerate(self.seats):
@@ -603,36 +569,10 @@ class PersonOccupancy:
             hit = j in taken
             s.score = taken[j].score if hit else 0.0
             if hit and any(taken[j] in self.tiles[i].found for i in ran):  # a fresh sighting, not a tile's old one
-                s.last_box, s.stirred, s.last_look = taken[j], False, _look(rgb, taken[j])
+                s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
-            self._seat_step(s, now, hit)
-
-    def _seat_step(self, s: _Seat, now: float, hit: bool) -> None:
-        p = self.params
-        s.seen = True
-        if hit:
-            s.last_hit, s.misses_since_hit = now, 0
-            s.hits.append(now)
-        else:
-            s.misses_since_hit += 1
-        while s.hits and s.hits[0] < now - p.window_s:
-            s.hits.popleft()
-        if not s.occupied:
-            if len(s.hits) >= 2 and s.hits[-1] - s.hits[0] >= p.on_s:
-                off = s.since
-                _turn_on(s)
-                if (s.off_look is not None and s.last_look is not None and s.hits[0] - off <= p.rejoin_s
-                        and _same_look(s.off_look, s.last_look)):
-                    s.since = off  # the same person lost for seconds: they never left
-            s.uncertain = bool(s.hits)
-        else:
-            left = s.stirred or not p.off_needs_motion or now - s.last_hit >= p.off_still_s
-            if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
-                s.occupied, s.since = False, s.last_hit + 0.5
-                s.off_look = s.last_look
-                s.hits.clear()
-            s.uncertain = not hit
+            seat_step(s, now, hit, self.params)
 
     def finish(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
         """The states when observation ends (the end of a file): a seat found occupied at its last
@@ -640,7 +580,7 @@ class PersonOccupancy:
         confirmation short (a citizen sitting down in the last seconds), not an analysis."""
         for s in self.seats:
             if not s.occupied and s.hits and s.misses_since_hit == 0:
-                _turn_on(s)
+                turn_on(s)
         return self._states(self._clock(now), motion)
 
     def _states(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
@@ -667,79 +607,3 @@ class PersonOccupancy:
         return out
 
 
-# A box's content is compared on a LOOK_SIZE x LOOK_SIZE grey thumbnail. The same seated person, after
-# a light step, exposure flicker or a slight movement, correlates far above SAME_LOOK; the floor or a
-# chair back where they sat, or someone else, correlates near zero. Flat thumbnails (too little
-# texture to correlate) are compared by their mean instead, within FLAT_GREY grey levels.
-LOOK_SIZE = 16
-SAME_LOOK = 0.5
-FLAT_GREY = 4.0
-
-
-def _look(rgb: np.ndarray, d: Detection) -> np.ndarray:
-    """The box's content as a small grey thumbnail (float32)."""
-    h, w = rgb.shape[:2]
-    x0, x1 = max(0, int(d.x0 * w)), min(w, max(int(math.ceil(d.x1 * w)), int(d.x0 * w) + 1))
-    y0, y1 = max(0, int(d.y0 * h)), min(h, max(int(math.ceil(d.y1 * h)), int(d.y0 * h) + 1))
-    crop = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
-    return cv2.resize(crop, (LOOK_SIZE, LOOK_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
-def _same_look(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when two thumbnails of a box show the same thing (normalised correlation; means when flat)."""
-    sa, sb = float(a.std()), float(b.std())
-    if sa < FLAT_GREY or sb < FLAT_GREY:
-        return sa < FLAT_GREY and sb < FLAT_GREY and abs(float(a.mean()) - float(b.mean())) <= 2 * FLAT_GREY
-    return float(((a - a.mean()) * (b - b.mean())).mean()) / (sa * sb) >= SAME_LOOK
-
-
-HOLD_IOU = 0.3  # a new sighting overlapping a held one by this much (IoU) is the same person
-
-# A picture whose grey levels span less than FLAT_SPAN between its 1st and 99th percentiles is flat (a
-# dim room, IR night mode; PETS's daylight ~250, the development offices 159-187). The waiting
-# areas' crops of a flat picture are stretched to STRETCH_SPAN levels around mid-grey before the
-# detector: in a dim, grey copy of the development offices (span 89-108) it missed seated citizens
-# (count MAE 0.40 and 1.05; stretched 0.25 and 0.92). The seats' crops are not stretched: their staff
-# and citizens, confirmed over seconds, did worse (a service spot's session lost on dim office-2c).
-FLAT_SPAN = 128.0
-STRETCH_SPAN = 200.0
-
-
-def flat_lut(rgb: np.ndarray) -> np.ndarray | None:
-    """A 256-entry lookup table stretching a flat picture's levels to STRETCH_SPAN; None when it is not flat."""
-    lo, hi = np.percentile(rgb[::8, ::8], (1, 99))
-    span = float(hi - lo)
-    if not 1.0 <= span < FLAT_SPAN:
-        return None
-    levels = (np.arange(256, dtype=np.float32) - (lo + hi) / 2.0) * (STRETCH_SPAN / span) + 127.5
-    return np.clip(levels, 0, 255).astype(np.uint8)
-
-
-def _iou(a: Detection, b: Detection) -> float:
-    """Intersection over union of two boxes."""
-    iw = min(a.x1, b.x1) - max(a.x0, b.x0)
-    ih = min(a.y1, b.y1) - max(a.y0, b.y0)
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return inter / ((a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter)
-
-
-def _grey_box(d: Detection, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """A box in the pixels of the grey frame (x0, y0, x1, y1), outward-rounded and clipped to it."""
-    gh, gw = shape[:2]
-    return (max(0, int(d.x0 * gw)), max(0, int(d.y0 * gh)),
-            min(gw, int(math.ceil(d.x1 * gw))), min(gh, int(math.ceil(d.y1 * gh))))
-
-
-def _turn_on(s: _Seat) -> None:
-    """Occupied from the first sighting; from the first frame when its first analyses found it occupied."""
-    s.occupied, s.since = True, s.hits[0] if s.missed else 0.0
-
-
-def _cell_overlaps(tile: Tile, region: Sequence[tuple[float, float]]) -> bool:
-    """True when the tile's cell meets the bounding box of a region (normalised x, frame-height y)."""
-    xs = [p[0] for p in region]
-    ys = [p[1] for p in region]
-    cx0, cy0, cx1, cy1 = tile.cell
-    return cx0 < max(xs) and min(xs) < cx1 and cy0 < max(ys) and min(ys) < cy1

@@ -151,3 +151,11 @@ def plan_tiles(
             break
         bottom, cell_bottom = lo_row, lo_row
     return tiles
+
+
+def cell_overlaps(tile: Tile, region: Sequence[tuple[float, float]]) -> bool:
+    """True when the tile's cell meets the bounding box of a region (normalised x, frame-height y)."""
+    xs = [p[0] for p in region]
+    ys = [p[1] for p in region]
+    cx0, cy0, cx1, cy1 = tile.cell
+    return cx0 < max(xs) and min(xs) < cx1 and cy0 < max(ys) and min(ys) < cy1

@@ -9,7 +9,8 @@ import pytest
 
 from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
-from monitor.detect.presence import PersonOccupancy, PresenceParams, flat_lut
+from monitor.detect.looks import flat_lut
+from monitor.detect.presence import PersonOccupancy, PresenceParams
 from monitor.detect.tiles import Perspective, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE
 

@@ -1,0 +1,104 @@
+"""One seat's state (staff seat, service spot) from the sightings on it: occupied or not, and since when (pure).
+
+The rules come from monitor.detect.presence's PresenceParams (its docstring gives the definitions);
+`SeatRules` names the fields used here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from monitor.detect.looks import same_look
+from monitor.detect.occupancy import ZoneSpec
+from monitor.detect.persons import Detection
+
+__all__ = ["Seat", "SeatRules", "seat_cost", "seat_step", "turn_on"]
+
+
+class SeatRules(Protocol):
+    """The constants of a seat's rules (PresenceParams has them, with their reasons)."""
+
+    on_s: float
+    off_s: float
+    window_s: float
+    rejoin_s: float
+    off_needs_motion: bool
+    off_still_s: float
+    side_h: float
+    below_h: float
+    above_h: float
+
+
+@dataclass
+class Seat:
+    """A staff seat or service spot: its footprint, its sightings and its state."""
+
+    spec: ZoneSpec
+    poly: np.ndarray  # footprint in frame-height units (x * aspect, y), float32 for pointPolygonTest
+    box: tuple[float, float, float, float]  # its bounding box in the same units
+    h: float  # standing height at the footprint
+    tiles: set[int] = field(default_factory=set)
+    occupied: bool = False
+    since: float = 0.0
+    seen: bool = False  # analysed at least once
+    missed: bool = False  # found empty once all its tiles had run (else occupied since observation began)
+    last_hit: float = -math.inf
+    misses_since_hit: int = 0
+    hits: deque = field(default_factory=deque)  # times of recent sightings
+    uncertain: bool = True
+    score: float = 0.0
+    last_box: Detection | None = None  # the person at the last sighting
+    stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
+    last_look: np.ndarray | None = None  # last_box's content (_look)
+    off_look: np.ndarray | None = None  # how its person looked when it last turned off (at `since`)
+
+
+def seat_cost(s: Seat, x: float, y: float, p: SeatRules) -> float | None:
+    """Distance (standing heights) from an anchor to a seat's footprint; None when too far."""
+    if cv2.pointPolygonTest(s.poly, (x, y), False) >= 0:
+        return 0.0
+    x0, y0, x1, y1 = s.box
+    dx = max(x0 - x, 0.0, x - x1) / s.h
+    above = max(y0 - y, 0.0) / s.h
+    below = max(y - y1, 0.0) / s.h
+    if dx > p.side_h or below > p.below_h or above > p.above_h:
+        return None
+    return dx + below + 0.5 * above  # hidden legs are common: rows above cost less
+
+
+def seat_step(s: Seat, now: float, hit: bool, p: SeatRules) -> None:
+    """One analysis of a seat (hit: someone found on it): turns it on or off by the rules."""
+    s.seen = True
+    if hit:
+        s.last_hit, s.misses_since_hit = now, 0
+        s.hits.append(now)
+    else:
+        s.misses_since_hit += 1
+    while s.hits and s.hits[0] < now - p.window_s:
+        s.hits.popleft()
+    if not s.occupied:
+        if len(s.hits) >= 2 and s.hits[-1] - s.hits[0] >= p.on_s:
+            off = s.since
+            turn_on(s)
+            if (s.off_look is not None and s.last_look is not None and s.hits[0] - off <= p.rejoin_s
+                    and same_look(s.off_look, s.last_look)):
+                s.since = off  # the same person lost for seconds: they never left
+        s.uncertain = bool(s.hits)
+    else:
+        left = s.stirred or not p.off_needs_motion or now - s.last_hit >= p.off_still_s
+        if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
+            s.occupied, s.since = False, s.last_hit + 0.5
+            s.off_look = s.last_look
+            s.hits.clear()
+        s.uncertain = not hit
+
+
+def turn_on(s: Seat) -> None:
+    """Occupied from the first sighting; from the first frame when its first analyses found it occupied."""
+    s.occupied, s.since = True, s.hits[0] if s.missed else 0.0
