@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/accuracy.py [--quick] [--seeds 1 2 .. 8] [--minutes 3] [--zones body|floor]
            [--score-py ../shared/devscenes/score.py] [--real-root ../data/real] [--sim-dir DIR]
-           [--kinds sim dev real degraded]
+           [--kinds sim dev real degraded crowd]
            [--onestop OTHER_CHECKOUT/.venv/bin/onestop] [--jobs 2]
 
 Simulated and development scenes are scored by the acceptance's own score.py (loaded from --score-py,
@@ -13,7 +13,9 @@ rendered once into --sim-dir and reused while their seed, length and generator m
 N analyses at once (each is one process on one core); the analyse times then include waiting for a core.
 `--kinds ... degraded` adds the development scenes re-encoded by ffmpeg as a worse camera would give
 them (DEGRADED: strong temporal noise at a low bit rate; a dim, low-contrast grey picture), cached in
---sim-dir; they are shown apart and left out of the overall figures.
+--sim-dir; they are shown apart and left out of the overall figures. `--kinds ... crowd` adds crowded halls
+pasted together from the development scenes by benchmarks/devcrowd.py (cached in --sim-dir), scored on
+the waiting-area count only, shown apart.
 Targets (the analytics issue): seat_acc >= 0.97, served error <= 1 per counter-hour, service-time
 MAE <= 10 s, mean wait within 10 %, absences >= 2 min found >= 95 %, waiting-area count MAE <=
 max(0.5, 15 % of the true mean); real footage count MAE <= 0.7.
@@ -52,7 +54,7 @@ DEGRADED = {
 class Scene:
     """One video to analyse and the truth to score it against."""
 
-    kind: str  # "sim" | "dev" | "real"
+    kind: str  # "sim" | "dev" | "real" | "degraded" | "crowd"
     name: str
     video: Path
     config: Path
@@ -154,6 +156,27 @@ def degraded_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
     return out
 
 
+def crowd_scenes(dev: list[Scene], cache: Path, devscenes: Path, seconds: int, crowd: ModuleType) -> list[Scene]:
+    """devcrowd's crowded halls (built once into cache), analysed with their base scene's zones."""
+    by_name = {s.name: s for s in dev}
+    out = []
+    for name, specs in crowd.CROWDS.items():
+        d = cache / f"{name}-{seconds}s"
+        truth_path = d / "truth.json"
+        truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.is_file() else None
+        if not truth or truth.get("sources") != list(specs) or truth.get("seconds") != seconds or not (d / "scene.mp4").is_file():
+            t0 = time.perf_counter()
+            truth = crowd.build(d, [crowd.Source.parse(x) for x in specs], seconds, devscenes)
+            print(f"  built {name} ({seconds} s) in {time.perf_counter() - t0:.0f} s", flush=True)
+        base = by_name[crowd.Source.parse(specs[0]).scene]
+        cfg = yaml.safe_load(base.config.read_text(encoding="utf-8"))
+        cfg["cameras"][0]["streams"]["main"] = str((d / "scene.mp4").resolve())
+        config = base.config.with_name(f"{name}.yaml")
+        config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        out.append(Scene("crowd", name, d / "scene.mp4", config, base.camera, truth))
+    return out
+
+
 def cut_truth(truth: dict, seconds: float) -> dict:
     """The truth of the first `seconds` of a scene: later services and absences are not (yet) there."""
     def upto(v: float | None) -> float | None:
@@ -196,9 +219,12 @@ def allowed_count_mae(truth: dict) -> float:
     return max(0.5, 0.15 * true_mean_count(truth))
 
 
-def score_scene(scene: Scene, result: dict, scorer: ModuleType, real: ModuleType) -> dict[str, float]:
+def score_scene(scene: Scene, result: dict, scorer: ModuleType, real: ModuleType,
+                crowd: ModuleType | None = None) -> dict[str, float]:
     if scene.kind == "real":
         return real.score(scene.truth, result)
+    if scene.kind == "crowd":
+        return crowd.score(scene.truth, result)
     return scorer.score(scene.truth, result)
 
 
@@ -268,6 +294,18 @@ def print_real_table(rows: list[Scored]) -> bool | None:
     return mae <= REAL_TARGET
 
 
+def print_crowd_table(rows: list[Scored], crowd: ModuleType) -> None:
+    print("\ncrowded halls pasted from the development scenes (waiting-area count against the visible people; "
+          "not in the overall figures)")
+    print(f"  {'scene':<16} {'seconds':>7} {'clean':>5} {'true mean':>9} {'found mean':>10} {'count MAE':>9} "
+          f"{'clean MAE':>9} {'allowed':>7}  result")
+    for r in rows:
+        m = r.metrics
+        allowed = crowd.allowed_mae(m)
+        print(f"  {r.scene.name:<16} {m['seconds']:7d} {m['clean_seconds']:5d} {m['true_mean']:9.2f} {m['found_mean']:10.2f} "
+              f"{m['count_mae']:9.2f} {_fmt(m['clean_mae'], '.2f'):>9} {allowed:7.2f}  {'PASS' if m['count_mae'] <= allowed else 'FAIL'}")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 seeds x 1 min, development scenes cut to 120 s.")
@@ -278,7 +316,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--score-py", type=Path, default=DEFAULT_SCORE_PY)
     ap.add_argument("--real-root", type=Path, default=DEFAULT_REAL)
     ap.add_argument("--sim-dir", type=Path, help="Keep and reuse rendered scenes here (default: a temporary folder).")
-    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded"], default=["sim", "dev", "real"])
+    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded", "crowd"], default=["sim", "dev", "real"])
     ap.add_argument("--onestop", help="The onestop command to measure (e.g. another worktree's .venv/bin/onestop); "
                                       "default: the monitor package of this checkout.")
     ap.add_argument("--jobs", type=int, default=1, help="analyses run at once (one core each)")
@@ -296,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # by path: putting benchmarks/ on sys.path would let its webui.py shadow the web package later on
     realfootage = load_module(Path(__file__).resolve().with_name("realfootage.py"), "realfootage")
+    devcrowd = load_module(Path(__file__).resolve().with_name("devcrowd.py"), "devcrowd")
 
     try:
         scorer = load_module(args.score_py, "devscenes_score")
@@ -308,25 +347,28 @@ def main(argv: list[str] | None = None) -> int:
         scenes: list[Scene] = []
         if "sim" in args.kinds:
             scenes += sim_scenes(args.seeds, args.minutes, args.sim_dir or work / "sim", args.zones)
-        if "dev" in args.kinds or "degraded" in args.kinds:
+        if {"dev", "degraded", "crowd"} & set(args.kinds):
             dev = dev_scenes(args.score_py, scorer, work, args.zones, 120.0 if args.quick else None)
             scenes += dev if "dev" in args.kinds else []
             if "degraded" in args.kinds:
                 scenes += degraded_scenes(dev, (args.sim_dir or work) / ("degraded-quick" if args.quick else "degraded"))
+            if "crowd" in args.kinds:
+                scenes += crowd_scenes(dev, (args.sim_dir or work) / "crowd", args.score_py.parent,
+                                       60 if args.quick else devcrowd.CROWD_SECONDS, devcrowd)
         if "real" in args.kinds:
             scenes += real_scenes(args.real_root)
 
         def run(i: int, scene: Scene) -> Scored:
             result, secs = analyze(scene.video, scene.config, scene.camera, work / f"result-{i}.json", args.onestop)
             print(f"  analysed {scene.kind} {scene.name} in {secs:.1f} s", flush=True)
-            return Scored(scene, score_scene(scene, result, scorer, realfootage), secs)
+            return Scored(scene, score_scene(scene, result, scorer, realfootage, devcrowd), secs)
 
         # analyze is a subprocess, so threads suffice; the long development scenes start first
-        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("dev", "degraded"))
+        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("dev", "degraded", "crowd"))
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = {i: pool.submit(run, i, scenes[i]) for i in first}
             scored = [futures[i].result() for i in range(len(scenes))]
-    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded")}
+    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded", "crowd")}
     print(f"\nanalyze: {args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
@@ -334,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         print_office_table("development scenes", by_kind["dev"])
     if by_kind["degraded"]:
         print_office_table("development scenes, degraded (not in the overall figures)", by_kind["degraded"])
+    if by_kind["crowd"]:
+        print_crowd_table(by_kind["crowd"], devcrowd)
     real_ok = print_real_table(by_kind["real"]) if "real" in args.kinds else None
     offices = by_kind["sim"] + by_kind["dev"]
     if offices:
