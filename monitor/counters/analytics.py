@@ -42,6 +42,7 @@ __all__ = [
     "queue_stats",
     "seen_waits",
     "service_sessions",
+    "serving_unseen",
     "split_by_hour",
     "total_duration",
     "utilisation",
@@ -179,9 +180,33 @@ def service_sessions(
     session; so is a new citizen sitting down within merge_gap_s of the last one leaving. A
     session still running at observed_until (the end of the samples) is kept however short: it
     was cut by the end of observation, not by the citizen leaving.
+
+    Before the staff seat is first seen occupied, its state is not known: a citizen on the spot from
+    the first samples (within max_gap_s), at a counter whose officer is found later, is being served;
+    observation began during their service. A clerk half hidden by a monitor may need a minute to be
+    found in a noisy picture, and the session under way would be lost; a citizen is not called to a
+    counter without its officer. A staff seat never seen occupied gives no session.
     """
-    both = merge_intervals(intersect(presence_intervals(spot, max_gap_s), presence_intervals(staff, max_gap_s)), merge_gap_s)
+    seated = presence_intervals(spot, max_gap_s)
+    staffed = presence_intervals(staff, max_gap_s)
+    unseen = serving_unseen(spot, staff, max_gap_s)
+    if unseen is not None:
+        staffed = merge_intervals([unseen] + staffed, 0)
+    both = merge_intervals(intersect(seated, staffed), merge_gap_s)
     return [iv for iv in both if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)]
+
+
+def serving_unseen(spot: ZoneSamples, staff: ZoneSamples, max_gap_s: float = 5) -> Interval | None:
+    """The first citizen's stay on the spot when it began with the samples and the officer was found only later.
+
+    service_sessions counts the officer present then (observation began during a service); None otherwise.
+    """
+    seated = presence_intervals(spot, max_gap_s)
+    staffed = presence_intervals(staff, max_gap_s)
+    if not seated or not staffed or staffed[0].start <= seated[0].start:
+        return None
+    first = min(float(x.t[0]) for x in (spot, staff) if len(x))
+    return seated[0] if seated[0].start <= first + max_gap_s else None
 
 
 def absences(
@@ -189,14 +214,19 @@ def absences(
     open_periods: Sequence[Interval],
     min_s: float = 60,
     max_gap_s: float = 5,
+    spot: ZoneSamples | None = None,
 ) -> list[Interval]:
     """Spans during opening hours when the staff seat was seen empty, each at least min_s long.
 
     Seconds with no samples (camera offline for more than max_gap_s) are not absence: they break
     the run. An absence is clipped to the opening periods before the min_s test, so leaving a few
-    seconds before closing time is not reported.
+    seconds before closing time is not reported. With the counter's service spot, the time its
+    first citizen was being served before the officer was found (serving_unseen) is not absence.
     """
     empty = _runs(staff.t, ~staff.occupied, max_gap_s)
+    unseen = serving_unseen(spot, staff, max_gap_s) if spot is not None else None
+    if unseen is not None:
+        empty = [Interval(max(iv.start, unseen.end), iv.end) for iv in empty if iv.end > unseen.end]
     return drop_short(intersect(empty, open_periods), min_s)
 
 
@@ -361,7 +391,7 @@ def _analyse(
     if queue is not None:
         waits = [wait for _, _, wait in walked_in_waits(queue, [s.start for s in sessions], walking, params)]
     periods = merge_intervals(periods, 0)
-    gone = absences(staff, periods, params.min_absence_s, params.max_gap_s)
+    gone = absences(staff, periods, params.min_absence_s, params.max_gap_s, spot)
     return _Counter(sessions, waits, gone, queue, periods)
 
 

@@ -181,9 +181,10 @@ def summarise(
     for s in sessions:  # under way when the video began: the start is before it, by an estimate
         if s["start_s"] <= t0 + IN_PROGRESS_GRACE_S and age is not None:
             s["start_s"], s["start_estimated"] = round(float(t0) - age, 1), True
-    for seat_id in seats:
+    for i, seat_id in enumerate(seats):
         staff = samples_of(per_second, seat_id)
-        for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s):
+        spot = samples_of(per_second, spots[i]) if i < len(spots) else None
+        for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s, spot):
             gone.append({"zone": seat_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
     waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0}
     if queues:

@@ -189,7 +189,13 @@ def test_intersect(a: list, b: list, expected: list) -> None:
         pytest.param("1*10 0*5 1*15", "1*30", [(0, 30)], id="two-short-pieces-merge-past-minimum"),
         pytest.param("1*30 .*60 1*30", "1*30 .*60 1*30", [(0, 30), (90, 120)], id="offline-gap-splits"),
         pytest.param("1*30 .*3 1*30", "1*63", [(0, 63)], id="dropped-seconds-bridged"),
-        pytest.param("1*40 0*60", "0*20 1*80", [(20, 40)], id="overlap-only"),
+        pytest.param("0*10 1*30 0*60", "0*20 1*80", [(20, 40)], id="overlap-only"),
+        # observation began during a service: the officer, found only later, was there
+        pytest.param("1*40 0*60", "0*20 1*80", [(0, 40)], id="officer-found-late-citizen-from-the-start"),
+        pytest.param("1*40 0*60", "0*50 1*50", [(0, 40)], id="officer-found-after-the-citizen-left"),
+        pytest.param(".*2 1*40 0*60", ".*2 0*20 1*80", [(2, 42)], id="from-the-first-sample"),
+        pytest.param("0*10 1*40 0*50", "0*60 1*40", [], id="citizen-sat-down-after-the-start"),
+        pytest.param("1*40 0*60", "1*25 0*75", [(0, 25)], id="officer-seen-first-then-left"),
     ],
 )
 def test_service_sessions(spot: str, staff: str, expected: list) -> None:
@@ -230,6 +236,22 @@ OPEN = [Interval(100, 1000)]
 )
 def test_absences(staff: str, periods: list[Interval], expected: list) -> None:
     assert spans(absences(seq(staff), periods)) == expected
+
+
+@pytest.mark.parametrize(
+    ("spot", "staff", "expected"),
+    [
+        # a citizen served from the start while the officer is not yet found: not absent then
+        pytest.param("1*100 0*200", "0*200 1*100", [(100, 200)], id="serving-then-unseen"),
+        pytest.param("1*100 0*200", "0*90 1*210", [], id="found-during-the-service"),
+        pytest.param("0*10 1*90 0*200", "0*150 1*150", [(0, 150)], id="citizen-came-later"),
+        pytest.param("0*300", "0*150 1*150", [(0, 150)], id="nobody-at-the-spot"),
+        pytest.param("1*100 0*200", "1*20 0*130 1*150", [(20, 150)], id="officer-seen-first"),
+    ],
+)
+def test_absences_while_serving_unseen(spot: str, staff: str, expected: list) -> None:
+    assert spans(absences(seq(staff), [Interval(0, 300)], 60, 5, seq(spot))) == expected
+    assert spans(absences(seq(staff), [Interval(0, 300)], 60, 5)) == spans(absences(seq(staff), [Interval(0, 300)], 60))
 
 
 # ---------------------------------------------------------------- queue, arrivals, waits
