@@ -44,3 +44,26 @@ def test_a_bad_message_loses_only_itself(tmp_path):
     assert DurableWriter(Writer(db)).write(batch) == 1
     assert get_event(db, "ok-1") and get_event(db, "ok-2")
     db.conn.close()
+
+
+class _ClosedWhileWaiting:
+    """A web server whose select() finds its listening socket closed by the stop (the race, made certain)."""
+
+    def run(self) -> None:
+        raise OSError(9, "Bad file descriptor")
+
+
+def test_the_web_thread_ends_quietly_when_the_stop_closed_its_socket():
+    import errno
+    import threading
+    from types import SimpleNamespace
+
+    from monitor.supervisor import Supervisor
+
+    closing = SimpleNamespace(server=_ClosedWhileWaiting(), web_closing=threading.Event())
+    closing.web_closing.set()
+    Supervisor.serve_web(closing)  # no exception: the stop closed it
+    running = SimpleNamespace(server=_ClosedWhileWaiting(), web_closing=threading.Event())
+    with pytest.raises(OSError) as err:  # not stopping: a real failure still surfaces
+        Supervisor.serve_web(running)
+    assert err.value.errno == errno.EBADF
