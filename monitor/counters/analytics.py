@@ -256,12 +256,17 @@ def fitted_arrivals(queue: ZoneSamples, starts: Iterable[float]) -> list[float]:
         return []
     served = np.searchsorted(np.sort(np.asarray(list(starts), np.float64)), queue.t, side="right")
     level = np.floor(np.clip(queue.count.astype(np.float64), 0.0, None) + 0.5).astype(np.int64) + served
+    # After the last sample below k, every later start for level k only adds disagreements: the
+    # search for level k ends there (one pass over a month of seconds instead of one per level)
+    floor_after = np.minimum.accumulate(level[::-1])[::-1]  # the lowest level from each sample on
     out: list[float] = []
     first = 0
     for k in range(1, int(level.max()) + 1):
-        # disagreements if level k starts at sample i >= first (level k-1's start): samples >= k
-        # before i, samples < k from i on (those before `first` add the same to every i)
-        at_least = (level[first:] >= k).astype(np.int64)
+        # disagreements if level k starts at sample i in first..end (level k-1's start .. just after
+        # the last sample < k): samples >= k before i, samples < k from i on (those before `first`
+        # add the same to every i)
+        end = max(int(np.searchsorted(floor_after, k, side="left")), first)
+        at_least = (level[first:end] >= k).astype(np.int64)
         before = np.concatenate(([0], np.cumsum(at_least)))
         after = np.concatenate((np.cumsum((1 - at_least)[::-1])[::-1], [0]))
         i = first + int(np.argmin(before + after))

@@ -287,6 +287,31 @@ def test_fitted_arrivals(counts: list[float], starts: list[float], expected: lis
     assert fitted_arrivals(queue(counts), starts) == expected
 
 
+def _fit_by_definition(counts: np.ndarray, starts: list[float]) -> list[float]:
+    """fitted_arrivals spelt out: each level k starts at the first sample i >= the previous level's start
+    with the fewest disagreements (samples >= k before i, samples < k from i on), every i tried."""
+    level = [int(np.floor(c + 0.5)) + sum(s <= t for s in starts) for t, c in enumerate(counts)]
+    out, first = [], 0
+    for k in range(1, max(level, default=0) + 1):
+        costs = [sum(v >= k for v in level[first:i]) + sum(v < k for v in level[i:]) for i in range(first, len(level) + 1)]
+        i = first + costs.index(min(costs))
+        if i >= len(level):
+            break
+        out.append(float(i))
+        first = i
+    return out
+
+
+def test_fitted_arrivals_matches_its_definition() -> None:
+    # the search for each level stops after the last sample below it (one pass over a month of seconds)
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(0, 60))
+        counts = np.clip(np.cumsum(rng.integers(-1, 2, n)) + rng.integers(-1, 2, n), 0, None).astype(np.float32)
+        starts = sorted(rng.uniform(0, max(n, 1), int(rng.integers(0, 5))).tolist())
+        assert fitted_arrivals(queue(list(counts)), starts) == _fit_by_definition(counts, starts), (counts, starts)
+
+
 def _walking(seconds: list[int]) -> ZoneSamples:
     t = np.arange(0, 200, dtype=np.int64)
     on = np.isin(t, seconds)
