@@ -189,7 +189,7 @@ def service_sessions(
     """
     seated = presence_intervals(spot, max_gap_s)
     staffed = presence_intervals(staff, max_gap_s)
-    unseen = serving_unseen(spot, staff, max_gap_s)
+    unseen = _unseen_at_start(seated, staffed, spot, staff, max_gap_s)
     if unseen is not None:
         staffed = merge_intervals([unseen] + staffed, 0)
     both = merge_intervals(intersect(seated, staffed), merge_gap_s)
@@ -201,8 +201,13 @@ def serving_unseen(spot: ZoneSamples, staff: ZoneSamples, max_gap_s: float = 5) 
 
     service_sessions counts the officer present then (observation began during a service); None otherwise.
     """
-    seated = presence_intervals(spot, max_gap_s)
-    staffed = presence_intervals(staff, max_gap_s)
+    return _unseen_at_start(presence_intervals(spot, max_gap_s), presence_intervals(staff, max_gap_s), spot, staff,
+                            max_gap_s)
+
+
+def _unseen_at_start(seated: list[Interval], staffed: list[Interval], spot: ZoneSamples, staff: ZoneSamples,
+                     max_gap_s: float) -> Interval | None:
+    """serving_unseen from the spot's and the staff seat's presence intervals, already computed."""
     if not seated or not staffed or staffed[0].start <= seated[0].start:
         return None
     first = min(float(x.t[0]) for x in (spot, staff) if len(x))
