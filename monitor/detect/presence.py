@@ -110,8 +110,9 @@ class PresenceParams:
     # left while the change map missed them, in a dim picture); the change is still dated back
     off_still_s: float = 120.0
     # A seat that turns on again within this long of turning off, with someone who looks like the one
-    # it lost (their box's thumbnail correlates, _same_look), is dated back over the gap: a citizen
-    # who shifted in the chair and was lost for 6-10 s in a noisy picture is one session, not two. The
+    # it lost (their box's thumbnail correlates, monitor.detect.looks.same_look), is dated back over
+    # the gap: a citizen who shifted in the chair and was lost for 6-10 s in a noisy picture is one
+    # session, not two. The
     # next citizen at a counter comes 20-25 s after the last one left in the development scenes (called,
     # then walking over), and a live worker's seconds can be corrected for 15 s (SecondAggregator).
     rejoin_s: float = 10.0

@@ -55,7 +55,7 @@ class Seat:
     score: float = 0.0
     last_box: Detection | None = None  # the person at the last sighting
     stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
-    last_look: np.ndarray | None = None  # last_box's content (_look)
+    last_look: np.ndarray | None = None  # last_box's content (looks.look)
     off_look: np.ndarray | None = None  # how its person looked when it last turned off (at `since`)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Perspective", "Tile", "plan_tiles"]
+__all__ = ["Perspective", "Tile", "cell_overlaps", "plan_tiles"]
 
 # No calibration: a camera on the wall ~3 m up looking down the room (standing person 45 % of the
 # frame height at the bottom row, 25 % at the top row), as monitor.detect.occupancy assumes.
