@@ -135,6 +135,15 @@ def dev_scenes(score_py: Path, scorer: ModuleType, work: Path, zones: str, secon
     return out
 
 
+def config_playing(scene: Scene, name: str, video: Path) -> Path:
+    """A copy of scene's cameras.yaml, beside it as NAME.yaml, whose camera plays video instead."""
+    cfg = yaml.safe_load(scene.config.read_text(encoding="utf-8"))
+    cfg["cameras"][0]["streams"]["main"] = str(video.resolve())
+    config = scene.config.with_name(f"{name}.yaml")
+    config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    return config
+
+
 def degraded_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
     """The development scenes re-encoded through each DEGRADED filter (made once into cache)."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -148,11 +157,7 @@ def degraded_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
                 subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(scene.video), "-vf", vf, "-c:v", "libx264",
                                 "-preset", "veryfast", "-crf", crf, "-g", "20", str(part)], check=True)
                 part.rename(video)
-            cfg = yaml.safe_load(scene.config.read_text(encoding="utf-8"))
-            cfg["cameras"][0]["streams"]["main"] = str(video.resolve())
-            config = scene.config.with_name(f"{name}.yaml")
-            config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
-            out.append(Scene("degraded", name, video, config, scene.camera, scene.truth))
+            out.append(Scene("degraded", name, video, config_playing(scene, name, video), scene.camera, scene.truth))
     return out
 
 
@@ -169,11 +174,7 @@ def crowd_scenes(dev: list[Scene], cache: Path, devscenes: Path, seconds: int, c
             truth = crowd.build(d, [crowd.Source.parse(x) for x in specs], seconds, devscenes)
             print(f"  built {name} ({seconds} s) in {time.perf_counter() - t0:.0f} s", flush=True)
         base = by_name[crowd.Source.parse(specs[0]).scene]
-        cfg = yaml.safe_load(base.config.read_text(encoding="utf-8"))
-        cfg["cameras"][0]["streams"]["main"] = str((d / "scene.mp4").resolve())
-        config = base.config.with_name(f"{name}.yaml")
-        config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
-        out.append(Scene("crowd", name, d / "scene.mp4", config, base.camera, truth))
+        out.append(Scene("crowd", name, d / "scene.mp4", config_playing(base, name, d / "scene.mp4"), base.camera, truth))
     return out
 
 

@@ -187,7 +187,7 @@ def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFA
                 pictures.append((frame, gain))
                 blobs += _blobs(frame, bg, gain, body, floor, top, i)
             canvas, base_gain = pictures[0][0].copy(), pictures[0][1]
-            scaled: dict[int, np.ndarray] = {0: canvas.copy()}  # each source at the base picture's brightness
+            scaled: dict[int, np.ndarray] = {0: pictures[0][0]}  # each source at the base picture's brightness
             for b in sorted(blobs, key=lambda b: b.bottom):  # far first: nearer people cover them
                 if b.source not in scaled:
                     frame, gain = pictures[b.source]
