@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,18 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return applied
 
 
+@contextlib.contextmanager
+def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock at its start (waiting up to the busy timeout)."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) the database for writing, with migrations applied."""
     db = connect(path)
@@ -224,9 +237,15 @@ class Writer:
         self.clock = clock
 
     def register_cameras(self, cameras: Iterable[tuple[str, str, bool]]) -> None:
-        """Upsert (id, name, enabled) for each configured camera."""
+        """Upsert (id, name, enabled) for each configured camera.
+
+        It reads, then writes: the write lock is taken first (BEGIN IMMEDIATE). In a deferred
+        transaction, a commit by the writer thread's connection between the read and the write made
+        the write fail at once with "database is locked", the busy timeout notwithstanding: the
+        supervisor re-registers the cameras from its own connection on every cameras.yaml reload.
+        """
         now = self.clock()
-        with self.db.atomic():
+        with immediate(self.db):
             for cam_id, name, enabled in cameras:
                 existing = self.db.execute("select id from cameras where id = ?", [cam_id]).fetchone()
                 if existing:

@@ -67,3 +67,28 @@ def test_the_web_thread_ends_quietly_when_the_stop_closed_its_socket():
     with pytest.raises(OSError) as err:  # not stopping: a real failure still surfaces
         Supervisor.serve_web(running)
     assert err.value.errno == errno.EBADF
+
+
+def test_registering_cameras_waits_for_a_writer_that_commits_in_between(tmp_path):
+    # the supervisor re-registers cameras from its own connection on a reload while the writer thread
+    # commits: a read-then-write transaction must take the write lock first, not fail "database is locked"
+    import threading
+    import time
+
+    path = tmp_path / "w.db"
+    Writer(open_db(path)).register_cameras([("a", "A", True)])
+    writer = open_db(path)
+    writer.conn.execute("BEGIN IMMEDIATE")
+    writer.execute("update cameras set updated = 1 where id = 'a'")
+
+    def commit_soon():
+        time.sleep(0.3)
+        writer.conn.execute("COMMIT")
+
+    t = threading.Thread(target=commit_soon)
+    t.start()
+    reloaded = open_db(path)
+    Writer(reloaded).register_cameras([("a", "A renamed", True), ("b", "B", True)])
+    t.join()
+    assert [(r["id"], r["name"]) for r in reloaded.query("select id, name from cameras order by id")] == [
+        ("a", "A renamed"), ("b", "B")]
