@@ -21,11 +21,13 @@ FLAT_GREY = 4.0
 
 
 def look(rgb: np.ndarray, d: Detection) -> np.ndarray:
-    """The box's content as a small grey thumbnail (float32)."""
+    """The box's content as a small grey thumbnail (float32); rgb may also be a grey picture (2-D)."""
     h, w = rgb.shape[:2]
     x0, x1 = max(0, int(d.x0 * w)), min(w, max(int(math.ceil(d.x1 * w)), int(d.x0 * w) + 1))
     y0, y1 = max(0, int(d.y0 * h)), min(h, max(int(math.ceil(d.y1 * h)), int(d.y0 * h) + 1))
-    crop = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    if crop.ndim == 3:
+        crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     return cv2.resize(crop, (LOOK_SIZE, LOOK_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 

@@ -34,6 +34,7 @@ class FakeModel:
         # things it calls people only while they are small in its input (over this share of the crop: not)
         self.max_rel_height = math.inf
         self.seen: dict[tuple[int, int, int], int] = {}
+        self.scores: dict[int, float] = {}  # people (indices) scoring other than 0.6
 
     def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         return self.boxes(rgb, min_score)  # one box per person already
@@ -46,11 +47,12 @@ class FakeModel:
         out = []
         for k, (bx0, by0, bx1, by1) in enumerate(self.people):
             px = (bx0 * W - x0, by0 * H - y0, bx1 * W - x0, by1 * H - y0)
-            if (px[0] >= 0 and px[1] >= 0 and px[2] <= w and px[3] <= h
+            score = self.scores.get(k, 0.6)
+            if (px[0] >= 0 and px[1] >= 0 and px[2] <= w and px[3] <= h and score >= min_score
                     and self.min_rel_height * h <= px[3] - px[1] <= self.max_rel_height * h):
                 n = self.seen[k, x0, y0] = self.seen.get((k, x0, y0), 0) + 1
                 if k not in self.flaky or n % 2:
-                    out.append(Detection(px[0] / w, px[1] / h, px[2] / w, px[3] / h, 0.6))
+                    out.append(Detection(px[0] / w, px[1] / h, px[2] / w, px[3] / h, score))
         return out
 
 
@@ -633,3 +635,93 @@ def test_a_flat_picture_is_stretched_for_the_waiting_areas_only() -> None:
     areas = [s for area, s in model.spans if area]
     assert seats and areas
     assert max(seats) < 90 and min(areas) > 150
+
+
+def _grey_with(boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    """The grey detection frame: flat, with a textured patch (someone, or a chair) over each box."""
+    img = np.full((180, 320), 100, np.uint8)
+    for k, (x0, y0, x1, y1) in enumerate(boxes):
+        patch = img[int(y0 * 180):int(np.ceil(y1 * 180)), int(x0 * 320):int(np.ceil(x1 * 320))]
+        patch[...] = np.random.default_rng(k).integers(0, 255, patch.shape, dtype=np.uint8)
+    return img
+
+
+@pytest.mark.parametrize(("low_score", "there_all_along", "expected"),
+                         [(0.25, False, 1.0), (None, False, 0.0), (0.25, True, 0.0)])
+def test_a_low_scoring_seated_person_counts_where_the_hall_looked_different(
+    low_score: float | None, there_all_along: bool, expected: float,
+) -> None:
+    """A seated-scale box scoring under area_min_score counts when the hall's median picture shows
+    something else there (someone sat down), not when it was there all along (an empty chair)."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25  # only the seated-scale tiles find them
+    params = PresenceParams(low_score=low_score)
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    seated = _seated_crowd(occ)
+    fake.scores = {1: 0.3}
+    frame = _frame_for(occ)
+    still = np.zeros((180, 320), np.uint8)
+    sits = 90.0  # after the median's first minute
+    counts = []
+    for k in range(180 * 5):
+        t = k / 5
+        here = there_all_along or t >= sits
+        fake.people = seated[:2] if here else seated[:1]
+        grey = _grey_with(fake.people)
+        motion = _moving(seated[1]) if sits <= t < sits + 1 else still
+        counts.append((t, occ.update(t, motion, frame, grey)["wait"].count))
+    assert {c for t, c in counts if 20.0 < t < sits} == {1.0}  # the one scoring 0.6
+    assert {c for t, c in counts if t > sits + 45.0} == {1.0 + expected}
+
+
+def test_a_low_scoring_person_seated_for_long_keeps_counting() -> None:
+    """Once the median has taken in someone seated for long, their low-scoring box still counts while it
+    looks as it did when they were counted."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25
+    params = PresenceParams(reference_every_s=2.0, reference_keep=10, reference_min=5)  # a 20 s median
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    person = _seated_crowd(occ)[1]
+    fake.scores = {0: 0.3}
+    frame = _frame_for(occ)
+    still = np.zeros((180, 320), np.uint8)
+    counts = []
+    for k in range(240 * 5):
+        t = k / 5
+        fake.people = [person] if t >= 30.0 else []
+        motion = _moving(person) if 30.0 <= t < 31.0 else still
+        counts.append((t, occ.update(t, motion, frame, _grey_with(fake.people))["wait"].count))
+    assert occ._hall is not None and occ._hall.picture() is not None
+    assert np.array_equal(occ._hall.picture(), _grey_with([person]))  # taken in by now
+    assert {c for t, c in counts if t > 90.0} == {1.0}
+
+
+def test_a_seated_sighting_that_changed_makes_its_tile_due() -> None:
+    """When a sweep drops a seated-scale sighting whose box changed, its tile runs again soon (someone
+    there moved: they may still be there), not in its turn."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25
+    params = PresenceParams(seated_period_s=60.0)  # seated-scale tiles come in their turn after minutes
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    fake.people = _seated_crowd(occ)
+    runs: list[tuple[int, float]] = []
+    original = occ._run_tile
+
+    def logging(i: int, rgb: np.ndarray, now: float) -> None:
+        runs.append((i, now))
+        original(i, rgb, now)
+
+    occ._run_tile = logging  # type: ignore[method-assign]
+    base = _frame_for(occ)()
+    changed = base.copy()
+    x0, y0, x1, y1 = fake.people[0]
+    box = changed[int(y0 * H):int(y1 * H), int(x0 * W):int(x1 * W)]
+    box[...] = np.random.default_rng(1).integers(0, 255, box.shape, dtype=np.uint8)  # they shifted in the chair
+    motion = np.zeros((180, 320), np.uint8)
+    mine = {i for i, ts in enumerate(occ.tiles) if ts.seated_scale and ts.tile.owns(*occ.anchor(Detection(*fake.people[0], 0.6)))}
+    for k in range(60 * 5):
+        t = k / 5
+        frame = base if t < 20.0 else changed
+        occ.update(t, motion, lambda f=frame: f)
+    again = [now for i, now in runs if i in mine and now > 20.0]
+    assert again and again[0] <= 20.0 + params.area_period_s + params.moved_period_s + 1.0

@@ -1,0 +1,49 @@
+"""The hall as it usually looks: a slow per-pixel median of the grey picture (pure: the clock is passed in).
+
+A seated citizen who scores low (half hidden by the row in front, turned away) looks to the detector
+much like an empty chair, which scores as low. What tells them apart is that the chair was there an
+hour ago and the citizen arrived minutes ago: a box that differs from the hall's median picture of
+the last minutes holds something that came in. The median of frames sampled every `every_s` over
+`keep` samples shows what stayed for more than half of that window (chairs, bollards, plants, a
+crowd seated since before it began); people passing and people seated for less than half of it are
+left out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["HallMedian"]
+
+
+class HallMedian:
+    """Samples of the grey picture, one per every_s seconds, the last `keep` of them; their median."""
+
+    def __init__(self, every_s: float = 10.0, keep: int = 60, min_samples: int = 6) -> None:
+        if not every_s > 0 or keep < 1 or not 1 <= min_samples <= keep:
+            raise ValueError(f"need every_s > 0 and 1 <= min_samples <= keep, got every_s={every_s}, "
+                             f"keep={keep}, min_samples={min_samples}")
+        self.every_s, self.keep, self.min_samples = float(every_s), int(keep), int(min_samples)
+        self._samples: list[np.ndarray] = []
+        self._last = -math.inf
+        self._median: np.ndarray | None = None
+
+    def add(self, now: float, grey: np.ndarray) -> None:
+        """Take the grey picture when every_s has passed since the last sample (a new size starts over)."""
+        if now - self._last < self.every_s:
+            return
+        if self._samples and self._samples[0].shape != grey.shape:
+            self._samples = []
+        self._samples = [*self._samples[-(self.keep - 1):], grey.copy()] if self.keep > 1 else [grey.copy()]
+        self._last = now
+        self._median = None
+
+    def picture(self) -> np.ndarray | None:
+        """The median of the samples (uint8), or None before min_samples have been taken."""
+        if len(self._samples) < self.min_samples:
+            return None
+        if self._median is None:
+            self._median = np.median(np.stack(self._samples), axis=0).astype(np.uint8)
+        return self._median
