@@ -227,6 +227,8 @@ class PersonOccupancy:
         self._hall = (HallMedian(params.reference_every_s, params.reference_keep, params.reference_min)
                       if params.low_score is not None and params.area_seated_ratio is not None and seated_areas else None)
         self._grey: np.ndarray | None = None  # the grey frame of this update
+        # seated-scale sightings that went (box, time): the median shows them there for half its window
+        self._left: list[tuple[Detection, float]] = []
 
     # -------------------------------------------------------------- setup
 
@@ -500,7 +502,7 @@ class PersonOccupancy:
             if ts.tile.owns(ax, ay) and not self._masked(ax * self.aspect, ay):
                 keep.append(g)
         if low:
-            keep += self._came_in([in_frame(d) for d in low], ts, keep, rgb)
+            keep += self._came_in([in_frame(d) for d in low], ts, keep, rgb, now)
         looks = [look(rgb, d) for d in keep] if ts.seated_scale else []
         misses = [0] * len(keep)
         if ts.seated_scale:  # counted sightings this analysis missed, kept with their look for the check
@@ -510,6 +512,9 @@ class PersonOccupancy:
                     keep.append(d)
                     looks.append(seen_as)
                     misses.append(n + 1)
+        for d in ts.counted if ts.seated_scale else ():
+            if not any(iou(d, k) >= HOLD_IOU for k in keep):
+                self._note_left(d, now)
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         ts.points = [None] * len(keep)
         ts.looks, ts.misses, ts.stirred = looks, misses, [False] * len(keep)
@@ -518,11 +523,21 @@ class PersonOccupancy:
         """The lower score seated-scale boxes are taken at (checked against the hall's median), or None."""
         return self.params.low_score if self._hall is not None and self._grey is not None else None
 
-    def _came_in(self, low: list[Detection], ts: _TileState, keep: list[Detection], rgb: np.ndarray) -> list[Detection]:
+    def _note_left(self, d: Detection, now: float) -> None:
+        """A counted seated-scale sighting went: for half the median's window its place is not news."""
+        p = self.params
+        self._left = [(b, t) for b, t in self._left if now - t < p.reference_every_s * p.reference_keep / 2] + [(d, now)]
+
+    def _came_in(self, low: list[Detection], ts: _TileState, keep: list[Detection], rgb: np.ndarray,
+                 now: float) -> list[Detection]:
         """The low-scoring boxes of a seated-scale tile that are people: seated-size, in its cell, and
         unlike the hall's median picture (someone came in), or like a counted sighting of theirs (the
-        median has taken in someone seated for long)."""
+        median has taken in someone seated for long). Where a counted person left less than half the
+        median's window ago, the median still shows them: the empty chair there differs from it, and
+        is not taken for someone new."""
+        p = self.params
         hall = self._hall.picture() if self._hall is not None else None
+        vacated = [b for b, t in self._left if now - t < p.reference_every_s * p.reference_keep / 2]
         found = keep + [d for t in self.tiles if not t.seats and t is not ts for d in t.found]  # every tile's people
         out: list[Detection] = []
         for g in low:
@@ -533,7 +548,7 @@ class PersonOccupancy:
             now_look = look(rgb, g)
             known = any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)
                         for c, then in zip(ts.found, ts.looks, strict=True) if c in ts.counted)
-            if known or (hall is not None and self._grey is not None
+            if known or (hall is not None and self._grey is not None and not any(iou(g, b) >= HOLD_IOU for b in vacated)
                          and not same_look(look(hall, g), look(self._grey, g))):
                 out.append(g)
         return out
@@ -568,6 +583,9 @@ class PersonOccupancy:
             if ts.seated_scale and ts.last_run < now:  # a later picture than the sighting's
                 same = [same_look(then, look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
                 ts.hinted = ts.hinted or not all(same)  # someone there moved or left: look again soon
+                for d, ok in zip(ts.found, same, strict=True):
+                    if not ok and d in ts.counted:
+                        self._note_left(d, now)
                 ts.found, ts.looks, ts.misses, ts.stirred = (
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
                 ts.counted = list(ts.found)

@@ -725,3 +725,35 @@ def test_a_seated_sighting_that_changed_makes_its_tile_due() -> None:
         occ.update(t, motion, lambda f=frame: f)
     again = [now for i, now in runs if i in mine and now > 20.0]
     assert again and again[0] <= 20.0 + params.area_period_s + params.moved_period_s + 1.0
+
+
+def test_the_empty_chair_someone_left_is_not_taken_for_someone_new() -> None:
+    """After a long-seated person leaves, the median still shows them for a while: their empty chair,
+    scoring low, differs from it but is not counted."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25
+    params = PresenceParams(reference_every_s=2.0, reference_keep=30, reference_min=5)  # a 60 s median
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    place = _seated_crowd(occ)[1]
+    fake.people = [place]
+    base = _frame_for(occ)()
+    empty = base.copy()
+    x0, y0, x1, y1 = place
+    box = empty[int(y0 * H):int(y1 * H), int(x0 * W):int(x1 * W)]
+    box[...] = np.random.default_rng(5).integers(0, 255, box.shape, dtype=np.uint8)  # the chair, seen once they left
+    person_grey = _grey_with([place])
+    chair_grey = person_grey.copy()
+    gy0, gy1, gx0, gx1 = int(y0 * 180), int(np.ceil(y1 * 180)), int(x0 * 320), int(np.ceil(x1 * 320))
+    chair_grey[gy0:gy1, gx0:gx1] = np.random.default_rng(9).integers(0, 255, (gy1 - gy0, gx1 - gx0), dtype=np.uint8)
+    still = np.zeros((180, 320), np.uint8)
+    leaves = 120.0
+    counts = []
+    for k in range(200 * 5):
+        t = k / 5
+        if t >= leaves:
+            fake.scores = {0: 0.3}  # the empty chair scores low
+        frame, grey = (base, person_grey) if t < leaves else (empty, chair_grey)
+        motion = _moving(place) if leaves <= t < leaves + 1 else still
+        counts.append((t, occ.update(t, motion, lambda f=frame: f, grey)["wait"].count))
+    assert {c for t, c in counts if 20.0 < t < leaves} == {1.0}
+    assert {c for t, c in counts if t > leaves + 30.0} == {0.0}
