@@ -757,3 +757,24 @@ def test_the_empty_chair_someone_left_is_not_taken_for_someone_new() -> None:
         counts.append((t, occ.update(t, motion, lambda f=frame: f, grey)["wait"].count))
     assert {c for t, c in counts if 20.0 < t < leaves} == {1.0}
     assert {c for t, c in counts if t > leaves + 30.0} == {0.0}
+
+
+@pytest.mark.parametrize(("max_box", "counted"), [(PresenceParams().max_box, "walker"), (100.0, "giant")])
+def test_a_box_far_taller_than_a_person_is_not_one(max_box: float, counted: str) -> None:
+    """A waiting-area box of about three standing heights (the model calling a whole crop a person) is
+    dropped before suppression, and does not hide the person standing inside it."""
+    fake = FakeModel()
+    occ = PersonOccupancy([WAIT], ASPECT, PresenceParams(max_box=max_box, area_seated_ratio=None), model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    walker = (0.45, 0.9 - h, 0.5, 0.9)
+    (tile,) = [ts.tile for ts in occ.tiles if ts.tile.owns(0.475, 0.9)]
+    x0, y0, x1, y1 = tile.box
+    giant = (max(x0, 0.0) + 0.01, max(y0, 0.0) + 0.01, min(x1, 1.0) - 0.01, min(y1, 1.0) - 0.01)  # the whole crop
+    assert (giant[3] - giant[1]) / occ.persp.height(giant[3]) > 2.5
+    fake.people = [walker, giant]
+    fake.scores = {1: 0.7}  # above the walker's: it would win in suppress
+    counts = [s["wait"].count for t, s in _run(occ, 0.0, 12.0) if t > 1.0]
+    assert set(counts) == {1.0}
+    (found,) = occ._area_dets
+    box = {"walker": walker, "giant": giant}[counted]
+    assert (found.x0, found.y0, found.x1, found.y1) == pytest.approx(box, abs=0.01)
