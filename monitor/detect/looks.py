@@ -9,7 +9,7 @@ import numpy as np
 
 from monitor.detect.persons import Detection
 
-__all__ = ["HOLD_IOU", "flat_lut", "grey_box", "iou", "look", "same_look"]
+__all__ = ["HOLD_IOU", "covers", "flat_lut", "grey_box", "iou", "look", "same_look"]
 
 # A box's content is compared on a LOOK_SIZE x LOOK_SIZE grey thumbnail. The same seated person, after
 # a light step, exposure flicker or a slight movement, correlates far above SAME_LOOK; the floor or a
@@ -69,6 +69,13 @@ def iou(a: Detection, b: Detection) -> float:
         return 0.0
     inter = iw * ih
     return inter / ((a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter)
+
+
+def covers(a: Detection, b: Detection) -> float:
+    """The share of box b that box a covers (0..1)."""
+    iw = min(a.x1, b.x1) - max(a.x0, b.x0)
+    ih = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(iw, 0.0) * max(ih, 0.0) / max((b.x1 - b.x0) * (b.y1 - b.y0), 1e-12)
 
 
 def grey_box(d: Detection, shape: tuple[int, ...]) -> tuple[int, int, int, int]:

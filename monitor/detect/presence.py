@@ -49,10 +49,11 @@ import numpy as np
 
 from monitor.detect.occupancy import SEAT_KINDS, ZoneSpec, ZoneState
 from monitor.detect.persons import Detection, PersonModel, suppress
-from monitor.detect.looks import HOLD_IOU, flat_lut, grey_box, iou, look, same_look
-from monitor.detect.reference import HallMedian
+from monitor.detect.looks import HOLD_IOU, covers, flat_lut, grey_box, iou, look, same_look
+from monitor.detect.presence_params import PresenceParams
+from monitor.detect.reference import HallMedian, Vacated
 from monitor.detect.seats import Seat, seat_cost, seat_step, turn_on
-from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, STANDING_RATIO, Perspective, Tile, cell_overlaps, plan_tiles
+from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE, Walkers
 
 __all__ = ["PersonOccupancy", "PresenceParams"]
@@ -68,89 +69,6 @@ STANDING_BOX = 0.8
 # frames fell on different sides of those boundaries and the two paths disagreed by seconds. Times
 # are therefore taken from the first frame, rounded to this step: both paths compute the same.
 CLOCK_STEP_S = 1e-3
-
-
-@dataclass(frozen=True)
-class PresenceParams:
-    """Constants of the person-based zone presence (reasons in the comments)."""
-
-    min_score: float = 0.3  # seats: a detection on a seat's footprint, confirmed over seconds (half-hidden staff score 0.35-0.5)
-    # waiting areas: any box in the area counts, without a place or seconds to confirm it. Walkway
-    # footage (PETS S2.L1) counts without bias at 0.35 and under-counts at 0.4; the issue's 0.4 left
-    # seated people out in the development offices; 0.3 lets cones and bags in.
-    area_min_score: float = 0.35
-    # The standing-scale tiles report only boxes at least this many standing heights tall (at their
-    # lowest row): people standing or walking show ~1.0. Shorter ones found at that scale were, on
-    # walkway footage (PETS S2.L1), traffic cones, a tripod, a sign and walkers' upper halves (dropped
-    # before suppression, so those do not win over the whole body). Seated people show 0.3-0.65: the
-    # seated-scale tiles, which see them twice as large, report them (with area_seated_ratio None,
-    # areas where people sit keep every size at the one scale).
-    standing_min_box: float = 0.45
-    # ... and no box taller than max_box standing heights at its bottom row (with a person_height
-    # calibration): nobody is. On one of my simulated halls, empty, the standing-scale tile returned a
-    # box of the whole crop (0.97 of the frame, ~3 standing heights) at 0.35-0.4 for 40 s: a person
-    # counted, and a box like it hides every person inside it from suppress.
-    max_box: float = 2.0
-    # Waiting areas are searched at two scales, merged (monitor.detect.persons.suppress): tiles sized
-    # for standing people, and tiles sized for seated ones, whom the standing scale leaves too small
-    # for the model (a seated hall of 10-18 people was under-counted by half). None: one scale.
-    area_ratio: float = STANDING_RATIO  # waiting-area tile side / standing height (see monitor.detect.tiles)
-    area_seated_ratio: float | None = SEATED_RATIO
-    calls_per_s: float = 2.0  # detector calls per camera-second: 2 x ~14 ms; 3 made my simulator's served counts worse
-    max_burst: float = 3.0  # calls saved up while nothing was due (a burst after a quiet spell)
-    seat_period_s: float = 2.0  # a tile holding a seat is analysed at least this often
-    uncertain_period_s: float = 1.0  # ... and this often while one of its seats is uncertain
-    area_period_s: float = 8.0  # other tiles at least this often; sooner when motion touched them
-    # Seated-scale waiting-area tiles have a budget of their own, so seats keep theirs: a seated crowd
-    # changes slowly, and a tile touched by motion is due after seated_period_s (twice that if not);
-    # a tile where the standing scale saw a short box appear comes first (once moved_period_s has passed).
-    seated_calls_per_s: float = 0.5
-    seated_period_s: float = 8.0
-    # A counted seated-scale sighting that a new analysis misses is kept (its box still has to look as
-    # it did) while no motion has covered stirred_fraction of its box since it was last seen, for at
-    # most seated_hold analyses in a row: the detector finds a half-hidden seated person in some
-    # analyses and not in others, while someone who stands up or leaves moves over their box.
-    seated_hold: int = 2
-    # Seated-scale boxes scoring from low_score up to area_min_score count where the box differs from
-    # the hall's median picture of the last minutes (monitor.detect.reference): someone who came in,
-    # not the empty chair or bollard that scores as low and was there all along. A half-hidden
-    # citizen in the second row scores 0.28-0.36 for minutes; in crowded halls pasted from the
-    # development scenes this took the count MAE from 1.02 to 0.90 (8 people) and 0.38 to 0.31 (5),
-    # means over five detector schedules, with office-4c 0.140 -> 0.146; 0.2 let empty chairs in
-    # (office-4c 0.20 -> 0.32).
-    # A low box where a counted sighting looked the same stays counted once the median has taken them
-    # in. None: off.
-    low_score: float | None = 0.25
-    low_overlap: float = 0.25  # ... and not overlapping a person found already by more than this share of their box (a part of them)
-    reference_every_s: float = 10.0  # the median's samples: one every this many seconds,
-    reference_keep: int = 60  # ... the last this many (10 minutes),
-    reference_min: int = 6  # ... and none before this many (1 minute)
-    stirred_fraction: float = 0.1
-    # An occupied seat turns off only once motion has covered stirred_fraction of the person's last
-    # box since their last sighting: nobody leaves a seat without moving, while a half-hidden clerk
-    # scoring near the threshold is missed for longer than off_s in noisy pictures.
-    off_needs_motion: bool = True
-    # ... unless they have not been seen for this long: a stuck seat would hide an absence (someone
-    # left while the change map missed them, in a dim picture); the change is still dated back
-    off_still_s: float = 120.0
-    # A seat that turns on again within this long of turning off, with someone who looks like the one
-    # it lost (their box's thumbnail correlates, monitor.detect.looks.same_look), is dated back over
-    # the gap: a citizen who shifted in the chair and was lost for 6-10 s in a noisy picture is one
-    # session, not two. The
-    # next citizen at a counter comes 20-25 s after the last one left in the development scenes (called,
-    # then walking over), and a live worker's seconds can be corrected for 15 s (SecondAggregator).
-    rejoin_s: float = 10.0
-    moved_period_s: float = 2.0  # a tile touched by motion waits at least this long
-    moved_fraction: float = 0.002  # share of a tile's pixels changed that counts as motion in it
-    on_s: float = 2.0  # sightings must span this long: people walking across a seat take < 1 s
-    off_s: float = 6.0  # unseen this long: gone (a citizen leaves a seat for longer; detector gaps are shorter)
-    window_s: float = 10.0  # sightings judged over this window when turning a seat on
-    side_h: float = 0.25  # an anchor may lie this many standing heights beside a seat's footprint
-    below_h: float = 0.15  # ... or this far below it (feet stretched forward)
-    above_h: float = 0.25  # ... or this far above it (a seat pushed back under a desk)
-    follow: bool = True  # move the waiting areas' boxes with the picture (optical flow) between sweeps
-    motion_min: float = 0.01  # fraction of a motion zone moving that counts as motion
-    motion_hold_s: float = 2.0  # a motion zone stays on this long after its last motion
 
 
 @dataclass
@@ -169,13 +87,6 @@ class _TileState:
     points: list[np.ndarray | None] = field(default_factory=list)  # standing scale: each box's points to follow (grey px)
     short: list[Detection] = field(default_factory=list)  # standing scale: the short boxes it left to the seated scale
     hinted: bool = False  # seated scale: a standing-scale sweep saw someone short appear in its cell
-
-
-def _covers(a: Detection, b: Detection) -> float:
-    """The share of box b that box a covers."""
-    iw = min(a.x1, b.x1) - max(a.x0, b.x0)
-    ih = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return max(iw, 0.0) * max(ih, 0.0) / max((b.x1 - b.x0) * (b.y1 - b.y0), 1e-12)
 
 
 class PersonOccupancy:
@@ -234,8 +145,8 @@ class PersonOccupancy:
         self._hall = (HallMedian(params.reference_every_s, params.reference_keep, params.reference_min)
                       if params.low_score is not None and params.area_seated_ratio is not None and seated_areas else None)
         self._grey: np.ndarray | None = None  # the grey frame of this update
-        # seated-scale sightings that went (box, time): the median shows them there for half its window
-        self._left: list[tuple[Detection, float]] = []
+        # where counted seated-scale sightings went: the median shows them there for half its window
+        self._left = Vacated(params.reference_every_s * params.reference_keep / 2)
 
     # -------------------------------------------------------------- setup
 
@@ -523,7 +434,7 @@ class PersonOccupancy:
                     misses.append(n + 1)
         for d in ts.counted if ts.seated_scale else ():
             if not any(iou(d, k) >= HOLD_IOU for k in keep):
-                self._note_left(d, now)
+                self._left.note(d, now)
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         ts.points = [None] * len(keep)
         ts.looks, ts.misses, ts.stirred = looks, misses, [False] * len(keep)
@@ -531,17 +442,6 @@ class PersonOccupancy:
     def _low_score(self) -> float | None:
         """The lower score seated-scale boxes are taken at (checked against the hall's median), or None."""
         return self.params.low_score if self._hall is not None and self._grey is not None else None
-
-    def _vacated(self, now: float) -> list[Detection]:
-        """Where counted seated-scale sightings went within half the median's window (it still shows them)."""
-        p = self.params
-        self._left = [(b, t) for b, t in self._left if now - t < p.reference_every_s * p.reference_keep / 2]
-        return [b for b, _ in self._left]
-
-    def _note_left(self, d: Detection, now: float) -> None:
-        """A counted seated-scale sighting went: for half the median's window its place is not news."""
-        self._vacated(now)
-        self._left.append((d, now))
 
     def _came_in(self, low: list[Detection], ts: _TileState, keep: list[Detection], rgb: np.ndarray,
                  now: float) -> list[Detection]:
@@ -551,13 +451,13 @@ class PersonOccupancy:
         median's window ago, the median still shows them: the empty chair there differs from it, and
         is not taken for someone new."""
         hall = self._hall.picture() if self._hall is not None else None
-        vacated = self._vacated(now)
+        vacated = self._left.places(now)
         found = keep + [d for t in self.tiles if not t.seats and t is not ts for d in t.found]  # every tile's people
         out: list[Detection] = []
         for g in low:
             ax, ay = self.anchor(g)
             if (g.y1 - g.y0 >= STANDING_BOX * self.persp.height(ay) or not ts.tile.owns(ax, ay)
-                    or self._masked(ax * self.aspect, ay) or any(_covers(k, g) > self.params.low_overlap for k in found + out)):
+                    or self._masked(ax * self.aspect, ay) or any(covers(k, g) > self.params.low_overlap for k in found + out)):
                 continue
             now_look = look(rgb, g)
             known = any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)
@@ -599,7 +499,7 @@ class PersonOccupancy:
                 ts.hinted = ts.hinted or not all(same)  # someone there moved or left: look again soon
                 for d, ok in zip(ts.found, same, strict=True):
                     if not ok and d in ts.counted:
-                        self._note_left(d, now)
+                        self._left.note(d, now)
                 ts.found, ts.looks, ts.misses, ts.stirred = (
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
                 ts.counted = list(ts.found)

@@ -15,7 +15,9 @@ import math
 
 import numpy as np
 
-__all__ = ["HallMedian"]
+from monitor.detect.persons import Detection
+
+__all__ = ["HallMedian", "Vacated"]
 
 
 class HallMedian:
@@ -47,3 +49,24 @@ class HallMedian:
         if self._median is None:
             self._median = np.median(np.stack(self._samples), axis=0).astype(np.uint8)
         return self._median
+
+
+class Vacated:
+    """Where counted seated people left, for hold_s seconds: the median still shows them there, so their
+    empty chair differs from it without anyone having come in."""
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = float(hold_s)
+        self._left: list[tuple[Detection, float]] = []
+
+    def note(self, box: Detection, now: float) -> None:
+        """Someone counted in this box has gone."""
+        self._left = [*self._recent(now), (box, now)]
+
+    def places(self, now: float) -> list[Detection]:
+        """The boxes left less than hold_s ago."""
+        self._left = self._recent(now)
+        return [b for b, _ in self._left]
+
+    def _recent(self, now: float) -> list[tuple[Detection, float]]:
+        return [(b, t) for b, t in self._left if now - t < self.hold_s]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitor.detect.reference import HallMedian
+from monitor.detect.reference import HallMedian, Vacated
 
 
 def _frame(value: int, shape: tuple[int, int] = (4, 6)) -> np.ndarray:
@@ -52,3 +52,16 @@ def test_a_new_picture_size_starts_over() -> None:
 def test_bad_settings(every_s: float, keep: int, min_samples: int) -> None:
     with pytest.raises(ValueError, match="every_s"):
         HallMedian(every_s, keep, min_samples)
+
+
+def test_vacated_places_are_remembered_for_hold_s() -> None:
+    from monitor.detect.persons import Detection
+
+    left = Vacated(hold_s=300.0)
+    a, b = Detection(0.1, 0.5, 0.2, 0.7, 0.5), Detection(0.6, 0.5, 0.7, 0.7, 0.5)
+    left.note(a, 10.0)
+    assert left.places(100.0) == [a]
+    left.note(b, 200.0)
+    assert left.places(309.9) == [a, b]
+    assert left.places(310.0) == [b]  # a left 300 s ago: the median no longer shows them
+    assert left.places(600.0) == []
