@@ -413,16 +413,10 @@ class PersonOccupancy:
             found = suppress([d for d, s in zip(boxes, short, strict=True) if not s])
             if self.params.area_seated_ratio is not None:
                 self._hint_seated(ts, [in_frame(d) for d in suppress([d for d, s in zip(boxes, short, strict=True) if s])])
-        keep = []
-        for d in found:
-            g = in_frame(d)
-            ax, ay = self.anchor(g)
-            if ts.seated_scale and g.y1 - g.y0 >= STANDING_BOX * self.persp.height(ay):
-                continue  # someone standing: the standing-scale tiles of the same sweep report them
-            if ts.tile.owns(ax, ay) and not self._masked(ax * self.aspect, ay):
-                keep.append(g)
+        keep = [g for g in map(in_frame, found) if self._reports(ts, g)]
+        low = [g for g in map(in_frame, low) if self._reports(ts, g)]
         if low:
-            keep += self._came_in([in_frame(d) for d in low], ts, keep, rgb, now)
+            keep += self._came_in(low, ts, keep, rgb, now)
         looks = [look(rgb, d) for d in keep] if ts.seated_scale else []
         misses = [0] * len(keep)
         if ts.seated_scale:  # counted sightings this analysis missed, kept with their look for the check
@@ -432,12 +426,21 @@ class PersonOccupancy:
                     keep.append(d)
                     looks.append(seen_as)
                     misses.append(n + 1)
-        for d in ts.counted if ts.seated_scale else ():
+        for d in ts.counted:  # only seated-scale tiles have counted sightings
             if not any(iou(d, k) >= HOLD_IOU for k in keep):
                 self._left.note(d, now)
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         ts.points = [None] * len(keep)
         ts.looks, ts.misses, ts.stirred = looks, misses, [False] * len(keep)
+
+    def _reports(self, ts: _TileState, g: Detection) -> bool:
+        """True for a box (frame coordinates) that this tile reports: its anchor in the tile's cell and in
+        no mask; at the seated scale, only people shorter than STANDING_BOX (the standing-scale tiles of
+        the same sweep report those standing)."""
+        ax, ay = self.anchor(g)
+        if ts.seated_scale and g.y1 - g.y0 >= STANDING_BOX * self.persp.height(ay):
+            return False
+        return ts.tile.owns(ax, ay) and not self._masked(ax * self.aspect, ay)
 
     def _low_score(self) -> float | None:
         """The lower score seated-scale boxes are taken at (checked against the hall's median), or None."""
@@ -445,19 +448,16 @@ class PersonOccupancy:
 
     def _came_in(self, low: list[Detection], ts: _TileState, keep: list[Detection], rgb: np.ndarray,
                  now: float) -> list[Detection]:
-        """The low-scoring boxes of a seated-scale tile that are people: seated-size, in its cell, and
-        unlike the hall's median picture (someone came in), or like a counted sighting of theirs (the
-        median has taken in someone seated for long). Where a counted person left less than half the
-        median's window ago, the median still shows them: the empty chair there differs from it, and
-        is not taken for someone new."""
+        """The low-scoring boxes a seated-scale tile reports that are people: unlike the hall's median
+        picture (someone came in), or like a counted sighting of theirs (the median has taken in someone
+        seated for long). Where a counted person left less than half the median's window ago, the median
+        still shows them: the empty chair there differs from it, and is not taken for someone new."""
         hall = self._hall.picture() if self._hall is not None else None
         vacated = self._left.places(now)
         found = keep + [d for t in self.tiles if not t.seats and t is not ts for d in t.found]  # every tile's people
         out: list[Detection] = []
         for g in low:
-            ax, ay = self.anchor(g)
-            if (g.y1 - g.y0 >= STANDING_BOX * self.persp.height(ay) or not ts.tile.owns(ax, ay)
-                    or self._masked(ax * self.aspect, ay) or any(covers(k, g) > self.params.low_overlap for k in found + out)):
+            if any(covers(k, g) > self.params.low_overlap for k in found + out):
                 continue
             now_look = look(rgb, g)
             known = any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)

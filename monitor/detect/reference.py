@@ -12,6 +12,7 @@ left out.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class HallMedian:
             raise ValueError(f"need every_s > 0 and 1 <= min_samples <= keep, got every_s={every_s}, "
                              f"keep={keep}, min_samples={min_samples}")
         self.every_s, self.keep, self.min_samples = float(every_s), int(keep), int(min_samples)
-        self._samples: list[np.ndarray] = []
+        self._samples: deque[np.ndarray] = deque(maxlen=self.keep)
         self._last = -math.inf
         self._median: np.ndarray | None = None
 
@@ -37,8 +38,8 @@ class HallMedian:
         if now - self._last < self.every_s:
             return
         if self._samples and self._samples[0].shape != grey.shape:
-            self._samples = []
-        self._samples = [*self._samples[-(self.keep - 1):], grey.copy()] if self.keep > 1 else [grey.copy()]
+            self._samples.clear()
+        self._samples.append(grey.copy())
         self._last = now
         self._median = None
 
