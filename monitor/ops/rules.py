@@ -139,7 +139,8 @@ def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsPar
     starts = sorted(s.start for c in q.counters
                     for s in service_sessions(c.spot, c.seat, params.min_session_s, params.merge_gap_s, params.max_gap_s))
     walking = q.walking if q.walking is not None else ZoneSamples.empty()
-    came = walked_in(fitted_arrivals(q.samples, starts), walking, params.walk_in_max_s, params.walk_pause_s)
+    came = walked_in(fitted_arrivals(q.samples, starts), walking, params.walk_in_max_s, params.walk_pause_s,
+                     params.walk_lag_s)
     if not came:
         return None
     return came[-waiting] if len(came) >= waiting else came[0]

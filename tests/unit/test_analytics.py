@@ -336,6 +336,21 @@ def test_walked_in(arrive: list[float], walking: list[int], expected: list[float
 
 
 @pytest.mark.parametrize(
+    ("arrive", "walking", "expected"),
+    [
+        pytest.param([100.0], list(range(70, 90)), [70.0], id="found-seated-11-s-after-the-walk"),
+        pytest.param([100.0], list(range(60, 79)), [100.0], id="walk-ended-before-the-lag"),
+        pytest.param([100.0], list(range(60, 90)), [60.0], id="walk-of-30-s-counted-from-its-end"),
+        pytest.param([100.0], list(range(88, 101)), [88.0], id="walk-up-to-the-rise-as-before"),
+        pytest.param([85.0, 100.0], list(range(70, 85)), [70.0, 71.0], id="never-before-the-previous-arrival"),
+    ],
+)
+def test_walked_in_after_the_detector_delay(arrive: list[float], walking: list[int], expected: list[float]) -> None:
+    # the waiting count rises once the detector has found the seated citizen, up to lag_s after their walk
+    assert walked_in(arrive, _walking(walking), max_s=30, pause_s=2, lag_s=20) == expected
+
+
+@pytest.mark.parametrize(
     ("arrive", "starts", "expected"),
     [
         pytest.param([], [], [], id="nothing"),
