@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/accuracy.py [--quick] [--seeds 1 2 .. 8] [--minutes 3] [--zones body|floor]
            [--score-py ../shared/devscenes/score.py] [--real-root ../data/real] [--sim-dir DIR]
-           [--kinds sim dev real degraded crowd]
+           [--kinds sim dev real degraded variants crowd]
            [--onestop OTHER_CHECKOUT/.venv/bin/onestop] [--jobs 2]
 
 Simulated and development scenes are scored by the acceptance's own score.py (loaded from --score-py,
@@ -13,7 +13,9 @@ rendered once into --sim-dir and reused while their seed, length and generator m
 N analyses at once (each is one process on one core); the analyse times then include waiting for a core.
 `--kinds ... degraded` adds the development scenes re-encoded by ffmpeg as a worse camera would give
 them (DEGRADED: strong temporal noise at a low bit rate; a dim, low-contrast grey picture), cached in
---sim-dir; they are shown apart and left out of the overall figures. `--kinds ... crowd` adds crowded halls
+--sim-dir; they are shown apart and left out of the overall figures. `--kinds ... variants` adds them as other
+cameras would show the same offices (VARIANTS: mirrored, farther away, another frame rate, a colour cast,
+a lower bit rate; the zones moved with the picture), also apart. `--kinds ... crowd` adds crowded halls
 pasted together from the development scenes by benchmarks/devcrowd.py (cached in --sim-dir), scored on
 the waiting-area count only, shown apart.
 Targets (the analytics issue): seat_acc >= 0.97, served error <= 1 per counter-hour, service-time
@@ -49,12 +51,24 @@ DEGRADED = {
     "dim": ("eq=brightness=-0.25:contrast=0.6,hue=s=0", "26"),  # a dark, flat, grey (IR-like) picture
 }
 
+# The development scenes as other cameras would show them: ffmpeg filter, x264 bit rate, and what the
+# picture change does to the zones (None: nothing; "mirror": left-right; a number: the picture shrunk
+# by that factor into the middle of a mid-grey frame of the same size, as from farther away)
+VARIANTS: dict[str, tuple[str, str, str | float | None]] = {
+    "mirrored": ("hflip", "150k", "mirror"),  # the room's other side: nothing left-right learned holds
+    "far": ("{shrink}", "150k", 0.8),  # people 0.8 as tall (seats about 22x35 px)
+    "farther": ("{shrink}", "150k", 0.65),  # ... 0.65 as tall (about 18x29 px)
+    "6fps": ("fps=6", "150k", None),  # a camera sending 6 frames a second
+    "warm": ("colorbalance=rs=0.15:gs=0.05:bs=-0.15:rm=0.1:bm=-0.1", "150k", None),  # warm lamps
+    "70kbps": ("null", "70k", None),  # half the development scenes' bit rate
+}
+
 
 @dataclass
 class Scene:
     """One video to analyse and the truth to score it against."""
 
-    kind: str  # "sim" | "dev" | "real" | "degraded" | "crowd"
+    kind: str  # "sim" | "dev" | "real" | "degraded" | "variant" | "crowd"
     name: str
     video: Path
     config: Path
@@ -158,6 +172,55 @@ def degraded_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
                                 "-preset", "veryfast", "-crf", crf, "-g", "20", str(part)], check=True)
                 part.rename(video)
             out.append(Scene("degraded", name, video, config_playing(scene, name, video), scene.camera, scene.truth))
+    return out
+
+
+def shrunk_size(width: int, height: int, factor: float) -> tuple[int, int, int, int]:
+    """(w, h, x, y): the even size of a picture shrunk by factor and its offset in the middle of the frame."""
+    w, h = int(width * factor) // 2 * 2, int(height * factor) // 2 * 2
+    return w, h, (width - w) // 2, (height - h) // 2
+
+
+def moved_zones(zones: list[dict], change: str | float | None, width: int, height: int) -> list[dict]:
+    """The zones of a picture after a VARIANTS change (normalised points; person_height with them)."""
+    if change is None:
+        return zones
+    out = []
+    for z in zones:
+        z = dict(z)
+        if change == "mirror":
+            z["points"] = [[round(1.0 - x, 4), y] for x, y in z["points"]]
+        else:
+            w, h, x0, y0 = shrunk_size(width, height, float(change))
+            z["points"] = [[round((x0 + x * w) / width, 4), round((y0 + y * h) / height, 4)] for x, y in z["points"]]
+            if z.get("person_height"):
+                z["person_height"] = [round(v * h / height, 4) for v in z["person_height"]]
+        out.append(z)
+    return out
+
+
+def variant_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
+    """The development scenes through each VARIANTS change (videos made once into cache), zones moved with them."""
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    for scene in dev:
+        width, height = int(scene.truth["width"]), int(scene.truth["height"])
+        for variant, (vf, rate, change) in VARIANTS.items():
+            name = f"{scene.name}-{variant}"
+            video = cache / f"{name}.mp4"
+            if not video.is_file():
+                if isinstance(change, float):
+                    w, h, x0, y0 = shrunk_size(width, height, change)
+                    vf = f"scale={w}:{h},pad={width}:{height}:{x0}:{y0}:color=0x7f7f7f"
+                part = video.with_suffix(".part.mp4")
+                subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(scene.video), "-vf", vf, "-c:v", "libx264",
+                                "-preset", "veryfast", "-b:v", rate, "-g", "20", "-an", str(part)], check=True)
+                part.rename(video)
+            config = config_playing(scene, name, video)
+            cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+            cfg["cameras"][0]["zones"] = moved_zones(cfg["cameras"][0]["zones"], change, width, height)
+            config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+            out.append(Scene("variant", name, video, config, scene.camera, scene.truth))
     return out
 
 
@@ -317,7 +380,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--score-py", type=Path, default=DEFAULT_SCORE_PY)
     ap.add_argument("--real-root", type=Path, default=DEFAULT_REAL)
     ap.add_argument("--sim-dir", type=Path, help="Keep and reuse rendered scenes here (default: a temporary folder).")
-    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded", "crowd"], default=["sim", "dev", "real"])
+    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded", "variants", "crowd"], default=["sim", "dev", "real"])
     ap.add_argument("--onestop", help="The onestop command to measure (e.g. another worktree's .venv/bin/onestop); "
                                       "default: the monitor package of this checkout.")
     ap.add_argument("--jobs", type=int, default=1, help="analyses run at once (one core each)")
@@ -348,11 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         scenes: list[Scene] = []
         if "sim" in args.kinds:
             scenes += sim_scenes(args.seeds, args.minutes, args.sim_dir or work / "sim", args.zones)
-        if {"dev", "degraded", "crowd"} & set(args.kinds):
+        if {"dev", "degraded", "variants", "crowd"} & set(args.kinds):
             dev = dev_scenes(args.score_py, scorer, work, args.zones, 120.0 if args.quick else None)
             scenes += dev if "dev" in args.kinds else []
             if "degraded" in args.kinds:
                 scenes += degraded_scenes(dev, (args.sim_dir or work) / ("degraded-quick" if args.quick else "degraded"))
+            if "variants" in args.kinds:
+                scenes += variant_scenes(dev, (args.sim_dir or work) / ("variants-quick" if args.quick else "variants"))
             if "crowd" in args.kinds:
                 scenes += crowd_scenes(dev, (args.sim_dir or work) / "crowd", args.score_py.parent,
                                        60 if args.quick else devcrowd.CROWD_SECONDS, devcrowd)
@@ -365,11 +430,11 @@ def main(argv: list[str] | None = None) -> int:
             return Scored(scene, score_scene(scene, result, scorer, realfootage, devcrowd), secs)
 
         # analyze is a subprocess, so threads suffice; the long development scenes start first
-        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("dev", "degraded", "crowd"))
+        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("dev", "degraded", "variant", "crowd"))
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = {i: pool.submit(run, i, scenes[i]) for i in first}
             scored = [futures[i].result() for i in range(len(scenes))]
-    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded", "crowd")}
+    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded", "variant", "crowd")}
     print(f"\nanalyze: {args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
@@ -377,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         print_office_table("development scenes", by_kind["dev"])
     if by_kind["degraded"]:
         print_office_table("development scenes, degraded (not in the overall figures)", by_kind["degraded"])
+    if by_kind["variant"]:
+        print_office_table("development scenes as other cameras show them (not in the overall figures)", by_kind["variant"])
     if by_kind["crowd"]:
         print_crowd_table(by_kind["crowd"], devcrowd)
     real_ok = print_real_table(by_kind["real"]) if "real" in args.kinds else None

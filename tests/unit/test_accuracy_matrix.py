@@ -164,3 +164,43 @@ def test_degraded_copies_of_a_scene(tmp_path: Path) -> None:
     # made once: a second call reuses the copies
     before = [s.video.stat().st_mtime_ns for s in out]
     assert [s.video.stat().st_mtime_ns for s in acc.degraded_scenes([scene], tmp_path / "cache")] == before
+
+
+def test_variants_move_the_zones_with_the_picture(tmp_path: Path) -> None:
+    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    import yaml
+
+    # a white square at x 40-60, y 20-40 of a black 160x90 picture, and a zone drawn around it
+    still = np.zeros((90, 160, 3), np.uint8)
+    still[20:40, 40:60] = 255
+    cv2.imwrite(str(tmp_path / "still.png"), still)
+    video = tmp_path / "scene.mp4"
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-loop", "1", "-i", str(tmp_path / "still.png"), "-t", "2", "-r", "10",
+                    "-pix_fmt", "yuv420p", str(video)], check=True)
+    zone = {"id": "waiting", "kind": "waiting_area", "points": [[0.25, 0.2222], [0.375, 0.2222], [0.375, 0.4444], [0.25, 0.4444]],
+            "person_height": [0.4, 0.2]}
+    config = tmp_path / "office.yaml"
+    config.write_text(yaml.safe_dump({"cameras": [{"id": "office", "streams": {"main": str(video)}, "zones": [zone]}]}), encoding="utf-8")
+    scene = acc.Scene("dev", "office", video, config, "office", {"duration_s": 2, "width": 160, "height": 90})
+    out = {s.name: s for s in acc.variant_scenes([scene], tmp_path / "cache")}
+    assert sorted(out) == sorted(f"office-{v}" for v in acc.VARIANTS) and all(s.kind == "variant" for s in out.values())
+    for name, s in out.items():
+        cam = yaml.safe_load(s.config.read_text(encoding="utf-8"))["cameras"][0]
+        assert cam["streams"]["main"] == str(s.video.resolve()) and s.truth is scene.truth
+        cap = cv2.VideoCapture(str(s.video))
+        ok, frame = cap.read()
+        cap.release()
+        assert ok
+        (z,) = cam["zones"]
+        xs, ys = [p[0] * 160 for p in z["points"]], [p[1] * 90 for p in z["points"]]
+        inside = frame[int(min(ys)) + 2:int(max(ys)) - 2, int(min(xs)) + 2:int(max(xs)) - 2]
+        assert inside.mean() > 200, name  # the square is still inside its zone
+        assert frame.mean() > 0.75 * still.mean(), name  # and the rest of the picture is not
+        change = acc.VARIANTS[name.removeprefix("office-")][2]
+        if isinstance(change, float):
+            h = int(90 * change) // 2 * 2  # the shrunk picture's height
+            assert z["person_height"] == [round(0.4 * h / 90, 4), round(0.2 * h / 90, 4)]
+        else:
+            assert z["person_height"] == [0.4, 0.2]
+    assert out["office-mirrored"].config.read_text() != out["office-6fps"].config.read_text()
+    assert cv2.VideoCapture(str(out["office-6fps"].video)).get(cv2.CAP_PROP_FPS) == 6
