@@ -53,11 +53,12 @@ DEGRADED = {
 
 # The development scenes as other cameras would show them: ffmpeg filter, x264 bit rate, and what the
 # picture change does to the zones (None: nothing; "mirror": left-right; a number: the picture shrunk
-# by that factor into the middle of a mid-grey frame of the same size, as from farther away)
-VARIANTS: dict[str, tuple[str, str, str | float | None]] = {
+# by that factor into the middle of a mid-grey frame of the same size, as from farther away: its
+# filter, None here, is made for the scene's size)
+VARIANTS: dict[str, tuple[str | None, str, str | float | None]] = {
     "mirrored": ("hflip", "150k", "mirror"),  # the room's other side: nothing left-right learned holds
-    "far": ("{shrink}", "150k", 0.8),  # people 0.8 as tall (seats about 22x35 px)
-    "farther": ("{shrink}", "150k", 0.65),  # ... 0.65 as tall (about 18x29 px)
+    "far": (None, "150k", 0.8),  # people 0.8 as tall (seats about 22x35 px)
+    "farther": (None, "150k", 0.65),  # ... 0.65 as tall (about 18x29 px)
     "6fps": ("fps=6", "150k", None),  # a camera sending 6 frames a second
     "warm": ("colorbalance=rs=0.15:gs=0.05:bs=-0.15:rm=0.1:bm=-0.1", "150k", None),  # warm lamps
     "70kbps": ("null", "70k", None),  # half the development scenes' bit rate
