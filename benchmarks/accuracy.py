@@ -75,6 +75,7 @@ class Scene:
     config: Path
     camera: str
     truth: dict
+    base: tuple[dict, int] | None = None  # a crowd's base picture: its scene's truth and start second (seats scored there)
 
 
 @dataclass
@@ -237,8 +238,10 @@ def crowd_scenes(dev: list[Scene], cache: Path, devscenes: Path, seconds: int, c
             t0 = time.perf_counter()
             truth = crowd.build(d, [crowd.Source.parse(x) for x in specs], seconds, devscenes)
             print(f"  built {name} ({seconds} s) in {time.perf_counter() - t0:.0f} s", flush=True)
-        base = by_name[crowd.Source.parse(specs[0]).scene]
-        out.append(Scene("crowd", name, d / "scene.mp4", config_playing(base, name, d / "scene.mp4"), base.camera, truth))
+        first = crowd.Source.parse(specs[0])
+        base = by_name[first.scene]
+        out.append(Scene("crowd", name, d / "scene.mp4", config_playing(base, name, d / "scene.mp4"), base.camera, truth,
+                         None if first.mirror else (base.truth, first.start_s)))
     return out
 
 
@@ -289,7 +292,7 @@ def score_scene(scene: Scene, result: dict, scorer: ModuleType, real: ModuleType
     if scene.kind == "real":
         return real.score(scene.truth, result)
     if scene.kind == "crowd":
-        return crowd.score(scene.truth, result)
+        return crowd.score(scene.truth, result) | (crowd.seat_score(*scene.base, result) if scene.base else {})
     return scorer.score(scene.truth, result)
 
 
@@ -360,15 +363,17 @@ def print_real_table(rows: list[Scored]) -> bool | None:
 
 
 def print_crowd_table(rows: list[Scored], crowd: ModuleType) -> None:
-    print("\ncrowded halls pasted from the development scenes (waiting-area count against the visible people; "
-          "not in the overall figures)")
+    print("\ncrowded halls pasted from the development scenes (waiting-area count against the visible people; seats "
+          "against the base picture's truth; not in the overall figures)")
     print(f"  {'scene':<16} {'seconds':>7} {'clean':>5} {'true mean':>9} {'found mean':>10} {'count MAE':>9} "
-          f"{'clean MAE':>9} {'allowed':>7}  result")
+          f"{'clean MAE':>9} {'allowed':>7}  result  seats")
     for r in rows:
         m = r.metrics
         allowed = crowd.allowed_mae(m)
+        seats = f"{m['seat_acc']:.1%}" if "seat_acc" in m else "-"
         print(f"  {r.scene.name:<16} {m['seconds']:7d} {m['clean_seconds']:5d} {m['true_mean']:9.2f} {m['found_mean']:10.2f} "
-              f"{m['count_mae']:9.2f} {_fmt(m['clean_mae'], '.2f'):>9} {allowed:7.2f}  {'PASS' if m['count_mae'] <= allowed else 'FAIL'}")
+              f"{m['count_mae']:9.2f} {_fmt(m['clean_mae'], '.2f'):>9} {allowed:7.2f}  {'PASS' if m['count_mae'] <= allowed else 'FAIL'}"
+              f"  {seats:>6}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -229,6 +229,28 @@ def score(truth: dict, result: dict) -> dict[str, float]:
             "bias": float((got - vis).mean())}
 
 
+def seat_score(base: dict, start_s: int, result: dict) -> dict[str, float]:
+    """Staff seats and service spots against the base picture's own truth (from its start second on).
+
+    Only waiting-area people are pasted, so the base scene's counters keep their truth; the pasted
+    crowd walks and sits beside them. Per-second agreement of occupied with someone there, like
+    score.py's seat_acc; {} when the base scene has no seats.
+    """
+    seats = [z["id"] for z in base.get("zones", []) if z["kind"] in ("staff_seat", "service_spot")]
+    if not seats:
+        return {}
+    ok = total = 0
+    for row in result["per_second"]:
+        t = start_s + int(row["t"])
+        if t >= len(base["per_second"]):
+            continue
+        for zid in seats:
+            if zid in row["zones"]:
+                ok += bool(row["zones"][zid]["occupied"]) == (base["per_second"][t]["counts"].get(zid, 0) > 0)
+                total += 1
+    return {"seat_acc": ok / total, "seat_samples": float(total)} if total else {}
+
+
 def allowed_mae(metrics: dict[str, float]) -> float:
     """The issue's count target: 0.5 people or 15 % of the true mean, whichever is larger."""
     return max(0.5, 0.15 * metrics["true_mean"])

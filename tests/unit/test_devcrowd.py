@@ -104,6 +104,16 @@ def test_score_against_the_visible_people() -> None:
         devcrowd.score(truth, {"per_second": [{"t": 0, "zones": {}}]})
 
 
+def test_seats_against_the_base_picture() -> None:
+    zones = [{"id": "clerk", "kind": "staff_seat"}, {"id": "spot", "kind": "service_spot"}, ZONE]
+    base = {"zones": zones, "per_second": [{"counts": {"clerk": 1, "spot": int(t >= 12)}} for t in range(14)]}
+    # the crowd starts at the base's second 10 and runs past its end: seconds 10..13 are scored
+    rows = [{"t": t, "zones": {"clerk": {"occupied": True}, "spot": {"occupied": t >= 3}, "hall": {"count": 0}}} for t in range(6)]
+    m = devcrowd.seat_score(base, 10, {"per_second": rows})
+    assert m == {"seat_acc": 7 / 8, "seat_samples": 8.0}  # the spot turned on a second late
+    assert devcrowd.seat_score({"zones": [ZONE], "per_second": []}, 0, {"per_second": rows}) == {}
+
+
 @pytest.mark.parametrize(("spec", "source"), [("office-4c@120m", ("office-4c", 120, True)), ("x@0", ("x", 0, False))])
 def test_source_spec(spec: str, source: tuple) -> None:
     assert devcrowd.Source.parse(spec) == devcrowd.Source(*source)
@@ -148,3 +158,4 @@ def test_the_matrix_builds_a_crowd_once_and_scores_it(scenes: Path, tmp_path: Pa
     assert [r["count"] for r in crowd.truth["per_second"]] == [0, 1, 2]
     perfect = {"per_second": [{"t": r["t"], "zones": {"hall": {"count": r["visible"]}}} for r in crowd.truth["per_second"]]}
     assert acc.score_scene(crowd, perfect, None, None, devcrowd)["count_mae"] == 0.0
+    assert crowd.base == ({}, 0)  # the base picture's truth (here without seats) and its start second
