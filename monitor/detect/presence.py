@@ -51,6 +51,7 @@ from monitor.detect.occupancy import SEAT_KINDS, ZoneSpec, ZoneState
 from monitor.detect.persons import Detection, PersonModel, suppress
 from monitor.detect.looks import HOLD_IOU, covers, flat_lut, grey_box, iou, look, same_look
 from monitor.detect.presence_params import PresenceParams
+from monitor.detect.noise import NoisyMean
 from monitor.detect.reference import HallMedian, Vacated
 from monitor.detect.seats import Seat, seat_cost, seat_step, turn_on
 from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, plan_tiles
@@ -145,6 +146,8 @@ class PersonOccupancy:
         self._hall = (HallMedian(params.reference_every_s, params.reference_keep, params.reference_min)
                       if params.low_score is not None and params.area_seated_ratio is not None and seated_areas else None)
         self._grey: np.ndarray | None = None  # the grey frame of this update
+        # in a noisy picture the seated-scale crops come from the mean of the last frames
+        self._still = NoisyMean(params.noisy_level, params.noisy_alpha) if params.noisy_level is not None else None
         # where counted seated-scale sightings went: the median shows them there for half its window
         self._left = Vacated(params.reference_every_s * params.reference_keep / 2)
 
@@ -195,6 +198,8 @@ class PersonOccupancy:
             raise ValueError(f"motion must be a 2-D change map, got shape {motion.shape}")
         if self._shape != motion.shape:
             self._fit_motion(motion.shape)
+        if self._still is not None and grey is not None:
+            self._still.add(grey, self._prev_grey, motion, frame)
         followed = self._follow(grey, motion) if grey is not None and self.params.follow else False
         p = self.params
         now = self._clock(now)
@@ -390,7 +395,8 @@ class PersonOccupancy:
         x0, y0, x1, y1 = ts.tile.pixels(w, h)
         assert self.model is not None
         min_score = self.params.min_score if ts.seats else self.params.area_min_score
-        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        still = self._still.crop(x0, y0, x1, y1) if ts.seated_scale and self._still is not None else None
+        crop = still if still is not None else np.ascontiguousarray(rgb[y0:y1, x0:x1])
         if not ts.seats and self._lut is not None:  # a flat picture: the waiting areas' crops are stretched
             crop = cv2.LUT(crop, self._lut)
         fx, fy = (x1 - x0) / w, (y1 - y0) / h

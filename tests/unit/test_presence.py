@@ -778,3 +778,48 @@ def test_a_box_far_taller_than_a_person_is_not_one(max_box: float, counted: str)
     (found,) = occ._area_dets
     box = {"walker": walker, "giant": giant}[counted]
     assert (found.x0, found.y0, found.x1, found.y1) == pytest.approx(box, abs=0.01)
+
+
+@pytest.mark.parametrize(("level", "averaged"), [(0.8, True), (None, False)])
+def test_a_noisy_pictures_seated_scale_crops_come_from_its_running_mean(level: float | None, averaged: bool) -> None:
+    """In a noisy picture the seated-scale tiles see the mean of the last frames; the seats and the
+    standing scale (people moving) see the frame itself."""
+    rng = np.random.default_rng(9)
+    scene = rng.integers(30, 220, (H, W, 3)).astype(np.float32)
+
+    class Recording:
+        def __init__(self) -> None:
+            self.errors: dict[str, list[float]] = {"seat": [], "standing": [], "seated": []}
+            self.kind = "seat"
+            self.box = (0, 0, W, H)
+
+        def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+            x0, y0, x1, y1 = self.box
+            self.errors[self.kind].append(float(np.abs(rgb - scene[y0:y1, x0:x1]).mean()))
+            return []
+
+        detect = boxes
+
+    model = Recording()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(noisy_level=level), model=model)  # type: ignore[arg-type]
+    original = occ._run_tile
+
+    def run(i: int, rgb: np.ndarray, now: float) -> None:
+        ts = occ.tiles[i]
+        model.kind = "seat" if ts.seats else "seated" if ts.seated_scale else "standing"
+        model.box = ts.tile.pixels(W, H)
+        original(i, rgb, now)
+
+    occ._run_tile = run  # type: ignore[method-assign]
+    still = np.zeros((180, 320), np.uint8)
+    for k in range(300):  # 60 s at 5 fps
+        rgb = np.clip(scene + rng.normal(0, 12, scene.shape), 0, 255).astype(np.uint8)
+        grey = np.ascontiguousarray(rgb[::2, ::2].mean(axis=2).astype(np.uint8))
+        occ.update(k / 5, still, lambda rgb=rgb: rgb, grey)
+    late = {kind: e[len(e) // 2:] for kind, e in model.errors.items()}  # once the noise level has settled
+    assert all(late.values())
+    assert min(late["seat"]) > 8 and min(late["standing"]) > 8  # a frame: the noise as it is (sigma 12)
+    if averaged:
+        assert max(late["seated"]) < 5
+    else:
+        assert min(late["seated"]) > 8
