@@ -35,9 +35,11 @@ class NoisyMean:
         self.level, self.alpha = float(level), float(alpha)
         self.noise: float | None = None  # the smoothed noise level (None before two frames)
         self._mean: np.ndarray | None = None  # float32 RGB, while noisy
+        self._prev: np.ndarray | None = None  # the last frame's grey picture
 
-    def add(self, grey: np.ndarray, prev: np.ndarray | None, motion: np.ndarray, frame: Callable[[], np.ndarray]) -> None:
-        """One frame: its grey picture, the previous one, the change map (same shape), and its RGB on demand."""
+    def add(self, grey: np.ndarray, motion: np.ndarray, frame: Callable[[], np.ndarray]) -> None:
+        """One frame: its grey picture, the change map (same shape), and its RGB on demand."""
+        prev, self._prev = self._prev, grey
         if prev is not None and prev.shape == grey.shape == motion.shape:
             # every other row and column: the statistic is the same, for a quarter of the work
             diff = (grey[::2, ::2].astype(np.int16) - prev[::2, ::2].astype(np.int16))[motion[::2, ::2] == 0]

@@ -72,6 +72,17 @@ STANDING_BOX = 0.8
 CLOCK_STEP_S = 1e-3
 
 
+def _once(frame: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+    """frame, called at most once: later calls return the first call's picture."""
+    got: list[np.ndarray] = []
+
+    def get() -> np.ndarray:
+        if not got:
+            got.append(frame())
+        return got[0]
+    return get
+
+
 @dataclass
 class _TileState:
     tile: Tile
@@ -198,8 +209,9 @@ class PersonOccupancy:
             raise ValueError(f"motion must be a 2-D change map, got shape {motion.shape}")
         if self._shape != motion.shape:
             self._fit_motion(motion.shape)
+        frame = _once(frame)  # the running mean of a noisy picture and the detector share one conversion
         if self._still is not None and grey is not None:
-            self._still.add(grey, self._prev_grey, motion, frame)
+            self._still.add(grey, motion, frame)
         followed = self._follow(grey, motion) if grey is not None and self.params.follow else False
         p = self.params
         now = self._clock(now)

@@ -28,10 +28,8 @@ def _frames(n: int, sigma: float, step_at: int | None = None, moving: bool = Fal
 
 
 def _run(mean: NoisyMean, frames) -> None:  # noqa: ANN001
-    prev = None
     for grey, motion, rgb in frames:
-        mean.add(grey, prev, motion, lambda rgb=rgb: rgb)
-        prev = grey
+        mean.add(grey, motion, lambda rgb=rgb: rgb)
 
 
 def test_a_noisy_picture_is_averaged() -> None:
