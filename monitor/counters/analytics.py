@@ -70,12 +70,16 @@ class AnalyticsParams:
     walk_in_max_s: float = 30
     walk_pause_s: int = 2
     # The waiting count rises a while after the citizen sat down, when the detector has found and
-    # confirmed them (monitor.detect.presence: the seated-scale tile of their place runs within one
-    # or two seated_period_s, 8-16 s, then a sweep confirms the sighting), so the walk that brought
-    # them may have ended that long before the rise. On 12 analyses of the development scenes and
-    # copies of them, 87 of 101 rises came within 2 s of someone walking, 8 more within 6-19 s,
-    # 6 after 26-49 s (people found late).
-    walk_lag_s: int = 20
+    # confirmed them (monitor.detect.presence): the seated-scale tile of their place has to come round,
+    # then a sweep confirms the sighting. With every tile of a hall touched by motion the tiles share
+    # seated_calls_per_s (0.5 calls/s): the 13 seated-scale tiles of the development offices' hall come
+    # round every 26 s, and the confirming sweep follows within 2 s, so the walk that brought the
+    # citizen may have ended up to ~28 s before the rise. 30 s covers that cycle. On 12 analyses of the
+    # development scenes and copies of them, 87 of 101 rises came within 2 s of someone walking, 8 more
+    # within 6-19 s, 6 after 26-49 s (people found late). 20 s (the first value, one or two
+    # seated_period_s) left the second of two citizens arriving 10 s apart undated when their tile
+    # had just run as they sat down.
+    walk_lag_s: int = 30
 
 
 @dataclass(frozen=True)

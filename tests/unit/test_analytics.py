@@ -25,6 +25,7 @@ from monitor.counters.analytics import (
     split_by_hour,
     utilisation,
     walked_in,
+    walked_in_waits,
 )
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.config import OpeningHours
@@ -348,6 +349,18 @@ def test_walked_in(arrive: list[float], walking: list[int], expected: list[float
 def test_walked_in_after_the_detector_delay(arrive: list[float], walking: list[int], expected: list[float]) -> None:
     # the waiting count rises once the detector has found the seated citizen, up to lag_s after their walk
     assert walked_in(arrive, _walking(walking), max_s=30, pause_s=2, lag_s=20) == expected
+
+
+def test_a_citizen_found_a_seated_search_cycle_after_their_walk_keeps_it() -> None:
+    """One citizen walks in at 20-35 s and is counted at 37 s. The next walks in at 60-79 s and sits
+    down just after their seated-size tile ran: they are counted when it comes round again, 26 s after
+    their walk ended (106 s). Both waits start at their walks (the default parameters)."""
+    t = np.arange(0, 400, dtype=np.int64)
+    count = ((t >= 37).astype(np.float32) + (t >= 106) - (t >= 300) - (t >= 350)).clip(0)
+    queue = ZoneSamples(t, count > 0, count)
+    walking = _walking(list(range(20, 36)) + list(range(60, 80)))
+    waits = walked_in_waits(queue, [300.0, 350.0], walking, AnalyticsParams())
+    assert [(a, s) for a, s, _ in waits] == [(20.0, 300.0), (60.0, 350.0)]
 
 
 @pytest.mark.parametrize(
