@@ -76,9 +76,9 @@ class AnalyticsParams:
     # round every 26 s, and the confirming sweep follows within 2 s, so the walk that brought the
     # citizen may have ended up to ~28 s before the rise. 30 s covers that cycle. On 12 analyses of the
     # development scenes and copies of them, 87 of 101 rises came within 2 s of someone walking, 8 more
-    # within 6-19 s, 6 after 26-49 s (people found late). 20 s (the first value, one or two
-    # seated_period_s) left the second of two citizens arriving 10 s apart undated when their tile
-    # had just run as they sat down.
+    # within 6-19 s, 6 after 26-49 s (people found late). With 20 s (one or two seated_period_s), the
+    # second of two citizens arriving 10 s apart, whose tile had just run as they sat down, kept the
+    # rise 26 s after their walk as their arrival.
     walk_lag_s: int = 30
 
 
