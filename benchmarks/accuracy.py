@@ -374,6 +374,9 @@ def print_crowd_table(rows: list[Scored], crowd: ModuleType) -> None:
         print(f"  {r.scene.name:<16} {m['seconds']:7d} {m['clean_seconds']:5d} {m['true_mean']:9.2f} {m['found_mean']:10.2f} "
               f"{m['count_mae']:9.2f} {_fmt(m['clean_mae'], '.2f'):>9} {allowed:7.2f}  {'PASS' if m['count_mae'] <= allowed else 'FAIL'}"
               f"  {seats:>6}")
+        bands = [f"{band} people {m[f'bias@{band}']:+.2f} ({m[f'seconds@{band}']:.0f} s)"
+                 for _, _, band in crowd.SIZE_BANDS if f"bias@{band}" in m]
+        print(f"    found - visible, by people visible: {', '.join(bands)}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -44,6 +44,9 @@ CROWDS = {
 CROWD_SECONDS = 360
 DIFF = 28  # grey levels from the empty hall that are foreground (x264 noise at 130 kbit/s stays under ~12)
 MIN_AREA = 60  # px: smaller foreground blobs are coding noise
+# people visible in a second -> the band its shortfall is reported in (score's "bias@BAND"): the
+# count falls further short the fuller the hall is
+SIZE_BANDS = ((0, 4, "<=4"), (5, 8, "5-8"), (9, 10, "9-10"), (11, 10**6, ">=11"))
 SAME_SPOT_PX = 8  # two pasted people whose bottoms are this close, over the same columns, sit on one chair
 BITRATE = "180k"  # the development scenes' own ~130 kbit/s, with room for the busier picture
 
@@ -215,7 +218,8 @@ def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFA
 
 
 def score(truth: dict, result: dict) -> dict[str, float]:
-    """Per-second count MAE of an `onestop analyze --json` result against the visible people (and on clean seconds)."""
+    """Per-second count MAE of an `onestop analyze --json` result against the visible people (and on clean
+    seconds); its mean error ("bias") also per band of people visible (SIZE_BANDS: "bias@5-8", "seconds@5-8")."""
     found = {row["t"]: row["zones"][truth["zone"]]["count"] for row in result["per_second"] if truth["zone"] in row["zones"]}
     rows = [(found[r["t"]], r["visible"], r["clean"]) for r in truth["per_second"] if r["t"] in found]
     if not rows:
@@ -223,10 +227,16 @@ def score(truth: dict, result: dict) -> dict[str, float]:
     got = np.array([r[0] for r in rows], float)
     vis = np.array([r[1] for r in rows], float)
     clean = np.array([r[2] for r in rows], bool)
-    return {"seconds": len(rows), "clean_seconds": int(clean.sum()), "true_mean": float(vis.mean()),
-            "found_mean": float(got.mean()), "count_mae": float(np.abs(got - vis).mean()),
-            "clean_mae": float(np.abs(got - vis)[clean].mean()) if clean.any() else float("nan"),
-            "bias": float((got - vis).mean())}
+    out = {"seconds": len(rows), "clean_seconds": int(clean.sum()), "true_mean": float(vis.mean()),
+           "found_mean": float(got.mean()), "count_mae": float(np.abs(got - vis).mean()),
+           "clean_mae": float(np.abs(got - vis)[clean].mean()) if clean.any() else float("nan"),
+           "bias": float((got - vis).mean())}
+    for lo, hi, band in SIZE_BANDS:  # found - visible by how many are visible
+        sel = (vis >= lo) & (vis <= hi)
+        if sel.any():
+            out[f"seconds@{band}"] = float(sel.sum())
+            out[f"bias@{band}"] = float((got - vis)[sel].mean())
+    return out
 
 
 def seat_score(base: dict, start_s: int, result: dict) -> dict[str, float]:

@@ -99,9 +99,20 @@ def test_score_against_the_visible_people() -> None:
     result = {"per_second": [{"t": 0, "zones": {"hall": {"count": 2}}}, {"t": 1, "zones": {"hall": {"count": 1}}}]}
     m = devcrowd.score(truth, result)
     assert (m["count_mae"], m["clean_mae"], m["bias"], m["true_mean"]) == (1.5, 0.0, -1.5, 3.0)
+    assert (m["bias@<=4"], m["seconds@<=4"]) == (-1.5, 2.0) and "bias@5-8" not in m
     assert devcrowd.allowed_mae(m) == 0.5
     with pytest.raises(ValueError, match="'hall'"):
         devcrowd.score(truth, {"per_second": [{"t": 0, "zones": {}}]})
+
+
+def test_shortfall_by_crowd_size() -> None:
+    """The mean error per band of people visible: a count that misses one person in ten."""
+    visible = [3, 4, 6, 8, 10, 12, 13]
+    truth = {"zone": "hall", "per_second": [{"t": t, "visible": v, "clean": True} for t, v in enumerate(visible)]}
+    result = {"per_second": [{"t": t, "zones": {"hall": {"count": v - v // 10}}} for t, v in enumerate(visible)]}
+    m = devcrowd.score(truth, result)
+    assert [(m[f"bias@{b}"], m[f"seconds@{b}"]) for b in ("<=4", "5-8", "9-10", ">=11")] == [
+        (0.0, 2.0), (0.0, 2.0), (-1.0, 1.0), (-1.0, 2.0)]
 
 
 def test_seats_against_the_base_picture() -> None:
