@@ -89,6 +89,9 @@ class Supervisor:
         slot.process.start()
         slot.started = time.time()
         self.last_beat[slot.camera.id] = slot.started
+        # the new worker's pid at once, not at its first heartbeat: starting a Python process and importing
+        # the detector takes seconds on a loaded machine, and the health page shows a restarted worker by its pid
+        self.queue.put(Heartbeat(camera=slot.camera.id, t=slot.started, pid=slot.process.pid))
         log.info("%s: worker started (pid %s)", slot.camera.id, slot.process.pid)
 
     def start_camera(self, camera: Camera) -> None:
