@@ -47,6 +47,7 @@ __all__ = [
     "total_duration",
     "utilisation",
     "walked_in",
+    "walked_in_arrivals",
     "walked_in_waits",
 ]
 
@@ -343,12 +344,17 @@ def fifo_waits(arrivals: Iterable[float], service_starts: Iterable[float]) -> li
     return out
 
 
+def walked_in_arrivals(queue: ZoneSamples, starts: Sequence[float], walking: ZoneSamples | None,
+                       params: AnalyticsParams) -> list[float]:
+    """The queue's arrivals (fitted_arrivals against the service starts), each dated back over the walk in."""
+    return walked_in(fitted_arrivals(queue, starts), walking if walking is not None else ZoneSamples.empty(),
+                     params.walk_in_max_s, params.walk_pause_s, params.walk_lag_s)
+
+
 def walked_in_waits(queue: ZoneSamples, starts: Sequence[float], walking: ZoneSamples | None,
                     params: AnalyticsParams) -> list[tuple[float, float, float]]:
-    """fifo_waits of the service starts against the queue's arrivals (fitted_arrivals), each dated back over the walk in."""
-    came = walked_in(fitted_arrivals(queue, starts), walking if walking is not None else ZoneSamples.empty(),
-                     params.walk_in_max_s, params.walk_pause_s, params.walk_lag_s)
-    return fifo_waits(came, starts)
+    """fifo_waits of the service starts against the queue's arrivals (walked_in_arrivals)."""
+    return fifo_waits(walked_in_arrivals(queue, starts, walking, params), starts)
 
 
 def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float) -> list[float]:

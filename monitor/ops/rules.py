@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, fitted_arrivals, presence_intervals, service_sessions, walked_in
+from monitor.counters.analytics import AnalyticsParams, presence_intervals, service_sessions, walked_in_arrivals
 from monitor.ops.health import CameraHealth
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.alerting import AlertRules
@@ -125,7 +125,7 @@ def queue_long(q: QueueLive, rules: AlertRules, span: Interval, now: float) -> F
 def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsParams()) -> float | None:
     """The estimated arrival time of the longest-waiting person now, or None when nobody waits.
 
-    The arrivals are the reports' (monitor.counters.analytics.walked_in_waits): rises of the
+    The arrivals are the reports' (monitor.counters.analytics.walked_in_arrivals): rises of the
     monotone fit of the waiting count plus the service starts of the queue's counters so far, each
     dated back over the walk that ends at it. First in, first out: whoever was served or gave up
     left from the front, so the n people waiting now are the last n arrivals; the oldest of them is
@@ -138,9 +138,7 @@ def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsPar
         return None
     starts = sorted(s.start for c in q.counters
                     for s in service_sessions(c.spot, c.seat, params.min_session_s, params.merge_gap_s, params.max_gap_s))
-    walking = q.walking if q.walking is not None else ZoneSamples.empty()
-    came = walked_in(fitted_arrivals(q.samples, starts), walking, params.walk_in_max_s, params.walk_pause_s,
-                     params.walk_lag_s)
+    came = walked_in_arrivals(q.samples, starts, q.walking, params)
     if not came:
         return None
     return came[-waiting] if len(came) >= waiting else came[0]
