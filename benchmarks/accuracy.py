@@ -62,6 +62,7 @@ VARIANTS: dict[str, tuple[str | None, str, str | float | None]] = {
     "6fps": ("fps=6", "150k", None),  # a camera sending 6 frames a second
     "warm": ("colorbalance=rs=0.15:gs=0.05:bs=-0.15:rm=0.1:bm=-0.1", "150k", None),  # warm lamps
     "70kbps": ("null", "70k", None),  # half the development scenes' bit rate
+    "720p": ("scale=1280:720:flags=lanczos", "400k", None),  # a 1280x720 camera (the issue's other size): every pixel size doubles
 }
 
 
