@@ -235,7 +235,7 @@ def crowd_scenes(dev: list[Scene], cache: Path, devscenes: Path, seconds: int, c
         d = cache / f"{name}-{seconds}s"
         truth_path = d / "truth.json"
         truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.is_file() else None
-        if not truth or truth.get("sources") != list(specs) or truth.get("seconds") != seconds or not (d / "scene.mp4").is_file():
+        if not truth or truth.get("sources") != list(specs) or truth.get("seconds") != seconds or truth.get("version") != crowd.VERSION or not (d / "scene.mp4").is_file():
             t0 = time.perf_counter()
             truth = crowd.build(d, [crowd.Source.parse(x) for x in specs], seconds, devscenes)
             print(f"  built {name} ({seconds} s) in {time.perf_counter() - t0:.0f} s", flush=True)

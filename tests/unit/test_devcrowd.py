@@ -34,8 +34,8 @@ def _room() -> np.ndarray:
     return np.repeat((x[None, :] + y)[:, :, None], 3, axis=2).astype(np.uint8)
 
 
-def _scene(root: Path, name: str, people: list[tuple[int, int, tuple[int, int, int]]]) -> None:
-    """A scene of the test room: each person (x, from second, colour) a 10x20 px block standing at y 60-80."""
+def _scene(root: Path, name: str, people: list[tuple[int, int, tuple[int, int, int]]], rows: tuple[int, int] = (60, 80)) -> None:
+    """A scene of the test room: each person (x, from second, colour) a 10 px wide block over rows (standing at y 60-80)."""
     d = root / name
     d.mkdir(parents=True)
     frames = []
@@ -43,7 +43,7 @@ def _scene(root: Path, name: str, people: list[tuple[int, int, tuple[int, int, i
         f = _room()
         for x, since, colour in people:
             if n // FPS >= since:
-                f[60:80, x:x + 10] = colour
+                f[rows[0]:rows[1], x:x + 10] = colour
         frames.append(f)
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{W}x{H}", "-r", str(FPS),
                     "-i", "-", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p", str(d / "scene.mp4")],
@@ -60,6 +60,8 @@ def scenes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("devscenes")
     _scene(root, "a", [(30, 1, RED)])
     _scene(root, "b", [(100, 2, BLUE)])
+    # seated behind a chair back: the silhouette ends at row 45, 3 px above the floor footprint (row 48)
+    _scene(root, "c", [(70, 1, BLUE)], rows=(30, 46))
     return root
 
 
@@ -80,6 +82,13 @@ def test_people_of_both_scenes_in_one_picture(scenes: Path, tmp_path: Path) -> N
     assert np.abs(f[70, 35].astype(int) - RED).max() < 30  # scene a's person
     assert np.abs(f[70, 105].astype(int) - BLUE).max() < 30  # scene b's person, pasted
     assert np.abs(f[70, 60].astype(int) - _room()[70, 60]).max() < 30  # the room between them
+
+
+def test_a_seated_person_hidden_below_the_shoulders_is_pasted(scenes: Path, tmp_path: Path) -> None:
+    truth = devcrowd.build(tmp_path, [devcrowd.Source("a", 0, False), devcrowd.Source("c", 0, False)], 3, scenes)
+    assert [r["visible"] for r in truth["per_second"]] == [0, 2, 2]
+    f = _frame(tmp_path / "scene.mp4", 2)
+    assert np.abs(f[40, 75].astype(int) - BLUE).max() < 30  # scene c's person, though their silhouette ends above the floor
 
 
 def test_mirrored_source_and_a_shared_spot(scenes: Path, tmp_path: Path) -> None:
@@ -166,6 +175,9 @@ def test_the_matrix_builds_a_crowd_once_and_scores_it(scenes: Path, tmp_path: Pa
     built = crowd.video.stat().st_mtime_ns
     [again] = acc.crowd_scenes([base], tmp_path / "cache", scenes, 3, devcrowd)
     assert again.video.stat().st_mtime_ns == built  # reused, not rebuilt
+    monkeypatch.setattr(devcrowd, "VERSION", devcrowd.VERSION + 1)  # a newer builder: the cached crowd is built again
+    [newer] = acc.crowd_scenes([base], tmp_path / "cache", scenes, 3, devcrowd)
+    assert newer.video.stat().st_mtime_ns != built and newer.truth["version"] == devcrowd.VERSION
     assert [r["count"] for r in crowd.truth["per_second"]] == [0, 1, 2]
     perfect = {"per_second": [{"t": r["t"], "zones": {"hall": {"count": r["visible"]}}} for r in crowd.truth["per_second"]]}
     assert acc.score_scene(crowd, perfect, None, None, devcrowd)["count_mae"] == 0.0
