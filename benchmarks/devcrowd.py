@@ -47,14 +47,16 @@ MIN_AREA = 60  # px: smaller foreground blobs are coding noise
 # A seated person's silhouette ends where their own chair's back hides them, above the seat: in the back
 # row of office-4c the blob of a citizen the truth counts in the waiting area ends 5 px above the area's
 # floor footprint, and such people were never pasted (at 12-16 people counted, 1-3 of them each second).
-# A blob counts when its bottom centre lies in the footprint or this share of the frame height above it.
+# A blob whose bottom centre lies this share of the frame height above the footprint is such a person
+# when the source's truth counts more people in the area than blobs in the footprint (nearest first):
+# otherwise it is someone just outside (walking to a counter), who is not pasted.
 SEAT_HIDDEN = 0.04
 # people visible in a second -> the band its shortfall is reported in (score's "bias@BAND"): the
 # count falls further short the fuller the hall is
 SIZE_BANDS = ((0, 4, "<=4"), (5, 8, "5-8"), (9, 10, "9-10"), (11, 10**6, ">=11"))
 SAME_SPOT_PX = 8  # two pasted people whose bottoms are this close, over the same columns, sit on one chair
 # the builder's version, written into truth.json: a cached crowd built by an older one is built again
-VERSION = 2  # 2: seated people hidden below the shoulders pasted (SEAT_HIDDEN)
+VERSION = 3  # 2: seated people hidden below the shoulders pasted (SEAT_HIDDEN); 3: only as many as the truth counts
 BITRATE = "180k"  # the development scenes' own ~130 kbit/s, with room for the busier picture
 
 
@@ -82,6 +84,7 @@ class Blob:
     x0: int
     x1: int
     source: int
+    in_floor: bool = True  # the bottom centre lies in the floor footprint (else only within SEAT_HIDDEN above it)
 
 
 def waiting_zone(truth: dict) -> dict:
@@ -137,13 +140,22 @@ def _blobs(frame: np.ndarray, bg: np.ndarray, gain: np.ndarray, body: np.ndarray
     for k in range(1, n):
         x, y, bw, bh, area = stats[k]
         bottom = min(y + bh - 1, h - 1)
-        if area < MIN_AREA or not floor[min(bottom + round(SEAT_HIDDEN * h), h - 1), min(x + bw // 2, w - 1)]:
+        centre = min(x + bw // 2, w - 1)
+        if area < MIN_AREA or not floor[min(bottom + round(SEAT_HIDDEN * h), h - 1), centre]:
             continue
         contours, _ = cv2.findContours((labels == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         filled = np.zeros_like(fg)
         cv2.drawContours(filled, contours, -1, 1, -1)
-        out.append(Blob(filled.astype(bool), bottom, x, x + bw, source))
+        out.append(Blob(filled.astype(bool), bottom, x, x + bw, source, bool(floor[bottom, centre])))
     return out
+
+
+def _waiting_blobs(blobs: list[Blob], count: int) -> list[Blob]:
+    """A source's blobs to paste: those in the floor footprint, and of those just above it the nearest, as
+    many as the truth counts people beyond the first (seated people whose chair back hides them)."""
+    inside = [b for b in blobs if b.in_floor]
+    above = sorted((b for b in blobs if not b.in_floor), key=lambda b: -b.bottom)
+    return inside + above[:max(0, count - len(inside))]
 
 
 def same_spot_clashes(blobs: list[Blob]) -> int:
@@ -195,7 +207,8 @@ def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFA
                     frame, bg = np.ascontiguousarray(frame[:, ::-1]), np.ascontiguousarray(bg[:, ::-1])
                 gain = _gain(frame, bg, ref)
                 pictures.append((frame, gain))
-                blobs += _blobs(frame, bg, gain, body, floor, top, i)
+                count = truths[s.scene]["per_second"][s.start_s + n // fps]["counts"].get(zone["id"], 0)
+                blobs += _waiting_blobs(_blobs(frame, bg, gain, body, floor, top, i), count)
             canvas, base_gain = pictures[0][0].copy(), pictures[0][1]
             scaled: dict[int, np.ndarray] = {0: pictures[0][0]}  # each source at the base picture's brightness
             for b in sorted(blobs, key=lambda b: b.bottom):  # far first: nearer people cover them

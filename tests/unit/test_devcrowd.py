@@ -91,6 +91,18 @@ def test_a_seated_person_hidden_below_the_shoulders_is_pasted(scenes: Path, tmp_
     assert np.abs(f[40, 75].astype(int) - BLUE).max() < 30  # scene c's person, though their silhouette ends above the floor
 
 
+def test_someone_just_above_the_area_whom_the_truth_does_not_count_is_not_pasted(scenes: Path, tmp_path: Path) -> None:
+    root = tmp_path / "scenes"
+    shutil.copytree(scenes, root)
+    truth = json.loads((root / "c" / "truth.json").read_text(encoding="utf-8"))
+    for row in truth["per_second"]:
+        row["counts"]["hall"] = 0  # walking past the area's edge, not waiting in it
+    (root / "c" / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    devcrowd.build(tmp_path / "out", [devcrowd.Source("a", 0, False), devcrowd.Source("c", 0, False)], 3, root)
+    f = _frame(tmp_path / "out" / "scene.mp4", 2)
+    assert np.abs(f[40, 75].astype(int) - _room()[40, 75]).max() < 30
+
+
 def test_mirrored_source_and_a_shared_spot(scenes: Path, tmp_path: Path) -> None:
     # b mirrored puts its person at 160 - 110 = 50; a twice puts two people on one spot: one is visible
     truth = devcrowd.build(tmp_path, [devcrowd.Source("a", 0, False), devcrowd.Source("b", 0, True),
