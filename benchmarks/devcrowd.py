@@ -151,8 +151,8 @@ def _blobs(frame: np.ndarray, bg: np.ndarray, gain: np.ndarray, body: np.ndarray
 
 
 def _waiting_blobs(blobs: list[Blob], count: int) -> list[Blob]:
-    """A source's blobs to paste: those in the floor footprint, and of those just above it the nearest, as
-    many as the truth counts people beyond the first (seated people whose chair back hides them)."""
+    """A source's blobs to paste: those in the floor footprint and, nearest first, as many of those just
+    above it as the truth counts people beyond the ones inside (seated people whose chair back hides them)."""
     inside = [b for b in blobs if b.in_floor]
     above = sorted((b for b in blobs if not b.in_floor), key=lambda b: -b.bottom)
     return inside + above[:max(0, count - len(inside))]
