@@ -199,6 +199,9 @@ def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFA
     per_second: list[dict] = []
     try:
         for n in range(seconds * fps):
+            sec = n // fps
+            # each source's waiting-area count this second (the truth; also what may be pasted)
+            counts = [truths[s.scene]["per_second"][s.start_s + sec]["counts"].get(zone["id"], 0) for s in sources]
             blobs: list[Blob] = []
             pictures = []
             for i, (s, stream) in enumerate(zip(sources, streams, strict=True)):
@@ -207,8 +210,7 @@ def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFA
                     frame, bg = np.ascontiguousarray(frame[:, ::-1]), np.ascontiguousarray(bg[:, ::-1])
                 gain = _gain(frame, bg, ref)
                 pictures.append((frame, gain))
-                count = truths[s.scene]["per_second"][s.start_s + n // fps]["counts"].get(zone["id"], 0)
-                blobs += _waiting_blobs(_blobs(frame, bg, gain, body, floor, top, i), count)
+                blobs += _waiting_blobs(_blobs(frame, bg, gain, body, floor, top, i), counts[i])
             canvas, base_gain = pictures[0][0].copy(), pictures[0][1]
             scaled: dict[int, np.ndarray] = {0: pictures[0][0]}  # each source at the base picture's brightness
             for b in sorted(blobs, key=lambda b: b.bottom):  # far first: nearer people cover them
@@ -218,10 +220,8 @@ def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFA
                 canvas[b.mask] = scaled[b.source][b.mask]
             enc.stdin.write(canvas.tobytes())
             clashes = same_spot_clashes(blobs)
-            sec = n // fps
             if n % fps == 0:
-                count = sum(truths[s.scene]["per_second"][s.start_s + sec]["counts"].get(zone["id"], 0) for s in sources)
-                per_second.append({"t": sec, "count": count, "visible": count - clashes, "clean": clashes == 0})
+                per_second.append({"t": sec, "count": sum(counts), "visible": sum(counts) - clashes, "clean": clashes == 0})
             elif clashes:
                 per_second[-1]["clean"] = False
     finally:
