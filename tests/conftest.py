@@ -4,6 +4,8 @@ RTSP server process) are in support.py."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +33,19 @@ class VideoSet:
 
 @pytest.fixture(scope="session")
 def test_videos(tmp_path_factory: pytest.TempPathFactory) -> VideoSet:
-    """Main and sub MP4s (60 s, 25 fps, keyframe every second, motion 12-16 s and 36-40 s), made once."""
-    folder = tmp_path_factory.mktemp("videos")
-    main = make_video(folder / "main.mp4", VideoSpec(VIDEO_SECONDS, 1280, 720, motion=MOTION))
-    sub = make_video(folder / "sub.mp4", VideoSpec(VIDEO_SECONDS, 640, 360, motion=MOTION))
+    """Main and sub MP4s (60 s, 25 fps, keyframe every second, motion 12-16 s and 36-40 s), made once for
+    the whole run: the test processes of `pytest -n` share them (the first makes them, under a lock, ~14 s
+    of CPU; the others wait and read them)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "videos"
+    folder.mkdir(exist_ok=True)
+    main, sub = folder / "main.mp4", folder / "sub.mp4"
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "done").is_file():
+            make_video(main, VideoSpec(VIDEO_SECONDS, 1280, 720, motion=MOTION))
+            make_video(sub, VideoSpec(VIDEO_SECONDS, 640, 360, motion=MOTION))
+            (folder / "done").touch()
     return VideoSet(main, sub, VIDEO_SECONDS, MOTION)
 
 
