@@ -56,7 +56,8 @@ SEAT_HIDDEN = 0.04
 SIZE_BANDS = ((0, 4, "<=4"), (5, 8, "5-8"), (9, 10, "9-10"), (11, 10**6, ">=11"))
 SAME_SPOT_PX = 8  # two pasted people whose bottoms are this close, over the same columns, sit on one chair
 # the builder's version, written into truth.json: a cached crowd built by an older one is built again
-VERSION = 3  # 2: seated people hidden below the shoulders pasted (SEAT_HIDDEN); 3: only as many as the truth counts
+VERSION = 4  # 2: seated people hidden below the shoulders pasted (SEAT_HIDDEN); 3: only as many as the truth counts;
+# 4: people on one spot counted once per group, not once per pair (same_spot_clashes)
 BITRATE = "180k"  # the development scenes' own ~130 kbit/s, with room for the busier picture
 
 
@@ -159,15 +160,28 @@ def _waiting_blobs(blobs: list[Blob], count: int) -> list[Blob]:
 
 
 def same_spot_clashes(blobs: list[Blob]) -> int:
-    """Pairs of blobs from different sources on one spot: bottoms within SAME_SPOT_PX, columns overlapping by half."""
-    n = 0
+    """People pasted where another source's person is already: blobs of different sources on one spot (bottoms
+    within SAME_SPOT_PX, columns overlapping by half) link up, and each linked group shows one person, so
+    all but one of each group are not visible. (Counting the pairs instead took 3 people for 2 hidden when
+    three sources sat someone on one chair, and a 14-source hall came out with 0 visible of 16.)"""
+    group = list(range(len(blobs)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    linked: set[int] = set()
     for i, a in enumerate(blobs):
-        for b in blobs[i + 1:]:
+        for j in range(i + 1, len(blobs)):
+            b = blobs[j]
             if a.source == b.source or abs(a.bottom - b.bottom) > SAME_SPOT_PX:
                 continue
             if min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 * min(a.x1 - a.x0, b.x1 - b.x0):
-                n += 1
-    return n
+                group[root(i)] = root(j)
+                linked.update((i, j))
+    return len(linked) - len({root(i) for i in linked})
 
 
 def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFAULT_DEVSCENES) -> dict:

@@ -115,6 +115,13 @@ def test_mirrored_source_and_a_shared_spot(scenes: Path, tmp_path: Path) -> None
     assert np.abs(f[70, 105].astype(int) - _room()[70, 105]).max() < 30
 
 
+def test_three_sources_on_one_spot_show_one_person(scenes: Path, tmp_path: Path) -> None:
+    # a three times: three people pasted on one spot, two of them hidden (three pairs, but two people)
+    truth = devcrowd.build(tmp_path, [devcrowd.Source("a", 0, False)] * 3, 3, scenes)
+    assert [r["count"] for r in truth["per_second"]] == [0, 3, 3]
+    assert [r["visible"] for r in truth["per_second"]] == [0, 1, 1]
+
+
 def test_score_against_the_visible_people() -> None:
     truth = {"zone": "hall", "per_second": [{"t": 0, "visible": 2, "clean": True}, {"t": 1, "visible": 4, "clean": False}]}
     result = {"per_second": [{"t": 0, "zones": {"hall": {"count": 2}}}, {"t": 1, "zones": {"hall": {"count": 1}}}]}
