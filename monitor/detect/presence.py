@@ -22,7 +22,8 @@ Definitions (the zone editor and the README say the same):
   out makes the seated-scale tile of its place due next. Seated-scale boxes scoring from `low_score`
   up to `area_min_score` count too where their box differs from the hall's median picture of the last
   minutes (someone came in; an empty chair scoring as low was there all along, monitor.detect.reference),
-  unless a person found already covers over `low_overlap` of them. A seated-scale sighting that a
+  unless a person found already covers over `low_overlap` of them (up to `behind_overlap` when their
+  head shows above that person's: someone in the row behind). A seated-scale sighting that a
   sweep drops because its box changed makes its tile due again. An area marked as one where nobody sits
   (`seated` false) has no seated-scale tiles. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
@@ -475,7 +476,7 @@ class PersonOccupancy:
         found = keep + [d for t in self.tiles if not t.seats and t is not ts for d in t.found]  # every tile's people
         out: list[Detection] = []
         for g in low:
-            if any(covers(k, g) > self.params.low_overlap for k in found + out):
+            if any(self._hides(k, g) for k in found + out):
                 continue
             now_look = look(rgb, g)
             known = any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)
@@ -484,6 +485,17 @@ class PersonOccupancy:
                          and not same_look(look(hall, g), look(self._grey, g))):
                 out.append(g)
         return out
+
+    def _hides(self, k: Detection, g: Detection) -> bool:
+        """True when a person found (k) covers the low-scoring box g enough for g to be a part of them: over
+        low_overlap of it, unless g's top shows behind_h standing heights above k's (someone behind k)
+        and k covers no more than behind_overlap of it."""
+        share = covers(k, g)
+        if share <= self.params.low_overlap:
+            return False
+        if self.params.behind_overlap is None or share > self.params.behind_overlap:
+            return True
+        return k.y0 - g.y0 < self.params.behind_h * self.persp.height(g.y1)
 
     def _hint_seated(self, ts: _TileState, short: list[Detection]) -> None:
         """Make the seated-scale tiles due where a short box appeared since this tile's last analysis.

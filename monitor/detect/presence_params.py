@@ -61,6 +61,15 @@ class PresenceParams:
     # in. None: off.
     low_score: float | None = 0.25
     low_overlap: float = 0.25  # ... and not overlapping a person found already by more than this share of their box (a part of them)
+    # ... unless they are covered up to behind_overlap and their top lies at least behind_h standing heights
+    # above the covering person's: someone in the row behind, half hidden by the one in front (a part of
+    # the one in front never reaches above their head). In a hall pasted from 14 moments of the development
+    # offices the count MAE went 1.35 -> 1.23 (2.28 -> 2.00 short at 11 or more people), crowd-8 0.71 -> 0.76
+    # (0.47 -> 0.09 short at 11 or more), crowd-4 0.30 -> 0.33, my simulator 1.40 -> 1.33; the development
+    # offices and their copies kept every figure. low_overlap 0.5 for all instead: office-4c 0.14 -> 0.32.
+    # None: off.
+    behind_overlap: float | None = 0.7
+    behind_h: float = 0.1
     reference_every_s: float = 10.0  # the median's samples: one every this many seconds,
     reference_keep: int = 60  # ... the last this many (10 minutes),
     reference_min: int = 6  # ... and none before this many (1 minute)

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
-from monitor.detect.looks import flat_lut
+from monitor.detect.looks import covers, flat_lut
 from monitor.detect.presence import PersonOccupancy, PresenceParams
 from monitor.detect.tiles import Perspective, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE
@@ -823,3 +823,24 @@ def test_a_noisy_pictures_seated_scale_crops_come_from_its_running_mean(level: f
         assert max(late["seated"]) < 5
     else:
         assert min(late["seated"]) > 8
+
+
+@pytest.mark.parametrize(("above", "aside", "share", "hidden"), [
+    (0.2, 0.0, 0.6, False),  # their head shows 0.2 standing heights above the one in front: someone behind
+    (0.0, 0.4, 0.6, True),  # as much of them covered, their top on the same row: a part of the one in front
+    (0.05, 0.0, 0.9, True),  # mostly inside the one in front
+    (0.0, 0.8, 0.2, False),  # barely touching: someone beside
+])
+def test_a_low_box_half_behind_someone_counts_when_its_head_shows_above_theirs(
+    above: float, aside: float, share: float, hidden: bool,
+) -> None:
+    """A low-scoring seated-size box partly covered by a person found already is a part of that person,
+    unless its top lies behind_h standing heights above theirs (someone in the row behind, half hidden by
+    the one in front); covered over behind_overlap, it is a part of them wherever it starts."""
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(), model=FakeModel())  # type: ignore[arg-type]
+    h = occ.persp.height(0.8)
+    w, tall = 0.1, 0.5 * h
+    front = Detection(0.40, 0.6, 0.40 + w, 0.6 + tall, 0.6)
+    behind = Detection(0.40 + aside * w, 0.6 - above * h, 0.40 + (1 + aside) * w, 0.6 - above * h + tall, 0.3)
+    assert covers(front, behind) == pytest.approx(share)
+    assert occ._hides(front, behind) is hidden
