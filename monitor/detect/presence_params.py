@@ -66,7 +66,8 @@ class PresenceParams:
     # the one in front never reaches above their head). In a hall pasted from 14 moments of the development
     # offices the count MAE went 1.35 -> 1.23 (2.28 -> 2.00 short at 11 or more people), crowd-8 0.71 -> 0.76
     # (0.47 -> 0.09 short at 11 or more), crowd-4 0.30 -> 0.33, my simulator 1.40 -> 1.33; the development
-    # offices and their copies kept every figure. low_overlap 0.5 for all instead: office-4c 0.14 -> 0.32.
+    # offices kept every figure, their degraded and other-camera copies all but the count (0.41 -> 0.40,
+    # 0.16 -> 0.17). low_overlap 0.5 for all instead: office-4c 0.14 -> 0.32.
     # None: off.
     behind_overlap: float | None = 0.7
     behind_h: float = 0.1
