@@ -176,16 +176,16 @@ def same_spot_clashes(blobs: list[Blob]) -> int:
             i = group[i]
         return i
 
-    linked: set[int] = set()
+    hidden = 0  # each link joining two groups hides one more person
     for i, a in enumerate(blobs):
         for j in range(i + 1, len(blobs)):
             b = blobs[j]
             if a.source == b.source or abs(a.bottom - b.bottom) > SAME_SPOT_PX:
                 continue
-            if min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 * min(a.x1 - a.x0, b.x1 - b.x0):
+            if min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 * min(a.x1 - a.x0, b.x1 - b.x0) and root(i) != root(j):
                 group[root(i)] = root(j)
-                linked.update((i, j))
-    return len(linked) - len({root(i) for i in linked})
+                hidden += 1
+    return hidden
 
 
 def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFAULT_DEVSCENES) -> dict:
@@ -239,7 +239,8 @@ def build(out: Path, sources: list[Source], seconds: int, devscenes: Path = DEFA
             enc.stdin.write(canvas.tobytes())
             clashes = same_spot_clashes(blobs)
             if n % fps == 0:
-                per_second.append({"t": sec, "count": sum(counts), "visible": sum(counts) - clashes, "clean": clashes == 0})
+                count = sum(counts)
+                per_second.append({"t": sec, "count": count, "visible": count - clashes, "clean": clashes == 0})
             elif clashes:
                 per_second[-1]["clean"] = False
     finally:
