@@ -2,6 +2,7 @@
 
 Usage:
   python benchmarks/realfootage.py build OUT_DIR --frames SRC --gt GT_TXT --fps 7 [--name NAME]
+  python benchmarks/realfootage.py retruth DIR
   python benchmarks/realfootage.py score DIR RESULT_JSON [--json]
 
 SRC is a video file (any format OpenCV reads) or a folder of numbered images; GT_TXT is a
@@ -9,7 +10,9 @@ MOTChallenge ground-truth file (frame, id, left, top, width, height, flag, ...; 
 first image). `build` writes OUT_DIR/scene.mp4 (H.264 at the sequence's own frame rate, a keyframe
 every 2 s), OUT_DIR/truth.json (the development scenes' format, so ../shared/devscenes/score.py
 reads it too) and OUT_DIR/cameras.yaml (one camera, one waiting_area zone, person_height set from
-the annotations). Where the public sequences come from and how to run everything:
+the annotations). `retruth` rewrites DIR/truth.json from the annotations named in it (source.gt), keeping
+its zone, frame rate, size and length, without touching scene.mp4 or cameras.yaml (after a change to
+the definitions below). Where the public sequences come from and how to run everything:
 /work/notes/real-footage.md (kept beside the project, not in it: the footage's licences do not
 allow shipping it).
 
@@ -21,8 +24,13 @@ Ground-truth definitions (also written into truth.json):
 - A person counts in second t when their feet are inside the zone in more than half of the frames
   of that second (frames t*fps .. (t+1)*fps - 1); a frame where they are not annotated counts as
   outside. Seconds run to the last full second of the sequence.
-- Annotations whose flag (7th column) is 0 are MOTChallenge's "ignore" marks and are dropped; every
-  other box counts, occluded people included (they are present).
+- Annotations whose flag (7th column) is 0 are MOTChallenge's "ignore" marks: they do not count (nor
+  place the zone, nor fit person_height); every other box counts, occluded people included (they are
+  present). Each second also carries `ignored`: the people counted by the same rule over all rows,
+  flag 0 included, less the count (at least 0): those present that second only as "ignore" marks.
+- `score` gives two MAEs: `count_mae` against the count alone (strict), and `count_mae_dontcare`, MOT's
+  reading of the marks ("don't care": neither counting nor missing them is an error), where a second's
+  error is how far the estimate falls outside count .. count + ignored.
 - person_height [near, far]: a straight line fitted to box height against feet height over all
   annotations, read at the zone's bottom and top edges (what a user sets with the zone editor's
   two markers), as fractions of the frame height.
@@ -69,8 +77,8 @@ class Box:
         return (self.left + self.width / 2) / size[0], (self.top + self.height) / size[1]
 
 
-def load_mot_gt(path: Path) -> list[Box]:
-    """The boxes of a MOTChallenge ground-truth file, without the rows flagged 0 (ignore)."""
+def load_mot_gt(path: Path, with_ignored: bool = False) -> list[Box]:
+    """The boxes of a MOTChallenge ground-truth file, without the rows flagged 0 (ignore) unless with_ignored."""
     boxes = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -81,7 +89,7 @@ def load_mot_gt(path: Path) -> list[Box]:
             flag = float(cols[6]) if len(cols) > 6 else 1.0
         except ValueError:
             raise ValueError(f"{path}:{n}: not a MOT row (frame,id,left,top,width,height,...): {line[:60]!r}") from None
-        if flag == 0:
+        if flag == 0 and not with_ignored:
             continue
         boxes.append(Box(int(frame) - 1, int(person), left, top, width, height))
     if not boxes:
@@ -142,24 +150,33 @@ def baseline_mae(counts: list[int]) -> float:
 
 
 def truth_document(name: str, source: dict, counts: list[int], fps: float, size: tuple[int, int],
-                   zone: list[list[float]]) -> dict:
-    """truth.json in the development scenes' format (one waiting_area zone, no counters)."""
+                   zone: list[list[float]], all_counts: list[int] | None = None) -> dict:
+    """truth.json in the development scenes' format (one waiting_area zone, no counters).
+
+    all_counts: the counts over all rows, flag 0 included; each second's excess over counts is written as "ignored".
+    """
+    ignored = [max(0, a - n) for n, a in zip(counts, all_counts or counts, strict=True)]
     return {
         "name": name, "source": source, "fps": fps, "width": size[0], "height": size[1],
         "duration_s": len(counts),
         "zones": [{"id": ZONE_ID, "kind": "waiting_area", "counter": None, "points": zone, "floor_points": zone}],
-        "per_second": [{"t": t, "counts": {ZONE_ID: n}} for t, n in enumerate(counts)],
+        "per_second": [{"t": t, "counts": {ZONE_ID: n}, "ignored": {ZONE_ID: k}}
+                       for t, (n, k) in enumerate(zip(counts, ignored))],
         "citizens": [], "staff_absences": [],
         "definitions": {
             "position": "bottom centre of the annotated box (the feet)",
             "zone": "x 0.04 .. 0.96 (people half out of the picture are not always annotated), from just above the farthest annotated feet to the bottom edge",
             "count": "people whose feet are inside the zone in more than half of the frames of second t",
-            "ignored": "MOTChallenge rows flagged 0; occluded people still count",
+            "ignored": "MOTChallenge rows flagged 0 are left out of count (and of the zone); occluded people still count",
+            "per_second.ignored": "people counted by the same rule over all rows (flag 0 included) less the count, "
+                                  "at least 0: present that second only as ignore marks; MOT's don't care, scored by "
+                                  "count_mae_dontcare (error outside count .. count + ignored), not by count_mae",
             "duration_s": "full seconds of the sequence; the frames of a last partial second are left out",
         },
         "summary": {"waiting_area_mean_count": round(float(np.mean(counts)), 3) if counts else 0.0,
                     "max_count": max(counts, default=0), "seconds": len(counts),
-                    "baseline_mae": round(baseline_mae(counts), 3)},
+                    "baseline_mae": round(baseline_mae(counts), 3),
+                    "ignored_person_seconds": sum(ignored)},
     }
 
 
@@ -237,17 +254,34 @@ def build(out_dir: Path, frames_src: Path, gt: Path, fps: float, name: str, sour
         raise ValueError(f"{gt}: annotates frame {last} but {frames_src} has {frames} frames")
     zone = floor_zone(boxes, size)
     counts = per_second_counts(boxes, frames, fps, size, zone)
-    truth = truth_document(name, {"frames": str(frames_src), "gt": str(gt), **(source or {})}, counts, fps, size, zone)
+    all_counts = per_second_counts(load_mot_gt(gt, with_ignored=True), frames, fps, size, zone)
+    truth = truth_document(name, {"frames": str(frames_src), "gt": str(gt), **(source or {})}, counts, fps, size, zone,
+                           all_counts)
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
     config = cameras_yaml(name, zone, person_height(boxes, size, zone))
     (out_dir / "cameras.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return truth
 
 
+def retruth(out_dir: Path) -> dict:
+    """Rewrite out_dir/truth.json from its source.gt with the current definitions, keeping its zone, fps, size and length."""
+    old = json.loads((out_dir / "truth.json").read_text(encoding="utf-8"))
+    gt = Path(old["source"]["gt"])
+    fps, size, seconds = float(old["fps"]), (int(old["width"]), int(old["height"])), int(old["duration_s"])
+    zone = next(z["points"] for z in old["zones"] if z["kind"] == "waiting_area")
+    frames = math.ceil(seconds * fps - 1e-9)  # the frames of those seconds; those of a partial last one never count
+    counts = per_second_counts(load_mot_gt(gt), frames, fps, size, zone)
+    all_counts = per_second_counts(load_mot_gt(gt, with_ignored=True), frames, fps, size, zone)
+    truth = truth_document(old["name"], old["source"], counts, fps, size, zone, all_counts)
+    (out_dir / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
+    return truth
+
+
 def score(truth: dict, result: dict) -> dict:
-    """Per-second waiting-area count MAE of an `onestop analyze` result, and the predict-the-mean baseline."""
+    """Per-second waiting-area count MAE of an `onestop analyze` result (strict; ignore marks as don't care), and the baseline."""
     zone = next(z["id"] for z in truth["zones"] if z["kind"] == "waiting_area")
     true = np.array([row["counts"].get(zone, 0) for row in truth["per_second"]], float)
+    ignored = np.array([row.get("ignored", {}).get(zone, 0) for row in truth["per_second"]], float)
     est = np.zeros_like(true)
     for row in result.get("per_second", []):
         t = int(row["t"])
@@ -255,7 +289,9 @@ def score(truth: dict, result: dict) -> dict:
             est[t] = float(row["zones"][zone]["count"])
     return {
         "seconds": int(true.size), "true_mean": float(true.mean()), "found_mean": float(est.mean()),
-        "count_mae": float(np.abs(est - true).mean()), "baseline_mae": baseline_mae(true.tolist()),
+        "count_mae": float(np.abs(est - true).mean()),
+        "count_mae_dontcare": float(np.maximum(0.0, np.maximum(true - est, est - (true + ignored))).mean()),
+        "baseline_mae": baseline_mae(true.tolist()),
     }
 
 
@@ -268,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--gt", type=Path, required=True, help="MOTChallenge gt.txt.")
     b.add_argument("--fps", type=float, required=True, help="The sequence's own frame rate.")
     b.add_argument("--name", help="Camera id (default: the folder name).")
+    r = sub.add_parser("retruth", help="Rewrite DIR/truth.json from its annotations (source.gt), keeping zone and length.")
+    r.add_argument("dir", type=Path)
     s = sub.add_parser("score", help="Count MAE of an `onestop analyze --json` result.")
     s.add_argument("dir", type=Path)
     s.add_argument("result", type=Path)
@@ -279,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"--fps: {args.fps} is not a frame rate (> 0)")
             truth = build(args.out_dir, args.frames, args.gt, args.fps, args.name or args.out_dir.name)
             print(f"{args.out_dir}: {truth['duration_s']} s, {json.dumps(truth['summary'])}")
+        elif args.cmd == "retruth":
+            truth = retruth(args.dir)
+            print(f"{args.dir}: {truth['duration_s']} s, {json.dumps(truth['summary'])}")
         else:
             truth = json.loads((args.dir / "truth.json").read_text(encoding="utf-8"))
             out = score(truth, json.loads(args.result.read_text(encoding="utf-8")))

@@ -33,7 +33,7 @@ rf = _load("realfootage")
 # Person 1 walks in the zone for frames 0-2 (3 of second 0's 4 frames) and frame 4 (1 of second 1's).
 # Person 2 stands in the zone all through second 1, feet on the floor 40 px down (boxes 20 px high).
 # Person 3 stands far up (feet at y=12) in frames 0-7: inside the zone, which reaches up to them.
-# Person 4 is flagged 0 (MOTChallenge "ignore") and must not count anywhere.
+# Person 4 is flagged 0 (MOTChallenge "ignore") all through, feet in the zone: not counted, but "ignored" each second.
 GT_ROWS = (
     [f"{f + 1},1,10,30,8,20,1,-1,-1,-1" for f in (0, 1, 2, 4)]
     + [f"{f + 1},2,40,20,8,20,1,-1,-1,-1" for f in range(4, 8)]
@@ -88,6 +88,43 @@ def test_score_is_zero_for_the_truth_itself_and_counts_missing_seconds_as_zero(b
     assert rf.score(truth, perfect)["count_mae"] == 0.0
     half = {"per_second": perfect["per_second"][:1]}
     assert rf.score(truth, half)["count_mae"] == 1.0
+
+
+def _estimate(counts: list[int]) -> dict:
+    return {"per_second": [{"t": t, "zones": {"waiting": {"count": n}}} for t, n in enumerate(counts)]}
+
+
+def test_people_flagged_ignore_are_kept_apart_from_the_count(built: Path) -> None:
+    truth = json.loads((built / "truth.json").read_text(encoding="utf-8"))
+    assert [row["counts"]["waiting"] for row in truth["per_second"]] == [2, 2]  # person 4 is not in the count
+    assert [row["ignored"]["waiting"] for row in truth["per_second"]] == [1, 1]  # but is there in both seconds
+    assert truth["summary"]["ignored_person_seconds"] == 2
+
+
+def test_dontcare_mae_neither_requires_nor_blames_the_ignored(built: Path) -> None:
+    truth = json.loads((built / "truth.json").read_text(encoding="utf-8"))  # counts [2, 2], ignored [1, 1]
+    without, with_them = rf.score(truth, _estimate([2, 2])), rf.score(truth, _estimate([3, 3]))
+    assert (without["count_mae"], without["count_mae_dontcare"]) == (0.0, 0.0)
+    assert (with_them["count_mae"], with_them["count_mae_dontcare"]) == (1.0, 0.0)  # strict blames counting person 4
+    assert rf.score(truth, _estimate([4, 3]))["count_mae_dontcare"] == 0.5  # one more than count + ignored in second 0
+    assert rf.score(truth, _estimate([1, 2]))["count_mae_dontcare"] == 0.5  # one missed in second 0
+
+
+def test_truth_without_ignored_scores_dontcare_as_strict(built: Path) -> None:
+    truth = json.loads((built / "truth.json").read_text(encoding="utf-8"))
+    old = {**truth, "per_second": [{"t": r["t"], "counts": r["counts"]} for r in truth["per_second"]]}
+    for counts in ([2, 2], [3, 3], [4, 1], [0, 5]):
+        got = rf.score(old, _estimate(counts))
+        assert got["count_mae_dontcare"] == got["count_mae"], counts
+
+
+def test_retruth_rewrites_the_truth_from_its_annotations(built: Path, tmp_path: Path) -> None:
+    truth = json.loads((built / "truth.json").read_text(encoding="utf-8"))
+    old = {**truth, "per_second": [{"t": r["t"], "counts": r["counts"]} for r in truth["per_second"]],
+           "summary": {k: v for k, v in truth["summary"].items() if k != "ignored_person_seconds"}}
+    (tmp_path / "truth.json").write_text(json.dumps(old), encoding="utf-8")
+    assert rf.main(["retruth", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "truth.json").read_text(encoding="utf-8")) == truth
 
 
 def test_bad_annotation_line_names_file_and_line(tmp_path: Path) -> None:
