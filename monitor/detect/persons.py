@@ -129,17 +129,22 @@ class PersonModel:
         return [Detection(*map(float, b), float(s)) for b, s in zip(boxes, score[keep], strict=True)]
 
 
-def suppress(dets: list[Detection]) -> list[Detection]:
+def suppress(dets: list[Detection], groups: list[int] | None = None) -> list[Detection]:
     """One box per person: highest score first, parts and duplicates of a kept box dropped.
 
     Boxes with the same head row over the same columns are one person, and the shorter box wins:
     the longer one runs on over whatever is in front of them (a desk, or the citizen a clerk serves).
+    groups (one number per box): boxes of one group were suppressed together already and are only
+    checked against the other groups' (two tiles that found the same person).
     """
     kept: list[Detection] = []
+    group = {id(d): g for d, g in zip(dets, groups, strict=True)} if groups is not None else {}
     for d in sorted(dets, key=lambda d: -d.score):
         area = max((d.x1 - d.x0) * (d.y1 - d.y0), 1e-9)
         drop = False
         for k in list(kept):
+            if groups is not None and group[id(k)] == group[id(d)]:
+                continue
             iw = min(d.x1, k.x1) - max(d.x0, k.x0)
             ih = min(d.y1, k.y1) - max(d.y0, k.y0)
             if iw <= 0 or ih <= 0:

@@ -257,7 +257,8 @@ class PersonOccupancy:
             self._observe(now, ran, rgb)
         if followed or any(not self.tiles[i].seats for i in ran):  # a sweep, a seated-scale tile, or people moved
             # one sweep found these together: a person seen by two tiles near a cell's edge counts once
-            self._area_dets = suppress(self._area_found())
+            found = self._area_found()
+            self._area_dets = suppress([d for d, _ in found], [g for _, g in found])
         return self._states(now, motion)
 
     def _fetch(self, frame: Callable[[], np.ndarray]) -> np.ndarray:
@@ -534,14 +535,22 @@ class PersonOccupancy:
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
                 ts.counted = list(ts.found)
 
-    def _area_found(self) -> list[Detection]:
-        """The waiting areas' people: the last sweep's, and the seated-scale sightings a sweep confirmed."""
+    def _area_found(self) -> list[tuple[Detection, int]]:
+        """The waiting areas' people, each with a group for `suppress`: the last sweep's, grouped by their
+        standing-scale tile, and the seated-scale sightings a sweep confirmed, each a group of its own.
+
+        A standing-scale tile's boxes were told apart by one run of the model, and the optical flow moves
+        them apart from that run: two people of one tile whose boxes come to overlap (one walking past the
+        other) are still two. Only boxes of different tiles, or a seated-scale sighting (which may be a
+        held one, or someone the standing scale found too), can be one person.
+        """
         out = []
-        for ts in self.tiles:
+        for i, ts in enumerate(self.tiles):
             if ts.seated_scale:
-                out += ts.counted  # until a sweep checks a new analysis, the last checked one counts
+                # until a sweep checks a new analysis, the last checked one counts
+                out += [(d, -1 - len(out) - k) for k, d in enumerate(ts.counted)]
             elif not ts.seats:
-                out += ts.found
+                out += [(d, i) for d in ts.found]
         return out
 
     def _too_tall(self, d: Detection) -> bool:

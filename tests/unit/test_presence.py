@@ -147,6 +147,12 @@ def test_suppress(boxes: list, kept: list) -> None:
     assert [d.score for d in suppress([Detection(*b) for b in boxes])] == kept
 
 
+def test_suppress_with_groups_checks_boxes_only_against_other_groups() -> None:
+    one, dup = Detection(0.1, 0.1, 0.3, 0.5, 0.9), Detection(0.13, 0.2, 0.33, 0.55, 0.5)
+    assert suppress([one, dup], [0, 0]) == [one, dup]  # told apart by one run of the model: two people
+    assert suppress([one, dup], [0, 1]) == [one]  # two tiles found the same person
+
+
 def test_perspective_from_zones_and_default() -> None:
     p = Perspective.from_zones([WAIT])
     assert p.height(1.0) == pytest.approx(0.3) and p.height(0.5) == pytest.approx(0.22)
@@ -435,6 +441,35 @@ def test_a_walker_is_followed_out_of_the_area_between_sweeps(follow: bool) -> No
     assert fake.calls == len([ts for ts in occ.tiles if not ts.seats])  # one sweep: no detector after it
     assert counts[:14] == [1.0] * 14
     assert counts[16:] == ([0.0] * 4 if follow else [1.0] * 4)
+
+
+def test_two_walkers_of_one_sweep_stay_two_when_one_passes_the_other() -> None:
+    fake = FakeModel()
+    params = PresenceParams(area_period_s=100.0, moved_period_s=100.0, area_seated_ratio=None)
+    occ = PersonOccupancy([WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    # a tall one standing still and a shorter one (scoring lower) to their right; only the first sweep runs
+    fake.people = [(0.30, 0.9 - h, 0.36, 0.9), (0.42, 0.9 - 0.7 * h, 0.46, 0.9)]
+    fake.scores = {1: 0.5}
+    frame = _frame_for(occ)
+    gh, gw = 180, 320
+    y1 = int(0.9 * gh)
+    top, small_top = y1 - int(h * gh), y1 - int(0.7 * h * gh)
+    counts, inside = [], []
+    for k in range(14):  # the shorter one walks left, 3 px a frame, in front of the tall one
+        dx = 3 * k
+        grey = _textured((gh, gw), (96, top, 115, y1), seed=3)
+        grey[small_top:y1, 134 - dx:147 - dx] = np.random.default_rng(4).integers(0, 255, (y1 - small_top, 13), dtype=np.uint8)
+        motion = np.zeros((gh, gw), np.uint8)
+        if k:
+            motion[small_top:y1, 134 - dx:150 - dx] = 255
+        counts.append(occ.update(k / 5, motion, frame, grey)["wait"].count)
+        (tile,) = [ts for ts in occ.tiles if not ts.seats and ts.found]
+        tall, short = tile.found
+        inside.append(len(suppress([tall, short])) == 1)  # as one person seen twice, they would count once
+    assert fake.calls == len([ts for ts in occ.tiles if not ts.seats])  # one sweep
+    assert any(inside)
+    assert counts == [2.0] * 14
 
 
 def test_a_still_person_is_not_moved_by_following() -> None:
