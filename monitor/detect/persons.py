@@ -82,6 +82,14 @@ def _anchors() -> np.ndarray:
     return np.array(out, np.float32)
 
 
+def _mirror(anchors: np.ndarray) -> np.ndarray:
+    """For each anchor, the index of its mirror image (same row, size and shape; x centre 1 - x)."""
+    key = {(round(1.0 - float(x), 4), round(float(y), 4), round(float(w), 4), round(float(h), 4)): i
+           for i, (x, y, w, h) in enumerate(anchors)}
+    return np.array([key[(round(float(x), 4), round(float(y), 4), round(float(w), 4), round(float(h), 4))]
+                     for x, y, w, h in anchors], np.int64)
+
+
 class PersonModel:
     """Loads the ONNX model once; `detect` finds people in one RGB crop."""
 
@@ -97,22 +105,38 @@ class PersonModel:
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self.anchors = _anchors()
+        self.mirror = _mirror(self.anchors)
         self.calls = 0
 
     def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         """People in an RGB uint8 image (any size: it is resized to 300x300), boxes normalised to it."""
         return suppress(self.boxes(rgb, min_score))
 
-    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
-        """Every box scoring at least min_score, before `suppress` keeps one per person."""
+    def boxes(self, rgb: np.ndarray, min_score: float, mirrored: bool = False) -> list[Detection]:
+        """Every box scoring at least min_score, before `suppress` keeps one per person.
+
+        mirrored: the model also runs on the mirror image, and each anchor gets the mean of its own and
+        its mirror anchor's outputs there (logit and box; the x offset turned round): one run's chance
+        highs and lows (a bollard scoring as a person, someone half hidden scoring under) even out.
+        """
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
         interp = cv2.INTER_AREA if rgb.shape[0] > INPUT_SIZE else cv2.INTER_LINEAR
         x = cv2.resize(rgb, (INPUT_SIZE, INPUT_SIZE), interpolation=interp)
+        raw, logit = self._run(x)
+        if mirrored:
+            raw_m, logit_m = self._run(np.ascontiguousarray(x[:, ::-1]))
+            raw_m, logit_m = raw_m[self.mirror], logit_m[self.mirror]
+            raw_m[:, 1] = -raw_m[:, 1]  # the x offset turns round
+            raw, logit = (raw + raw_m) / 2, (logit + logit_m) / 2
+        return self.decode(raw, logit, min_score)
+
+    def _run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(box encodings, person logits) of every anchor for a 300x300 RGB image."""
         blob = cv2.dnn.blobFromImage(x, scalefactor=1 / 127.5, mean=(127.5, 127.5, 127.5))
         boxes, logits = self.session.run(None, {self.input: blob})
         self.calls += 1
-        return self.decode(boxes.reshape(-1, 4), logits.reshape(len(self.anchors), -1)[:, PERSON_CLASS], min_score)
+        return boxes.reshape(-1, 4).copy(), logits.reshape(len(self.anchors), -1)[:, PERSON_CLASS].copy()
 
     def decode(self, raw: np.ndarray, logit: np.ndarray, min_score: float) -> list[Detection]:
         """Boxes from the anchor offsets of the entries scoring at least min_score (not suppressed)."""

@@ -23,7 +23,8 @@ Definitions (the zone editor and the README say the same):
   up to `area_min_score` count too where their box differs from the hall's median picture of the last
   minutes (someone came in; an empty chair scoring as low was there all along, monitor.detect.reference),
   unless a person found already covers over `low_overlap` of them (up to `behind_overlap` when their
-  head shows above that person's: someone in the row behind). A seated-scale sighting that a
+  head shows above that person's: someone in the row behind). The seated-scale tiles see the crop and its
+  mirror image, each of the model's anchors scoring the mean of the two (`seated_mirrored`). A seated-scale sighting that a
   sweep drops because its box changed makes its tile due again. An area marked as one where nobody sits
   (`seated` false) has no seated-scale tiles. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
@@ -420,7 +421,8 @@ class PersonOccupancy:
 
         low: list[Detection] = []
         low_score = self._low_score() if ts.seated_scale else None
-        boxes = self.model.boxes(crop, min_score if low_score is None else min(min_score, low_score))
+        floor = min_score if low_score is None else min(min_score, low_score)
+        boxes = self.model.boxes(crop, floor, ts.seated_scale and self.params.seated_mirrored)
         if not ts.seats and self._calibrated:  # before suppression: a box of the whole crop would hide the people in it
             boxes = [d for d in boxes if not self._too_tall(in_frame(d))]
         if low_score is not None:  # one run of the model gives both

@@ -71,6 +71,17 @@ class PresenceParams:
     # None: off.
     behind_overlap: float | None = 0.7
     behind_h: float = 0.1
+    # The seated-scale tiles run the model on the crop and on its mirror image, each anchor taking the mean
+    # of the two runs (PersonModel.boxes, mirrored): a seated-size box that scores over a threshold in one
+    # run only by chance (S2L1's concrete block, 0.36) falls under it, and a half-hidden person scoring
+    # just under one way round and over the other way counts. Measured (benchmarks/accuracy.py): real
+    # footage 0.64 -> 0.33 (don't-care MAE; S2L1 0.65 -> 0.26, S3-MF1 0.58 -> 0.28); halls pasted from the
+    # development offices 0.33/0.76/1.23 -> 0.31/0.57/0.99 (4/8/14 moments); the development offices
+    # 0.11/0.14 -> 0.12/0.13, their other-camera copies 0.17 -> 0.15, degraded 0.40 -> 0.36. My simulator's
+    # count got worse, 1.32 -> 1.62: its seated people score 0.2-0.36 either way round, and the mean loses
+    # some of the few over the threshold. Cost: a seated-scale analysis is two runs (busy_camera.py 1.90 ->
+    # 2.21 CPU-s per camera-minute).
+    seated_mirrored: bool = True
     reference_every_s: float = 10.0  # the median's samples: one every this many seconds,
     reference_keep: int = 60  # ... the last this many (10 minutes),
     reference_min: int = 6  # ... and none before this many (1 minute)

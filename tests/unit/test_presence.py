@@ -39,7 +39,7 @@ class FakeModel:
     def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
         return self.boxes(rgb, min_score)  # one box per person already
 
-    def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+    def boxes(self, rgb: np.ndarray, min_score: float, mirrored: bool = False) -> list[Detection]:
         self.calls += 1
         # the crop's place is written into its first pixel row by the test frame (x0, y0 in pixels / 4)
         x0, y0 = int(rgb[0, 0, 0]) * 4, int(rgb[0, 0, 1]) * 4
@@ -109,6 +109,69 @@ def test_anchors_and_decoding_follow_the_graph() -> None:
     assert (d.x0 + d.x1) / 2 == pytest.approx(0.5 / 19, abs=1e-6)
     assert d.y1 - d.y0 == pytest.approx(0.1, abs=1e-6) and d.score > 0.99
     assert PERSON_CLASS == 4
+
+
+def test_mirrored_runs_average_each_anchor_with_its_mirror_anchor() -> None:
+    model = PersonModel()
+    a = model.anchors
+    assert sorted(model.mirror.tolist()) == list(range(len(a)))
+    assert np.allclose(a[model.mirror, 0], 1.0 - a[:, 0], atol=1e-5) and np.allclose(a[model.mirror, 1:], a[:, 1:])
+    k = 3  # an anchor of the 19x19 layer's second column; its mirror anchor lies in the next-to-last
+    m = int(model.mirror[k])
+    assert a[k, 0] < 0.5 < a[m, 0]
+    runs = []
+
+    class Session:  # the model's outputs: anchor k scores logit 3 on the image, its mirror anchor 1 on the mirror image
+        def run(self, _names, feed):  # noqa: ANN001, ANN202
+            image = feed[model.input]
+            runs.append(image)
+            boxes = np.zeros((1, len(a), 4), np.float32)
+            logits = np.full((1, len(a), 24), -10.0, np.float32)
+            if len(runs) == 1:
+                logits[0, k, PERSON_CLASS], boxes[0, k, 1] = 3.0, 1.0  # and its box 0.1 anchor widths right
+            else:
+                logits[0, m, PERSON_CLASS], boxes[0, m, 1] = 1.0, 3.0  # 0.3 widths right on the mirror: left here
+            return boxes, logits
+
+    model.session = Session()  # type: ignore[assignment]
+    img = np.random.default_rng(1).integers(0, 255, (300, 300, 3), dtype=np.uint8)
+    (d,) = model.boxes(img, 0.5, mirrored=True)
+    assert np.array_equal(runs[1], runs[0][..., ::-1])  # the second run saw the mirror image
+    assert d.score == pytest.approx(1 / (1 + math.exp(-2.0)), abs=1e-5)  # the mean logit, 2
+    assert (d.x0 + d.x1) / 2 == pytest.approx(a[k, 0] + (0.1 - 0.3) / 2 * a[k, 2], abs=1e-5)  # the mean offset
+    runs.clear()
+    (d,) = model.boxes(img, 0.5)
+    assert len(runs) == 1 and d.score == pytest.approx(1 / (1 + math.exp(-3.0)), abs=1e-5)
+
+
+def test_only_the_seated_scale_tiles_run_the_model_mirrored_too() -> None:
+    flags: dict[str, set[bool]] = {"seat": set(), "standing": set(), "seated": set()}
+    current = ["seat"]  # the kind of tile running
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    original = fake.boxes
+
+    def boxes(rgb: np.ndarray, min_score: float, mirrored: bool = False) -> list[Detection]:
+        flags[current[0]].add(mirrored)
+        return original(rgb, min_score, mirrored)
+
+    fake.boxes = boxes  # type: ignore[method-assign]
+    run = occ._run_tile
+
+    def run_tile(i: int, rgb: np.ndarray, now: float) -> None:
+        ts = occ.tiles[i]
+        current[0] = "seat" if ts.seats else "seated" if ts.seated_scale else "standing"
+        run(i, rgb, now)
+
+    occ._run_tile = run_tile  # type: ignore[method-assign]
+    _run(occ, 0.0, 5.0)
+    assert flags == {"seat": {False}, "standing": {False}, "seated": {True}}
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(seated_mirrored=False), model=fake)  # type: ignore[arg-type]
+    flags["seated"].clear()
+    run = occ._run_tile
+    occ._run_tile = run_tile  # type: ignore[method-assign]
+    _run(occ, 0.0, 5.0)
+    assert flags["seated"] == {False}
 
 
 def test_the_model_finds_the_clerk_and_not_an_empty_wall(tmp_path) -> None:  # noqa: ANN001
@@ -650,7 +713,7 @@ def test_a_flat_picture_is_stretched_for_the_waiting_areas_only() -> None:
             self.spans: list[tuple[bool, float]] = []
             self.area = False
 
-        def detect(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+        def detect(self, rgb: np.ndarray, min_score: float, mirrored: bool = False) -> list[Detection]:
             self.spans.append((self.area, float(np.percentile(rgb, 99) - np.percentile(rgb, 1))))
             return []
 
@@ -828,7 +891,7 @@ def test_a_noisy_pictures_seated_scale_crops_come_from_its_running_mean(level: f
             self.kind = "seat"
             self.box = (0, 0, W, H)
 
-        def boxes(self, rgb: np.ndarray, min_score: float) -> list[Detection]:
+        def boxes(self, rgb: np.ndarray, min_score: float, mirrored: bool = False) -> list[Detection]:
             x0, y0, x1, y1 = self.box
             self.errors[self.kind].append(float(np.abs(rgb - scene[y0:y1, x0:x1]).mean()))
             return []
