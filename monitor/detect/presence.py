@@ -28,7 +28,8 @@ Definitions (the zone editor and the README say the same):
   sweep drops because its box changed makes its tile due again. An area marked as one where nobody sits
   (`seated` false) has no seated-scale tiles. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
-  a walker leaving the area stops counting when they leave, not at the next sweep.
+  a walker leaving the area stops counting when they leave, not at the next sweep. Someone a sweep
+  loses is kept for a few seconds where a weaker box lies at the place they were followed to (`carry_score`).
 - With a waiting area, WALKING_ZONE counts the people walking anywhere in the picture (moving blobs
   of a person's size outside the seats, monitor.detect.walkers): the start of a citizen's walk in.
 
@@ -100,6 +101,8 @@ class _TileState:
     found: list[Detection] = field(default_factory=list)
     points: list[np.ndarray | None] = field(default_factory=list)  # standing scale: each box's points to follow (grey px)
     short: list[Detection] = field(default_factory=list)  # standing scale: the short boxes it left to the seated scale
+    firm: list[float] = field(default_factory=list)  # standing scale: when each box's person last scored area_min_score
+    weak: list[Detection] = field(default_factory=list)  # standing scale: the last run's boxes from carry_score up
     hinted: bool = False  # seated scale: a standing-scale sweep saw someone short appear in its cell
 
 
@@ -234,8 +237,11 @@ class PersonOccupancy:
                 break
             if rgb is None:
                 rgb = self._fetch(frame)
+            before = self._tracked() if job is self._sweep else None
             for i in job:
                 self._run_tile(i, rgb, now)
+            if before is not None:
+                self._carry(before, now)
             ran.update(job)
             self._tokens -= len(job)  # a sweep of the waiting areas may run into debt, paid back in quiet time
         while self._seated_tokens >= 1.0 and (i := self._next_seated(now)) is not None:
@@ -245,8 +251,10 @@ class PersonOccupancy:
             self._seated_tokens -= 1.0
         if self._check_due(now, ran):  # a sweep to check new seated-scale sightings, from their budget
             rgb = self._fetch(frame) if rgb is None else rgb
+            before = self._tracked()
             for i in self._sweep:
                 self._run_tile(i, rgb, now)
+            self._carry(before, now)
             ran.update(self._sweep)
             self._seated_tokens -= len(self._sweep)
         if rgb is not None and not ran.isdisjoint(self._sweep):
@@ -421,8 +429,13 @@ class PersonOccupancy:
 
         low: list[Detection] = []
         low_score = self._low_score() if ts.seated_scale else None
-        floor = min_score if low_score is None else min(min_score, low_score)
+        standing = not ts.seats and not ts.seated_scale
+        carry = self.params.carry_score if standing else None
+        floor = min(x for x in (min_score, low_score, carry) if x is not None)
         boxes = self.model.boxes(crop, floor, ts.seated_scale and self.params.seated_mirrored)
+        weak = [d for d in boxes if d.score < min_score] if carry is not None else []
+        if low_score is None:  # the weaker boxes are the standing scale's to carry people with (_carry)
+            boxes = [d for d in boxes if d.score >= min_score]
         if not ts.seats and self._calibrated:  # before suppression: a box of the whole crop would hide the people in it
             boxes = [d for d in boxes if not self._too_tall(in_frame(d))]
         if low_score is not None:  # one run of the model gives both
@@ -435,6 +448,9 @@ class PersonOccupancy:
             found = suppress([d for d, s in zip(boxes, short, strict=True) if not s])
             if self.params.area_seated_ratio is not None:
                 self._hint_seated(ts, [in_frame(d) for d in suppress([d for d, s in zip(boxes, short, strict=True) if s])])
+        if weak:  # as the standing scale's own boxes: none too tall, none too short where those are left out
+            weak = suppress([d for d in weak if not self._too_tall(in_frame(d))
+                             and not (self._drop_short and self._too_short(in_frame(d)))])
         keep = [g for g in map(in_frame, found) if self._reports(ts, g)]
         low = [g for g in map(in_frame, low) if self._reports(ts, g)]
         if low:
@@ -452,6 +468,9 @@ class PersonOccupancy:
             if not any(iou(d, k) >= HOLD_IOU for k in keep):
                 self._left.note(d, now)
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
+        if standing:
+            ts.firm = [now] * len(keep)
+            ts.weak = [g for g in map(in_frame, weak) if self._reports(ts, g)]
         ts.points = [None] * len(keep)
         ts.looks, ts.misses, ts.stirred = looks, misses, [False] * len(keep)
 
@@ -499,6 +518,41 @@ class PersonOccupancy:
         if self.params.behind_overlap is None or share > self.params.behind_overlap:
             return True
         return k.y0 - g.y0 < self.params.behind_h * self.persp.height(g.y1)
+
+    def _tracked(self) -> list[tuple[Detection, float]]:
+        """The standing scale's people before a sweep (followed to this frame), each with when they last scored firmly."""
+        return [(d, f) for i in self._sweep for d, f in zip(self.tiles[i].found, self.tiles[i].firm, strict=True)]
+
+    def _carry(self, before: list[tuple[Detection, float]], now: float) -> None:
+        """Keep someone the sweep lost where a weaker box lies at the place they were followed to.
+
+        ByteTrack's second match: a walker partly hidden by the one in front scores under area_min_score
+        for a few seconds. A box of this sweep from carry_score up, overlapping their followed box by
+        carry_iou and no part or double of anyone found (suppress), carries them on, for at most carry_s
+        since they last scored area_min_score. Nobody is carried without such a box, and a weak box
+        where nobody was counts for nothing.
+        """
+        p = self.params
+        if p.carry_score is None:
+            return
+        found = [d for i in self._sweep for d in self.tiles[i].found]
+        for d, firm in sorted(before, key=lambda x: -x[1]):  # the most recently sure first
+            if now - firm > p.carry_s or any(iou(d, n) >= p.carry_iou for n in found):
+                continue
+            best: tuple[float, int, Detection] | None = None
+            for i in self._sweep:
+                for w in self.tiles[i].weak:
+                    v = iou(d, w)
+                    if v >= p.carry_iou and (best is None or v > best[0]) and w in suppress(found + [w]):
+                        best = (v, i, w)
+            if best is not None:
+                _, i, w = best
+                ts = self.tiles[i]
+                ts.found.append(w)
+                ts.firm.append(firm)
+                ts.points.append(None)
+                ts.weak.remove(w)
+                found.append(w)
 
     def _hint_seated(self, ts: _TileState, short: list[Detection]) -> None:
         """Make the seated-scale tiles due where a short box appeared since this tile's last analysis.

@@ -506,6 +506,28 @@ def test_a_walker_is_followed_out_of_the_area_between_sweeps(follow: bool) -> No
     assert counts[16:] == ([0.0] * 4 if follow else [1.0] * 4)
 
 
+@pytest.mark.parametrize("carry", [0.2, None])
+def test_someone_a_sweep_finds_only_weakly_where_they_were_is_kept_for_a_while(carry: float | None) -> None:
+    fake = FakeModel()
+    params = PresenceParams(area_seated_ratio=None, area_period_s=2.0, carry_score=carry, carry_s=5.0)
+    occ = PersonOccupancy([WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    fake.people = [(0.30, 0.9 - h, 0.36, 0.9), (0.60, 0.9 - h, 0.66, 0.9)]
+    fake.scores = {1: 0.25}  # the second is only ever weak: nobody was there to carry
+    counts = {t: s["wait"].count for t, s in _run(occ, 0.0, 1.0)}
+    assert counts[0.0] == 1.0
+    fake.scores = {0: 0.25, 1: 0.25}  # the first now hidden in part: the sweeps at 2 and 4 s find them weakly
+    counts = {round(t, 1): s["wait"].count for t, s in _run(occ, 1.0, 7.0)}
+    assert counts[2.0] == counts[4.0] == (1.0 if carry else 0.0)
+    assert counts[6.0] == 0.0  # 6 s since they last scored 0.35: no longer carried
+    fake.scores = {1: 0.25}
+    fake.people[0] = (0.50, 0.9 - h, 0.56, 0.9)  # sure again, elsewhere; then weak where they are
+    assert _run(occ, 7.0, 8.2)[-1][1]["wait"].count == 1.0
+    fake.scores = {0: 0.25, 1: 0.25}
+    fake.people[0] = (0.30, 0.9 - h, 0.36, 0.9)  # a weak box where they no longer are carries nobody
+    assert _run(occ, 8.2, 10.2)[-1][1]["wait"].count == 0.0
+
+
 def test_two_walkers_of_one_sweep_stay_two_when_one_passes_the_other() -> None:
     fake = FakeModel()
     params = PresenceParams(area_period_s=100.0, moved_period_s=100.0, area_seated_ratio=None)
