@@ -286,15 +286,32 @@ def test_queue_stats() -> None:
 )
 def test_fitted_arrivals(counts: list[float], starts: list[float], expected: list[float]) -> None:
     assert fitted_arrivals(queue(counts), starts) == expected
+    assert fitted_arrivals(queue(counts), starts, AnalyticsParams().miss_weight) == expected
 
 
-def _fit_by_definition(counts: np.ndarray, starts: list[float]) -> list[float]:
+@pytest.mark.parametrize(("miss_weight", "expected"), [(1.0, [58.0]), (0.5, [0.0])])
+def test_a_long_miss_after_an_arrival_keeps_the_arrival_with_misses_weighing_less(
+    miss_weight: float, expected: list[float],
+) -> None:
+    counts = [1] * 27 + [0] * 31 + [1] * 40  # counted for 27 s, missed for 31 s, found again
+    assert fitted_arrivals(queue(counts), [], miss_weight) == expected
+
+
+def test_a_crossing_longer_than_half_the_time_after_it_becomes_an_arrival_only_with_misses_weighing_less() -> None:
+    counts = [0] * 10 + [1] * 12 + [0] * 20  # someone in the area for 12 s, then nobody for 20
+    assert fitted_arrivals(queue(counts), [], 1.0) == []
+    assert fitted_arrivals(queue(counts), [], 0.5) == [10.0]
+
+
+def _fit_by_definition(counts: np.ndarray, starts: list[float], miss_weight: float = 1.0) -> list[float]:
     """fitted_arrivals spelt out: each level k starts at the first sample i >= the previous level's start
-    with the fewest disagreements (samples >= k before i, samples < k from i on), every i tried."""
+    with the fewest disagreements (samples >= k before i, samples < k from i on weighing miss_weight),
+    every i tried."""
     level = [int(np.floor(c + 0.5)) + sum(s <= t for s in starts) for t, c in enumerate(counts)]
     out, first = [], 0
     for k in range(1, max(level, default=0) + 1):
-        costs = [sum(v >= k for v in level[first:i]) + sum(v < k for v in level[i:]) for i in range(first, len(level) + 1)]
+        costs = [sum(v >= k for v in level[first:i]) + miss_weight * sum(v < k for v in level[i:])
+                 for i in range(first, len(level) + 1)]
         i = first + costs.index(min(costs))
         if i >= len(level):
             break
@@ -310,7 +327,8 @@ def test_fitted_arrivals_matches_its_definition() -> None:
         n = int(rng.integers(0, 60))
         counts = np.clip(np.cumsum(rng.integers(-1, 2, n)) + rng.integers(-1, 2, n), 0, None).astype(np.float32)
         starts = sorted(rng.uniform(0, max(n, 1), int(rng.integers(0, 5))).tolist())
-        assert fitted_arrivals(queue(list(counts)), starts) == _fit_by_definition(counts, starts), (counts, starts)
+        for w in (1.0, 0.5):
+            assert fitted_arrivals(queue(list(counts)), starts, w) == _fit_by_definition(counts, starts, w), (counts, starts, w)
 
 
 def _walking(seconds: list[int]) -> ZoneSamples:
