@@ -136,7 +136,7 @@ class PersonModel:
         blob = cv2.dnn.blobFromImage(x, scalefactor=1 / 127.5, mean=(127.5, 127.5, 127.5))
         boxes, logits = self.session.run(None, {self.input: blob})
         self.calls += 1
-        return boxes.reshape(-1, 4).copy(), logits.reshape(len(self.anchors), -1)[:, PERSON_CLASS].copy()
+        return boxes.reshape(-1, 4), logits.reshape(len(self.anchors), -1)[:, PERSON_CLASS]
 
     def decode(self, raw: np.ndarray, logit: np.ndarray, min_score: float) -> list[Detection]:
         """Boxes from the anchor offsets of the entries scoring at least min_score (not suppressed)."""

@@ -237,11 +237,11 @@ class PersonOccupancy:
                 break
             if rgb is None:
                 rgb = self._fetch(frame)
-            before = self._tracked() if job is self._sweep else None
-            for i in job:
-                self._run_tile(i, rgb, now)
-            if before is not None:
-                self._carry(before, now)
+            if job is self._sweep:
+                self._run_sweep(rgb, now)
+            else:
+                for i in job:
+                    self._run_tile(i, rgb, now)
             ran.update(job)
             self._tokens -= len(job)  # a sweep of the waiting areas may run into debt, paid back in quiet time
         while self._seated_tokens >= 1.0 and (i := self._next_seated(now)) is not None:
@@ -251,10 +251,7 @@ class PersonOccupancy:
             self._seated_tokens -= 1.0
         if self._check_due(now, ran):  # a sweep to check new seated-scale sightings, from their budget
             rgb = self._fetch(frame) if rgb is None else rgb
-            before = self._tracked()
-            for i in self._sweep:
-                self._run_tile(i, rgb, now)
-            self._carry(before, now)
+            self._run_sweep(rgb, now)
             ran.update(self._sweep)
             self._seated_tokens -= len(self._sweep)
         if rgb is not None and not ran.isdisjoint(self._sweep):
@@ -519,9 +516,13 @@ class PersonOccupancy:
             return True
         return k.y0 - g.y0 < self.params.behind_h * self.persp.height(g.y1)
 
-    def _tracked(self) -> list[tuple[Detection, float]]:
-        """The standing scale's people before a sweep (followed to this frame), each with when they last scored firmly."""
-        return [(d, f) for i in self._sweep for d, f in zip(self.tiles[i].found, self.tiles[i].firm, strict=True)]
+    def _run_sweep(self, rgb: np.ndarray, now: float) -> None:
+        """Run the standing-scale tiles together, then carry the people they lost (_carry)."""
+        # the standing scale's people before the sweep (followed to this frame), with when they last scored firmly
+        before = [(d, f) for i in self._sweep for d, f in zip(self.tiles[i].found, self.tiles[i].firm, strict=True)]
+        for i in self._sweep:
+            self._run_tile(i, rgb, now)
+        self._carry(before, now)
 
     def _carry(self, before: list[tuple[Detection, float]], now: float) -> None:
         """Keep someone the sweep lost where a weaker box lies at the place they were followed to.
