@@ -113,6 +113,20 @@ def analyze(video: Path, config: Path, camera: str, out: Path, onestop: str | No
     return json.loads(out.read_text(encoding="utf-8")), time.perf_counter() - started
 
 
+def replay(scene: Scene, saved: Path) -> tuple[dict, float]:
+    """A kept analyze JSON with its sessions, absences and waits summarised again by this checkout's analytics."""
+    from monitor.counters.analyze import summarise
+    from monitor.site.config import load_config
+
+    if not saved.is_file():
+        raise FileNotFoundError(f"--replay: no kept result {saved} for {scene.kind} {scene.name} (run with --keep first)")
+    started = time.perf_counter()
+    result = json.loads(saved.read_text(encoding="utf-8"))
+    camera = load_config(scene.config).camera(scene.camera)
+    result.update(summarise(camera, result["per_second"], result["duration_s"]))
+    return result, time.perf_counter() - started
+
+
 def sim_scenes(seeds: list[int], minutes: float, sim_dir: Path, zones: str) -> list[Scene]:
     """Varied simulator scenes, rendered into sim_dir/seed-N unless already there with the same seed and length."""
     from monitor.simulate.varied import VERSION, VariedConfig, simulate_hall
@@ -405,6 +419,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--onestop", help="The onestop command to measure (e.g. another worktree's .venv/bin/onestop); "
                                       "default: the monitor package of this checkout.")
     ap.add_argument("--jobs", type=int, default=1, help="analyses run at once (one core each)")
+    ap.add_argument("--keep", type=Path, help="Save each scene's analyze JSON here (KIND-NAME.json), for --replay.")
+    ap.add_argument("--replay", type=Path,
+                    help="Do not analyse: take each scene's per-second samples from a --keep folder and run only "
+                         "this checkout's counter analytics on them (analytics changes measured in seconds).")
     args = ap.parse_args(argv)
     if args.jobs < 1:
         ap.error(f"--jobs must be >= 1, got {args.jobs}")
@@ -445,9 +463,17 @@ def main(argv: list[str] | None = None) -> int:
         if "real" in args.kinds:
             scenes += real_scenes(args.real_root)
 
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+
         def run(i: int, scene: Scene) -> Scored:
-            result, secs = analyze(scene.video, scene.config, scene.camera, work / f"result-{i}.json", args.onestop)
-            print(f"  analysed {scene.kind} {scene.name} in {secs:.1f} s", flush=True)
+            if args.replay:
+                result, secs = replay(scene, args.replay / f"{scene.kind}-{scene.name}.json")
+            else:
+                result, secs = analyze(scene.video, scene.config, scene.camera, work / f"result-{i}.json", args.onestop)
+                print(f"  analysed {scene.kind} {scene.name} in {secs:.1f} s", flush=True)
+            if args.keep:
+                (args.keep / f"{scene.kind}-{scene.name}.json").write_text(json.dumps(result), encoding="utf-8")
             return Scored(scene, score_scene(scene, result, scorer, realfootage, devcrowd), secs)
 
         # analyze is a subprocess, so threads suffice; the long development scenes start first
@@ -456,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             futures = {i: pool.submit(run, i, scenes[i]) for i in first}
             scored = [futures[i].result() for i in range(len(scenes))]
     by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded", "variant", "crowd")}
-    print(f"\nanalyze: {args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
+    print(f"\nanalyze: {'replayed from ' + str(args.replay) if args.replay else args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
     if by_kind["dev"]:
