@@ -14,10 +14,11 @@ import numpy as np
 from monitor.counters.analytics import (
     AnalyticsParams,
     absences,
+    fifo_waits,
     mean_age,
     seen_waits,
     service_sessions,
-    walked_in_waits,
+    walked_in_flow,
 )
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Camera, Config
@@ -154,8 +155,9 @@ def summarise(
     and its start is estimated (start_estimated) as the video's start minus the mean age of a
     session under way (analytics.mean_age of the sessions seen whole), when there are any.
     One still running at the end is listed however short (the video cut it).
-    Waits are FIFO-matched between waiting-area arrivals (fitted_arrivals, each dated back to the walk
-    that brought the citizen: walked_in) and the service starts of all counters; the
+    Waits are FIFO-matched between waiting-area arrivals (queue_flow, each dated back to the walk
+    that brought the citizen: walked_in) and the service starts of all counters, less the citizens
+    who left without service (queue_flow's departures; their number is waiting.left_unserved); the
     waits of people already waiting in the first seconds are lower bounds, left out of the mean
     unless there is no other (seen_waits).
     """
@@ -186,14 +188,15 @@ def summarise(
         spot = samples_of(per_second, spots[i]) if i < len(spots) else None
         for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s, spot):
             gone.append({"zone": seat_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
-    waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0}
+    waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0, "left_unserved": 0}
     if queues:
         queue = samples_of(per_second, queues[0])
         if len(queue):
             waiting["mean_queue"] = round(float(queue.count.mean(dtype=np.float64)), 3)
             waiting["max_queue"] = round(float(queue.count.max()), 3)
-        matched = walked_in_waits(queue, starts, samples_of(per_second, WALKING_ZONE), params)
-        waits = seen_waits(matched, float(t0), IN_PROGRESS_GRACE_S)
+        flow = walked_in_flow(queue, starts, samples_of(per_second, WALKING_ZONE), params)
+        waiting["left_unserved"] = len(flow.left)
+        waits = seen_waits(fifo_waits(flow.arrivals, starts, flow.left), float(t0), IN_PROGRESS_GRACE_S)
         if waits:
             waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)
     sessions.sort(key=lambda s: (s["start_s"], s["counter"]))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, presence_intervals, service_sessions, walked_in_arrivals
+from monitor.counters.analytics import AnalyticsParams, presence_intervals, service_sessions, still_waiting, walked_in_flow
 from monitor.ops.health import CameraHealth
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.alerting import AlertRules
@@ -125,11 +125,12 @@ def queue_long(q: QueueLive, rules: AlertRules, span: Interval, now: float) -> F
 def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsParams()) -> float | None:
     """The estimated arrival time of the longest-waiting person now, or None when nobody waits.
 
-    The arrivals are the reports' (monitor.counters.analytics.walked_in_arrivals): rises of the
-    monotone fit of the waiting count plus the service starts of the queue's counters so far, each
-    dated back over the walk that ends at it. First in, first out: whoever was served or gave up
-    left from the front, so the n people waiting now are the last n arrivals; the oldest of them is
-    the n-th most recent. Arrivals before the samples began count at the first sample (a lower bound).
+    The arrivals and departures are the reports' (monitor.counters.analytics.walked_in_flow): the fit
+    of the waiting count against the service starts of the queue's counters so far, each arrival
+    dated back over the walk that ends at it. Of the arrivals still waiting after first-in-first-out
+    service and the departures without service (still_waiting), the n people waiting now are the
+    last n; the oldest of them is the n-th most recent. Arrivals before the samples began count at
+    the first sample (a lower bound).
     """
     if not _seen(q.samples, now):
         return None
@@ -138,7 +139,8 @@ def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsPar
         return None
     starts = sorted(s.start for c in q.counters
                     for s in service_sessions(c.spot, c.seat, params.min_session_s, params.merge_gap_s, params.max_gap_s))
-    came = walked_in_arrivals(q.samples, starts, q.walking, params)
+    flow = walked_in_flow(q.samples, starts, q.walking, params)
+    came = still_waiting(flow.arrivals, starts, flow.left)
     if not came:
         return None
     return came[-waiting] if len(came) >= waiting else came[0]

@@ -19,10 +19,12 @@ from monitor.counters.analytics import (
     intersect,
     littles_law_wait,
     presence_intervals,
+    queue_flow,
     queue_stats,
     seen_waits,
     service_sessions,
     split_by_hour,
+    still_waiting,
     utilisation,
     walked_in,
     walked_in_waits,
@@ -329,6 +331,67 @@ def test_fitted_arrivals_matches_its_definition() -> None:
         starts = sorted(rng.uniform(0, max(n, 1), int(rng.integers(0, 5))).tolist())
         for w in (1.0, 0.5):
             assert fitted_arrivals(queue(list(counts)), starts, w) == _fit_by_definition(counts, starts, w), (counts, starts, w)
+
+
+def test_queue_flow_without_leaving_gives_the_monotone_fits_waits() -> None:
+    # nobody leaves (leave_s infinite): the same first-in-first-out waits as fitted_arrivals, starts
+    # inside the samples (fitted_arrivals dates a walk-in at the sample of its start, queue_flow at the start)
+    rng = np.random.default_rng(11)
+    for _ in range(400):
+        n = int(rng.integers(2, 40))
+        counts = np.clip(np.cumsum(rng.integers(-1, 2, n)) + rng.integers(-1, 2, n), 0, None).astype(np.float32)
+        starts = sorted(float(s) for s in rng.choice(np.arange(1, n), int(rng.integers(0, min(5, n - 1) + 1)), replace=False))
+        for w in (1.0, 0.5):
+            flow = queue_flow(queue(list(counts)), starts, w)
+            assert flow.left == []
+            assert fifo_waits(flow.arrivals, starts) == fifo_waits(fitted_arrivals(queue(list(counts)), starts, w), starts), \
+                (counts, starts, w)
+
+
+@pytest.mark.parametrize(("leave_s", "left", "waits"), [(120.0, [150.0], [5.0]), (float("inf"), [], [355.0])])
+def test_a_citizen_gone_for_longer_than_leave_s_without_service_left(
+    leave_s: float, left: list[float], waits: list[float],
+) -> None:
+    # one waits 150 s and goes; 200 s later another sits down and is served 5 s after
+    counts = [1] * 150 + [0] * 200 + [1] * 5 + [0] * 20
+    flow = queue_flow(queue(counts), [355.0], 0.5, leave_s)
+    assert flow.left == left
+    assert [w for _, _, w in fifo_waits(flow.arrivals, [355.0], flow.left)] == waits
+
+
+def test_a_citizen_missed_for_a_minute_has_not_left() -> None:
+    counts = [1] * 40 + [0] * 60 + [1] * 30  # found again after a minute, served at 130 s
+    flow = queue_flow(queue(counts), [130.0], 0.5, 120.0)
+    assert (flow.arrivals, flow.left) == ([0.0], [])
+
+
+def test_a_service_start_explains_a_drop() -> None:
+    counts = [2] * 30 + [1] * 300  # one of two waiting is called at 30 s: nobody left
+    flow = queue_flow(queue(counts), [30.0], 0.5, 60.0)
+    assert (flow.arrivals, flow.left) == ([0.0, 0.0], [])
+
+
+def test_a_start_with_nobody_waiting_is_a_walk_in_at_the_start() -> None:
+    flow = queue_flow(queue([0] * 100), [40.5], 0.5, 120.0)
+    assert (flow.arrivals, flow.left) == ([40.5], [])
+
+
+@pytest.mark.parametrize(
+    ("arrive", "left", "starts", "expected", "waiting"),
+    [
+        pytest.param([0, 10, 20], [30], [40, 50], [(0, 40, 40), (20, 50, 30)], [], id="the-middle-one-left"),
+        pytest.param([0, 10], [30], [40, 50], [(10, 40, 30), (50, 50, 0)], [], id="of-two-the-first"),
+        pytest.param([0], [5], [40], [(40, 40, 0)], [], id="the-only-one"),
+        pytest.param([0, 10], [40], [40], [(0, 40, 40)], [], id="a-start-goes-before-a-departure-in-its-second"),
+        pytest.param([0, 50], [30], [60], [(50, 60, 10)], [], id="only-those-arrived-by-then"),
+        pytest.param([], [30], [60], [(60, 60, 0)], [], id="nobody-to-take"),
+        pytest.param([0, 10, 20, 30], [25], [40], [(0, 40, 40)], [20, 30], id="still-waiting"),
+    ],
+)
+def test_fifo_waits_with_departures(arrive: list[float], left: list[float], starts: list[float], expected: list,
+                                    waiting: list[float]) -> None:
+    assert fifo_waits(arrive, starts, left) == expected
+    assert still_waiting(arrive, starts, left) == waiting
 
 
 def _walking(seconds: list[int]) -> ZoneSamples:

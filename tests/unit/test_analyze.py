@@ -87,8 +87,8 @@ def test_json_schema(results: dict) -> None:
     for a in result["absences"]:
         assert set(a) == {"zone", "start_s", "end_s"} and a["zone"] == "staff-seat"
     w = result["waiting"]
-    assert set(w) == {"served", "mean_wait_s", "mean_queue", "max_queue"}
-    assert isinstance(w["served"], int) and all(isinstance(w[k], float) for k in ("mean_wait_s", "mean_queue", "max_queue"))
+    assert set(w) == {"served", "mean_wait_s", "mean_queue", "max_queue", "left_unserved"}
+    assert isinstance(w["served"], int) and isinstance(w["left_unserved"], int) and all(isinstance(w[k], float) for k in ("mean_wait_s", "mean_queue", "max_queue"))
     json.dumps(result)  # plain JSON types only
 
 
@@ -150,6 +150,17 @@ def test_summarise_sessions_absences_and_waits(config: Config) -> None:
     assert out["waiting"]["served"] == 1
     assert out["waiting"]["mean_wait_s"] == pytest.approx(40.0, abs=1)
     assert out["waiting"]["max_queue"] == 1.0
+    assert out["waiting"]["left_unserved"] == 0
+
+
+def test_summarise_leaves_out_a_citizen_who_left_unserved(config: Config) -> None:
+    """One waits from 10 s and leaves at 200 s; another sits down at 400 s and is served at 430 s: their
+    wait is 30 s, not the 420 s of the first arrival."""
+    camera = config.camera("quay-1")
+    rows = [_row(t, t >= 430, True, 1.0 if 10 <= t < 200 or 400 <= t < 430 else 0.0) for t in range(600)]
+    out = summarise(camera, rows, 600.0)
+    assert out["waiting"]["served"] == 1 and out["waiting"]["left_unserved"] == 1
+    assert out["waiting"]["mean_wait_s"] == pytest.approx(30.0, abs=1)
 
 
 def test_a_session_under_way_keeps_the_video_start_without_a_whole_session_to_learn_from(config: Config) -> None:

@@ -129,6 +129,12 @@ def test_oldest_wait_reads_arrivals_as_the_reports_do():
     assert oldest_wait(QueueLive("hang", "Hàng chờ", "cam-1", one.queue, (one,), walking=walking), OPEN + 1000) == OPEN + 280
 
 
+def test_oldest_wait_is_not_someone_who_left_unserved():
+    # one waits from 0 and leaves at 300 without service; five minutes later another sits down
+    c = counter(1000, SEATED, [], [(0, 300, 1), (600, 1000, 1)])
+    assert oldest_wait(fed(c)[0], OPEN + 1000) == OPEN + 600
+
+
 def test_a_queue_feeding_two_counters_gives_one_alert_named_by_the_queue():
     one = counter(1500, SEATED, [(100, 1500, 1)], [(0, 1500, 2)])
     two = CounterLive("quay-2", "Quầy 2", "cam-1", track(1500, SEATED), track(1500, [(200, 1500, 1)]), one.queue)
