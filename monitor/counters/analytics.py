@@ -102,7 +102,7 @@ class AnalyticsParams:
     # copies 4 -> 11 %). office-4c played twice in a row: the citizen called last before the join sits at
     # the counter 4 s before the cut (too short for a session, like someone asking one question), and the
     # hall then stays empty for 130 s; their arrival took the next citizen's place: wait error 12.6 %
-    # without leaving, 2.3 % at 120 s (and at 90; 150 s misses it).
+    # without leaving, 2.3 % from 60 to 120 s (150 s misses it).
     leave_s: float = 120
 
 
@@ -292,6 +292,9 @@ def fitted_arrivals(queue: ZoneSamples, starts: Iterable[float], miss_weight: fl
     weighing miss_weight against one at or above k before (AnalyticsParams.miss_weight). The level
     at the first sample counts as arrivals at that time (people already waiting: their waits are
     lower bounds).
+
+    The analytics use queue_flow, which also finds citizens who left unserved; with leave_s infinite
+    it gives the same first-in-first-out waits as this fit, which stays as its reference.
     """
     n = len(queue)
     if n == 0:
