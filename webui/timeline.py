@@ -16,7 +16,7 @@ from monitor.counters.analytics import counter_stats, intersect, presence_interv
 from monitor.records import Interval
 from monitor.site.config import Config
 from monitor.site.office import Office, office_of
-from monitor.counters.reports import counter_samples, counters, day_window
+from monitor.counters.reports import PAD_S, counter_samples, counters, day_window, other_starts
 from monitor.db.store import list_events
 from webui.db import get_db
 from webui.auth import role_required
@@ -126,7 +126,10 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
     window = day_window(day, tz)
     periods = config.site.opening_hours.spans(day, tz)
     spot, staff, queue, walking = counter_samples(db, pair, window)
-    stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking)  # the numbers of `onestop report`
+    others = other_starts(db, pair, counters(config.camera(camera)), window.start - PAD_S, window.end + PAD_S) \
+        if queue is not None else []
+    stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking,
+                          other_starts=others)  # the numbers of `onestop report`
     span = day_span(day, tz, window, periods, [s.window(window.start, window.end) for s in (spot, staff)])
     events = sorted(list_events(db, camera=camera, since=window.start, until=window.end, limit=MAX_EVENTS),
                     key=lambda e: e["start"])

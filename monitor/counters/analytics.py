@@ -41,6 +41,7 @@ __all__ = [
     "intersect",
     "littles_law_wait",
     "mean_age",
+    "own_waits",
     "presence_intervals",
     "queue_stats",
     "seen_waits",
@@ -564,6 +565,22 @@ class _Counter:
     periods: list[Interval]
 
 
+def own_waits(starts: Sequence[float], other_starts: Sequence[float], queue: ZoneSamples,
+              walking: ZoneSamples | None, params: AnalyticsParams) -> list[float]:
+    """The waits of one counter's service starts (in their order) when its waiting area also serves others.
+
+    The citizens of a waiting area are called to every counter it serves: the waits are matched
+    first in, first out over all their starts (walked_in_waits), and this counter keeps those of its own.
+    """
+    order = sorted([(s, 0, k) for k, s in enumerate(starts)] + [(s, 1, -1) for s in other_starts])
+    matched = walked_in_waits(queue, [s for s, _, _ in order], walking, params)
+    waits = [0.0] * len(starts)
+    for (_, other, k), (_, _, wait) in zip(order, matched, strict=True):
+        if not other:
+            waits[k] = wait
+    return waits
+
+
 def _analyse(
     spot: ZoneSamples,
     staff: ZoneSamples,
@@ -571,11 +588,12 @@ def _analyse(
     periods: Sequence[Interval],
     params: AnalyticsParams,
     walking: ZoneSamples | None,
+    other_starts: Sequence[float] = (),
 ) -> _Counter:
     sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)
     waits = None
     if queue is not None:
-        waits = [wait for _, _, wait in walked_in_waits(queue, [s.start for s in sessions], walking, params)]
+        waits = own_waits([s.start for s in sessions], other_starts, queue, walking, params)
     periods = merge_intervals(periods, 0)
     gone = absences(staff, periods, params.min_absence_s, params.max_gap_s, spot)
     return _Counter(sessions, waits, gone, queue, periods)
@@ -628,6 +646,7 @@ def counter_stats(
     params: AnalyticsParams = AnalyticsParams(),
     window: Interval | None = None,
     walking: ZoneSamples | None = None,
+    other_starts: Sequence[float] = (),
 ) -> CounterStats:
     """Service, waiting, queue and absence statistics of one counter over one window.
 
@@ -639,9 +658,10 @@ def counter_stats(
     Utilisation is time-based: service time inside open time inside the window.
     Waits come from FIFO matching of waiting-area arrivals (dated back over the walk in with the
     camera's WALKING_ZONE samples, `walking`) to session starts; without a queue zone they are empty
-    and the queue figures are zero.
+    and the queue figures are zero. other_starts: the session starts of the other counters the same
+    waiting area serves; the matching runs over all the starts (own_waits).
     """
-    return _summarise(_analyse(spot, staff, queue, periods, params, walking), window)
+    return _summarise(_analyse(spot, staff, queue, periods, params, walking, other_starts), window)
 
 
 def split_by_hour(
@@ -654,6 +674,7 @@ def split_by_hour(
     *,
     params: AnalyticsParams = AnalyticsParams(),
     walking: ZoneSamples | None = None,
+    other_starts: Sequence[float] = (),
 ) -> list[HourStats]:
     """Counter statistics for every local clock hour of the window (sessions counted in the hour they start).
 
@@ -661,7 +682,7 @@ def split_by_hour(
     hour in which they start, so a session crossing an hour boundary is counted whole, once.
     Every hour of the window is listed; hours with open_s == 0 and served == 0 can be skipped.
     """
-    counter = _analyse(spot, staff, queue, periods, params, walking)
+    counter = _analyse(spot, staff, queue, periods, params, walking, other_starts)
     first = datetime.fromtimestamp(window.start, tz).replace(minute=0, second=0, microsecond=0)
     out: list[HourStats] = []
     # Local hour boundaries are one hour apart in absolute time, DST changes included.

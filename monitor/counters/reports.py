@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import CounterStats, counter_stats, split_by_hour
+from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, service_sessions, split_by_hour
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples
 from monitor.counters.render import render_report
@@ -31,7 +31,9 @@ MAX_DAYS = 366  # one year (leap year included) per report; longer ranges take m
 PAD_S = 3600  # samples read past each side of a day so a session crossing midnight is measured whole
 # Bump when a change to analytics or to ReportRow changes what a day's rows are: cached rows of
 # another version are ignored (and replaced when recomputed).
-REPORT_CACHE_VERSION = 2  # 2: waits from fitted arrivals dated back over the walk in
+# 2: waits from fitted arrivals dated back over the walk in; 3: waits matched over the starts of every counter
+# the waiting area serves, less the citizens who left unserved
+REPORT_CACHE_VERSION = 3
 BACKFILL_DAYS = 31  # the supervisor keeps the cache filled for a month-long report
 
 
@@ -58,7 +60,8 @@ def build_report(
     """Per counter, per local day and per hour, statistics from the stored per-second samples.
 
     A counter is a camera's i-th service_spot paired with its i-th staff_seat, with the camera's
-    first waiting_area as its queue. Days (and hours) without any sample of the counter are left
+    first waiting_area as its queue; that queue's waits are matched over the service starts of all
+    the camera's counters (its citizens are called to any of them). Days (and hours) without any sample of the counter are left
     out: no data is not the same as nobody served.
 
     Complete days (see `_complete`) come from report_cache when a row of this version was computed
@@ -133,9 +136,36 @@ def counter_samples(
     return spot, staff, queue, walking
 
 
-def _zones_read(c: _Counter) -> list[str]:
-    """The zones a counter's rows are computed from: seat, spot, and with a queue its area and WALKING_ZONE."""
-    return [c.spot, c.seat] + ([c.queue, WALKING_ZONE] if c.queue else [])
+def _zones_read(c: _Counter, pairs: list[_Counter] | None = None) -> list[str]:
+    """The zones a counter's rows are computed from: seat, spot, and with a queue its area, WALKING_ZONE
+    and the seats and spots of the other counters in pairs that the queue serves (their service starts)."""
+    if not c.queue:
+        return [c.spot, c.seat]
+    others = [z for o in _sharing(c, pairs or []) for z in (o.spot, o.seat)]
+    return [c.spot, c.seat, c.queue, WALKING_ZONE] + others
+
+
+def _sharing(c: _Counter, pairs: list[_Counter]) -> list[_Counter]:
+    """The other counters of pairs that c's waiting area serves."""
+    return [o for o in pairs if o.queue and o.queue == c.queue and (o.camera, o.spot) != (c.camera, c.spot)]
+
+
+def session_starts(db: sqlite_utils.Database, c: _Counter, t0: float, t1: float,
+                   params: AnalyticsParams = AnalyticsParams()) -> list[float]:
+    """The starts of a counter's service sessions in its samples from t0 to t1."""
+    spot = zone_samples(db, c.camera, c.spot, t0, t1)
+    staff = zone_samples(db, c.camera, c.seat, t0, t1)
+    return [s.start for s in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)]
+
+
+def other_starts(db: sqlite_utils.Database, c: _Counter, pairs: list[_Counter], t0: float, t1: float,
+                 known: dict[str, list[float]] | None = None) -> list[float]:
+    """The service starts of the other counters c's waiting area serves (analytics.own_waits); known: by spot, filled in."""
+    known = {} if known is None else known
+    for o in _sharing(c, pairs):
+        if o.spot not in known:
+            known[o.spot] = session_starts(db, o, t0, t1)
+    return sorted(t for o in _sharing(c, pairs) for t in known[o.spot])
 
 
 def _queue_samples(db: sqlite_utils.Database, camera: str, queue: str | None, t0: float, t1: float
@@ -165,7 +195,7 @@ def _camera_day(
     t0, t1 = ctx.window.start - PAD_S, ctx.window.end + PAD_S
     counts: dict[str, int] = {}
     if ctx.complete:
-        zones = sorted({z for c in pairs for z in _zones_read(c)})
+        zones = sorted({z for c in pairs for z in _zones_read(c, pairs)})
         counts = samples_per_zone(db, cam.id, zones, t0, t1)
     day_key = ctx.day.isoformat()
     rows: list[ReportRow] = []
@@ -173,8 +203,9 @@ def _camera_day(
     queue: ZoneSamples | None = None
     walking: ZoneSamples | None = None
     queue_read = False
+    starts: dict[str, list[float]] = {}  # by spot: the session starts of counters sharing a queue
     for c in pairs:
-        inputs = _inputs(c, ctx, counts) if ctx.complete else None
+        inputs = _inputs(c, ctx, counts, pairs) if ctx.complete else None
         payload = cached.get((cam.id, c.spot, day_key))
         if inputs is not None and payload is not None:
             doc = json.loads(payload)
@@ -184,7 +215,8 @@ def _camera_day(
         if not queue_read:  # shared by the camera's counters: read once, and only if one is computed
             queue, walking = _queue_samples(db, cam.id, c.queue, t0, t1)
             queue_read = True
-        counter_rows = list(_counter_day(db, c, queue, walking, ctx))
+        others = other_starts(db, c, pairs, t0, t1, starts) if queue is not None else []
+        counter_rows = list(_counter_day(db, c, queue, walking, ctx, others))
         rows += counter_rows
         if inputs is not None:
             fresh.append(CachedDay(cam.id, c.spot, day_key, _payload(inputs, counter_rows), REPORT_CACHE_VERSION))
@@ -192,22 +224,22 @@ def _camera_day(
 
 
 def _counter_day(db: sqlite_utils.Database, c: _Counter, queue: ZoneSamples | None, walking: ZoneSamples | None,
-                 ctx: _DayContext) -> Iterator[ReportRow]:
+                 ctx: _DayContext, others: list[float]) -> Iterator[ReportRow]:
     window, periods = ctx.window, ctx.periods
     t0, t1 = window.start - PAD_S, window.end + PAD_S
     spot = zone_samples(db, c.camera, c.spot, t0, t1)
     staff = zone_samples(db, c.camera, c.seat, t0, t1)
     if not _seen(spot, staff, window):
         return
-    day_stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking)
+    day_stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking, other_starts=others)
     yield _row(ctx.day, None, c, day_stats)
-    for h in split_by_hour(spot, staff, queue, periods, window, ctx.tz, walking=walking):
+    for h in split_by_hour(spot, staff, queue, periods, window, ctx.tz, walking=walking, other_starts=others):
         hour_iv = Interval(max(h.start, window.start), min(h.start + 3600, window.end))
         if h.stats.served or (h.stats.open_s > 0 and _seen(spot, staff, hour_iv)):
             yield _row(ctx.day, h.hour, c, h.stats)
 
 
-def _inputs(c: _Counter, ctx: _DayContext, counts: dict[str, int]) -> dict[str, Any]:
+def _inputs(c: _Counter, ctx: _DayContext, counts: dict[str, int], pairs: list[_Counter]) -> dict[str, Any]:
     """What a counter-day's rows are computed from, as JSON values: a cached row is valid while these match.
 
     Samples are only ever added (a resent second is ignored), so the number of samples per zone
@@ -218,7 +250,7 @@ def _inputs(c: _Counter, ctx: _DayContext, counts: dict[str, int]) -> dict[str, 
         "queue": c.queue,
         "window": [ctx.window.start, ctx.window.end],
         "periods": [[p.start, p.end] for p in ctx.periods],
-        "samples": {z: counts[z] for z in _zones_read(c)},
+        "samples": {z: counts[z] for z in _zones_read(c, pairs)},
     }
 
 

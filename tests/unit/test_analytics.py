@@ -394,6 +394,18 @@ def test_fifo_waits_with_departures(arrive: list[float], left: list[float], star
     assert still_waiting(arrive, starts, left) == waiting
 
 
+def test_a_counters_waits_are_matched_over_every_counter_its_waiting_area_serves() -> None:
+    # citizens sit down at 0, 100 and 150 s; counter B calls at 280 and 350 s, counter A at 300 s
+    t = np.arange(0, 600, dtype=np.int64)
+    count = ((t >= 0).astype(np.float32) + (t >= 100) + (t >= 150) - (t >= 280) - (t >= 300) - (t >= 350))
+    q = ZoneSamples(t, count > 0, count)
+    a_spot = ZoneSamples(t, t >= 300, (t >= 300).astype(np.float32))
+    staff = ZoneSamples(t, np.ones(t.size, bool), np.ones(t.size, np.float32))
+    periods = [Interval(0.0, 600.0)]
+    assert counter_stats(a_spot, staff, q, periods).waits == [300.0]  # alone, A takes the first arrival
+    assert counter_stats(a_spot, staff, q, periods, other_starts=[280.0, 350.0]).waits == [200.0]
+
+
 def _walking(seconds: list[int]) -> ZoneSamples:
     t = np.arange(0, 200, dtype=np.int64)
     on = np.isin(t, seconds)

@@ -240,3 +240,27 @@ def test_cli_html_report_in_vietnamese_without_flask(setup, tmp_path):
     assert done.returncode == 0, done.stderr
     page = out.read_text(encoding="utf-8")
     assert "<title>Báo cáo quầy một cửa — Một cửa" in page and "Kỳ báo cáo: 24/11/2026" in page
+
+
+def test_waits_are_matched_over_the_counters_the_waiting_area_serves(db, tmp_path):
+    """Two counters under one camera share its waiting area: citizens sit down at 08:00, 08:01:40 and
+    08:02:30; counter 2 calls at 08:04:40 and 08:05:50, counter 1 at 08:05. Counter 1's wait is 200 s,
+    not the 300 s of the first arrival."""
+    config = Config(site=Site(name="UBND"), cameras=[Camera(id="quay", name="quay", streams=Streams(main="a.mp4"), zones=[
+        Zone(id=z, kind=k, points=TRI) for z, k in (("ghe-1", "staff_seat"), ("cho-1", "service_spot"),
+                                                    ("ghe-2", "staff_seat"), ("cho-2", "service_spot"),
+                                                    ("hang-cho", "waiting_area"))])])
+    start = at(DAY1, 8)
+    msgs = []
+    for s in range(900):
+        waiting = (s < 280) + (100 <= s < 300) + (150 <= s < 350)
+        msgs.append({"type": "occupancy", "camera": "quay", "t": start + s, "zones": {
+            "ghe-1": {"occupied": True, "count": 1.0}, "ghe-2": {"occupied": True, "count": 1.0},
+            "cho-1": {"occupied": 300 <= s < 600, "count": float(300 <= s < 600)},
+            "cho-2": {"occupied": inside(s, [(280, 330), (350, 500)]), "count": float(inside(s, [(280, 330), (350, 500)]))},
+            "hang-cho": {"occupied": waiting > 0, "count": float(waiting)},
+        }})
+    Writer(db).apply(msgs)
+    rows = rows_by_key(build_report(config, db, DAY1, DAY1))
+    assert rows[(DAY1, None, "quay", "cho-2")].mean_wait_s == pytest.approx((280 + 200) / 2)
+    assert rows[(DAY1, None, "quay", "cho-1")].mean_wait_s == pytest.approx(200)
