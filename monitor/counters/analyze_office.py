@@ -30,7 +30,7 @@ __all__ = ["CSV_COLUMNS", "analyze_office_files", "needed_cameras", "office_csv"
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ["kind", "id", "name", "field", "served", "mean_service_s", "mean_wait_s", "mean_queue", "max_queue",
-               "absence_s", "utilisation"]
+               "left_unserved", "absence_s", "utilisation"]
 
 
 def needed_cameras(office: Office) -> dict[str, list[str]]:
@@ -124,7 +124,8 @@ def _queue(a: OfficeAnalysis, served: OfficeAnalysis, queue_id: str, name: str, 
     q = a.queues[queue_id]
     per_second = [{"t": int(t), "count": round(float(n), 2)} for t, n in zip(q.t, q.count)]
     return {"id": queue_id, "name": name, "counters": list(next(x.counters for x in a.office.queues if x.id == queue_id)),
-            **_figures(queue_window(served, queue_id, window), queue_window(a, queue_id, window)), "per_second": per_second}
+            **_figures(queue_window(served, queue_id, window), queue_window(a, queue_id, window)),
+            "left_unserved": a.left_unserved([queue_id], window), "per_second": per_second}
 
 
 def office_csv(result: dict[str, Any]) -> str:

@@ -71,6 +71,7 @@ class OfficeRow:
     wait_mae_s: float | None = None
     service_mae_s: float | None = None
     matched: int | None = None
+    left_unserved: int | None = None  # queue rows: citizens who left the queue without being served
 
 
 @dataclass
@@ -146,6 +147,8 @@ def office_day_rows(a: OfficeAnalysis, day: date, window: Interval, tickets: lis
             stats = {"counter": counter_window, "field": field_window, "queue": queue_window}[level](a, key, span)
             mine = [v for v in tickets if v.counter in ids and v.served_at is not None and span.start <= v.served_at < span.end]
             row = _row(day, hour, level, key, name, stats, mine if tickets else None)
+            if level == "queue":
+                row.left_unserved = a.left_unserved([key], span)
             if hour is None or row.served or (stats.open_s > 0 and a.seen(ids, span)):
                 rows.append(row)
     if tickets:
@@ -193,7 +196,7 @@ _COLUMNS: list[tuple[str, str]] = [
     ("source", N_("Source")), ("served", N_("Served")), ("mean_service_s", N_("Mean service (s)")),
     ("median_service_s", N_("Median service (s)")), ("mean_wait_s", N_("Mean wait (s)")),
     ("max_wait_s", N_("Max wait (s)")), ("mean_queue", N_("Mean queue (people)")),
-    ("max_queue", N_("Max queue (people)")), ("absence_min", N_("Absence (min)")),
+    ("max_queue", N_("Max queue (people)")), ("left_unserved", N_("Left unserved")), ("absence_min", N_("Absence (min)")),
     ("utilisation", N_("Utilisation (%)")), ("camera_served", N_("Camera: served")),
     ("camera_mean_wait_s", N_("Camera: mean wait (s)")), ("camera_mean_service_s", N_("Camera: mean service (s)")),
     ("served_diff", N_("Served difference (camera − tickets)")), ("wait_mae_s", N_("Wait MAE (s)")),

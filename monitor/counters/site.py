@@ -14,7 +14,7 @@ it starts, with its full length.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,13 +25,14 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     CounterStats,
     absences,
+    fifo_waits,
     intersect,
     littles_law_wait,
     queue_stats,
     service_sessions,
     total_duration,
     utilisation,
-    walked_in_waits,
+    walked_in_flow,
 )
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples, merge_intervals
@@ -56,6 +57,11 @@ class OfficeAnalysis:
     queues: dict[str, ZoneSamples]  # summed samples per queue id
     periods: list[Interval]
     observed: dict[str, np.ndarray]  # per counter: the seconds its seat or spot has a sample (sorted)
+    left: dict[str, list[float]] = field(default_factory=dict)  # per queue id: when a citizen left unserved
+
+    def left_unserved(self, queue_ids: Sequence[str], window: Interval) -> int:
+        """How many citizens left these queues without being served, in the window (analytics.queue_flow)."""
+        return sum(1 for q in queue_ids for t in self.left.get(q, []) if window.start <= t < window.end)
 
     def seen(self, counter_ids: Sequence[str], window: Interval) -> bool:
         """Whether the seat or spot of any of these counters has a sample inside the window."""
@@ -104,17 +110,20 @@ def analyse_office(
     gone = {c.id: absences(get(c.seat), periods, params.min_absence_s, params.max_gap_s, get(c.spot)) for c in office.counters}
     waits: dict[str, list[float] | None] = {c.id: None for c in office.counters}
     queues: dict[str, ZoneSamples] = {}
+    left: dict[str, list[float]] = {}
     for q in office.queues:
         queues[q.id] = summed = queue_samples([get(a) for a in q.areas])
         order = sorted((s.start, cid, k) for cid in q.counters for k, s in enumerate(sessions.get(cid, [])))
         starts = [start for start, _, _ in order]
-        matched = walked_in_waits(summed, starts, queue_samples([get(k) for k in walking_keys(q.areas)]), params)
+        flow = walked_in_flow(summed, starts, queue_samples([get(k) for k in walking_keys(q.areas)]), params)
+        left[q.id] = flow.left
+        matched = fifo_waits(flow.arrivals, starts, flow.left)
         for cid in q.counters:
             waits[cid] = [0.0] * len(sessions.get(cid, []))
         for (_, cid, k), (_, _, wait) in zip(order, matched, strict=True):
             waits[cid][k] = wait  # type: ignore[index]
     observed = {c.id: np.union1d(get(c.seat).t, get(c.spot).t) for c in office.counters}
-    return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed)
+    return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed, left)
 
 
 def _starts_in(iv: Interval, window: Interval) -> bool:

@@ -76,6 +76,18 @@ def test_waits_are_fifo_across_all_the_counters_a_queue_feeds():
     assert s.served == 2 and s.mean_wait_s == pytest.approx(250) and s.max_queue == 2
 
 
+def test_a_citizen_who_leaves_a_queue_unserved_is_counted_and_matched_to_nobody():
+    office, data = _two_counter_office()
+    # a third citizen waits in the left area from 900 to 1200 and goes; a fourth sits there from 1500
+    # and is served at q1 from 1600 (1500-1600 is their wait, not 700 from the leaver's arrival)
+    data[("h", "left")] = counts({100: 1, 300: 0, 900: 1, 1200: 0, 1500: 1, 1600: 0})
+    data[("a", "spot1")] = samples([(500, 800), (1600, 1900)])
+    a = analyse_office(office, data, [ALL])
+    assert a.left == {"hall": [1200.0]}
+    assert a.left_unserved(["hall"], ALL) == 1 and a.left_unserved(["hall"], Interval(0, 1000)) == 0
+    assert a.waits["q1"] == [300.0, 100.0]
+
+
 def test_a_field_adds_up_its_counters():
     office, data = _two_counter_office()
     a = analyse_office(office, data, [ALL])

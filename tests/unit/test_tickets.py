@@ -209,6 +209,8 @@ def test_office_report_puts_tickets_beside_the_cameras_with_an_agreement_row(sit
         ("2", "650", "300")  # camera: waits 600 and 700 (FIFO from the hall camera), service 300 and 300
     assert day_rows[("lĩnh vực", "tu-phap")]["Số lượt phục vụ"] == "2"
     assert day_rows[("hàng chờ", "sanh-cho")]["Hàng chờ tối đa (người)"] == "2.0"
+    assert day_rows[("hàng chờ", "sanh-cho")]["Rời đi chưa được phục vụ"] == "0"
+    assert counter["Rời đi chưa được phục vụ"] == ""  # a queue's figure
     agree = day_rows[("đối chiếu", "quay-1")]
     assert (agree["Chênh lệch lượt (camera − phiếu)"], agree["Sai số chờ TB (giây)"], agree["Sai số phục vụ TB (giây)"],
             agree["Số lượt khớp"]) == ("0", "5", "5", "2")
