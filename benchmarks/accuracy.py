@@ -71,7 +71,7 @@ VARIANTS: dict[str, tuple[str | None, str, str | float | None]] = {
 class Scene:
     """One video to analyse and the truth to score it against."""
 
-    kind: str  # "sim" | "dev" | "real" | "degraded" | "variant" | "crowd"
+    kind: str  # "sim" | "dev" | "real" | "degraded" | "variant" | "long" | "crowd"
     name: str
     video: Path
     config: Path
@@ -239,6 +239,62 @@ def variant_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
             cfg["cameras"][0]["zones"] = moved_zones(cfg["cameras"][0]["zones"], change, width, height)
             config.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
             out.append(Scene("variant", name, video, config, scene.camera, scene.truth))
+    return out
+
+
+TIME_KEYS = ("arrival_s", "called_s", "service_start_s", "service_end_s", "exit_s")
+
+
+def played_twice(truth: dict) -> dict:
+    """The truth of a scene played twice in a row (the second play's times shifted by its length).
+
+    At the join the picture jumps back to the start: whoever is in the office then vanishes. A service
+    under way ends there, an absence under way ends there (the second play starts with the staff
+    seated), and a citizen still waiting never gets a service (they left unserved).
+    """
+    span = float(truth["duration_s"])
+    first, second = [], []
+    for c in truth["citizens"]:
+        c1 = dict(c)
+        if c1["service_start_s"] is not None and c1["service_end_s"] is None:
+            c1["service_end_s"] = span
+        first.append(c1)
+        c2 = dict(c, id=f"{c['id']}-2")
+        for key in TIME_KEYS:
+            if c2.get(key) is not None:
+                c2[key] = round(c2[key] + span, 3)
+        second.append(c2)
+    gone = [dict(a, end_s=span if a["end_s"] is None else a["end_s"]) for a in truth["staff_absences"]]
+    gone += [dict(a, start_s=a["start_s"] + span, end_s=None if a["end_s"] is None else a["end_s"] + span)
+             for a in truth["staff_absences"]]
+    out = dict(truth, duration_s=2 * span, per_second=truth["per_second"] + truth["per_second"],
+               citizens=first + second, staff_absences=gone)
+    out.pop("summary", None)  # of one play: score.py and this file compute what they use from the rest
+    return out
+
+
+def long_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
+    """Each development scene that begins with nobody from before it, played twice in a row (made once into cache).
+
+    Twice the length, and a join where the citizens in the office vanish: the ones waiting leave
+    unserved, a service under way is cut short. A scene with people from before its start (a negative
+    arrival) would have them arrive in the middle of the first play, so it is left out.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    for scene in dev:
+        if any(c["arrival_s"] is None or c["arrival_s"] < 0 for c in scene.truth["citizens"]):
+            continue
+        name = f"{scene.name}-twice"
+        video = cache / f"{name}.mp4"
+        if not video.is_file():
+            listing = cache / f"{name}.txt"
+            listing.write_text(f"file '{scene.video.resolve()}'\nfile '{scene.video.resolve()}'\n", encoding="utf-8")
+            part = video.with_suffix(".part.mp4")
+            subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing),
+                            "-c", "copy", str(part)], check=True)
+            part.rename(video)
+        out.append(Scene("long", name, video, config_playing(scene, name, video), scene.camera, played_twice(scene.truth)))
     return out
 
 
@@ -415,7 +471,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--score-py", type=Path, default=DEFAULT_SCORE_PY)
     ap.add_argument("--real-root", type=Path, default=DEFAULT_REAL)
     ap.add_argument("--sim-dir", type=Path, help="Keep and reuse rendered scenes here (default: a temporary folder).")
-    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded", "variants", "crowd"], default=["sim", "dev", "real"])
+    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded", "variants", "long", "crowd"],
+                    default=["sim", "dev", "real"])
     ap.add_argument("--onestop", help="The onestop command to measure (e.g. another worktree's .venv/bin/onestop); "
                                       "default: the monitor package of this checkout.")
     ap.add_argument("--jobs", type=int, default=1, help="analyses run at once (one core each)")
@@ -450,13 +507,15 @@ def main(argv: list[str] | None = None) -> int:
         scenes: list[Scene] = []
         if "sim" in args.kinds:
             scenes += sim_scenes(args.seeds, args.minutes, args.sim_dir or work / "sim", args.zones)
-        if {"dev", "degraded", "variants", "crowd"} & set(args.kinds):
+        if {"dev", "degraded", "variants", "long", "crowd"} & set(args.kinds):
             dev = dev_scenes(args.score_py, scorer, work, args.zones, 120.0 if args.quick else None)
             scenes += dev if "dev" in args.kinds else []
             if "degraded" in args.kinds:
                 scenes += degraded_scenes(dev, (args.sim_dir or work) / ("degraded-quick" if args.quick else "degraded"))
             if "variants" in args.kinds:
                 scenes += variant_scenes(dev, (args.sim_dir or work) / ("variants-quick" if args.quick else "variants"))
+            if "long" in args.kinds:
+                scenes += long_scenes(dev, (args.sim_dir or work) / ("long-quick" if args.quick else "long"))
             if "crowd" in args.kinds:
                 scenes += crowd_scenes(dev, (args.sim_dir or work) / "crowd", args.score_py.parent,
                                        60 if args.quick else devcrowd.CROWD_SECONDS, devcrowd)
@@ -477,11 +536,11 @@ def main(argv: list[str] | None = None) -> int:
             return Scored(scene, score_scene(scene, result, scorer, realfootage, devcrowd), secs)
 
         # analyze is a subprocess, so threads suffice; the long development scenes start first
-        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("dev", "degraded", "variant", "crowd"))
+        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("long", "dev", "degraded", "variant", "crowd"))
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = {i: pool.submit(run, i, scenes[i]) for i in first}
             scored = [futures[i].result() for i in range(len(scenes))]
-    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded", "variant", "crowd")}
+    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded", "variant", "long", "crowd")}
     print(f"\nanalyze: {'replayed from ' + str(args.replay) if args.replay else args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
@@ -491,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
         print_office_table("development scenes, degraded (not in the overall figures)", by_kind["degraded"])
     if by_kind["variant"]:
         print_office_table("development scenes as other cameras show them (not in the overall figures)", by_kind["variant"])
+    if by_kind["long"]:
+        print_office_table("development scenes played twice in a row (not in the overall figures)", by_kind["long"])
     if by_kind["crowd"]:
         print_crowd_table(by_kind["crowd"], devcrowd)
     real = print_real_table(by_kind["real"]) if "real" in args.kinds else None

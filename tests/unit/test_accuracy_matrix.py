@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -205,3 +206,49 @@ def test_variants_move_the_zones_with_the_picture(tmp_path: Path) -> None:
         else:
             assert z["person_height"] == [0.4, 0.2]
     assert cv2.VideoCapture(str(out["office-6fps"].video)).get(cv2.CAP_PROP_FPS) == 6
+
+
+def _truth(arrival: float) -> dict:
+    """A 100-s scene: one citizen served 20-60 s, one served from 90 s (cut by the end), one still waiting."""
+    citizens = [
+        {"id": "c1", "arrival_s": arrival, "called_s": 15.0, "service_start_s": 20.0, "service_end_s": 60.0,
+         "counter": 1, "wait_s": 20.0 - arrival, "exit_s": 65.0},
+        {"id": "c2", "arrival_s": 30.0, "called_s": 85.0, "service_start_s": 90.0, "service_end_s": None,
+         "counter": 1, "wait_s": 60.0, "exit_s": None},
+        {"id": "c3", "arrival_s": 80.0, "called_s": None, "service_start_s": None, "service_end_s": None,
+         "counter": None, "wait_s": None, "exit_s": None},
+    ]
+    return {"duration_s": 100, "per_second": [{"t": t, "counts": {"waiting": 1}} for t in range(100)],
+            "citizens": citizens, "staff_absences": [{"counter": 1, "start_s": 70.0, "end_s": None}],
+            "summary": {"mean_wait_s": 30.0}}
+
+
+def test_a_scene_played_twice_has_the_truth_of_the_join() -> None:
+    twice = acc.played_twice(_truth(0.0))
+    assert twice["duration_s"] == 200 and len(twice["per_second"]) == 200 and "summary" not in twice
+    by_id = {c["id"]: c for c in twice["citizens"]}
+    # the service under way at the join is cut there; the citizen waiting then is never served
+    assert by_id["c2"]["service_end_s"] == 100 and by_id["c3"]["service_start_s"] is None
+    # the second play's citizens, 100 s later, with the same waits
+    assert (by_id["c1-2"]["arrival_s"], by_id["c1-2"]["service_start_s"], by_id["c1-2"]["wait_s"]) == (100.0, 120.0, 20.0)
+    assert by_id["c2-2"]["service_end_s"] is None and by_id["c3-2"]["called_s"] is None
+    assert twice["staff_absences"] == [{"counter": 1, "start_s": 70.0, "end_s": 100.0},
+                                       {"counter": 1, "start_s": 170.0, "end_s": None}]
+
+
+def test_only_scenes_without_people_from_before_them_are_played_twice(tmp_path: Path) -> None:
+    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    import yaml
+
+    video = tmp_path / "scene.mp4"
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=10:duration=2",
+                    "-pix_fmt", "yuv420p", str(video)], check=True)
+    config = tmp_path / "office.yaml"
+    config.write_text(yaml.safe_dump({"cameras": [{"id": "office", "streams": {"main": str(video)}, "zones": []}]}), encoding="utf-8")
+    empty = acc.Scene("dev", "empty", video, config, "office", _truth(0.0))
+    busy = acc.Scene("dev", "busy", video, config, "office", _truth(-30.0))  # someone waiting from before the video
+    (out,) = acc.long_scenes([empty, busy], tmp_path / "cache")
+    assert (out.kind, out.name, out.truth["duration_s"]) == ("long", "empty-twice", 200)
+    with av.open(str(out.video)) as c:
+        assert abs(float(c.duration / av.time_base) - 4.0) < 0.3  # the 2-s video, twice
+    assert yaml.safe_load(out.config.read_text(encoding="utf-8"))["cameras"][0]["streams"]["main"] == str(out.video.resolve())
