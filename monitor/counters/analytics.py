@@ -209,13 +209,16 @@ def service_sessions(
     merge_gap_s: float = 10,
     max_gap_s: float = 5,
     observed_until: float | None = None,
+    under_way_until: float | None = None,
 ) -> list[Interval]:
     """Spans when the citizen's spot and the staff seat are both occupied, short breaks merged, short ones dropped.
 
     Interruptions shorter than merge_gap_s (either person leaving briefly) are merged into one
     session; so is a new citizen sitting down within merge_gap_s of the last one leaving. A
     session still running at observed_until (the end of the samples) is kept however short: it
-    was cut by the end of observation, not by the citizen leaving.
+    was cut by the end of observation, not by the citizen leaving. So is one found by
+    under_way_until (the first seconds of the samples, when a session found was under way before
+    them): observation began during it.
 
     Before the staff seat is first seen occupied, its state is not known: a citizen on the spot from
     the first samples (within max_gap_s), at a counter whose officer is found later, is being served;
@@ -229,7 +232,8 @@ def service_sessions(
     if unseen is not None:
         staffed = merge_intervals([unseen] + staffed, 0)
     both = merge_intervals(intersect(seated, staffed), merge_gap_s)
-    return [iv for iv in both if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)]
+    return [iv for iv in both if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)
+            or (under_way_until is not None and iv.start <= under_way_until)]
 
 
 def serving_unseen(spot: ZoneSamples, staff: ZoneSamples, max_gap_s: float = 5) -> Interval | None:

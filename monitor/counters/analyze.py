@@ -154,7 +154,8 @@ def summarise(
     seconds started before the video: it is listed but neither counted as served nor given a wait,
     and its start is estimated (start_estimated) as the video's start minus the mean age of a
     session under way (analytics.mean_age of the sessions seen whole), when there are any.
-    One still running at the end is listed however short (the video cut it).
+    One still running at the end is listed however short (the video cut it), and so is one under way
+    at the start that ends within seconds (the start cut it: the citizen was served).
     Waits are FIFO-matched between waiting-area arrivals (queue_flow, each dated back to the walk
     that brought the citizen: walked_in) and the service starts of all counters, less the citizens
     who left without service (queue_flow's departures; their number is waiting.left_unserved); the
@@ -173,7 +174,8 @@ def summarise(
     for spot_id, seat_id in zip(spots, seats):
         spot, staff = samples_of(per_second, spot_id), samples_of(per_second, seat_id)
         end = float(per_second[-1]["t"] + 1) if per_second else None
-        for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end):
+        for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end,
+                                   t0 + IN_PROGRESS_GRACE_S):
             sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
             if iv.start > t0 + IN_PROGRESS_GRACE_S:
                 starts.append(iv.start)

@@ -173,6 +173,17 @@ def test_a_session_under_way_keeps_the_video_start_without_a_whole_session_to_le
     ]
 
 
+def test_a_session_under_way_that_ends_within_seconds_is_still_a_session(config: Config) -> None:
+    """As one cut by the end is kept however short, so is one the start cut: a citizen whose service
+    ends 12 s into the video was served (the acceptance counts it); someone on the spot for 12 s later
+    on is not."""
+    camera = config.camera("quay-1")
+    rows = [_row(t, t < 12 or 100 <= t < 112 or 200 <= t < 400, True, 0.0) for t in range(600)]
+    out = summarise(camera, rows, 600.0)
+    assert [(s["start_s"], s["end_s"]) for s in out["sessions"]] == [(-100.0, 12.0), (200.0, 400.0)]
+    assert out["sessions"][0]["start_estimated"] and out["waiting"]["served"] == 1
+
+
 def test_mean_age_of_a_session_found_under_way() -> None:
     assert mean_age([100.0, 100.0]) == pytest.approx(50.0)  # equal lengths: caught half way on average
     assert mean_age([60.0, 180.0]) == pytest.approx(75.0)  # the long one is caught three times as often
