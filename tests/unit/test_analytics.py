@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -346,6 +348,35 @@ def test_queue_flow_without_leaving_gives_the_monotone_fits_waits() -> None:
             assert flow.left == []
             assert fifo_waits(flow.arrivals, starts) == fifo_waits(fitted_arrivals(queue(list(counts)), starts, w), starts), \
                 (counts, starts, w)
+
+
+def _flow_cost(counts: list[int], starts: list[float], q: list[int], miss_weight: float, leave: float) -> float:
+    """The cost queue_flow minimises, of a path q (people waiting at each sample, t = 0, 1, ...)."""
+    total = 0.0
+    for i, (y, level) in enumerate(zip(counts, q, strict=True)):
+        total += (y - level) if y > level else miss_weight * (level - y)
+        if i:
+            k = sum(i - 1 < s <= i for s in starts)
+            net = level - max(0, q[i - 1] - k)
+            if net < 0:
+                total += leave * -net
+    return total
+
+
+def test_queue_flow_finds_the_least_cost_path() -> None:
+    # every path of up to 6 samples and 4 levels tried: none costs less than queue_flow's
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(2, 7))
+        counts = [int(c) for c in rng.integers(0, 4, n)]
+        starts = sorted(float(x) for x in rng.choice(np.arange(1, n), int(rng.integers(0, min(3, n - 1) + 1)), replace=False))
+        w, leave_s = float(rng.choice([1.0, 0.5])), float(rng.choice([1.0, 2.0, 3.0, 5.0, math.inf]))
+        leave = w * leave_s
+        flow = queue_flow(queue(counts), starts, w, leave_s)
+        got = [sum(a <= t for a in flow.arrivals) - sum(s <= t for s in starts) - sum(x <= t for x in flow.left)
+               for t in range(n)]
+        best = min(_flow_cost(counts, starts, list(path), w, leave) for path in itertools.product(range(4), repeat=n))
+        assert _flow_cost(counts, starts, got, w, leave) == pytest.approx(best), (counts, starts, w, leave_s, got)
 
 
 @pytest.mark.parametrize(("leave_s", "left", "waits"), [(120.0, [150.0], [5.0]), (float("inf"), [], [355.0])])
