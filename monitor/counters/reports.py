@@ -61,8 +61,8 @@ def build_report(
 
     A counter is a camera's i-th service_spot paired with its i-th staff_seat, with the camera's
     first waiting_area as its queue; that queue's waits are matched over the service starts of all
-    the camera's counters (its citizens are called to any of them). Days (and hours) without any sample of the counter are left
-    out: no data is not the same as nobody served.
+    the camera's counters (its citizens are called to any of them). Days (and hours) without any
+    sample of the counter are left out: no data is not the same as nobody served.
 
     Complete days (see `_complete`) come from report_cache when a row of this version was computed
     from the same inputs (zones, opening periods, number of samples); the complete days computed
