@@ -95,6 +95,22 @@ def _span_at(spans: Sequence[Interval], now: float) -> Interval | None:
     return next((s for s in spans if s.start <= now < s.end), None)
 
 
+def _after_empty(queue: ZoneSamples, min_s: float) -> float:
+    """Where the last stretch of at least min_s seconds with nobody waiting ends (-inf without one).
+
+    Nobody counted before it is still waiting after it: a fall in the count that lasts
+    AnalyticsParams.leave_s is someone gone, so the arrivals still waiting need no older samples
+    (the day's fit from the opening costs up to a second in a crowded hall, every CHECK_EVERY_S).
+    """
+    empty = _level(queue) == 0
+    t = queue.t
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], empty.astype(np.int8), [0]))))
+    for a, b in reversed(list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))):
+        if b < len(t) and float(t[b - 1] - t[a]) + 1.0 >= min_s:
+            return float(t[b])
+    return -np.inf
+
+
 def _seen(s: ZoneSamples, now: float) -> bool:
     return len(s) > 0 and float(s.t[-1]) >= now - STALE_S
 
@@ -137,9 +153,13 @@ def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsPar
     waiting = int(_level(q.samples)[-1])
     if waiting == 0:
         return None
+    since = _after_empty(q.samples, params.leave_s)
     starts = sorted(s.start for c in q.counters
-                    for s in service_sessions(c.spot, c.seat, params.min_session_s, params.merge_gap_s, params.max_gap_s))
-    flow = walked_in_flow(q.samples, starts, q.walking, params)
+                    for s in service_sessions(c.spot, c.seat, params.min_session_s, params.merge_gap_s, params.max_gap_s)
+                    if s.start >= since)
+    back = params.walk_in_max_s + params.walk_lag_s  # the walk an arrival is dated back over may begin before
+    walking = q.walking.window(since - back, np.inf) if q.walking is not None else None
+    flow = walked_in_flow(q.samples.window(since, np.inf), starts, walking, params)
     came = still_waiting(flow.arrivals, starts, flow.left)
     if not came:
         return None

@@ -135,6 +135,23 @@ def test_oldest_wait_is_not_someone_who_left_unserved():
     assert oldest_wait(fed(c)[0], OPEN + 1000) == OPEN + 600
 
 
+def test_oldest_wait_needs_no_history_before_the_queue_last_stood_empty():
+    # a busy morning (three waiting, one served), ten minutes with nobody waiting, then two sit down
+    from monitor.counters.analytics import AnalyticsParams, service_sessions, still_waiting, walked_in_flow
+    from monitor.ops.rules import _after_empty
+
+    c = counter(4000, SEATED, [(500, 900, 1)], [(0, 100, 1), (100, 200, 2), (200, 500, 3), (500, 1500, 2),
+                                               (2100, 2400, 1), (2400, 4000, 2)])
+    q = fed(c)[0]
+    assert _after_empty(q.samples, 120) == OPEN + 2100
+    assert _after_empty(track(1000, [(0, 1000, 1)]), 120) == -np.inf
+    p = AnalyticsParams()
+    starts = [s.start for s in service_sessions(c.spot, c.seat, p.min_session_s, p.merge_gap_s, p.max_gap_s)]
+    flow = walked_in_flow(q.samples, starts, q.walking, p)  # the whole day
+    whole = still_waiting(flow.arrivals, starts, flow.left)
+    assert oldest_wait(q, OPEN + 4000) == whole[-2] == OPEN + 2100
+
+
 def test_a_queue_feeding_two_counters_gives_one_alert_named_by_the_queue():
     one = counter(1500, SEATED, [(100, 1500, 1)], [(0, 1500, 2)])
     two = CounterLive("quay-2", "Quầy 2", "cam-1", track(1500, SEATED), track(1500, [(200, 1500, 1)]), one.queue)
