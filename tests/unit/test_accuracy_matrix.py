@@ -140,7 +140,8 @@ def test_missing_score_py_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "none.py" in err and err.count("\n") == 1
 
 
-def test_degraded_copies_of_a_scene(tmp_path: Path) -> None:
+def _testsrc_scene(tmp_path: Path) -> tuple[Path, Path]:
+    """A 2-s 160x90 ffmpeg test picture and a cameras.yaml whose one camera, office, plays it (no zones)."""
     require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
     import yaml
 
@@ -149,6 +150,13 @@ def test_degraded_copies_of_a_scene(tmp_path: Path) -> None:
                     "-pix_fmt", "yuv420p", str(video)], check=True)
     config = tmp_path / "office.yaml"
     config.write_text(yaml.safe_dump({"cameras": [{"id": "office", "streams": {"main": str(video)}, "zones": []}]}), encoding="utf-8")
+    return video, config
+
+
+def test_degraded_copies_of_a_scene(tmp_path: Path) -> None:
+    import yaml
+
+    video, config = _testsrc_scene(tmp_path)
     scene = acc.Scene("dev", "office", video, config, "office", {"duration_s": 2})
     out = acc.degraded_scenes([scene], tmp_path / "cache")
     assert [s.name for s in out] == [f"office-{v}" for v in acc.DEGRADED] and all(s.kind == "degraded" for s in out)
@@ -237,14 +245,9 @@ def test_a_scene_played_twice_has_the_truth_of_the_join() -> None:
 
 
 def test_only_scenes_without_people_from_before_them_are_played_twice(tmp_path: Path) -> None:
-    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
     import yaml
 
-    video = tmp_path / "scene.mp4"
-    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=10:duration=2",
-                    "-pix_fmt", "yuv420p", str(video)], check=True)
-    config = tmp_path / "office.yaml"
-    config.write_text(yaml.safe_dump({"cameras": [{"id": "office", "streams": {"main": str(video)}, "zones": []}]}), encoding="utf-8")
+    video, config = _testsrc_scene(tmp_path)
     empty = acc.Scene("dev", "empty", video, config, "office", _truth(0.0))
     busy = acc.Scene("dev", "busy", video, config, "office", _truth(-30.0))  # someone waiting from before the video
     (out,) = acc.long_scenes([empty, busy], tmp_path / "cache")
