@@ -16,7 +16,7 @@ midnight). To measure such a session fully, pass samples that reach a little pas
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -39,13 +39,13 @@ __all__ = [
     "intersect",
     "littles_law_wait",
     "mean_age",
-    "own_waits",
     "presence_intervals",
     "queue_flow",
     "queue_stats",
     "seen_waits",
     "service_sessions",
     "serving_unseen",
+    "shared_waits",
     "split_by_hour",
     "still_waiting",
     "total_duration",
@@ -569,20 +569,23 @@ class _Counter:
     periods: list[Interval]
 
 
-def own_waits(starts: Sequence[float], other_starts: Sequence[float], queue: ZoneSamples,
-              walking: ZoneSamples | None, params: AnalyticsParams) -> list[float]:
-    """The waits of one counter's service starts (in their order) when its waiting area also serves others.
+def shared_waits(starts: Mapping[str, Sequence[float]], queue: ZoneSamples, walking: ZoneSamples | None,
+                 params: AnalyticsParams) -> tuple[dict[str, list[float]], QueueFlow]:
+    """The waits of the service starts of every counter a waiting area serves, and the area's flow.
 
-    The citizens of a waiting area are called to every counter it serves: the waits are matched
-    first in, first out over all their starts (walked_in_waits), and this counter keeps those of its own.
+    starts: per counter, its session starts; the waits come back per counter in the same order. The
+    citizens of a waiting area are called to every counter it serves: arrivals are matched first in,
+    first out over all their starts (walked_in_flow, fifo_waits), the starts of one second taken in
+    the order the counters are given.
     """
-    order = sorted([(s, 0, k) for k, s in enumerate(starts)] + [(s, 1, -1) for s in other_starts])
-    matched = walked_in_waits(queue, [s for s, _, _ in order], walking, params)
-    waits = [0.0] * len(starts)
-    for (_, other, k), (_, _, wait) in zip(order, matched, strict=True):
-        if not other:
-            waits[k] = wait
-    return waits
+    order = sorted((t, rank, k) for rank, key in enumerate(starts) for k, t in enumerate(starts[key]))
+    flat = [t for t, _, _ in order]
+    flow = walked_in_flow(queue, flat, walking, params)
+    keys = list(starts)
+    waits = {key: [0.0] * len(starts[key]) for key in keys}
+    for (_, rank, k), (_, _, wait) in zip(order, fifo_waits(flow.arrivals, flat, flow.left), strict=True):
+        waits[keys[rank]][k] = wait
+    return waits, flow
 
 
 def _analyse(
@@ -597,7 +600,7 @@ def _analyse(
     sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)
     waits = None
     if queue is not None:
-        waits = own_waits([s.start for s in sessions], other_starts, queue, walking, params)
+        waits = shared_waits({"own": [s.start for s in sessions], "others": other_starts}, queue, walking, params)[0]["own"]
     periods = merge_intervals(periods, 0)
     gone = absences(staff, periods, params.min_absence_s, params.max_gap_s, spot)
     return _Counter(sessions, waits, gone, queue, periods)
@@ -663,7 +666,7 @@ def counter_stats(
     Waits come from FIFO matching of waiting-area arrivals (dated back over the walk in with the
     camera's WALKING_ZONE samples, `walking`) to session starts; without a queue zone they are empty
     and the queue figures are zero. other_starts: the session starts of the other counters the same
-    waiting area serves; the matching runs over all the starts (own_waits).
+    waiting area serves; the matching runs over all the starts (shared_waits).
     """
     return _summarise(_analyse(spot, staff, queue, periods, params, walking, other_starts), window)
 

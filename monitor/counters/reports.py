@@ -160,7 +160,7 @@ def session_starts(db: sqlite_utils.Database, c: _Counter, t0: float, t1: float,
 
 def other_starts(db: sqlite_utils.Database, c: _Counter, pairs: list[_Counter], t0: float, t1: float,
                  known: dict[str, list[float]] | None = None) -> list[float]:
-    """The service starts of the other counters c's waiting area serves (analytics.own_waits); known: by spot, filled in."""
+    """The service starts of the other counters c's waiting area serves (analytics.shared_waits); known: by spot, filled in."""
     known = {} if known is None else known
     for o in _sharing(c, pairs):
         if o.spot not in known:

@@ -25,14 +25,13 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     CounterStats,
     absences,
-    fifo_waits,
     intersect,
     littles_law_wait,
     queue_stats,
     service_sessions,
+    shared_waits,
     total_duration,
     utilisation,
-    walked_in_flow,
 )
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples, merge_intervals
@@ -113,15 +112,10 @@ def analyse_office(
     left: dict[str, list[float]] = {}
     for q in office.queues:
         queues[q.id] = summed = queue_samples([get(a) for a in q.areas])
-        order = sorted((s.start, cid, k) for cid in q.counters for k, s in enumerate(sessions.get(cid, [])))
-        starts = [start for start, _, _ in order]
-        flow = walked_in_flow(summed, starts, queue_samples([get(k) for k in walking_keys(q.areas)]), params)
+        by_counter = {cid: [s.start for s in sessions.get(cid, [])] for cid in sorted(q.counters)}
+        found, flow = shared_waits(by_counter, summed, queue_samples([get(k) for k in walking_keys(q.areas)]), params)
+        waits.update(found)
         left[q.id] = flow.left
-        matched = fifo_waits(flow.arrivals, starts, flow.left)
-        for cid in q.counters:
-            waits[cid] = [0.0] * len(sessions.get(cid, []))
-        for (_, cid, k), (_, _, wait) in zip(order, matched, strict=True):
-            waits[cid][k] = wait  # type: ignore[index]
     observed = {c.id: np.union1d(get(c.seat).t, get(c.spot).t) for c in office.counters}
     return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed, left)
 
