@@ -5,7 +5,9 @@ Definitions (the zone editor and the README say the same):
   centre of their box (the feet), except where a desk, a monitor or a chair back hides the lower
   body: a box shorter than a seated person (SEATED_FIT standing heights) has its anchor lowered
   to where the seat of a person with that head row would be. Seats also accept anchors up to
-  `above_h` standing heights above their footprint.
+  `above_h` standing heights above their footprint. For the waiting areas' count the seat lies
+  `sitting_head_h` (0.73) standing heights below the head top, as measured on seated citizens; the
+  tiles' cells and the seats keep SEATED_FIT (clerks lean to their desk, and the cells are sized so).
 - Each person goes to at most one zone: seats take the nearest anchors first, one person each.
 - A seat (staff_seat, service_spot) is occupied when someone has been found on it in at least
   two analyses over at least ON_S seconds; it is empty again when nobody has been found on it for
@@ -651,11 +653,11 @@ class PersonOccupancy:
                 used.add(k)
         return taken, [d for k, d in enumerate(dets) if k not in used]
 
-    def anchor(self, d: Detection) -> tuple[float, float]:
+    def anchor(self, d: Detection, k: float = SEATED_FIT) -> tuple[float, float]:
         """Where a person stands or sits: the bottom centre, lowered to the seat row when the box is cut short."""
-        # the row y whose seated person (SEATED_FIT standing heights tall) has their head at d.y0
+        # the row y whose seated person (k standing heights tall) has their head at d.y0
         a, b = self.persp.a, self.persp.b
-        seat_row = (d.y0 + SEATED_FIT * a) / max(1.0 - SEATED_FIT * b, 1e-3)
+        seat_row = (d.y0 + k * a) / max(1.0 - k * b, 1e-3)
         return (d.x0 + d.x1) / 2.0, max(d.y1, seat_row)
 
     def _observe(self, now: float, ran: set[int], rgb: np.ndarray) -> None:
@@ -688,7 +690,7 @@ class PersonOccupancy:
         if self.areas:
             # a person on an occupied seat is not waiting, whichever tile found them
             _, free = self._assign(self._area_dets, [j for j, s in enumerate(self.seats) if s.occupied])
-            anchors = [self.anchor(d) for d in free]
+            anchors = [self.anchor(d, self.params.sitting_head_h) for d in free]
             for zid, poly in self.areas.items():
                 n = sum(cv2.pointPolygonTest(poly, (x * self.aspect, y), False) >= 0 for x, y in anchors)
                 out[zid] = ZoneState(n > 0, float(n), float(n), None)

@@ -964,3 +964,19 @@ def test_a_low_box_half_behind_someone_counts_when_its_head_shows_above_theirs(
     behind = Detection(0.40 + aside * w, 0.6 - above * h, 0.40 + (1 + aside) * w, 0.6 - above * h + tall, 0.3)
     assert covers(front, behind) == pytest.approx(share)
     assert occ._hides(front, behind) is hidden
+
+
+@pytest.mark.parametrize(("head_h", "counted"), [(None, 1.0), (0.6, 0.0)])
+def test_a_back_row_citizen_whose_head_alone_shows_counts_by_their_seat(head_h: float | None, counted: float) -> None:
+    """Someone seated in the row nearest the area's far edge, shown only from the head to the shoulders
+    (the person in front hides the rest): their seat lies inside the area, `sitting_head_h` standing heights
+    below their head top. Put only SEATED_FIT (0.6) below it, they would fall just outside."""
+    fake = FakeModel()
+    params = PresenceParams() if head_h is None else PresenceParams(sitting_head_h=head_h)
+    occ = PersonOccupancy([WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    seat_y = 0.52  # the area starts at 0.5
+    h = occ.persp.height(seat_y)
+    top = seat_y - PresenceParams().sitting_head_h * h
+    fake.people = [(0.30, top, 0.35, top + 0.35 * h)]
+    states = _run(occ, 0.0, params.area_period_s)
+    assert {s["wait"].count for t, s in states if t >= params.moved_period_s + 0.5} == {counted}
