@@ -35,7 +35,6 @@ __all__ = [
     "counter_stats",
     "drop_short",
     "fifo_waits",
-    "fitted_arrivals",
     "intersect",
     "littles_law_wait",
     "mean_age",
@@ -52,7 +51,6 @@ __all__ = [
     "utilisation",
     "walked_in",
     "walked_in_flow",
-    "walked_in_waits",
 ]
 
 HOUR_S = 3600
@@ -85,7 +83,7 @@ class AnalyticsParams:
     # second of two citizens arriving 10 s apart, whose tile had just run as they sat down, kept the
     # rise 26 s after their walk as their arrival.
     walk_lag_s: int = 30
-    # The waiting count's fit (fitted_arrivals) weighs a second below a level from its start on by this
+    # The waiting count's fit (queue_flow) weighs a second below a level from its start on by this
     # much against a second at or above it before: a seated citizen the detector misses for a while after
     # they were counted (a dip, often tens of seconds) is far more common than a phantom one counted before
     # anyone came (a walker crossing the area, a few seconds). At 1 (equal weights) a citizen counted for
@@ -286,47 +284,6 @@ def queue_stats(queue: ZoneSamples, window: Interval | None = None) -> QueueStat
     return QueueStats(float(s.count.mean(dtype=np.float64)), float(s.count.max()), len(s))
 
 
-def fitted_arrivals(queue: ZoneSamples, starts: Iterable[float], miss_weight: float = 1.0) -> list[float]:
-    """Arrivals from the monotone fit of (waiting count + service starts so far): one per unit rise.
-
-    Everyone who ever joined the queue is either still in it or has been served, so the waiting
-    count plus the starts so far never decreases, except for the detector's dips (a sitter missed
-    for seconds) and bumps (someone crossing the area, a citizen stepping from the counter). Its
-    least-absolute-deviation non-decreasing fit ignores both: for each level k it starts where
-    the fewest seconds disagree with "level >= k from here on", a second below k from there on
-    weighing miss_weight against one at or above k before (AnalyticsParams.miss_weight). The level
-    at the first sample counts as arrivals at that time (people already waiting: their waits are
-    lower bounds).
-
-    The analytics use queue_flow, which also finds citizens who left unserved; with leave_s infinite
-    it gives the same first-in-first-out waits as this fit, which stays as its reference.
-    """
-    n = len(queue)
-    if n == 0:
-        return []
-    served = np.searchsorted(np.sort(np.asarray(list(starts), np.float64)), queue.t, side="right")
-    level = np.floor(np.clip(queue.count.astype(np.float64), 0.0, None) + 0.5).astype(np.int64) + served
-    # After the last sample below k, every later start for level k only adds disagreements: the
-    # search for level k ends there (one pass over a month of seconds instead of one per level)
-    floor_after = np.minimum.accumulate(level[::-1])[::-1]  # the lowest level from each sample on
-    out: list[float] = []
-    first = 0
-    for k in range(1, int(level.max()) + 1):
-        # disagreements if level k starts at sample i in first..end (level k-1's start .. just after
-        # the last sample < k): samples >= k before i, samples < k from i on (those before `first`
-        # add the same to every i)
-        end = max(int(np.searchsorted(floor_after, k, side="left")), first)
-        at_least = (level[first:end] >= k).astype(np.int64)
-        before = np.concatenate(([0], np.cumsum(at_least)))
-        after = miss_weight * np.concatenate((np.cumsum((1 - at_least)[::-1])[::-1], [0]))
-        i = first + int(np.argmin(before + after))
-        if i >= n:
-            break
-        out.append(float(queue.t[i]))
-        first = i
-    return out
-
-
 @dataclass(frozen=True)
 class QueueFlow:
     """A waiting area's citizens as the fit of its count sees them come and go (queue_flow)."""
@@ -337,7 +294,7 @@ class QueueFlow:
 
 def queue_flow(queue: ZoneSamples, starts: Iterable[float], miss_weight: float = 1.0,
                leave_s: float = math.inf) -> QueueFlow:
-    """Arrivals and unserved departures from the waiting count and the service starts (fitted_arrivals, with leaving).
+    """Arrivals and unserved departures from the waiting count and the service starts.
 
     The fitted number waiting q(t) is integer and changes only three ways: a service start takes one
     (or, with nobody waiting, is a citizen who walked straight to the counter: an arrival at the
@@ -346,7 +303,8 @@ def queue_flow(queue: ZoneSamples, starts: Iterable[float], miss_weight: float =
     count lies from q, below it weighing miss_weight. The least-cost q is found by dynamic
     programming over runs of equal count without service starts (a change inside such a run is never
     cheaper than at its first second, so arrivals and departures are dated to a run's start). With
-    leave_s infinite nobody leaves and this is fitted_arrivals' monotone fit of count + starts so far.
+    leave_s infinite nobody leaves: the least-absolute-deviation non-decreasing fit of count + starts so
+    far (tests/unit/test_analytics.py keeps that fit, fitted_arrivals, as its reference).
     """
     n = len(queue)
     if n == 0:
@@ -503,13 +461,6 @@ def walked_in_flow(queue: ZoneSamples, starts: Sequence[float], walking: ZoneSam
     came = walked_in(flow.arrivals, walking if walking is not None else ZoneSamples.empty(),
                      params.walk_in_max_s, params.walk_pause_s, params.walk_lag_s)
     return QueueFlow(came, flow.left)
-
-
-def walked_in_waits(queue: ZoneSamples, starts: Sequence[float], walking: ZoneSamples | None,
-                    params: AnalyticsParams) -> list[tuple[float, float, float]]:
-    """fifo_waits of the service starts against the queue's flow (walked_in_flow)."""
-    flow = walked_in_flow(queue, starts, walking, params)
-    return fifo_waits(flow.arrivals, starts, flow.left)
 
 
 def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float) -> list[float]:

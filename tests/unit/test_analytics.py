@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,6 @@ from monitor.counters.analytics import (
     counter_stats,
     drop_short,
     fifo_waits,
-    fitted_arrivals,
     intersect,
     littles_law_wait,
     presence_intervals,
@@ -29,7 +29,7 @@ from monitor.counters.analytics import (
     still_waiting,
     utilisation,
     walked_in,
-    walked_in_waits,
+    walked_in_flow,
 )
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.config import OpeningHours
@@ -269,6 +269,47 @@ def test_queue_stats() -> None:
     assert queue_stats(ZoneSamples.empty()) == QueueStats(0.0, 0.0, 0)
 
 
+def fitted_arrivals(queue: ZoneSamples, starts: Iterable[float], miss_weight: float = 1.0) -> list[float]:
+    """Arrivals from the monotone fit of (waiting count + service starts so far): one per unit rise.
+
+    Everyone who ever joined the queue is either still in it or has been served, so the waiting
+    count plus the starts so far never decreases, except for the detector's dips (a sitter missed
+    for seconds) and bumps (someone crossing the area, a citizen stepping from the counter). Its
+    least-absolute-deviation non-decreasing fit ignores both: for each level k it starts where
+    the fewest seconds disagree with "level >= k from here on", a second below k from there on
+    weighing miss_weight against one at or above k before (AnalyticsParams.miss_weight). The level
+    at the first sample counts as arrivals at that time (people already waiting: their waits are
+    lower bounds).
+
+    The reference of analytics.queue_flow, which also finds citizens who left unserved: with
+    leave_s infinite both give the same first-in-first-out waits.
+    """
+    n = len(queue)
+    if n == 0:
+        return []
+    served = np.searchsorted(np.sort(np.asarray(list(starts), np.float64)), queue.t, side="right")
+    level = np.floor(np.clip(queue.count.astype(np.float64), 0.0, None) + 0.5).astype(np.int64) + served
+    # After the last sample below k, every later start for level k only adds disagreements: the
+    # search for level k ends there (one pass over a month of seconds instead of one per level)
+    floor_after = np.minimum.accumulate(level[::-1])[::-1]  # the lowest level from each sample on
+    out: list[float] = []
+    first = 0
+    for k in range(1, int(level.max()) + 1):
+        # disagreements if level k starts at sample i in first..end (level k-1's start .. just after
+        # the last sample < k): samples >= k before i, samples < k from i on (those before `first`
+        # add the same to every i)
+        end = max(int(np.searchsorted(floor_after, k, side="left")), first)
+        at_least = (level[first:end] >= k).astype(np.int64)
+        before = np.concatenate(([0], np.cumsum(at_least)))
+        after = miss_weight * np.concatenate((np.cumsum((1 - at_least)[::-1])[::-1], [0]))
+        i = first + int(np.argmin(before + after))
+        if i >= n:
+            break
+        out.append(float(queue.t[i]))
+        first = i
+    return out
+
+
 @pytest.mark.parametrize(
     ("counts", "starts", "expected"),
     [
@@ -483,7 +524,8 @@ def test_a_citizen_found_a_seated_search_cycle_after_their_walk_keeps_it() -> No
     count = ((t >= 37).astype(np.float32) + (t >= 106) - (t >= 300) - (t >= 350)).clip(0)
     queue = ZoneSamples(t, count > 0, count)
     walking = _walking(list(range(20, 36)) + list(range(60, 80)))
-    waits = walked_in_waits(queue, [300.0, 350.0], walking, AnalyticsParams())
+    flow = walked_in_flow(queue, [300.0, 350.0], walking, AnalyticsParams())
+    waits = fifo_waits(flow.arrivals, [300.0, 350.0], flow.left)
     assert [(a, s) for a, s, _ in waits] == [(20.0, 300.0), (60.0, 350.0)]
 
 
