@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from monitor.counters.analytics import counter_stats, intersect, presence_intervals
+from monitor.counters.analytics import counter_stats, intersect, presence_intervals, session_starts
 from monitor.records import Interval
 from monitor.site.config import Config
 from monitor.site.office import Office, office_of
-from monitor.counters.reports import PAD_S, counter_samples, counters, day_window, other_starts
+from monitor.counters.reports import PAD_S, counter_samples, counters, day_window, other_starts, seat_samples
 from monitor.db.store import list_events
 from webui.db import get_db
 from webui.auth import role_required
@@ -126,7 +126,8 @@ def build_timeline(db: Any, config: Config, camera: str, pair: Any, day: date) -
     window = day_window(day, tz)
     periods = config.site.opening_hours.spans(day, tz)
     spot, staff, queue, walking = counter_samples(db, pair, window)
-    others = other_starts(db, pair, counters(config.camera(camera)), window.start - PAD_S, window.end + PAD_S) \
+    t0, t1 = window.start - PAD_S, window.end + PAD_S
+    others = other_starts(pair, counters(config.camera(camera)), lambda o: session_starts(*seat_samples(db, o, t0, t1))) \
         if queue is not None else []
     stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking,
                           other_starts=others)  # the numbers of `onestop report`

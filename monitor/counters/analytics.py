@@ -44,6 +44,7 @@ __all__ = [
     "seen_waits",
     "service_sessions",
     "serving_unseen",
+    "session_starts",
     "shared_waits",
     "split_by_hour",
     "still_waiting",
@@ -232,6 +233,11 @@ def service_sessions(
     both = merge_intervals(intersect(seated, staffed), merge_gap_s)
     return [iv for iv in both if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)
             or (under_way_until is not None and iv.start <= under_way_until)]
+
+
+def session_starts(spot: ZoneSamples, staff: ZoneSamples, params: AnalyticsParams = AnalyticsParams()) -> list[float]:
+    """The starts of a counter's service sessions (service_sessions with params' rules)."""
+    return [s.start for s in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)]
 
 
 def serving_unseen(spot: ZoneSamples, staff: ZoneSamples, max_gap_s: float = 5) -> Interval | None:

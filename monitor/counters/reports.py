@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 import time as _time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import AnalyticsParams, CounterStats, counter_stats, service_sessions, split_by_hour
+from monitor.counters.analytics import CounterStats, counter_stats, session_starts, split_by_hour
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples
 from monitor.counters.render import render_report
@@ -130,10 +130,14 @@ def counter_samples(
 ) -> tuple[ZoneSamples, ZoneSamples, ZoneSamples | None, ZoneSamples | None]:
     """A counter's seat, spot, queue and (with a queue) the camera's walking samples, read PAD_S past each side."""
     t0, t1 = window.start - PAD_S, window.end + PAD_S
-    spot = zone_samples(db, c.camera, c.spot, t0, t1)
-    staff = zone_samples(db, c.camera, c.seat, t0, t1)
+    spot, staff = seat_samples(db, c, t0, t1)
     queue, walking = _queue_samples(db, c.camera, c.queue, t0, t1)
     return spot, staff, queue, walking
+
+
+def seat_samples(db: sqlite_utils.Database, c: _Counter, t0: float, t1: float) -> tuple[ZoneSamples, ZoneSamples]:
+    """A counter's spot and staff seat samples from t0 to t1."""
+    return zone_samples(db, c.camera, c.spot, t0, t1), zone_samples(db, c.camera, c.seat, t0, t1)
 
 
 def _zones_read(c: _Counter, pairs: list[_Counter] | None = None) -> list[str]:
@@ -150,22 +154,9 @@ def _sharing(c: _Counter, pairs: list[_Counter]) -> list[_Counter]:
     return [o for o in pairs if o.queue and o.queue == c.queue and (o.camera, o.spot) != (c.camera, c.spot)]
 
 
-def session_starts(db: sqlite_utils.Database, c: _Counter, t0: float, t1: float,
-                   params: AnalyticsParams = AnalyticsParams()) -> list[float]:
-    """The starts of a counter's service sessions in its samples from t0 to t1."""
-    spot = zone_samples(db, c.camera, c.spot, t0, t1)
-    staff = zone_samples(db, c.camera, c.seat, t0, t1)
-    return [s.start for s in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)]
-
-
-def other_starts(db: sqlite_utils.Database, c: _Counter, pairs: list[_Counter], t0: float, t1: float,
-                 known: dict[str, list[float]] | None = None) -> list[float]:
-    """The service starts of the other counters c's waiting area serves (analytics.shared_waits); known: by spot, filled in."""
-    known = {} if known is None else known
-    for o in _sharing(c, pairs):
-        if o.spot not in known:
-            known[o.spot] = session_starts(db, o, t0, t1)
-    return sorted(t for o in _sharing(c, pairs) for t in known[o.spot])
+def other_starts(c: _Counter, pairs: list[_Counter], starts_of: Callable[[_Counter], list[float]]) -> list[float]:
+    """The service starts (starts_of each counter) of the other counters c's waiting area serves (analytics.shared_waits)."""
+    return sorted(t for o in _sharing(c, pairs) for t in starts_of(o))
 
 
 def _queue_samples(db: sqlite_utils.Database, camera: str, queue: str | None, t0: float, t1: float
@@ -203,7 +194,19 @@ def _camera_day(
     queue: ZoneSamples | None = None
     walking: ZoneSamples | None = None
     queue_read = False
-    starts: dict[str, list[float]] = {}  # by spot: the session starts of counters sharing a queue
+    read: dict[str, tuple[ZoneSamples, ZoneSamples]] = {}  # by spot: a counter's spot and staff samples, read once
+    started: dict[str, list[float]] = {}  # by spot: the session starts of counters sharing a queue
+
+    def samples_of(o: _Counter) -> tuple[ZoneSamples, ZoneSamples]:
+        if o.spot not in read:
+            read[o.spot] = seat_samples(db, o, t0, t1)
+        return read[o.spot]
+
+    def starts_of(o: _Counter) -> list[float]:
+        if o.spot not in started:
+            started[o.spot] = session_starts(*samples_of(o))
+        return started[o.spot]
+
     for c in pairs:
         inputs = _inputs(c, ctx, counts, pairs) if ctx.complete else None
         payload = cached.get((cam.id, c.spot, day_key))
@@ -215,20 +218,19 @@ def _camera_day(
         if not queue_read:  # shared by the camera's counters: read once, and only if one is computed
             queue, walking = _queue_samples(db, cam.id, c.queue, t0, t1)
             queue_read = True
-        others = other_starts(db, c, pairs, t0, t1, starts) if queue is not None else []
-        counter_rows = list(_counter_day(db, c, queue, walking, ctx, others))
+        others = other_starts(c, pairs, starts_of) if queue is not None else []
+        counter_rows = list(_counter_day(c, samples_of(c), queue, walking, ctx, others))
         rows += counter_rows
         if inputs is not None:
             fresh.append(CachedDay(cam.id, c.spot, day_key, _payload(inputs, counter_rows), REPORT_CACHE_VERSION))
     return rows, fresh
 
 
-def _counter_day(db: sqlite_utils.Database, c: _Counter, queue: ZoneSamples | None, walking: ZoneSamples | None,
-                 ctx: _DayContext, others: list[float]) -> Iterator[ReportRow]:
+def _counter_day(c: _Counter, seat: tuple[ZoneSamples, ZoneSamples], queue: ZoneSamples | None,
+                 walking: ZoneSamples | None, ctx: _DayContext, others: list[float]) -> Iterator[ReportRow]:
+    """A counter's rows of one day from its spot and staff samples (seat), read PAD_S past each side."""
     window, periods = ctx.window, ctx.periods
-    t0, t1 = window.start - PAD_S, window.end + PAD_S
-    spot = zone_samples(db, c.camera, c.spot, t0, t1)
-    staff = zone_samples(db, c.camera, c.seat, t0, t1)
+    spot, staff = seat
     if not _seen(spot, staff, window):
         return
     day_stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking, other_starts=others)

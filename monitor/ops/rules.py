@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, presence_intervals, service_sessions, still_waiting, walked_in_flow
+from monitor.counters.analytics import AnalyticsParams, presence_intervals, session_starts, still_waiting, walked_in_flow
 from monitor.ops.health import CameraHealth
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.alerting import AlertRules
@@ -154,9 +154,7 @@ def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsPar
     if waiting == 0:
         return None
     since = _after_empty(q.samples, params.leave_s)
-    starts = sorted(s.start for c in q.counters
-                    for s in service_sessions(c.spot, c.seat, params.min_session_s, params.merge_gap_s, params.max_gap_s)
-                    if s.start >= since)
+    starts = sorted(t for c in q.counters for t in session_starts(c.spot, c.seat, params) if t >= since)
     back = params.walk_in_max_s + params.walk_lag_s  # the walk an arrival is dated back over may begin before
     walking = q.walking.window(since - back, np.inf) if q.walking is not None else None
     flow = walked_in_flow(q.samples.window(since, np.inf), starts, walking, params)
