@@ -492,6 +492,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # what this process imports (the simulator, --replay's analytics) is this checkout's, as analyze's subprocess
+    # (run in ROOT) is: not an installed copy of another checkout's monitor/
+    sys.path.insert(0, str(ROOT))
     # by path: putting benchmarks/ on sys.path would let its webui.py shadow the web package later on
     realfootage = load_module(Path(__file__).resolve().with_name("realfootage.py"), "realfootage")
     devcrowd = load_module(Path(__file__).resolve().with_name("devcrowd.py"), "devcrowd")
