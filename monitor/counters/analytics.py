@@ -32,6 +32,7 @@ __all__ = [
     "QueueFlow",
     "QueueStats",
     "absences",
+    "counter_day",
     "counter_stats",
     "drop_short",
     "fifo_waits",
@@ -46,7 +47,6 @@ __all__ = [
     "serving_unseen",
     "session_starts",
     "shared_waits",
-    "split_by_hour",
     "still_waiting",
     "total_duration",
     "utilisation",
@@ -628,7 +628,7 @@ def counter_stats(
     return _summarise(_analyse(spot, staff, queue, periods, params, walking, other_starts), window)
 
 
-def split_by_hour(
+def counter_day(
     spot: ZoneSamples,
     staff: ZoneSamples,
     queue: ZoneSamples | None,
@@ -639,8 +639,8 @@ def split_by_hour(
     params: AnalyticsParams = AnalyticsParams(),
     walking: ZoneSamples | None = None,
     other_starts: Sequence[float] = (),
-) -> list[HourStats]:
-    """Counter statistics for every local clock hour of the window (sessions counted in the hour they start).
+) -> tuple[CounterStats, list[HourStats]]:
+    """Counter statistics over the window (counter_stats) and for every local clock hour of it.
 
     Sessions, waits and absences are found once over all the samples, then attributed to the
     hour in which they start, so a session crossing an hour boundary is counted whole, once.
@@ -656,4 +656,4 @@ def split_by_hour(
         hour = datetime.fromtimestamp(h, tz).hour
         out.append(HourStats(h, hour, _summarise(counter, hour_iv)))
         h += HOUR_S
-    return out
+    return _summarise(counter, window), out

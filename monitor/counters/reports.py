@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import CounterStats, counter_stats, session_starts, split_by_hour
+from monitor.counters.analytics import CounterStats, counter_day, session_starts
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples
 from monitor.counters.render import render_report
@@ -233,9 +233,9 @@ def _counter_day(c: _Counter, seat: tuple[ZoneSamples, ZoneSamples], queue: Zone
     spot, staff = seat
     if not _seen(spot, staff, window):
         return
-    day_stats = counter_stats(spot, staff, queue, periods, window=window, walking=walking, other_starts=others)
+    day_stats, hours = counter_day(spot, staff, queue, periods, window, ctx.tz, walking=walking, other_starts=others)
     yield _row(ctx.day, None, c, day_stats)
-    for h in split_by_hour(spot, staff, queue, periods, window, ctx.tz, walking=walking, other_starts=others):
+    for h in hours:
         hour_iv = Interval(max(h.start, window.start), min(h.start + 3600, window.end))
         if h.stats.served or (h.stats.open_s > 0 and _seen(spot, staff, hour_iv)):
             yield _row(ctx.day, h.hour, c, h.stats)

@@ -15,6 +15,7 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     QueueStats,
     absences,
+    counter_day,
     counter_stats,
     drop_short,
     fifo_waits,
@@ -25,7 +26,6 @@ from monitor.counters.analytics import (
     queue_stats,
     seen_waits,
     service_sessions,
-    split_by_hour,
     still_waiting,
     utilisation,
     walked_in,
@@ -665,14 +665,15 @@ def test_empty_day_between_busy_days() -> None:
     assert stats.served == 0 and stats.open_s == 0 and stats.utilisation == 0.0 and stats.littles_wait_s is None
 
 
-def test_split_by_hour_counts_session_in_starting_hour() -> None:
+def test_counter_day_counts_session_in_starting_hour() -> None:
     day = date(2024, 6, 3)
     periods = OpeningHours().spans(day, VN)  # 07:30-11:30, 13:30-17:00
     t0 = local(day, 7, 0)
     # 07:00-12:00 observed; the officer sits all morning; sessions 09:55-10:10 and 10:20-10:30.
     spot = seq(f"0*{175 * 60} 1*{15 * 60} 0*{10 * 60} 1*{10 * 60} 0*{90 * 60}", t0)
     staff = seq(f"1*{300 * 60}", t0)
-    hours = split_by_hour(spot, staff, None, periods, day_window(day), VN)
+    whole, hours = counter_day(spot, staff, None, periods, day_window(day), VN)
+    assert whole == counter_stats(spot, staff, None, periods, window=day_window(day))  # the day's own figures
     assert [h.hour for h in hours] == list(range(24))
     assert [h.start for h in hours] == [local(day, hh) for hh in range(24)]
     by_hour = {h.hour: h.stats for h in hours}
@@ -686,12 +687,12 @@ def test_split_by_hour_counts_session_in_starting_hour() -> None:
     assert all(h.stats.absence_s == 0 for h in hours)
 
 
-def test_split_by_hour_absence_in_starting_hour() -> None:
+def test_counter_day_absence_in_starting_hour() -> None:
     day = date(2024, 6, 3)
     periods = OpeningHours().spans(day, VN)
     t0 = local(day, 8, 0)
     staff = seq(f"1*{50 * 60} 0*{20 * 60} 1*{60 * 60}", t0)  # away 08:50-09:10
-    hours = {h.hour: h.stats for h in split_by_hour(ZoneSamples.empty(), staff, None, periods, day_window(day), VN)}
+    hours = {h.hour: h.stats for h in counter_day(ZoneSamples.empty(), staff, None, periods, day_window(day), VN)[1]}
     assert hours[8].absence_s == 1200 and hours[9].absence_s == 0
 
 
