@@ -9,7 +9,7 @@ import numpy as np
 
 from monitor.detect.persons import Detection
 
-__all__ = ["HOLD_IOU", "covers", "flat_lut", "grey_box", "iou", "look", "same_look"]
+__all__ = ["HOLD_IOU", "covers", "flat_lut", "grey_box", "iou", "likeness", "look", "same_look"]
 
 # A box's content is compared on a LOOK_SIZE x LOOK_SIZE grey thumbnail. The same seated person, after
 # a light step, exposure flicker or a slight movement, correlates far above SAME_LOOK; the floor or a
@@ -29,6 +29,14 @@ def look(rgb: np.ndarray, d: Detection) -> np.ndarray:
     if crop.ndim == 3:
         crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     return cv2.resize(crop, (LOOK_SIZE, LOOK_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def likeness(a: np.ndarray, b: np.ndarray) -> float | None:
+    """The normalised correlation of two thumbnails; None when either is flat (too little texture)."""
+    sa, sb = float(a.std()), float(b.std())
+    if sa < FLAT_GREY or sb < FLAT_GREY:
+        return None
+    return float(((a - a.mean()) * (b - b.mean())).mean()) / (sa * sb)
 
 
 def same_look(a: np.ndarray, b: np.ndarray) -> bool:

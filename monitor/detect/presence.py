@@ -11,7 +11,9 @@ Definitions (the zone editor and the README say the same):
 - Each person goes to at most one zone: seats take the nearest anchors first, one person each.
 - A seat (staff_seat, service_spot) is occupied when someone has been found on it in at least
   two analyses over at least ON_S seconds; it is empty again when nobody has been found on it for
-  OFF_S seconds (and at least two analyses). Transitions are backdated (`since`) to the first / last
+  OFF_S seconds (and at least two analyses), motion has crossed their last box and that box no
+  longer shows what it showed when they were last found (`hold_look`, for a sighting that looked
+  like the person who sat down). Transitions are backdated (`since`) to the first / last
   sighting, so per-second figures do not lag; a seat occupied at its first analyses is occupied
   from the first frame (a restarted worker does not date everyone seated from their tile's turn).
   A seat that turns on again within `rejoin_s` of turning off, with someone who looks like the
@@ -54,7 +56,7 @@ import numpy as np
 
 from monitor.detect.occupancy import SEAT_KINDS, ZoneSpec, ZoneState
 from monitor.detect.persons import Detection, PersonModel, suppress
-from monitor.detect.looks import HOLD_IOU, covers, flat_lut, grey_box, iou, look, same_look
+from monitor.detect.looks import HOLD_IOU, covers, flat_lut, grey_box, iou, likeness, look, same_look
 from monitor.detect.presence_params import PresenceParams
 from monitor.detect.noise import NoisyMean
 from monitor.detect.reference import HallMedian, Vacated
@@ -671,7 +673,21 @@ class PersonOccupancy:
                 s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
+            s.look_kept = not hit and s.occupied and self._look_kept(s, rgb)
             seat_step(s, now, hit, self.params)
+
+    def _look_kept(self, s: Seat, rgb: np.ndarray) -> bool:
+        """True when a seat's last box still shows what it showed at its last sighting (hold_look), and that
+        sighting looked like the person who sat down when it turned on (hold_same): an empty chair the
+        detector scored as a person after they left looks like itself for as long as it stands."""
+        p = self.params
+        if p.hold_look is None or s.last_box is None or s.last_look is None or s.on_look is None:
+            return False
+        who = likeness(s.on_look, s.last_look)
+        if who is None or who < p.hold_same:
+            return False
+        now = likeness(s.last_look, look(rgb, s.last_box))
+        return now is not None and now >= p.hold_look
 
     def finish(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
         """The states when observation ends (the end of a file): a seat found occupied at its last

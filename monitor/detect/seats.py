@@ -57,6 +57,8 @@ class Seat:
     stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
     last_look: np.ndarray | None = None  # last_box's content (looks.look)
     off_look: np.ndarray | None = None  # how its person looked when it last turned off (at `since`)
+    look_kept: bool = False  # at the last miss, last_box still looked as at the last sighting
+    on_look: np.ndarray | None = None  # last_look when it last turned on: who sat down
 
 
 def seat_cost(s: Seat, x: float, y: float, p: SeatRules) -> float | None:
@@ -91,7 +93,8 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules) -> None:
                 s.since = off  # the same person lost for seconds: they never left
         s.uncertain = bool(s.hits)
     else:
-        left = s.stirred or not p.off_needs_motion or now - s.last_hit >= p.off_still_s
+        long_unseen = now - s.last_hit >= p.off_still_s
+        left = long_unseen or ((s.stirred or not p.off_needs_motion) and not s.look_kept)
         if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
             s.occupied, s.since = False, s.last_hit + 0.5
             s.off_look = s.last_look
@@ -102,3 +105,4 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules) -> None:
 def turn_on(s: Seat) -> None:
     """Occupied from the first sighting; from the first frame when its first analyses found it occupied."""
     s.occupied, s.since = True, s.hits[0] if s.missed else 0.0
+    s.on_look = s.last_look

@@ -707,8 +707,8 @@ def test_a_citizen_lost_for_seconds_rejoins_their_session_when_they_look_the_sam
 
     fake.people = [citizen]
     play(0.0, 20.0, dressed(1), still)
-    fake.people = []  # lost while they shift in their chair
-    play(20.0, 28.0, dressed(1), moving)
+    fake.people = []  # lost while they shift in their chair: the picture of them changes
+    play(20.0, 28.0, dressed(3), moving)
     off = [st for t, st in states if t >= 20.0 and not st.occupied]
     assert off, "the spot never went off: the test would not show a rejoin"
     fake.people = [citizen]
@@ -719,6 +719,78 @@ def test_a_citizen_lost_for_seconds_rejoins_their_session_when_they_look_the_sam
         assert last.since == pytest.approx(off[0].since)  # back to when it went off: no gap
     else:
         assert last.since >= 28.0  # someone else: a new session from their first sighting
+
+
+@pytest.mark.parametrize(("hold_look", "held"), [(0.9, True), (None, False)])
+def test_a_citizen_the_detector_loses_is_held_while_the_picture_of_them_is_unchanged(hold_look: float | None, held: bool) -> None:
+    """Lost by the detector for longer than off_s while the clerk moves over them: the spot stays occupied
+    as long as their last box still shows what it showed at their last sighting, and turns off, dated
+    back to that sighting, once it shows something else (they got up and left)."""
+    fake = FakeModel()
+    params = PresenceParams(hold_look=hold_look)
+    occ = PersonOccupancy([SEAT, SPOT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    citizen = _seated(SPOT, occ.persp)
+    there, gone = _painted(occ, citizen, 1), _painted(occ, citizen, 9)  # the citizen; the chair and desk where they sat
+    play, states = _player(occ, _moving(citizen))  # motion: the clerk's arms, or the citizen's own gestures
+    fake.people = [citizen]
+    play(0.0, 20.0, there)
+    assert states[-1][1].occupied
+    fake.people = []  # the detector stops finding them; the picture of them does not change
+    play(20.0, 60.0, there)
+    assert all(st.occupied for t, st in states if t >= 20.0) is held
+    if held:
+        play(60.0, 75.0, gone)  # now they leave
+        last = states[-1][1]
+        assert not last.occupied
+        assert abs(last.since - 20.0) <= params.seat_period_s  # their last sighting, not when the picture changed
+
+
+def test_an_empty_chair_scored_as_a_person_after_the_citizen_left_is_not_held() -> None:
+    """A sighting on the spot after its citizen left: the empty chair, scored as a person. It looks like
+    itself for as long as it stands, not like the citizen who sat down, so its look holds nothing: once
+    someone walks past, the spot turns off."""
+    fake = FakeModel()
+    params = PresenceParams()
+    occ = PersonOccupancy([SEAT, SPOT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    citizen = _seated(SPOT, occ.persp)
+    there, gone = _painted(occ, citizen, 1), _painted(occ, citizen, 9)
+    play, states = _player(occ)
+    fake.people = [citizen]
+    play(0.0, 20.0, there)
+    fake.people = []
+    play(20.0, 20.0 + params.window_s + 2.0, gone)  # they leave unseen by the change map
+    assert states[-1][1].occupied  # held: nothing moved over them (off_needs_motion)
+    fake.people = [citizen]  # the chair, found once
+    t = start = states[-1][0] + 0.2
+    while occ.seats[1].last_hit < start:  # until its tile next runs
+        play(t, t + 0.2, gone)
+        t += 0.2
+    fake.people = []
+    play(t, t + 30.0, gone, _moving(citizen))  # someone walks past
+    assert not states[-1][1].occupied
+
+
+def _painted(occ: PersonOccupancy, box: tuple[float, float, float, float], seed: int) -> np.ndarray:
+    """A test frame with a texture of its own over a box and a little around it."""
+    img = _frame_for(occ)()  # the fake model reads the crop's place from its corner pixel, never inside the box
+    x0, y0 = int(box[0] * W) - 3, int(box[1] * H) - 3
+    x1, y1 = int(np.ceil(box[2] * W)) + 3, int(np.ceil(box[3] * H)) + 3
+    img = img.copy()
+    img[y0:y1, x0:x1] = np.random.default_rng(seed).integers(0, 255, (y1 - y0, x1 - x0, 1), dtype=np.uint8)
+    return img
+
+
+def _player(occ: PersonOccupancy, motion: np.ndarray | None = None):  # noqa: ANN202 - (play, the spot's states)
+    """play(t0, t1, frame[, motion]) updates occ at 5 fps; states gathers (time, the service spot's state)."""
+    states: list[tuple[float, object]] = []
+    still = np.zeros((180, 320), np.uint8)
+
+    def play(t0: float, t1: float, img: np.ndarray, moving: np.ndarray | None = None) -> None:
+        for k in range(int(round((t1 - t0) * 5))):
+            m = moving if moving is not None else motion if motion is not None else still
+            states.append((t0 + k / 5, occ.update(t0 + k / 5, m, lambda: img)["spot"]))
+
+    return play, states
 
 
 def test_a_flat_picture_is_stretched_for_the_waiting_areas_only() -> None:
