@@ -41,10 +41,11 @@ def likeness(a: np.ndarray, b: np.ndarray) -> float | None:
 
 def same_look(a: np.ndarray, b: np.ndarray) -> bool:
     """True when two thumbnails of a box show the same thing (normalised correlation; means when flat)."""
-    sa, sb = float(a.std()), float(b.std())
-    if sa < FLAT_GREY or sb < FLAT_GREY:
-        return sa < FLAT_GREY and sb < FLAT_GREY and abs(float(a.mean()) - float(b.mean())) <= 2 * FLAT_GREY
-    return float(((a - a.mean()) * (b - b.mean())).mean()) / (sa * sb) >= SAME_LOOK
+    c = likeness(a, b)
+    if c is None:
+        flat_a, flat_b = float(a.std()) < FLAT_GREY, float(b.std()) < FLAT_GREY
+        return flat_a and flat_b and abs(float(a.mean()) - float(b.mean())) <= 2 * FLAT_GREY
+    return c >= SAME_LOOK
 
 
 HOLD_IOU = 0.3  # a new sighting overlapping a held one by this much (IoU) is the same person

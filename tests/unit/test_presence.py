@@ -9,7 +9,7 @@ import pytest
 
 from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
-from monitor.detect.looks import covers, flat_lut
+from monitor.detect.looks import covers, flat_lut, likeness, same_look
 from monitor.detect.presence import PersonOccupancy, PresenceParams
 from monitor.detect.tiles import Perspective, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE
@@ -689,30 +689,17 @@ def test_a_citizen_lost_for_seconds_rejoins_their_session_when_they_look_the_sam
     params = PresenceParams()
     occ = PersonOccupancy([SEAT, SPOT], ASPECT, params, model=fake)  # type: ignore[arg-type]
     citizen = _seated(SPOT, occ.persp)
-    base = _frame_for(occ)()
-    x0, y0 = int(citizen[0] * W) - 3, int(citizen[1] * H) - 3  # their clothes, and a little around them
-    x1, y1 = int(np.ceil(citizen[2] * W)) + 3, int(np.ceil(citizen[3] * H)) + 3
-
-    def dressed(seed: int):  # noqa: ANN202 - a frame source
-        img = base.copy()  # the fake model reads the crop's place from its corner pixel, never inside the person
-        img[y0:y1, x0:x1] = np.random.default_rng(seed).integers(0, 255, (y1 - y0, x1 - x0, 1), dtype=np.uint8)
-        return lambda: img
-
+    play, states = _player(occ)
     still, moving = np.zeros((180, 320), np.uint8), _moving(citizen)
-    states = []
-
-    def play(t0: float, t1: float, frame, motion: np.ndarray) -> None:  # noqa: ANN001
-        for k in range(int(round((t1 - t0) * 5))):
-            states.append((t0 + k / 5, occ.update(t0 + k / 5, motion, frame)["spot"]))
 
     fake.people = [citizen]
-    play(0.0, 20.0, dressed(1), still)
+    play(0.0, 20.0, _painted(occ, citizen, 1), still)
     fake.people = []  # lost while they shift in their chair: the picture of them changes
-    play(20.0, 28.0, dressed(3), moving)
+    play(20.0, 28.0, _painted(occ, citizen, 3), moving)
     off = [st for t, st in states if t >= 20.0 and not st.occupied]
     assert off, "the spot never went off: the test would not show a rejoin"
     fake.people = [citizen]
-    play(28.0, 40.0, dressed(1 if same else 2), still)
+    play(28.0, 40.0, _painted(occ, citizen, 1 if same else 2), still)
     last = states[-1][1]
     assert last.occupied
     if rejoined:
@@ -791,6 +778,19 @@ def _player(occ: PersonOccupancy, motion: np.ndarray | None = None):  # noqa: AN
             states.append((t0 + k / 5, occ.update(t0 + k / 5, m, lambda: img)["spot"]))
 
     return play, states
+
+
+def test_likeness_ignores_light_and_gives_no_figure_for_a_flat_thumbnail() -> None:
+    """A light step or exposure flicker (gain and offset) leaves a thumbnail's likeness to itself at 1;
+    another texture falls near 0; a flat one (a dark wall) has no correlation, and same_look compares means."""
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0, 255, (16, 16)).astype(np.float32)
+    assert likeness(a, 0.6 * a + 40) == pytest.approx(1.0, abs=1e-5)
+    assert abs(likeness(a, rng.uniform(0, 255, (16, 16)).astype(np.float32)) or 0.0) < 0.3
+    flat = np.full((16, 16), 80, np.float32)
+    assert likeness(a, flat) is None and likeness(flat, flat) is None
+    assert same_look(flat, flat + 3) and not same_look(flat, flat + 20) and not same_look(a, flat)
+    assert same_look(a, 0.6 * a + 40)
 
 
 def test_a_flat_picture_is_stretched_for_the_waiting_areas_only() -> None:
