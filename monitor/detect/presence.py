@@ -673,8 +673,7 @@ class PersonOccupancy:
                 s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
-            s.look_kept = not hit and s.occupied and self._look_kept(s, rgb)
-            seat_step(s, now, hit, self.params)
+            seat_step(s, now, hit, self.params, look_kept=not hit and s.occupied and self._look_kept(s, rgb))
 
     def _look_kept(self, s: Seat, rgb: np.ndarray) -> bool:
         """True when a seat's last box still shows what it showed at its last sighting (hold_look), and that

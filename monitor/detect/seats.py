@@ -57,7 +57,6 @@ class Seat:
     stirred: bool = True  # motion covered stirred_fraction of last_box since the last sighting
     last_look: np.ndarray | None = None  # last_box's content (looks.look)
     off_look: np.ndarray | None = None  # how its person looked when it last turned off (at `since`)
-    look_kept: bool = False  # at the last miss, last_box still looked as at the last sighting
     on_look: np.ndarray | None = None  # last_look when it last turned on: who sat down
 
 
@@ -74,8 +73,9 @@ def seat_cost(s: Seat, x: float, y: float, p: SeatRules) -> float | None:
     return dx + below + 0.5 * above  # hidden legs are common: rows above cost less
 
 
-def seat_step(s: Seat, now: float, hit: bool, p: SeatRules) -> None:
-    """One analysis of a seat (hit: someone found on it): turns it on or off by the rules."""
+def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = False) -> None:
+    """One analysis of a seat (hit: someone found on it): turns it on or off by the rules. look_kept: its
+    person's last box still shows what it showed at their last sighting (PresenceParams.hold_look)."""
     s.seen = True
     if hit:
         s.last_hit, s.misses_since_hit = now, 0
@@ -94,7 +94,7 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules) -> None:
         s.uncertain = bool(s.hits)
     else:
         long_unseen = now - s.last_hit >= p.off_still_s
-        left = long_unseen or ((s.stirred or not p.off_needs_motion) and not s.look_kept)
+        left = long_unseen or ((s.stirred or not p.off_needs_motion) and not look_kept)
         if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
             s.occupied, s.since = False, s.last_hit + 0.5
             s.off_look = s.last_look
