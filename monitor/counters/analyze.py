@@ -16,6 +16,7 @@ from monitor.counters.analytics import (
     absences,
     fifo_waits,
     mean_age,
+    seen_arriving,
     seen_waits,
     service_sessions,
     walked_in_flow,
@@ -142,6 +143,11 @@ def samples_of(per_second: list[dict[str, Any]], zone_id: str) -> ZoneSamples:
     return ZoneSamples.from_records(rows)
 
 
+def moved_of(per_second: list[dict[str, Any]], zone_id: str) -> list[tuple[float, float]]:
+    """One seat zone's (second, moved) samples out of the per-second rows (none where it was not measured)."""
+    return [(r["t"], r["zones"][zone_id]["moved"]) for r in per_second if "moved" in r["zones"].get(zone_id, {})]
+
+
 def summarise(
     camera: Camera,
     per_second: list[dict[str, Any]],
@@ -171,19 +177,27 @@ def summarise(
     gone: list[dict[str, Any]] = []
     starts: list[float] = []
     whole: list[float] = []  # durations of the sessions seen from start to end
+    under_way: list[dict[str, Any]] = []
     for spot_id, seat_id in zip(spots, seats):
         spot, staff = samples_of(per_second, spot_id), samples_of(per_second, seat_id)
+        moved = moved_of(per_second, spot_id)
         end = float(per_second[-1]["t"] + 1) if per_second else None
         for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end,
                                    t0 + IN_PROGRESS_GRACE_S):
+            cut = end is not None and iv.end >= end
+            began = iv.start > t0 + IN_PROGRESS_GRACE_S or seen_arriving(iv.start, moved, params)
+            if began and iv.duration < params.min_session_s and not cut:
+                continue  # kept by service_sessions as under way; seen arriving, it is someone passing
             sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
-            if iv.start > t0 + IN_PROGRESS_GRACE_S:
-                starts.append(iv.start)
-                if end is None or iv.end < end:
-                    whole.append(min(iv.end, duration) - iv.start)
+            if not began:
+                under_way.append(sessions[-1])
+                continue
+            starts.append(iv.start)
+            if not cut:
+                whole.append(min(iv.end, duration) - iv.start)
     age = mean_age(whole)
-    for s in sessions:  # under way when the video began: the start is before it, by an estimate
-        if s["start_s"] <= t0 + IN_PROGRESS_GRACE_S and age is not None:
+    for s in under_way:  # under way when the video began: the start is before it, by an estimate
+        if age is not None:
             s["start_s"], s["start_estimated"] = round(float(t0) - age, 1), True
     for i, seat_id in enumerate(seats):
         staff = samples_of(per_second, seat_id)

@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from monitor.counters.analytics import AnalyticsParams, CounterStats
-from monitor.counters.analyze import IN_PROGRESS_GRACE_S, OFFLINE_MERGE_GAP_S, detect_seconds, samples_of
+from monitor.counters.analytics import AnalyticsParams, CounterStats, seen_arriving
+from monitor.counters.analyze import IN_PROGRESS_GRACE_S, OFFLINE_MERGE_GAP_S, detect_seconds, moved_of, samples_of
 from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, queue_window
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples
@@ -54,10 +54,12 @@ def analyze_office_files(
 
     Keys: duration_s (the shortest file), cameras {id: {file, duration_s, per_second}}, counters,
     fields, queues. A session within IN_PROGRESS_GRACE_S of the start was under way before the
-    videos began: it is listed but not counted as served, and its wait is left out.
+    videos began, unless its citizen was seen arriving (analytics.seen_arriving): it is listed but not
+    counted as served, and its wait is left out.
     """
     office = office_of(config)
     samples: dict[tuple[str, str], ZoneSamples] = {}
+    moved: dict[tuple[str, str], list[tuple[float, float]]] = {}
     cameras: dict[str, Any] = {}
     for cam_id, path in videos.items():
         camera = config.camera(cam_id)
@@ -70,28 +72,33 @@ def analyze_office_files(
         cameras[cam_id] = {"file": str(path), "duration_s": round(duration, 3), "per_second": per_second}
         for zone_id in [z.id for z in camera.zones] + [WALKING_ZONE]:
             samples[(cam_id, zone_id)] = samples_of(per_second, zone_id)
+            moved[(cam_id, zone_id)] = moved_of(per_second, zone_id)
         log.info("analyze office: camera %s: %.0f s of %s", cam_id, duration, path)
     duration = min(c["duration_s"] for c in cameras.values())
     window = Interval(0.0, duration)
-    a = analyse_office(office, samples, [window], AnalyticsParams(merge_gap_s=OFFLINE_MERGE_GAP_S))
-    served = _served_only(a)
+    params = AnalyticsParams(merge_gap_s=OFFLINE_MERGE_GAP_S)
+    a = analyse_office(office, samples, [window], params)
+    began = {c.id: [s.start > IN_PROGRESS_GRACE_S or seen_arriving(s.start, moved.get(c.spot, []), params)
+                    for s in a.sessions[c.id]] for c in office.counters}
+    served = _served_only(a, began)
     lang = config.site.language
     return {
         "duration_s": duration,
         "cameras": cameras,
-        "counters": [_counter(a, served, c.id, window, lang) for c in office.counters],
+        "counters": [_counter(a, served, c.id, window, lang, began[c.id]) for c in office.counters],
         "fields": [{"id": f, "name": office.field_label(f, lang),
                     **_figures(field_window(served, f, window), field_window(a, f, window))} for f in office.fields],
         "queues": [_queue(a, served, q.id, q.name, window) for q in office.queues],
     }
 
 
-def _served_only(a: OfficeAnalysis) -> OfficeAnalysis:
-    """The analysis without the sessions already under way when the videos began (see analyze_office_files)."""
+def _served_only(a: OfficeAnalysis, began: Mapping[str, list[bool]]) -> OfficeAnalysis:
+    """The analysis without the sessions already under way when the videos began (began[counter][k]: its
+    k-th session began in the videos; see analyze_office_files)."""
     sessions: dict[str, list[Interval]] = {}
     waits: dict[str, list[float] | None] = {}
     for cid, found in a.sessions.items():
-        keep = [k for k, s in enumerate(found) if s.start > IN_PROGRESS_GRACE_S]
+        keep = [k for k in range(len(found)) if began[cid][k]]
         sessions[cid] = [found[k] for k in keep]
         matched = a.waits[cid]
         waits[cid] = None if matched is None else [matched[k] for k in keep]
@@ -106,13 +113,14 @@ def _figures(s: CounterStats, everything: CounterStats) -> dict[str, Any]:
             "absence_s": round(s.absence_s, 1), "utilisation": round(everything.utilisation, 3)}
 
 
-def _counter(a: OfficeAnalysis, served: OfficeAnalysis, counter_id: str, window: Interval, lang: str) -> dict[str, Any]:
+def _counter(a: OfficeAnalysis, served: OfficeAnalysis, counter_id: str, window: Interval, lang: str,
+             began: list[bool]) -> dict[str, Any]:
     c = a.office.counter(counter_id)
     assert c is not None
     waits = a.waits[counter_id]
     sessions = [{"start_s": round(s.start, 2), "end_s": round(min(s.end, window.end), 2),
-                 "wait_s": round(waits[k], 1) if waits is not None and s.start > IN_PROGRESS_GRACE_S else None,
-                 "in_progress": s.start <= IN_PROGRESS_GRACE_S}
+                 "wait_s": round(waits[k], 1) if waits is not None and began[k] else None,
+                 "in_progress": not began[k]}
                 for k, s in enumerate(a.sessions[counter_id])]
     absences = [{"start_s": round(g.start, 2), "end_s": round(min(g.end, window.end), 2)} for g in a.absences[counter_id]]
     return {"id": c.id, "name": c.name, "field": c.field, "field_name": a.office.field_label(c.field, lang),

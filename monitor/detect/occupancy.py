@@ -68,6 +68,7 @@ class ZoneState:
     score: float  # seats: stationary-foreground fraction; waiting: people; motion: moving fraction
     since: float | None = None  # when `occupied` took its current value (backdated); None: not backdated
     revisions: tuple[Revision, ...] = ()  # corrections found this frame
+    moved: float | None = None  # seats: the share of the seated body's place that motion covers; None: not measured
 
 
 # ---------------------------------------------------------------- per-second samples
@@ -76,7 +77,8 @@ class ZoneState:
 class SecondAggregator:
     """Folds per-frame ZoneStates into one sample per zone per whole second.
 
-    `occupied` is the state at the end of the second and `count` the mean over it. Seconds are
+    `occupied` is the state at the end of the second and `count` the mean over it; `moved`, for zones
+    that measure it, is its largest value in the second. Seconds are
     held for hold_s before they are returned, so transitions backdated by `since` and Revisions
     found within that time still reach them (math.inf: hold everything until flush()).
     """
@@ -85,7 +87,7 @@ class SecondAggregator:
         if not hold_s >= 0:
             raise ValueError(f"hold_s must be >= 0, got {hold_s}")
         self.hold_s = hold_s
-        self._seconds: dict[int, dict[str, list]] = {}  # second -> zone -> [occupied, count_sum, n]
+        self._seconds: dict[int, dict[str, list]] = {}  # second -> zone -> [occupied, count_sum, n, moved max]
         self._last: dict[str, bool] = {}
         self._emitted = -(2**62)  # seconds up to this one have been returned
 
@@ -95,10 +97,12 @@ class SecondAggregator:
         if sec > self._emitted:
             row = self._seconds.setdefault(sec, {})
             for zid, st in states.items():
-                cell = row.setdefault(zid, [False, 0.0, 0])
+                cell = row.setdefault(zid, [False, 0.0, 0, None])
                 cell[0] = st.occupied
                 cell[1] += st.count
                 cell[2] += 1
+                if st.moved is not None:
+                    cell[3] = st.moved if cell[3] is None else max(cell[3], st.moved)
         for zid, st in states.items():
             if zid in self._last and st.occupied != self._last[zid] and st.since is not None:
                 self._rewrite(zid, st.since, now, st.occupied)
@@ -130,6 +134,14 @@ class SecondAggregator:
             if not done(s):
                 break
             row = self._seconds.pop(s)
-            out.append((s, {z: {"occupied": bool(c[0]), "count": round(c[1] / c[2], 3)} for z, c in row.items()}))
+            out.append((s, {z: _sample(c) for z, c in row.items()}))
             self._emitted = s
         return out
+
+
+def _sample(cell: list) -> dict:
+    """One zone's second as emitted: occupied, count, and moved where the zone measures it."""
+    out = {"occupied": bool(cell[0]), "count": round(cell[1] / cell[2], 3)}
+    if cell[3] is not None:
+        out["moved"] = round(cell[3], 3)
+    return out

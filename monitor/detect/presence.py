@@ -351,6 +351,14 @@ class PersonOccupancy:
         for ts in (ts for ts in self.tiles if ts.seated_scale):
             ts.stirred = [m or self._covered(d, motion) for d, m in zip(ts.found, ts.stirred, strict=True)]
 
+    def _moved(self, s: Seat, motion: np.ndarray) -> float:
+        """The share of a seat's place that motion covers: its footprint's columns, from a seated person's
+        head height above it (sitting_head_h) down to its bottom. Someone sitting down moves over most of it."""
+        x0, y0, x1, y1 = s.box
+        place = Detection(x0 / self.aspect, y0 - self.params.sitting_head_h * s.h, x1 / self.aspect, y1, 0.0)
+        gx0, gy0, gx1, gy1 = grey_box(place, motion.shape)
+        return cv2.countNonZero(motion[gy0:gy1, gx0:gx1]) / max((gx1 - gx0) * (gy1 - gy0), 1)
+
     def _covered(self, d: Detection, motion: np.ndarray) -> bool:
         """True when motion covers stirred_fraction of a box."""
         x0, y0, x1, y1 = grey_box(d, motion.shape)
@@ -701,7 +709,7 @@ class PersonOccupancy:
         out: dict[str, ZoneState] = {}
         for s in self.seats:
             since = None if self._t0 is None else self._t0 + s.since  # back to the caller's clock
-            out[s.spec.id] = ZoneState(s.occupied, float(s.occupied), s.score, since)
+            out[s.spec.id] = ZoneState(s.occupied, float(s.occupied), s.score, since, moved=self._moved(s, motion))
         if self.areas:
             # a person on an occupied seat is not waiting, whichever tile found them
             _, free = self._assign(self._area_dets, [j for j, s in enumerate(self.seats) if s.occupied])

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from monitor.counters.analyze import analyze_file, summarise
-from monitor.counters.analytics import mean_age
+from monitor.counters.analytics import AnalyticsParams, mean_age, seen_arriving
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
 from monitor.simulate import SimConfig, SimResult, simulate_office
@@ -182,6 +182,36 @@ def test_a_session_under_way_that_ends_within_seconds_is_still_a_session(config:
     out = summarise(camera, rows, 600.0)
     assert [(s["start_s"], s["end_s"]) for s in out["sessions"]] == [(-100.0, 12.0), (200.0, 400.0)]
     assert out["sessions"][0]["start_estimated"] and out["waiting"]["served"] == 1
+
+
+@pytest.mark.parametrize(("moved", "under_way"), [(0.5, False), (0.03, True), (None, True)])
+def test_a_session_in_the_first_seconds_begins_in_the_video_when_its_citizen_was_seen_arriving(
+        config: Config, moved: float | None, under_way: bool) -> None:
+    """A citizen called at the start sits down 8 s in: motion over the spot's place as they walk up and
+    sit (moved) makes theirs a service seen whole, served and waited for. Without it (a citizen seated
+    from the start whom the detector found 8 s in), it was under way: its start is estimated."""
+    camera = config.camera("quay-1")
+    rows = [_row(t, 8 <= t < 150 or 300 <= t < 400, True, 1.0 if t < 8 else 0.0) for t in range(600)]
+    if moved is not None:
+        for row in rows:
+            row["zones"]["service-spot"]["moved"] = moved if 5 <= row["t"] < 10 else 0.0
+    out = summarise(camera, rows, 600.0)
+    first = out["sessions"][0]
+    assert first.get("start_estimated", False) is under_way
+    assert first["start_s"] == (-50.0 if under_way else 8.0)  # the mean age of the whole 100 s one: 50 s
+    assert out["waiting"]["served"] == (1 if under_way else 2)
+
+
+def test_someone_seen_arriving_at_the_spot_for_seconds_at_the_start_is_not_a_session(config: Config) -> None:
+    """A session under way is kept however short (the start cut it); one seen beginning is not."""
+    camera = config.camera("quay-1")
+    rows = [_row(t, 6 <= t < 14 or 200 <= t < 400, True, 0.0) for t in range(600)]
+    for row in rows:
+        row["zones"]["service-spot"]["moved"] = 0.4 if row["t"] == 5 else 0.0
+    out = summarise(camera, rows, 600.0)
+    assert [(s["start_s"], s["end_s"]) for s in out["sessions"]] == [(200.0, 400.0)]
+    assert seen_arriving(8.0, [(5.0, 0.4)]) and not seen_arriving(20.0, [(5.0, 0.4)])
+    assert not seen_arriving(8.0, [(5.0, 0.4)], AnalyticsParams(arrive_motion=None))
 
 
 def test_mean_age_of_a_session_found_under_way() -> None:

@@ -1,4 +1,4 @@
-"""`onestop analyze --video CAMERA=FILE ...`: bad input is one line naming the value and what is valid, with a non-zero exit."""
+"""`onestop analyze --video CAMERA=FILE ...`: bad input is one line naming the value and what is valid, with a non-zero exit; which services it counts as served."""
 
 from __future__ import annotations
 
@@ -48,3 +48,32 @@ def test_a_file_that_is_not_a_video_is_one_line(site: Path) -> None:
     code, lines = _run(site, "--video", f"quay-a={site / 'a.mp4'}", "--video", f"hall={site / 'h.mp4'}")
     assert code == 1 and len(lines) == 1, lines
     assert lines[0] == f"Error: {site / 'a.mp4'} (camera quay-a): Invalid data found when processing input", lines
+
+
+@pytest.mark.parametrize(("moved", "in_progress"), [(0.5, False), (0.0, True)])
+def test_a_service_seen_beginning_in_the_first_seconds_is_served(
+        site: Path, monkeypatch: pytest.MonkeyPatch, moved: float, in_progress: bool) -> None:
+    """As in the single-video analysis: quay-1's citizen sits down 8 s in; seen arriving (motion over the
+    spot's place), theirs is a service of the files, else one under way before them."""
+    from monitor.counters import analyze_office
+    from monitor.site.config import load_config
+
+    def rows(camera) -> list[dict]:  # noqa: ANN001
+        out = []
+        for t in range(600):
+            zones = {z.id: {"occupied": False, "count": 0.0} for z in camera.zones}
+            for seat in ("seat-1", "ghe"):
+                if seat in zones:
+                    zones[seat] = {"occupied": True, "count": 1.0}
+            if "spot-1" in zones:
+                on = 8 <= t < 150 or 300 <= t < 400
+                zones["spot-1"] = {"occupied": on, "count": float(on), "moved": moved if 5 <= t < 10 else 0.0}
+            out.append({"t": t, "zones": zones})
+        return out
+
+    monkeypatch.setattr(analyze_office, "detect_seconds", lambda path, camera, config, report=None: (rows(camera), 600.0))
+    config = load_config(site / "cameras.yaml")
+    out = analyze_office.analyze_office_files({"quay-a": site / "a.mp4", "hall": site / "h.mp4"}, config)
+    (quay1,) = [c for c in out["counters"] if c["id"] == "quay-1"]
+    assert [s["in_progress"] for s in quay1["sessions"]] == [in_progress, False]
+    assert quay1["served"] == (1 if in_progress else 2)

@@ -72,6 +72,15 @@ def test_aggregator_backdates_transitions_and_applies_revisions() -> None:
     assert out[3][1]["s"]["count"] == 1.0
 
 
+def test_aggregator_keeps_the_largest_moved_of_a_second_for_zones_that_measure_it() -> None:
+    agg = SecondAggregator(hold_s=0)
+    for i, m in enumerate([0.1, 0.5, 0.2, 0.0, 0.0]):  # one second at 5 fps; then the next one starts
+        agg.add(100 + i / 5, {"s": ZoneState(True, 1.0, 1.0, moved=m), "w": st(False)})
+    (first, zones), = agg.add(101.0, {"s": ZoneState(True, 1.0, 1.0, moved=0.3), "w": st(False)})
+    assert first == 100 and zones["s"] == {"occupied": True, "count": 1.0, "moved": 0.5}
+    assert "moved" not in zones["w"]  # a zone that does not measure it
+
+
 def test_aggregator_rejects_negative_hold() -> None:
     with pytest.raises(ValueError):
         SecondAggregator(hold_s=-1)

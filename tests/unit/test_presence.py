@@ -289,6 +289,21 @@ def test_seat_found_at_its_first_analysis_is_occupied_from_the_first_frame() -> 
     assert states[-1][1]["staff"].since == pytest.approx(100.0, abs=1e-6)
 
 
+def test_a_seats_state_gives_the_share_of_its_place_that_motion_covers() -> None:
+    """`moved`: motion over the spot's footprint and the seated body above it (someone walking up and
+    sitting down) counts; motion over the clerk's seat behind it does not."""
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    frame = _frame_for(occ)
+    still = np.zeros((180, 320), np.uint8)
+    assert occ.update(0.0, still, frame)["spot"].moved == 0.0
+    spot = (0.40, 0.40 - PresenceParams().sitting_head_h * occ.persp.height(0.44), 0.46, 0.44)
+    assert occ.update(0.2, _moving(spot), frame)["spot"].moved > 0.9
+    states = occ.update(0.4, _moving(_seated(SEAT, occ.persp)), frame)
+    assert states["staff"].moved > 0.5 and states["spot"].moved < 0.5
+    assert states["wait"].moved is None  # measured for seats only
+
+
 def test_seat_turns_off_after_off_s_backdated() -> None:
     fake = FakeModel()
     occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
