@@ -68,6 +68,11 @@ class AnalyticsParams:
     merge_gap_s: float = 3  # seat hysteresis already bridges short gaps; longer would join consecutive citizens (called 5-15 s apart)
     min_absence_s: float = 60  # a staff seat empty for under a minute is not worth reporting
     max_gap_s: float = 5  # unobserved seconds bridged inside a run (dropped frames, a short stall)
+    # A session broken only by unobserved seconds (a camera reconnecting, a worker restarting), up to this
+    # long, is one session: neither the spot nor the staff seat was seen empty in between. For a change of
+    # citizen in that time, one has to leave and the next be called and walk over: 20-25 s after the last
+    # one left in the development scenes. Longer blind spells split it (served counted twice).
+    blind_join_s: float = 30
     # A waiting-area arrival is dated back over the walk that brought the citizen (walked_in): crossing
     # an office hall from the door to a chair takes well under half a minute (20 m at 0.7 m/s), and a
     # stop at the ticket machine or a door is a pause of a second or two, not the end of the walk.
@@ -219,11 +224,14 @@ def service_sessions(
     max_gap_s: float = 5,
     observed_until: float | None = None,
     under_way_until: float | None = None,
+    blind_join_s: float = 0.0,
 ) -> list[Interval]:
     """Spans when the citizen's spot and the staff seat are both occupied, short breaks merged, short ones dropped.
 
     Interruptions shorter than merge_gap_s (either person leaving briefly) are merged into one
-    session; so is a new citizen sitting down within merge_gap_s of the last one leaving. A
+    session; so is a new citizen sitting down within merge_gap_s of the last one leaving. So is a
+    break of at most blind_join_s in which neither zone was seen empty: nothing was observed (a camera
+    reconnecting, a worker restarting), and the service went on. A
     session still running at observed_until (the end of the samples) is kept however short: it
     was cut by the end of observation, not by the citizen leaving. So is one found by
     under_way_until (the first seconds of the samples, when a session found was under way before
@@ -240,14 +248,28 @@ def service_sessions(
     unseen = _unseen_at_start(seated, staffed, spot, staff, max_gap_s)
     if unseen is not None:
         staffed = merge_intervals([unseen] + staffed, 0)
-    both = merge_intervals(intersect(seated, staffed), merge_gap_s)
+    both = _join_blind(merge_intervals(intersect(seated, staffed), merge_gap_s), (spot, staff), blind_join_s)
     return [iv for iv in both if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)
             or (under_way_until is not None and iv.start <= under_way_until)]
 
 
+def _join_blind(spans: list[Interval], zones: Sequence[ZoneSamples], limit_s: float) -> list[Interval]:
+    """Sorted spans, each joined to the next when the break between them is at most limit_s long and none of
+    the zones has a sample reading empty in it (the break is unobserved time only)."""
+    out: list[Interval] = []
+    for iv in spans:
+        if out and iv.start - out[-1].end <= limit_s and not any(
+                np.any((z.t >= out[-1].end) & (z.t < iv.start) & ~z.occupied) for z in zones):
+            out[-1] = Interval(out[-1].start, max(out[-1].end, iv.end))
+        else:
+            out.append(iv)
+    return out
+
+
 def session_starts(spot: ZoneSamples, staff: ZoneSamples, params: AnalyticsParams = AnalyticsParams()) -> list[float]:
     """The starts of a counter's service sessions (service_sessions with params' rules)."""
-    return [s.start for s in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)]
+    return [s.start for s in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s,
+                                              blind_join_s=params.blind_join_s)]
 
 
 def serving_unseen(spot: ZoneSamples, staff: ZoneSamples, max_gap_s: float = 5) -> Interval | None:
@@ -573,7 +595,8 @@ def _analyse(
     walking: ZoneSamples | None,
     other_starts: Sequence[float] = (),
 ) -> _Counter:
-    sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s)
+    sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s,
+                                blind_join_s=params.blind_join_s)
     waits = None
     if queue is not None:
         waits = shared_waits({"own": [s.start for s in sessions], "others": other_starts}, queue, walking, params)[0]["own"]

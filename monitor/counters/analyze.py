@@ -183,7 +183,7 @@ def summarise(
         moved = moved_of(per_second, spot_id)
         end = float(per_second[-1]["t"] + 1) if per_second else None
         for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end,
-                                   t0 + IN_PROGRESS_GRACE_S):
+                                   t0 + IN_PROGRESS_GRACE_S, params.blind_join_s):
             cut = end is not None and iv.end >= end
             began = iv.start > t0 + IN_PROGRESS_GRACE_S or seen_arriving(iv.start, moved, params)
             if began and iv.duration < params.min_session_s and not cut:

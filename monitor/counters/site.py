@@ -105,7 +105,7 @@ def analyse_office(
 
     periods = merge_intervals(periods, 0)
     sessions = {c.id: service_sessions(get(c.spot), get(c.seat), params.min_session_s, params.merge_gap_s,
-                                       params.max_gap_s) for c in office.counters}
+                                       params.max_gap_s, blind_join_s=params.blind_join_s) for c in office.counters}
     gone = {c.id: absences(get(c.seat), periods, params.min_absence_s, params.max_gap_s, get(c.spot)) for c in office.counters}
     waits: dict[str, list[float] | None] = {c.id: None for c in office.counters}
     queues: dict[str, ZoneSamples] = {}

@@ -26,6 +26,7 @@ from monitor.counters.analytics import (
     queue_stats,
     seen_waits,
     service_sessions,
+    session_starts,
     still_waiting,
     utilisation,
     walked_in,
@@ -205,6 +206,25 @@ def test_intersect(a: list, b: list, expected: list) -> None:
 )
 def test_service_sessions(spot: str, staff: str, expected: list) -> None:
     assert spans(service_sessions(seq(spot), seq(staff))) == expected
+
+
+@pytest.mark.parametrize(
+    ("spot", "staff", "joined", "apart"),
+    [
+        pytest.param("1*30 .*20 1*30", "1*30 .*20 1*30", [(0, 80)], [(0, 30), (50, 80)], id="camera-reconnects"),
+        pytest.param("1*30 .*20 1*30", "1*80", [(0, 80)], [(0, 30), (50, 80)], id="spot-camera-blind-staff-seen"),
+        pytest.param("1*30 .*40 1*30", "1*30 .*40 1*30", [(0, 30), (70, 100)], [(0, 30), (70, 100)], id="too-long-blind"),
+        pytest.param("1*30 .*8 0*4 .*8 1*30", "1*80", [(0, 30), (50, 80)], [(0, 30), (50, 80)], id="spot-seen-empty-between"),
+        pytest.param("1*30 .*20 1*30", "1*32 0*16 1*32", [(0, 30), (50, 80)], [(0, 30), (50, 80)], id="clerk-seen-away-between"),
+    ],
+)
+def test_a_session_broken_only_by_unobserved_seconds_is_one(spot: str, staff: str, joined: list, apart: list) -> None:
+    """A camera reconnecting or a worker restarting mid-service: up to blind_join_s without either zone
+    seen empty, the service went on (one served, not two)."""
+    p = AnalyticsParams()
+    assert spans(service_sessions(seq(spot), seq(staff), blind_join_s=p.blind_join_s)) == joined
+    assert spans(service_sessions(seq(spot), seq(staff))) == apart
+    assert session_starts(seq(spot), seq(staff)) == [a for a, _ in joined]
 
 
 def test_service_sessions_parameters() -> None:
@@ -685,6 +705,19 @@ def test_counter_day_counts_session_in_starting_hour() -> None:
     assert by_hour[10].utilisation == pytest.approx(1200 / 3600)
     # Outside the observed morning nothing is reported, and nothing is counted as absence.
     assert all(h.stats.absence_s == 0 for h in hours)
+
+
+def test_counter_day_counts_a_service_the_camera_lost_for_seconds_once() -> None:
+    """The day's report (counter_day, as the live worker's samples give it): a 10-minute service with the
+    camera reconnecting for 20 s in the middle is one served, of 10 minutes; blind for 2 minutes, two."""
+    day = date(2024, 6, 3)
+    periods = OpeningHours().spans(day, VN)
+    t0 = local(day, 9, 0)
+    for blind, served, times in ((20, 1, [600.0]), (120, 2, [290.0, 190.0])):
+        spot = seq(f"0*60 1*290 .*{blind} 1*{310 - blind} 0*60", t0)
+        staff = seq(f"1*350 .*{blind} 1*{370 - blind}", t0)
+        whole, _ = counter_day(spot, staff, None, periods, day_window(day), VN)
+        assert whole.served == served and whole.service_times == times
 
 
 def test_counter_day_absence_in_starting_hour() -> None:
