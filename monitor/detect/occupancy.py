@@ -25,7 +25,7 @@ class ZoneSpec:
     kind: str
     points: tuple[tuple[float, float], ...]
     person_height: tuple[float, float] | None = None
-    seated: bool = True  # waiting areas: people may sit there (else only standing-size people count)
+    seated: bool = True  # waiting areas and service spots: people sit there (see monitor.site.config.Zone.seated)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

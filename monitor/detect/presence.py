@@ -650,7 +650,10 @@ class PersonOccupancy:
         pairs = []
         for k, d in enumerate(dets):
             ax, ay = self.anchor(d)
+            standing = self._standing(d)
             for j in seats:
+                if standing and self._sits(j):
+                    continue  # someone standing by a spot where citizens sit: queueing, passing, arriving or leaving
                 cost = seat_cost(self.seats[j], ax * self.aspect, ay, self.params)
                 if cost is not None:
                     pairs.append((cost, -d.score, k, j))
@@ -662,6 +665,16 @@ class PersonOccupancy:
                 taken[j] = dets[k]
                 used.add(k)
         return taken, [d for k, d in enumerate(dets) if k not in used]
+
+    def _sits(self, j: int) -> bool:
+        """True for a service spot where citizens sit (its zone's `seated`)."""
+        spec = self.seats[j].spec
+        return spec.kind == "service_spot" and spec.seated
+
+    def _standing(self, d: Detection) -> bool:
+        """True for a box at least spot_standing standing heights tall at its bottom row: someone standing."""
+        p = self.params.spot_standing
+        return p is not None and d.y1 - d.y0 >= p * self.persp.height(min(d.y1, 1.0))
 
     def anchor(self, d: Detection, k: float = SEATED_FIT) -> tuple[float, float]:
         """Where a person stands or sits: the bottom centre, lowered to the seat row when the box is cut short."""

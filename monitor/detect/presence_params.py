@@ -134,6 +134,18 @@ class PresenceParams:
     # next citizen at a counter comes 20-25 s after the last one left in the development scenes (called,
     # then walking over), and a live worker's seconds can be corrected for 15 s (SecondAggregator).
     rejoin_s: float = 10.0
+    # A service spot where citizens sit (its zone's `seated`, the default) is not taken by a box at least
+    # spot_standing standing heights tall: someone standing there is queueing beside it, passing, or the
+    # citizen arriving or leaving (a service runs from sitting down to standing up). Sightings on spots,
+    # labelled with the truth (/work/notes/spotheight.py): seated citizens 0.2-0.9 standing heights (1 % at
+    # 0.9 or more: 0-4 % per scene); sightings with nobody on the spot 0.5-1.2, half of them 0.9 or more
+    # (my simulator's queues beside the spots, a citizen still standing at the spot after their service).
+    # A seated person's head is 0.73 standing heights above their seat's floor point, a standing one's 1.
+    # Measured (benchmarks/accuracy.py; means of three seat schedules in docs/PERFORMANCE.md): service MAE on the
+    # development scenes 4.7 -> 3.5 s, their other-camera copies 5.2 -> 4.2 s, my 10-minute renders' waits
+    # 52 -> 40 %; the dim copy of office-4c 9.8 -> 13.6 s over three schedules.
+    # None: any size takes a spot (citizens standing at the counter: `seated: false` on the spot does that).
+    spot_standing: float | None = 0.9
     moved_period_s: float = 2.0  # a tile touched by motion waits at least this long
     moved_fraction: float = 0.002  # share of a tile's pixels changed that counts as motion in it
     on_s: float = 2.0  # sightings must span this long: people walking across a seat take < 1 s

@@ -362,13 +362,15 @@ class Zone(_Model):
         None, description="[near, far] standing person height / frame height at the zone's bottom / top edge."
     )
     seated: bool = Field(True, description=(
-        "waiting_area only: people sit here (chairs). false for a standing queue or a walkway: only people "
-        "of standing size count there, so objects the size of a seated person (cones, bags) do not."))
+        "waiting_area and service_spot: people sit here (chairs). On a waiting area, false for a standing "
+        "queue or a walkway: only people of standing size count there, so objects the size of a seated person "
+        "(cones, bags) do not. On a service spot, false for a counter where citizens stand: then someone "
+        "standing there occupies it; where they sit, someone standing by (queueing, passing) does not."))
 
     @model_validator(mode="after")
     def _seated_on_waiting_areas(self) -> Zone:
-        if not self.seated and self.kind != "waiting_area":
-            raise ValueError(f"zone {self.id!r}: seated applies to waiting_area zones only, not {self.kind}")
+        if not self.seated and self.kind not in ("waiting_area", "service_spot"):
+            raise ValueError(f"zone {self.id!r}: seated applies to waiting_area and service_spot zones only, not {self.kind}")
         return self
 
 

@@ -184,8 +184,12 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     id_field = button(browser, "zone-id")
     id_field.clear()
     id_field.send_keys("cho-moi")
-    assert not button(browser, "zone-seated").is_displayed()  # "People sit here" is for waiting areas only
+    assert not button(browser, "zone-seated").is_displayed()  # "People sit here": waiting areas and service spots only
+    Select(button(browser, "zone-kind")).select_by_value("service_spot")
+    assert button(browser, "zone-seated").is_displayed() and button(browser, "zone-seated-spot-hint").is_displayed()
+    assert not button(browser, "zone-seated-hint").is_displayed()  # the waiting area's hint
     Select(button(browser, "zone-kind")).select_by_value("waiting_area")
+    assert not button(browser, "zone-seated-spot-hint").is_displayed()
     assert button(browser, "zone-seated").is_displayed() and button(browser, "zone-seated").is_selected()
     button(browser, "zone-seated").click()  # a standing queue: nobody sits here
 

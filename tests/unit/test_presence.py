@@ -304,6 +304,22 @@ def test_a_seats_state_gives_the_share_of_its_place_that_motion_covers() -> None
     assert states["wait"].moved is None  # measured for seats only
 
 
+@pytest.mark.parametrize(("seated", "limit", "taken"), [(True, 0.9, False), (False, 0.9, True), (True, None, True)])
+def test_someone_standing_on_a_spot_where_citizens_sit_does_not_occupy_it(
+        seated: bool, limit: float | None, taken: bool) -> None:
+    """A queue beside the counter: a person standing with their feet on the spot's footprint. Where
+    citizens sit (the default), that is not a citizen being served; at a standing counter (seated: false)
+    it is. A seated citizen occupies it either way."""
+    spot = ZoneSpec(SPOT.id, SPOT.kind, SPOT.points, seated=seated)
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, spot, WAIT], ASPECT, PresenceParams(spot_standing=limit), model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.43)
+    fake.people = [(0.41, 0.43 - h, 0.45, 0.43)]  # standing, feet on the footprint
+    assert {s["spot"].occupied for t, s in _run(occ, 0.0, 15.0) if t > 8.0} == {taken}
+    fake.people = [(0.41, 0.43 - 0.6 * h, 0.45, 0.43)]  # seated there
+    assert all(s["spot"].occupied for t, s in _run(occ, 15.0, 30.0) if t > 23.0)
+
+
 def test_seat_turns_off_after_off_s_backdated() -> None:
     fake = FakeModel()
     occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]

@@ -211,7 +211,7 @@ def test_only_admins_and_csrf(app, site):
     ([{"id": "a", "kind": "waiting_area", "points": [[0, 0], [1, 0], [1, 1]], "person_height": [0.5, 2]}], [],
      "person_height"),
     ([{"id": "ghe", "kind": "staff_seat", "points": [[0, 0], [1, 0], [1, 1]], "seated": False}], [],
-     "zone 'ghe': seated applies to waiting_area zones only, not staff_seat"),
+     "zone 'ghe': seated applies to waiting_area and service_spot zones only, not staff_seat"),
 ])
 def test_zone_save_refuses_bad_input_with_one_line(admin, site, zones, masks, expected):
     before = (site / "cameras.yaml").read_bytes()
@@ -238,15 +238,16 @@ def test_zone_save_writes_zones_masks_and_calibration(admin, site):
 def test_zone_save_writes_seated_only_where_nobody_sits(admin, site):
     square = [[0.0, 0.5], [0.6, 0.5], [0.6, 1.0], [0.0, 1.0]]
     zones = [{"id": "hang", "kind": "waiting_area", "points": square, "seated": False},
-             {"id": "ghe", "kind": "waiting_area", "points": square, "seated": True}]
+             {"id": "ghe", "kind": "waiting_area", "points": square, "seated": True},
+             {"id": "quay-dung", "kind": "service_spot", "points": square, "seated": False}]  # citizens stand here
     r = admin.post("/cameras/quay-1/zones", json={"zones": zones, "masks": []},
                    headers={"X-CSRFToken": zone_editor_token(admin)})
     assert r.status_code == 200, r.get_json()
     assert [(z.id, z.seated) for z in load_config(site / "cameras.yaml").camera("quay-1").zones] == \
-        [("hang", False), ("ghe", True)]
-    assert (site / "cameras.yaml").read_text(encoding="utf-8").count("seated") == 1  # the default is not written
+        [("hang", False), ("ghe", True), ("quay-dung", False)]
+    assert (site / "cameras.yaml").read_text(encoding="utf-8").count("seated") == 2  # the default is not written
     page = admin.get("/cameras/quay-1/zones").get_data(as_text=True)
-    assert 'id="zone-seated"' in page and '"seated": false' in page
+    assert 'id="zone-seated"' in page and '"seated": false' in page and 'id="zone-seated-spot-hint"' in page
 
 
 def test_zone_page_and_snapshot_from_the_stream(admin):

@@ -288,7 +288,9 @@
     this.$("zone-kind").value = sel.kind;
     this.$("zone-calibrate").checked = !!sel.person_height;
     this.$("zone-seated").checked = sel.seated !== false;
-    this.$("zone-seated-label").hidden = this.$("zone-seated-hint").hidden = sel.kind !== "waiting_area";
+    this.$("zone-seated-label").hidden = sel.kind !== "waiting_area" && sel.kind !== "service_spot";
+    this.$("zone-seated-hint").hidden = sel.kind !== "waiting_area";
+    this.$("zone-seated-spot-hint").hidden = sel.kind !== "service_spot";
     this.$("calibration-values").textContent = sel.person_height
       ? this.text.near + " " + sel.person_height[0].toFixed(2) + " · " + this.text.far + " " + sel.person_height[1].toFixed(2)
       : "";
@@ -314,7 +316,7 @@
       zones: this.shapes.filter(function (s) { return s.type === "zone"; }).map(function (s) {
         var z = { id: s.id, kind: s.kind, points: s.points };
         if (s.person_height) { z.person_height = s.person_height; }
-        if (s.kind === "waiting_area" && s.seated === false) { z.seated = false; }
+        if ((s.kind === "waiting_area" || s.kind === "service_spot") && s.seated === false) { z.seated = false; }
         return z;
       }),
       masks: polygons("mask"),
