@@ -148,6 +148,13 @@ def moved_of(per_second: list[dict[str, Any]], zone_id: str) -> list[tuple[float
     return [(r["t"], r["zones"][zone_id]["moved"]) for r in per_second if "moved" in r["zones"].get(zone_id, {})]
 
 
+def began_in_video(start: float, t0: float, moved: list[tuple[float, float]], params: AnalyticsParams) -> bool:
+    """True when a session starting at `start` began in the video that began at t0: after the first
+    IN_PROGRESS_GRACE_S, or earlier with its citizen seen arriving (analytics.seen_arriving over the spot's
+    `moved` samples); else it was under way before the video."""
+    return start > t0 + IN_PROGRESS_GRACE_S or seen_arriving(start, moved, params)
+
+
 def summarise(
     camera: Camera,
     per_second: list[dict[str, Any]],
@@ -185,7 +192,7 @@ def summarise(
         for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end,
                                    t0 + IN_PROGRESS_GRACE_S, params.blind_join_s):
             cut = end is not None and iv.end >= end
-            began = iv.start > t0 + IN_PROGRESS_GRACE_S or seen_arriving(iv.start, moved, params)
+            began = began_in_video(iv.start, t0, moved, params)
             if began and iv.duration < params.min_session_s and not cut:
                 continue  # kept by service_sessions as under way; seen arriving, it is someone passing
             sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})

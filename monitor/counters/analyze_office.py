@@ -17,8 +17,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from monitor.counters.analytics import AnalyticsParams, CounterStats, seen_arriving
-from monitor.counters.analyze import IN_PROGRESS_GRACE_S, OFFLINE_MERGE_GAP_S, detect_seconds, moved_of, samples_of
+from monitor.counters.analytics import AnalyticsParams, CounterStats
+from monitor.counters.analyze import (
+    OFFLINE_MERGE_GAP_S,
+    began_in_video,
+    detect_seconds,
+    moved_of,
+    samples_of,
+)
 from monitor.counters.site import OfficeAnalysis, analyse_office, counter_window, field_window, queue_window
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.records import Interval, ZoneSamples
@@ -78,8 +84,8 @@ def analyze_office_files(
     window = Interval(0.0, duration)
     params = AnalyticsParams(merge_gap_s=OFFLINE_MERGE_GAP_S)
     a = analyse_office(office, samples, [window], params)
-    began = {c.id: [s.start > IN_PROGRESS_GRACE_S or seen_arriving(s.start, moved.get(c.spot, []), params)
-                    for s in a.sessions[c.id]] for c in office.counters}
+    began = {c.id: [began_in_video(s.start, 0.0, moved.get(c.spot, []), params) for s in a.sessions[c.id]]
+             for c in office.counters}
     served = _served_only(a, began)
     lang = config.site.language
     return {
