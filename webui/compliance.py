@@ -23,6 +23,7 @@ KIND_LABELS = {
     "first_staffed": _l("First staffed (minutes late)"), "last_staffed": _l("Last staffed (minutes early)"),
     "not_staffed": _l("Not staffed all period"), "absence": _l("Absence"),
     "empty_while_waiting": _l("Empty while people waited"),
+    "staff_hidden": _l("Officer not visible to the camera (citizens were served)"),
 }
 FORMATS = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
 

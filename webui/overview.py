@@ -161,7 +161,7 @@ def _serving_s(db: Any, spot_key: Key, seat_key: Key, now: float) -> float | Non
     staff = zone_samples(db, seat_key[0], seat_key[1], t0, t1)
     # a service session that may still be shorter than the minimum: nothing is dropped
     runs = service_sessions(spot, staff, min_s=0, merge_gap_s=params.merge_gap_s, max_gap_s=params.max_gap_s,
-                            blind_join_s=params.blind_join_s)
+                            blind_join_s=params.blind_join_s, hidden_staff_s=params.hidden_staff_s)
     if not runs or not len(spot) or runs[-1].end <= spot.t[-1]:  # the latest second is not in the run
         return None
     return float(runs[-1].end - runs[-1].start)

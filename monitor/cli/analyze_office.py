@@ -41,6 +41,7 @@ def parse_videos(config: Config, values: tuple[str, ...]) -> dict[str, Path]:
 
 def analyze_office_cli(config: Config, values: tuple[str, ...], json_out: str | None, csv_out: str | None) -> None:
     """Parse the videos, analyse them with a progress bar, write the JSON and/or CSV, print a summary line."""
+    from monitor.counters.analyze import hidden_warning
     from monitor.counters.analyze_office import analyze_office_files, office_csv
 
     videos = parse_videos(config, values)
@@ -66,6 +67,8 @@ def analyze_office_cli(config: Config, values: tuple[str, ...], json_out: str | 
     for c in result["counters"]:
         wait = "-" if c["mean_wait_s"] is None else f"{c['mean_wait_s']:.0f} s"
         click.echo(f"{c['id']}  {c['name']}: {c['served']} served, mean wait {wait}", err=True)
+        if c["staff_hidden"]:
+            click.echo(hidden_warning(f"counter {c['id']} ({c['seat']})"), err=True)
 
 
 def _write(target: str, text: str) -> None:

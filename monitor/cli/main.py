@@ -198,7 +198,7 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
         raise click.UsageError("give VIDEO and --camera, or --video CAMERA=FILE for each camera")
     if csv_out is not None:
         raise click.UsageError("--csv goes with --video CAMERA=FILE (the office analysis)")
-    from monitor.counters.analyze import analyze_file
+    from monitor.counters.analyze import analyze_file, hidden_warning
 
     known = [c.id for c in config.cameras]
     if camera_id not in known:
@@ -224,6 +224,8 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
                    f"{len(result['absences'])} absences, mean wait {w['mean_wait_s']:.0f} s -> {json_out}")
     else:
         click.echo(text)
+    for seat in result["staff_hidden"]:
+        click.echo(hidden_warning(f"{camera_id}/{seat}"), err=True)
 
 
 def _day(value: str, name: str):  # noqa: ANN202 - date

@@ -47,6 +47,7 @@ __all__ = [
     "serving_unseen",
     "session_starts",
     "shared_waits",
+    "staff_hidden",
     "still_waiting",
     "total_duration",
     "utilisation",
@@ -73,6 +74,14 @@ class AnalyticsParams:
     # citizen in that time, one has to leave and the next be called and walk over: 20-25 s after the last
     # one left in the development scenes. Longer blind spells split it (served counted twice).
     blind_join_s: float = 30
+    # A staff seat never seen occupied while a citizen stayed on its counter's spot at least this long is hidden
+    # from the camera (a monitor or a screen in front of the officer: only a head top shows, which the detector
+    # does not find): a citizen is not called to a counter without its officer. That counter's sessions are
+    # then the spot's stays alone, and no absence is reported for the seat (what the camera shows of it says
+    # nothing); the analysis lists the seat (staff_hidden) so that the camera or the zone can be put right.
+    # The same as min_session_s: one service's worth of a citizen at the counter. None: off (the seat is
+    # taken as empty, every stay on the spot is unstaffed and the seat absent throughout).
+    hidden_staff_s: float | None = 20
     # A waiting-area arrival is dated back over the walk that brought the citizen (walked_in): crossing
     # an office hall from the door to a chair takes well under half a minute (20 m at 0.7 m/s), and a
     # stop at the ticket machine or a door is a pause of a second or two, not the end of the walk.
@@ -225,6 +234,7 @@ def service_sessions(
     observed_until: float | None = None,
     under_way_until: float | None = None,
     blind_join_s: float = 0.0,
+    hidden_staff_s: float | None = None,
 ) -> list[Interval]:
     """Spans when the citizen's spot and the staff seat are both occupied, short breaks merged, short ones dropped.
 
@@ -241,35 +251,68 @@ def service_sessions(
     the first samples (within max_gap_s), at a counter whose officer is found later, is being served;
     observation began during their service. A clerk half hidden by a monitor may need a minute to be
     found in a noisy picture, and the session under way would be lost; a citizen is not called to a
-    counter without its officer. A staff seat never seen occupied gives no session.
+    counter without its officer. A staff seat never seen occupied gives no session, unless a citizen
+    stayed on the spot at least hidden_staff_s (staff_hidden): then the officer is hidden from the
+    camera, and the sessions are the spot's stays alone.
     """
     seated = presence_intervals(spot, max_gap_s)
+    if _hidden(seated, staff, hidden_staff_s):
+        return _keep_sessions(_join_blind(merge_intervals(seated, merge_gap_s), (spot,), blind_join_s), min_s,
+                              observed_until, under_way_until)
     staffed = presence_intervals(staff, max_gap_s)
     unseen = _unseen_at_start(seated, staffed, spot, staff, max_gap_s)
     if unseen is not None:
         staffed = merge_intervals([unseen] + staffed, 0)
     both = _join_blind(merge_intervals(intersect(seated, staffed), merge_gap_s), (spot, staff), blind_join_s)
-    return [iv for iv in both if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)
+    return _keep_sessions(both, min_s, observed_until, under_way_until)
+
+
+def _keep_sessions(spans: list[Interval], min_s: float, observed_until: float | None,
+                   under_way_until: float | None) -> list[Interval]:
+    """The spans long enough to be sessions, or cut by the end or the start of observation."""
+    return [iv for iv in spans if iv.duration >= min_s or (observed_until is not None and iv.end >= observed_until)
             or (under_way_until is not None and iv.start <= under_way_until)]
+
+
+def staff_hidden(spot: ZoneSamples, staff: ZoneSamples, hidden_staff_s: float | None, max_gap_s: float = 5) -> bool:
+    """True when the staff seat was never seen occupied while a citizen stayed on the spot at least hidden_staff_s.
+
+    A citizen is not called to a counter without its officer: the camera does not see them (AnalyticsParams).
+    A seat without samples is not hidden: it was not observed at all.
+    """
+    return _hidden(presence_intervals(spot, max_gap_s), staff, hidden_staff_s)
+
+
+def _hidden(seated: list[Interval], staff: ZoneSamples, hidden_staff_s: float | None) -> bool:
+    """staff_hidden from the spot's presence intervals, already computed."""
+    if hidden_staff_s is None or len(staff) == 0 or bool(staff.occupied.any()):
+        return False
+    return any(iv.duration >= hidden_staff_s for iv in seated)
 
 
 def _join_blind(spans: list[Interval], zones: Sequence[ZoneSamples], limit_s: float) -> list[Interval]:
     """Sorted spans, each joined to the next when the break between them is at most limit_s long and none of
-    the zones has a sample reading empty in it (the break is unobserved time only)."""
+    the zones has a sample reading empty in it (the break is unobserved time only). Samples are in time order:
+    each break's samples are found by bisection."""
     out: list[Interval] = []
     for iv in spans:
-        if out and iv.start - out[-1].end <= limit_s and not any(
-                np.any((z.t >= out[-1].end) & (z.t < iv.start) & ~z.occupied) for z in zones):
+        if out and iv.start - out[-1].end <= limit_s and not any(_empty_in(z, out[-1].end, iv.start) for z in zones):
             out[-1] = Interval(out[-1].start, max(out[-1].end, iv.end))
         else:
             out.append(iv)
     return out
 
 
+def _empty_in(z: ZoneSamples, start: float, end: float) -> bool:
+    """True when a sample in [start, end) reads the zone empty."""
+    i, j = np.searchsorted(z.t, [start, end], side="left")
+    return bool(np.any(~z.occupied[i:j]))
+
+
 def session_starts(spot: ZoneSamples, staff: ZoneSamples, params: AnalyticsParams = AnalyticsParams()) -> list[float]:
     """The starts of a counter's service sessions (service_sessions with params' rules)."""
     return [s.start for s in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s,
-                                              blind_join_s=params.blind_join_s)]
+                                              blind_join_s=params.blind_join_s, hidden_staff_s=params.hidden_staff_s)]
 
 
 def serving_unseen(spot: ZoneSamples, staff: ZoneSamples, max_gap_s: float = 5) -> Interval | None:
@@ -296,14 +339,18 @@ def absences(
     min_s: float = 60,
     max_gap_s: float = 5,
     spot: ZoneSamples | None = None,
+    hidden_staff_s: float | None = None,
 ) -> list[Interval]:
     """Spans during opening hours when the staff seat was seen empty, each at least min_s long.
 
     Seconds with no samples (camera offline for more than max_gap_s) are not absence: they break
     the run. An absence is clipped to the opening periods before the min_s test, so leaving a few
     seconds before closing time is not reported. With the counter's service spot, the time its
-    first citizen was being served before the officer was found (serving_unseen) is not absence.
+    first citizen was being served before the officer was found (serving_unseen) is not absence; nor is
+    any of a seat hidden from the camera (staff_hidden with hidden_staff_s): its emptiness says nothing.
     """
+    if spot is not None and staff_hidden(spot, staff, hidden_staff_s, max_gap_s):
+        return []
     empty = _runs(staff.t, ~staff.occupied, max_gap_s)
     unseen = serving_unseen(spot, staff, max_gap_s) if spot is not None else None
     if unseen is not None:
@@ -596,12 +643,12 @@ def _analyse(
     other_starts: Sequence[float] = (),
 ) -> _Counter:
     sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s,
-                                blind_join_s=params.blind_join_s)
+                                blind_join_s=params.blind_join_s, hidden_staff_s=params.hidden_staff_s)
     waits = None
     if queue is not None:
         waits = shared_waits({"own": [s.start for s in sessions], "others": other_starts}, queue, walking, params)[0]["own"]
     periods = merge_intervals(periods, 0)
-    gone = absences(staff, periods, params.min_absence_s, params.max_gap_s, spot)
+    gone = absences(staff, periods, params.min_absence_s, params.max_gap_s, spot, params.hidden_staff_s)
     return _Counter(sessions, waits, gone, queue, periods)
 
 

@@ -19,6 +19,7 @@ from monitor.counters.analytics import (
     seen_arriving,
     seen_waits,
     service_sessions,
+    staff_hidden,
     walked_in_flow,
 )
 from monitor.records import Interval, ZoneSamples
@@ -46,6 +47,13 @@ IN_PROGRESS_GRACE_S = 20.0
 PROGRESS_EVERY_S = 5.0  # video seconds between progress callbacks: smooth bar, negligible cost
 
 
+def hidden_warning(where: str) -> str:
+    """The warning for a staff seat never seen occupied while citizens sat at its counter (analytics.staff_hidden)."""
+    return (f"warning: {where}: the staff seat was never seen occupied while citizens sat at the counter: the camera "
+            "does not see the officer (a monitor in front?). Its sessions come from the service spot alone and no "
+            "absences are given; move the camera or redraw the zone.")
+
+
 def analyze_file(
     video: Path,
     config: Config,
@@ -55,7 +63,7 @@ def analyze_file(
     """Detect zone occupancy in a video file (the camera's zones and settings) and summarise the counters.
 
     Returns the JSON of `onestop analyze`: camera, fps, duration_s, per_second, sessions,
-    absences, waiting. Times are seconds from the start of the video.
+    absences, waiting, staff_hidden. Times are seconds from the start of the video.
     """
     try:
         camera = config.camera(camera_id)
@@ -190,7 +198,7 @@ def summarise(
         moved = moved_of(per_second, spot_id)
         end = float(per_second[-1]["t"] + 1) if per_second else None
         for iv in service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s, end,
-                                   t0 + IN_PROGRESS_GRACE_S, params.blind_join_s):
+                                   t0 + IN_PROGRESS_GRACE_S, params.blind_join_s, params.hidden_staff_s):
             cut = end is not None and iv.end >= end
             began = began_in_video(iv.start, t0, moved, params)
             if began and iv.duration < params.min_session_s and not cut:
@@ -206,10 +214,13 @@ def summarise(
     for s in under_way:  # under way when the video began: the start is before it, by an estimate
         if age is not None:
             s["start_s"], s["start_estimated"] = round(float(t0) - age, 1), True
+    hidden: list[str] = []
     for i, seat_id in enumerate(seats):
         staff = samples_of(per_second, seat_id)
         spot = samples_of(per_second, spots[i]) if i < len(spots) else None
-        for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s, spot):
+        if spot is not None and staff_hidden(spot, staff, params.hidden_staff_s, params.max_gap_s):
+            hidden.append(seat_id)
+        for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s, spot, params.hidden_staff_s):
             gone.append({"zone": seat_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
     waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0, "left_unserved": 0}
     if queues:
@@ -223,4 +234,4 @@ def summarise(
         if waits:
             waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)
     sessions.sort(key=lambda s: (s["start_s"], s["counter"]))
-    return {"sessions": sessions, "absences": gone, "waiting": waiting}
+    return {"sessions": sessions, "absences": gone, "waiting": waiting, "staff_hidden": hidden}

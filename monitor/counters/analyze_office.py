@@ -130,7 +130,7 @@ def _counter(a: OfficeAnalysis, served: OfficeAnalysis, counter_id: str, window:
                 for k, s in enumerate(a.sessions[counter_id])]
     absences = [{"start_s": round(g.start, 2), "end_s": round(min(g.end, window.end), 2)} for g in a.absences[counter_id]]
     return {"id": c.id, "name": c.name, "field": c.field, "field_name": a.office.field_label(c.field, lang),
-            "queue": c.queue, "seat": "/".join(c.seat), "spot": "/".join(c.spot),
+            "queue": c.queue, "seat": "/".join(c.seat), "spot": "/".join(c.spot), "staff_hidden": c.id in a.hidden,
             **_figures(counter_window(served, counter_id, window), counter_window(a, counter_id, window)), "sessions": sessions, "absences": absences}
 
 

@@ -19,7 +19,15 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from monitor.counters.analytics import absences, drop_short, intersect, presence_intervals, total_duration
+from monitor.counters.analytics import (
+    AnalyticsParams,
+    absences,
+    drop_short,
+    intersect,
+    presence_intervals,
+    staff_hidden,
+    total_duration,
+)
 from monitor.db.store import zone_samples
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.config import Config
@@ -41,7 +49,7 @@ class ComplianceItem:
     counter: str
     name: str
     camera: str
-    kind: str  # first_staffed | last_staffed | not_staffed | absence | empty_while_waiting
+    kind: str  # first_staffed | last_staffed | not_staffed | absence | empty_while_waiting | staff_hidden
     at: float  # the moment to look at (unix seconds)
     minutes: float  # late / early / absent / empty minutes; 0 where on time
     period: Interval
@@ -60,9 +68,18 @@ def empty_while_waiting(seat: ZoneSamples, queue: ZoneSamples, periods: list[Int
 
 
 def counter_compliance(counter: tuple[str, str, str], seat: ZoneSamples, queue: ZoneSamples | None,
-                       periods: list[Interval], absence_min: float = ABSENCE_MIN) -> list[ComplianceItem]:
-    """The report items of one counter (id, name, camera) over a day's opening periods, in time order."""
+                       periods: list[Interval], absence_min: float = ABSENCE_MIN,
+                       spot: ZoneSamples | None = None) -> list[ComplianceItem]:
+    """The report items of one counter (id, name, camera) over a day's opening periods, in time order.
+
+    With the counter's service spot: a staff seat never seen occupied while citizens stayed at the spot
+    (analytics.staff_hidden) gives one staff_hidden item per period and nothing else. The camera does not
+    see that officer (or they were away all day while citizens sat at the counter anyway): their emptiness
+    is not reported as theirs.
+    """
     cid, name, cam = counter
+    if spot is not None and staff_hidden(spot, seat, AnalyticsParams().hidden_staff_s):
+        return [ComplianceItem(cid, name, cam, "staff_hidden", p.start, 0.0, p) for p in periods]
     items: list[ComplianceItem] = []
     seated = presence_intervals(seat)
     for p in periods:
@@ -99,7 +116,8 @@ def day_compliance(config: Config, db: sqlite_utils.Database, day: date,
         seat = zone_samples(db, *c.seat, t0, t1)
         areas = queues.get(c.queue or "", ())
         queue = zone_samples(db, *areas[0], t0, t1) if len(areas) == 1 else None  # summed areas: not yet
-        out += counter_compliance((c.id, c.name, c.seat[0]), seat, queue, periods, absence_min)
+        spot = zone_samples(db, *c.spot, t0, t1)
+        out += counter_compliance((c.id, c.name, c.seat[0]), seat, queue, periods, absence_min, spot)
     return out
 
 

@@ -33,8 +33,9 @@ PAD_S = 3600  # samples read past each side of a day so a session crossing midni
 # another version are ignored (and replaced when recomputed).
 # 2: waits from fitted arrivals dated back over the walk in; 3: waits matched over the starts of every counter
 # the waiting area serves, less the citizens who left unserved; 4: a service broken only by up to 30 s of
-# unobserved time (a camera reconnecting, a worker restarting) is one session
-REPORT_CACHE_VERSION = 4
+# unobserved time (a camera reconnecting, a worker restarting) is one session; 5: a staff seat never seen
+# occupied while citizens stayed at its spot is hidden (its sessions are the spot's stays, no absences)
+REPORT_CACHE_VERSION = 5
 BACKFILL_DAYS = 31  # the supervisor keeps the cache filled for a month-long report
 
 

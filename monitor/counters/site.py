@@ -30,6 +30,7 @@ from monitor.counters.analytics import (
     queue_stats,
     service_sessions,
     shared_waits,
+    staff_hidden,
     total_duration,
     utilisation,
 )
@@ -57,6 +58,7 @@ class OfficeAnalysis:
     periods: list[Interval]
     observed: dict[str, np.ndarray]  # per counter: the seconds its seat or spot has a sample (sorted)
     left: dict[str, list[float]] = field(default_factory=dict)  # per queue id: when a citizen left unserved
+    hidden: frozenset[str] = frozenset()  # counter ids whose staff seat the camera does not see (analytics.staff_hidden)
 
     def left_unserved(self, queue_ids: Sequence[str], window: Interval) -> int:
         """How many citizens left these queues without being served, in the window (analytics.queue_flow)."""
@@ -105,8 +107,10 @@ def analyse_office(
 
     periods = merge_intervals(periods, 0)
     sessions = {c.id: service_sessions(get(c.spot), get(c.seat), params.min_session_s, params.merge_gap_s,
-                                       params.max_gap_s, blind_join_s=params.blind_join_s) for c in office.counters}
-    gone = {c.id: absences(get(c.seat), periods, params.min_absence_s, params.max_gap_s, get(c.spot)) for c in office.counters}
+                                       params.max_gap_s, blind_join_s=params.blind_join_s,
+                                       hidden_staff_s=params.hidden_staff_s) for c in office.counters}
+    gone = {c.id: absences(get(c.seat), periods, params.min_absence_s, params.max_gap_s, get(c.spot), params.hidden_staff_s)
+            for c in office.counters}
     waits: dict[str, list[float] | None] = {c.id: None for c in office.counters}
     queues: dict[str, ZoneSamples] = {}
     left: dict[str, list[float]] = {}
@@ -117,7 +121,9 @@ def analyse_office(
         waits.update(found)
         left[q.id] = flow.left
     observed = {c.id: np.union1d(get(c.seat).t, get(c.spot).t) for c in office.counters}
-    return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed, left)
+    hidden = frozenset(c.id for c in office.counters
+                       if staff_hidden(get(c.spot), get(c.seat), params.hidden_staff_s, params.max_gap_s))
+    return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed, left, hidden)
 
 
 def _starts_in(iv: Interval, window: Interval) -> bool:

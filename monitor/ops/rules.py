@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.counters.analytics import AnalyticsParams, presence_intervals, session_starts, still_waiting, walked_in_flow
+from monitor.counters.analytics import (
+    AnalyticsParams,
+    presence_intervals,
+    session_starts,
+    staff_hidden,
+    still_waiting,
+    walked_in_flow,
+)
 from monitor.ops.health import CameraHealth
 from monitor.records import Interval, ZoneSamples, merge_intervals
 from monitor.site.alerting import AlertRules
@@ -182,7 +189,7 @@ def long_wait(q: QueueLive, rules: AlertRules, span: Interval, now: float) -> Fi
 
 def unstaffed_queue(c: CounterLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
     """The seat empty while people wait in the queue, for at least for_s seconds (value: most people waiting)."""
-    if c.queue is None or not (_seen(c.queue, now) and _seen(c.seat, now)):
+    if c.queue is None or not (_seen(c.queue, now) and _seen(c.seat, now)) or _hidden(c):
         return None
     t, si, qi = np.intersect1d(c.seat.t, c.queue.t, assume_unique=True, return_indices=True)
     run = _run_now(t, ~c.seat.occupied[si] & (_level(c.queue)[qi] >= 1), now)
@@ -203,6 +210,12 @@ def _empty_since(c: CounterLive, span: Interval, now: float) -> float | None:
     return left if _staffed_between(c.seat, span.start, left) else None
 
 
+def _hidden(c: CounterLive) -> bool:
+    """The staff seat hidden from the camera this period (analytics.staff_hidden: never seen occupied while a
+    citizen stayed at the spot): its emptiness says nothing of the officer, so it raises no alert."""
+    return staff_hidden(c.spot, c.seat, AnalyticsParams().hidden_staff_s)
+
+
 def officer_away(c: CounterLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
     """The officer away from the seat longer than max_away_min (value: minutes away)."""
     left = _empty_since(c, span, now)
@@ -214,7 +227,7 @@ def officer_away(c: CounterLive, rules: AlertRules, span: Interval, now: float) 
 def late_start(c: CounterLive, rules: AlertRules, span: Interval, now: float) -> Finding | None:
     """Nobody at the seat since opening, after_min into the period (value: minutes since opening)."""
     due = span.start + rules.late_start.after_min * 60
-    if now < due or not _seen(c.seat, now) or _staffed_between(c.seat, span.start, now + 1):
+    if now < due or not _seen(c.seat, now) or _staffed_between(c.seat, span.start, now + 1) or _hidden(c):
         return None
     return Finding("late_start", c.id, c.camera, due, (now - span.start) / 60)
 

@@ -27,6 +27,7 @@ from monitor.counters.analytics import (
     seen_waits,
     service_sessions,
     session_starts,
+    staff_hidden,
     still_waiting,
     utilisation,
     walked_in,
@@ -225,6 +226,35 @@ def test_a_session_broken_only_by_unobserved_seconds_is_one(spot: str, staff: st
     assert spans(service_sessions(seq(spot), seq(staff), blind_join_s=p.blind_join_s)) == joined
     assert spans(service_sessions(seq(spot), seq(staff))) == apart
     assert session_starts(seq(spot), seq(staff)) == [a for a, _ in joined]
+
+
+@pytest.mark.parametrize(
+    ("spot", "staff", "hidden", "sessions", "absent"),
+    [
+        # an officer behind a monitor, never found: two citizens served, one after the other
+        pytest.param("0*20 1*60 0*40 1*80 0*100", "0*300", True, [(20, 80), (120, 200)], [], id="never-seen-two-served"),
+        pytest.param("0*20 1*60 0*220", ".*10 0*290", True, [(20, 80)], [], id="seat-unobserved-at-first"),
+        # nobody stayed at the counter: an empty seat, not a hidden one
+        pytest.param("0*300", "0*300", False, [], [(0, 300)], id="nobody-at-the-spot"),
+        pytest.param("0*100 1*15 0*185", "0*300", False, [], [(0, 300)], id="a-stay-too-short"),
+        # seen once: the seat is in view, and stays without the officer are not services
+        pytest.param("0*20 1*60 0*220", "0*200 1*30 0*70", False, [], [(0, 200), (230, 300)], id="officer-seen-once"),
+        pytest.param("1*300", "", False, [], [], id="seat-without-samples"),
+    ],
+)
+def test_a_staff_seat_hidden_from_the_camera(spot: str, staff: str, hidden: bool, sessions: list, absent: list) -> None:
+    """A staff seat never seen occupied while a citizen stayed at the spot at least hidden_staff_s: the officer is
+    hidden from the camera, the sessions are the spot's stays, and the seat's emptiness gives no absence."""
+    p = AnalyticsParams()
+    assert staff_hidden(seq(spot), seq(staff), p.hidden_staff_s) is hidden
+    got = service_sessions(seq(spot), seq(staff), p.min_session_s, p.merge_gap_s, p.max_gap_s,
+                           hidden_staff_s=p.hidden_staff_s)
+    assert spans(got) == sessions
+    assert session_starts(seq(spot), seq(staff), p) == [a for a, _ in sessions]
+    assert spans(absences(seq(staff), [Interval(0, 300)], 60, 5, seq(spot), p.hidden_staff_s)) == absent
+    if hidden:  # the rule off: the seat is taken as empty, nobody is served and the officer is absent
+        assert service_sessions(seq(spot), seq(staff), p.min_session_s, p.merge_gap_s, p.max_gap_s) == []
+        assert absences(seq(staff), [Interval(0, 300)], 60, 5, seq(spot)) != []
 
 
 def test_service_sessions_parameters() -> None:

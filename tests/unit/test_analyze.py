@@ -68,7 +68,8 @@ def results(sim: SimResult, config: Config) -> dict[str, tuple[dict, list[float]
 
 def test_json_schema(results: dict) -> None:
     result, _ = results["quay-1"]
-    assert set(result) == {"camera", "fps", "duration_s", "per_second", "sessions", "absences", "waiting"}
+    assert set(result) == {"camera", "fps", "duration_s", "per_second", "sessions", "absences", "waiting", "staff_hidden"}
+    assert result["staff_hidden"] == []  # the simulator's officers are in view
     assert result["camera"] == "quay-1" and result["fps"] == 5.0
     assert result["duration_s"] == pytest.approx(30.0, abs=0.2)
     seconds = result["per_second"]
@@ -212,6 +213,20 @@ def test_someone_seen_arriving_at_the_spot_for_seconds_at_the_start_is_not_a_ses
     assert [(s["start_s"], s["end_s"]) for s in out["sessions"]] == [(200.0, 400.0)]
     assert seen_arriving(8.0, [(5.0, 0.4)]) and not seen_arriving(20.0, [(5.0, 0.4)])
     assert not seen_arriving(8.0, [(5.0, 0.4)], AnalyticsParams(arrive_motion=None))
+
+
+def test_summarise_a_staff_seat_the_camera_does_not_see(config: Config) -> None:
+    """An officer behind a monitor is never found while two citizens are served: the two are served, waited for,
+    and the seat is listed as hidden, with no absence (the camera showed nothing of it)."""
+    camera = config.camera("quay-1")
+    rows = [_row(t, 100 <= t < 250 or 300 <= t < 500, False, 1.0 if 40 <= t < 100 or 200 <= t < 300 else 0.0)
+            for t in range(600)]
+    out = summarise(camera, rows, 600.0)
+    assert [(s["start_s"], s["end_s"]) for s in out["sessions"]] == [(100.0, 250.0), (300.0, 500.0)]
+    assert out["absences"] == [] and out["staff_hidden"] == ["staff-seat"]
+    assert out["waiting"]["served"] == 2 and out["waiting"]["mean_wait_s"] == pytest.approx(80.0, abs=1)
+    empty = summarise(camera, [_row(t, False, False, 0.0) for t in range(600)], 600.0)  # a closed counter
+    assert empty["staff_hidden"] == [] and empty["absences"] == [{"zone": "staff-seat", "start_s": 0.0, "end_s": 600.0}]
 
 
 def test_mean_age_of_a_session_found_under_way() -> None:

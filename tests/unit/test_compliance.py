@@ -60,6 +60,16 @@ def test_counter_compliance(seat, queue, expected):
     assert items(seat, queue) == expected
 
 
+def test_an_officer_the_camera_never_sees_is_not_reported_absent():
+    """Citizens served at the counter all day while its staff seat never reads occupied: the officer is hidden
+    from the camera (analytics.staff_hidden), one line per period says so, and no absence is theirs."""
+    spot = track([(600, 1800, 1), (2000, 3000, 1), (6 * H, 7 * H, 1)])
+    found = counter_compliance(("q1", "Quầy 1", "cam"), track([]), None, [MORNING, AFTERNOON], 15.0, spot)
+    assert [(i.kind, i.at - OPEN, i.minutes) for i in found] == [("staff_hidden", 0, 0.0), ("staff_hidden", 6 * H, 0.0)]
+    nobody = counter_compliance(("q1", "Quầy 1", "cam"), track([]), None, [MORNING, AFTERNOON], 15.0, track([]))
+    assert [i.kind for i in nobody] == ["not_staffed", "not_staffed"]  # nobody came to the counter: not staffed
+
+
 def test_a_day_from_the_database_and_its_files(tmp_path):
     config, writer = counter_site(tmp_path, "")
     feed(writer, OPEN - 60, OPEN + 300, seat=False, queue=1)  # 5 min late, one person waiting meanwhile

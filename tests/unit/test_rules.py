@@ -74,6 +74,10 @@ CASES = [
     ("late_start", 1000, [], [], None, [("late_start", 900, 16.67)]),
     ("late_start", 1000, [(100, 200, 1)], [], None, []),
     ("late_start", 800, [], [], None, []),  # 13 min of 15
+    # citizens served at the spot while the seat never reads occupied: the camera does not see the officer
+    ("late_start", 1000, [], [(100, 400, 1)], None, []),
+    ("unstaffed_queue", 1000, [], [(100, 400, 1)], [(700, 1000, 2)], []),
+    ("late_start", 1000, [], [(100, 110, 1)], None, [("late_start", 900, 16.67)]),  # 10 s at the spot: not served
     ("left_early", 13000, [(0, 12000, 1)], [], None, [("left_early", 12600, 40)]),
     ("left_early", 13000, [(0, 12800, 1)], [], None, []),  # left 26.7 min before closing: not early
     ("left_early", 12000, [(0, 11000, 1)], [], None, []),  # before the last 30 min

@@ -51,6 +51,17 @@ def test_a_counter_whose_seat_and_spot_are_on_two_cameras_has_sessions():
     assert s.waits == [] and s.mean_queue == 0  # no queue feeds it
 
 
+def test_a_counter_whose_officer_the_camera_never_sees_is_served_from_its_spot():
+    """The office analysis follows analytics.staff_hidden: sessions from the spot, no absence, the counter listed."""
+    office, data = _two_counter_office()
+    data[("a", "seat1")] = samples([])  # counter 1's officer is behind a monitor all day
+    a = analyse_office(office, data, [ALL])
+    assert a.hidden == frozenset({"q1"})
+    assert a.sessions["q1"] == [Interval(500, 800)] and a.absences["q1"] == []
+    off = analyse_office(office, data, [ALL], AnalyticsParams(hidden_staff_s=None))
+    assert off.hidden == frozenset() and off.sessions["q1"] == [] and off.absences["q1"] == [ALL]
+
+
 def _two_counter_office() -> tuple[Office, dict]:
     office = Office(
         (OfficeCounter("q1", "Quầy 1", "tu-phap", ("a", "seat1"), ("a", "spot1"), "hall"),

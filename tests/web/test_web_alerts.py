@@ -85,3 +85,24 @@ def test_the_compliance_page_links_each_item_to_the_recordings_and_exports(site)
     assert "quay-1,Quầy 1,first_staffed,07:40:00,10.0" in answer.get_data().decode("utf-8-sig")
     assert client.get("/compliance?date=2026-11-24&format=pdf").status_code == 400
     assert client.get("/compliance?date=24-11").status_code == 400
+
+
+def test_the_compliance_page_says_when_the_camera_never_sees_an_officer(site):
+    """Citizens at the counter's spot all morning and its staff seat never read occupied: not 'not staffed'."""
+    from monitor.db.store import Writer, open_db
+    from sectest import DAY, TZ
+    from datetime import datetime, time
+
+    config, app, _ = site
+    opening = datetime.combine(DAY, time(7, 30), tzinfo=TZ).timestamp()
+    writer = Writer(open_db(config.storage.database))
+    writer.apply([{"type": "occupancy", "camera": "quay-1", "t": t, "zones": {
+        "ghe": {"occupied": False, "count": 0.0}, "cho": {"occupied": (t - opening) % 600 < 300, "count": 1.0}}}
+        for t in range(int(opening), int(opening) + 1800)])
+    writer.db.conn.close()
+    client = app.test_client()
+    log_in(client, "supervisor")
+    page = client.get("/compliance?date=2026-11-24").get_data(as_text=True)
+    assert "Camera không thấy cán bộ" in page and "Không có cán bộ cả buổi" not in page  # the site speaks Vietnamese
+    answer = client.get("/compliance?date=2026-11-24&format=csv").get_data().decode("utf-8-sig")
+    assert "quay-1,Quầy 1,staff_hidden,07:30:00,0.0" in answer

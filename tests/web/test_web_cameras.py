@@ -248,6 +248,7 @@ def test_zone_save_writes_seated_only_where_nobody_sits(admin, site):
     assert (site / "cameras.yaml").read_text(encoding="utf-8").count("seated") == 2  # the default is not written
     page = admin.get("/cameras/quay-1/zones").get_data(as_text=True)
     assert 'id="zone-seated"' in page and '"seated": false' in page and 'id="zone-seated-spot-hint"' in page
+    assert "Camera phải thấy từng cán bộ ở ghế của mình" in page  # a hidden staff seat: the editor says what happens
 
 
 def test_zone_page_and_snapshot_from_the_stream(admin):
