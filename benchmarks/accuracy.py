@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/accuracy.py [--quick] [--seeds 1 2 .. 8] [--minutes 3] [--zones body|floor]
            [--score-py ../shared/devscenes/score.py] [--real-root ../data/real] [--sim-dir DIR]
-           [--kinds sim dev real degraded variants crowd]
+           [--kinds sim dev real degraded variants long late crowd]
            [--onestop OTHER_CHECKOUT/.venv/bin/onestop] [--jobs 2]
 
 Simulated and development scenes are scored by the acceptance's own score.py (loaded from --score-py,
@@ -15,7 +15,9 @@ N analyses at once (each is one process on one core); the analyse times then inc
 them (DEGRADED: strong temporal noise at a low bit rate; a dim, low-contrast grey picture), cached in
 --sim-dir; they are shown apart and left out of the overall figures. `--kinds ... variants` adds them as other
 cameras would show the same offices (VARIANTS: mirrored, farther away, another frame rate, a colour cast,
-a lower bit rate; the zones moved with the picture), also apart. `--kinds ... crowd` adds crowded halls
+a lower bit rate; the zones moved with the picture), also apart. `--kinds ... long` plays each twice in a
+row; `--kinds ... late` begins each a third of the way in (officers seated, citizens served and waiting,
+absences under way), both apart. `--kinds ... crowd` adds crowded halls
 pasted together from the development scenes by benchmarks/devcrowd.py (cached in --sim-dir), scored on
 the waiting-area count only, shown apart.
 Targets (the analytics issue): seat_acc >= 0.97, served error <= 1 per counter-hour, service-time
@@ -71,7 +73,7 @@ VARIANTS: dict[str, tuple[str | None, str, str | float | None]] = {
 class Scene:
     """One video to analyse and the truth to score it against."""
 
-    kind: str  # "sim" | "dev" | "real" | "degraded" | "variant" | "long" | "crowd"
+    kind: str  # "sim" | "dev" | "real" | "degraded" | "variant" | "long" | "late" | "crowd"
     name: str
     video: Path
     config: Path
@@ -273,6 +275,58 @@ def played_twice(truth: dict) -> dict:
     return out
 
 
+# The development scenes begun late (`--kinds late`): the analysis starts this far into each, with the
+# officers seated, citizens served and waiting, and absences under way (an analysis or a worker started
+# mid-morning), as other offices' footage may begin.
+LATE_SHARE = 1 / 3
+
+
+def started_late(truth: dict, start: int) -> dict:
+    """The truth of a scene whose video begins `start` seconds in (times shifted by -start).
+
+    Citizens gone before it (service over, or left) are not in it. One served from before it keeps its true
+    start (negative), as a scene generated with a warm-up would give it; its wait was wholly before the video
+    and is dropped, while someone waiting then keeps the wait they began before it. An absence under way
+    keeps its negative start; one over before it is gone.
+    """
+    citizens = []
+    for c in truth["citizens"]:
+        if (c["service_end_s"] is not None and c["service_end_s"] <= start) or (
+                c.get("exit_s") is not None and c["exit_s"] <= start):
+            continue
+        c2 = dict(c)
+        for key in TIME_KEYS:
+            if c2.get(key) is not None:
+                c2[key] = round(c2[key] - start, 3)
+        if c2["service_start_s"] is not None and c2["service_start_s"] < 0:
+            c2["wait_s"] = None
+        citizens.append(c2)
+    gone = [dict(a, start_s=round(a["start_s"] - start, 3), end_s=None if a["end_s"] is None else round(a["end_s"] - start, 3))
+            for a in truth["staff_absences"] if a["end_s"] is None or a["end_s"] > start]
+    per_second = [dict(row, t=row["t"] - start) for row in truth["per_second"][start:]]
+    out = dict(truth, duration_s=float(truth["duration_s"]) - start, per_second=per_second, citizens=citizens,
+               staff_absences=gone)
+    out.pop("summary", None)
+    return out
+
+
+def late_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
+    """Each development scene from LATE_SHARE of its length on (re-encoded there, made once into cache)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    for scene in dev:
+        start = int(float(scene.truth["duration_s"]) * LATE_SHARE)
+        name = f"{scene.name}-late"
+        video = cache / f"{name}.mp4"
+        if not video.is_file():
+            part = video.with_suffix(".part.mp4")
+            subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-ss", str(start), "-i", str(scene.video), "-c:v", "libx264",
+                            "-preset", "veryfast", "-b:v", "150k", "-g", "20", "-an", str(part)], check=True)
+            part.rename(video)
+        out.append(Scene("late", name, video, config_playing(scene, name, video), scene.camera, started_late(scene.truth, start)))
+    return out
+
+
 def long_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
     """Each development scene that begins with nobody from before it, played twice in a row (made once into cache).
 
@@ -471,7 +525,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--score-py", type=Path, default=DEFAULT_SCORE_PY)
     ap.add_argument("--real-root", type=Path, default=DEFAULT_REAL)
     ap.add_argument("--sim-dir", type=Path, help="Keep and reuse rendered scenes here (default: a temporary folder).")
-    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded", "variants", "long", "crowd"],
+    ap.add_argument("--kinds", nargs="+", choices=["sim", "dev", "real", "degraded", "variants", "long", "late", "crowd"],
                     default=["sim", "dev", "real"])
     ap.add_argument("--onestop", help="The onestop command to measure (e.g. another worktree's .venv/bin/onestop); "
                                       "default: the monitor package of this checkout.")
@@ -510,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         scenes: list[Scene] = []
         if "sim" in args.kinds:
             scenes += sim_scenes(args.seeds, args.minutes, args.sim_dir or work / "sim", args.zones)
-        if {"dev", "degraded", "variants", "long", "crowd"} & set(args.kinds):
+        if {"dev", "degraded", "variants", "long", "late", "crowd"} & set(args.kinds):
             dev = dev_scenes(args.score_py, scorer, work, args.zones, 120.0 if args.quick else None)
             scenes += dev if "dev" in args.kinds else []
             if "degraded" in args.kinds:
@@ -519,6 +573,8 @@ def main(argv: list[str] | None = None) -> int:
                 scenes += variant_scenes(dev, (args.sim_dir or work) / ("variants-quick" if args.quick else "variants"))
             if "long" in args.kinds:
                 scenes += long_scenes(dev, (args.sim_dir or work) / ("long-quick" if args.quick else "long"))
+            if "late" in args.kinds:
+                scenes += late_scenes(dev, (args.sim_dir or work) / ("late-quick" if args.quick else "late"))
             if "crowd" in args.kinds:
                 scenes += crowd_scenes(dev, (args.sim_dir or work) / "crowd", args.score_py.parent,
                                        60 if args.quick else devcrowd.CROWD_SECONDS, devcrowd)
@@ -539,11 +595,12 @@ def main(argv: list[str] | None = None) -> int:
             return Scored(scene, score_scene(scene, result, scorer, realfootage, devcrowd), secs)
 
         # analyze is a subprocess, so threads suffice; the long development scenes start first
-        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("long", "dev", "degraded", "variant", "crowd"))
+        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("long", "dev", "degraded", "variant", "late", "crowd"))
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = {i: pool.submit(run, i, scenes[i]) for i in first}
             scored = [futures[i].result() for i in range(len(scenes))]
-    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in ("sim", "dev", "real", "degraded", "variant", "long", "crowd")}
+    by_kind = {k: [r for r in scored if r.scene.kind == k]
+               for k in ("sim", "dev", "real", "degraded", "variant", "long", "late", "crowd")}
     print(f"\nanalyze: {'replayed from ' + str(args.replay) if args.replay else args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
@@ -555,6 +612,9 @@ def main(argv: list[str] | None = None) -> int:
         print_office_table("development scenes as other cameras show them (not in the overall figures)", by_kind["variant"])
     if by_kind["long"]:
         print_office_table("development scenes played twice in a row (not in the overall figures)", by_kind["long"])
+    if by_kind["late"]:
+        print_office_table(f"development scenes begun {LATE_SHARE:.0%} of the way in (not in the overall figures)",
+                           by_kind["late"])
     if by_kind["crowd"]:
         print_crowd_table(by_kind["crowd"], devcrowd)
     real = print_real_table(by_kind["real"]) if "real" in args.kinds else None

@@ -244,6 +244,21 @@ def test_a_scene_played_twice_has_the_truth_of_the_join() -> None:
                                        {"counter": 1, "start_s": 170.0, "end_s": None}]
 
 
+def test_a_scene_begun_late_has_the_truth_of_its_start() -> None:
+    late = acc.started_late(_truth(0.0), 40)
+    assert late["duration_s"] == 60 and len(late["per_second"]) == 60 and late["per_second"][0]["t"] == 0
+    assert "summary" not in late
+    by_id = {c["id"]: c for c in late["citizens"]}
+    # c1, served 20-60 s, is under way at the start: its true start kept, its wait (before the video) dropped
+    assert (by_id["c1"]["service_start_s"], by_id["c1"]["service_end_s"], by_id["c1"]["wait_s"]) == (-20.0, 20.0, None)
+    # c2 waits from before the start: the wait they began then is theirs
+    assert (by_id["c2"]["arrival_s"], by_id["c2"]["service_start_s"], by_id["c2"]["wait_s"]) == (-10.0, 50.0, 60.0)
+    assert late["staff_absences"] == [{"counter": 1, "start_s": 30.0, "end_s": None}]
+    gone = acc.started_late(_truth(0.0), 70)  # c1 has left, the absence is under way
+    assert {c["id"] for c in gone["citizens"]} == {"c2", "c3"}
+    assert gone["staff_absences"] == [{"counter": 1, "start_s": 0.0, "end_s": None}]
+
+
 def test_only_scenes_without_people_from_before_them_are_played_twice(tmp_path: Path) -> None:
     import yaml
 
@@ -254,4 +269,16 @@ def test_only_scenes_without_people_from_before_them_are_played_twice(tmp_path: 
     assert (out.kind, out.name, out.truth["duration_s"]) == ("long", "empty-twice", 200)
     with av.open(str(out.video)) as c:
         assert abs(float(c.duration / av.time_base) - 4.0) < 0.3  # the 2-s video, twice
+    assert yaml.safe_load(out.config.read_text(encoding="utf-8"))["cameras"][0]["streams"]["main"] == str(out.video.resolve())
+
+
+def test_a_scene_begun_late_is_cut_there(tmp_path: Path) -> None:
+    import yaml
+
+    video, config = _testsrc_scene(tmp_path)
+    truth = dict(_truth(0.0), duration_s=3, per_second=[{"t": t, "counts": {"waiting": 0}} for t in range(3)])
+    (out,) = acc.late_scenes([acc.Scene("dev", "x", video, config, "office", truth)], tmp_path / "cache")
+    assert (out.kind, out.name, out.truth["duration_s"], len(out.truth["per_second"])) == ("late", "x-late", 2.0, 2)
+    with av.open(str(out.video)) as c:
+        assert abs(float(c.duration / av.time_base) - 1.0) < 0.3  # the 2-s video from its first second on
     assert yaml.safe_load(out.config.read_text(encoding="utf-8"))["cameras"][0]["streams"]["main"] == str(out.video.resolve())
