@@ -16,7 +16,7 @@ midnight). To measure such a session fully, pass samples that reach a little pas
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -375,6 +375,9 @@ class QueueFlow:
 
     arrivals: list[float]  # sorted; people waiting at the first sample arrive then
     left: list[float]  # sorted: someone waiting left without a service start to explain it
+    # the arrivals dated back over a walk that began after the first walking sample (walked_in_flow): seen
+    # walking in, so a wait from them is whole even in the first seconds (seen_waits)
+    walked: frozenset[float] = frozenset()
 
 
 def queue_flow(queue: ZoneSamples, starts: Iterable[float], miss_weight: float = 1.0,
@@ -465,24 +468,34 @@ def walked_in(arrivals: Iterable[float], walking: ZoneSamples, max_s: float, pau
     arrival is never dated before the previous one (first in, first out); without walking samples it
     stays as it is.
     """
+    return [a for a, _ in _walks(arrivals, walking, max_s, pause_s, lag_s)]
+
+
+def _walks(arrivals: Iterable[float], walking: ZoneSamples, max_s: float, pause_s: int,
+           lag_s: int) -> list[tuple[float, bool]]:
+    """walked_in's arrivals, each with whether it was seen walking in: its walk began after a quiet spell (no one
+    walking for the pause_s + 1 seconds before it) observed after the first walking sample. Not so for a walk
+    under way when observation began, or cut short by max_s or by the previous arrival."""
     moving = {int(t) for t, c in zip(walking.t.tolist(), walking.count.tolist(), strict=True) if c > 0}
-    out: list[float] = []
+    first = int(walking.t[0]) if len(walking) else None
+    out: list[tuple[float, bool]] = []
     floor = -math.inf
     for a in sorted(arrivals):
         start = int(math.floor(a))
         end = next((start - g for g in range(1, max(lag_s, pause_s + 1) + 1) if start - g in moving), None)
         if end is None or end <= floor:
-            out.append(a)
+            out.append((a, False))
             floor = a
             continue
-        b = end
+        b, quiet = end, False
         while True:
             step = next((g for g in range(1, pause_s + 2) if b - g in moving), None)
-            if step is None or end + 1 - (b - step) > max_s or b - step <= floor:
+            quiet = step is None
+            if quiet or end + 1 - (b - step) > max_s or b - step <= floor:
                 break
             b -= step
-        out.append(float(b))
-        floor = out[-1]
+        out.append((float(b), quiet and first is not None and b - (pause_s + 1) >= first and b - (pause_s + 1) > floor))
+        floor = b
     return out
 
 
@@ -543,21 +556,23 @@ def walked_in_flow(queue: ZoneSamples, starts: Sequence[float], walking: ZoneSam
                    params: AnalyticsParams) -> QueueFlow:
     """The queue's flow (queue_flow against the service starts), each arrival dated back over the walk in."""
     flow = queue_flow(queue, starts, params.miss_weight, params.leave_s)
-    came = walked_in(flow.arrivals, walking if walking is not None else ZoneSamples.empty(),
-                     params.walk_in_max_s, params.walk_pause_s, params.walk_lag_s)
-    return QueueFlow(came, flow.left)
+    came = _walks(flow.arrivals, walking if walking is not None else ZoneSamples.empty(),
+                  params.walk_in_max_s, params.walk_pause_s, params.walk_lag_s)
+    return QueueFlow([a for a, _ in came], flow.left, frozenset(a for a, seen in came if seen))
 
 
-def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float) -> list[float]:
+def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float,
+               walked: Collection[float] = ()) -> list[float]:
     """The waits of fifo_waits whose arrival was seen; lower bounds only when there is no other.
 
     Arrivals within grace_s of the first sample are the people already waiting when observation
     began (the first analyses find them a few seconds in): their waits are lower bounds, and
     averaging them in pulls the mean down by however long they had waited before. They are left
-    out, unless every wait is such a lower bound (then the lower bounds are all there is).
+    out, unless seen walking in (walked: QueueFlow.walked), or every wait is such a lower bound (then
+    the lower bounds are all there is).
     """
     waits = list(matched)
-    seen = [w for arrival, _, w in waits if arrival > first_t + grace_s]
+    seen = [w for arrival, _, w in waits if arrival > first_t + grace_s or arrival in walked]
     return seen or [w for _, _, w in waits]
 
 

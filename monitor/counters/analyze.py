@@ -230,7 +230,7 @@ def summarise(
             waiting["max_queue"] = round(float(queue.count.max()), 3)
         flow = walked_in_flow(queue, starts, samples_of(per_second, WALKING_ZONE), params)
         waiting["left_unserved"] = len(flow.left)
-        waits = seen_waits(fifo_waits(flow.arrivals, starts, flow.left), float(t0), IN_PROGRESS_GRACE_S)
+        waits = seen_waits(fifo_waits(flow.arrivals, starts, flow.left), float(t0), IN_PROGRESS_GRACE_S, flow.walked)
         if waits:
             waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)
     sessions.sort(key=lambda s: (s["start_s"], s["counter"]))

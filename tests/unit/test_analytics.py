@@ -597,17 +597,39 @@ def test_fifo_waits(arrive: list[float], starts: list[float], expected: list) ->
 
 
 @pytest.mark.parametrize(
-    ("arrive", "starts", "expected"),
+    ("arrive", "starts", "expected", "walked_2"),
     [
         # two people found waiting 2-3 s into the video (lower bounds), then two seen arriving
-        pytest.param([2, 3, 100, 130], [60, 90, 160, 200], [60, 70], id="lower-bounds-left-out"),
-        pytest.param([2, 3], [60, 90], [58, 87], id="only-lower-bounds"),
-        pytest.param([11, 30], [60, 90], [49, 60], id="after-the-grace"),
-        pytest.param([], [60], [0], id="walked-straight-in"),
+        pytest.param([2, 3, 100, 130], [60, 90, 160, 200], [60, 70], [58, 60, 70], id="lower-bounds-left-out"),
+        pytest.param([2, 3], [60, 90], [58, 87], [58], id="only-lower-bounds"),
+        pytest.param([11, 30], [60, 90], [49, 60], [49, 60], id="after-the-grace"),
+        pytest.param([], [60], [0], [0], id="walked-straight-in"),
     ],
 )
-def test_seen_waits(arrive: list[float], starts: list[float], expected: list) -> None:
+def test_seen_waits(arrive: list[float], starts: list[float], expected: list, walked_2: list) -> None:
     assert seen_waits(fifo_waits(arrive, starts), first_t=0.0, grace_s=10.0) == expected
+    # the one at 2 s seen walking in (QueueFlow.walked): a whole wait, though in the first seconds
+    assert seen_waits(fifo_waits(arrive, starts), first_t=0.0, grace_s=10.0, walked={2.0}) == walked_2
+
+
+@pytest.mark.parametrize(
+    ("walking", "rise", "arrival", "walked"),
+    [
+        # the hall quiet from the first second, then a citizen walks in at 8 s and is counted at 20 s
+        pytest.param(list(range(8, 16)), 20.0, 8.0, True, id="walked-in-after-a-quiet-spell"),
+        # someone walking from the first seconds: whoever is counted then may have been there all along
+        pytest.param(list(range(1, 16)), 20.0, 1.0, False, id="walking-when-observation-began"),
+        pytest.param(list(range(2, 16)), 20.0, 2.0, False, id="quiet-spell-not-seen-whole"),
+        pytest.param(list(range(0, 60)), 62.0, 30.0, False, id="walk-longer-than-walk-in-max-s"),
+        pytest.param([], 20.0, 20.0, False, id="nobody-walking"),
+    ],
+)
+def test_an_arrival_seen_walking_in(walking: list[int], rise: float, arrival: float, walked: bool) -> None:
+    """QueueFlow.walked: the arrivals whose walk in began after an observed quiet spell (seen whole)."""
+    t = np.arange(0, 200, dtype=np.int64)
+    count = ((t >= rise) & (t < 150)).astype(np.float32)  # served from 150 s
+    flow = walked_in_flow(ZoneSamples(t, count > 0, count), [150.0], _walking(walking), AnalyticsParams())
+    assert flow.arrivals == [arrival] and (arrival in flow.walked) is walked
 
 
 @pytest.mark.parametrize(

@@ -215,6 +215,25 @@ def test_someone_seen_arriving_at_the_spot_for_seconds_at_the_start_is_not_a_ses
     assert not seen_arriving(8.0, [(5.0, 0.4)], AnalyticsParams(arrive_motion=None))
 
 
+def test_a_citizen_seen_walking_in_during_the_first_seconds_has_a_whole_wait(config: Config) -> None:
+    """The hall is quiet from the first second; a citizen walks in at 8-15 s and is counted from 20 s, served
+    at 60 s: their 52 s is a wait seen whole (walked in after an observed quiet spell), not a lower bound
+    of someone waiting from before the video. The next walks in at 95 s and is served at 250 s."""
+    camera = config.camera("quay-1")
+    rows = []
+    for t in range(600):
+        row = _row(t, 60 <= t < 200 or 250 <= t < 400, True, 1.0 if 20 <= t < 60 or 100 <= t < 250 else 0.0)
+        walking = 1.0 if 8 <= t < 16 or 95 <= t < 100 else 0.0
+        row["zones"][WALKING_ZONE] = {"occupied": walking > 0, "count": walking}
+        rows.append(row)
+    out = summarise(camera, rows, 600.0)
+    assert out["waiting"]["served"] == 2
+    assert out["waiting"]["mean_wait_s"] == pytest.approx((52 + 155) / 2, abs=1)
+    for row in rows[:8]:  # someone walking from the first second: the first may have been waiting before it
+        row["zones"][WALKING_ZONE] = {"occupied": True, "count": 1.0}
+    assert summarise(camera, rows, 600.0)["waiting"]["mean_wait_s"] == pytest.approx(155, abs=1)
+
+
 def test_summarise_a_staff_seat_the_camera_does_not_see(config: Config) -> None:
     """An officer behind a monitor is never found while two citizens are served: the two are served, waited for,
     and the seat is listed as hidden, with no absence (the camera showed nothing of it)."""
