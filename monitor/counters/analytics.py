@@ -375,7 +375,7 @@ class QueueFlow:
 
     arrivals: list[float]  # sorted; people waiting at the first sample arrive then
     left: list[float]  # sorted: someone waiting left without a service start to explain it
-    # the arrivals dated back over a walk that began after the first walking sample (walked_in_flow): seen
+    # the arrivals dated back over a walk that began after an observed quiet spell (walked_in_flow): seen
     # walking in, so a wait from them is whole even in the first seconds (seen_waits)
     walked: frozenset[float] = frozenset()
 
