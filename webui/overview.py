@@ -51,6 +51,7 @@ class CounterCard:
     staff_present: bool | None
     serving_s: float | None  # length of the service going on now, None when nobody is served
     today: OfficeRow | None  # today's row of the office report (tickets first where present)
+    staff_hidden: bool = False  # today the camera has never seen the officer while citizens sat at the counter
 
 
 @dataclass
@@ -146,11 +147,12 @@ def _card(m: _Moment, c: OfficeCounter, today: _Today) -> CounterCard:
     last = max((s["t"] for s in (seat, spot) if s), default=None)
     fresh = all(s is not None and now - s["t"] <= FRESH_S for s in (seat, spot))
     staff = bool(seat["occupied"]) if fresh and seat else None
-    serving = _serving_s(m.db, c.spot, c.seat, now) if fresh and staff and spot and spot["occupied"] else None
+    hidden = c.id in today.analysis.hidden  # analytics.staff_hidden: the seat's emptiness says nothing
+    serving = _serving_s(m.db, c.spot, c.seat, now) if fresh and (staff or hidden) and spot and spot["occupied"] else None
     cam = next((cam for cam in m.config.cameras if cam.id == c.spot[0]), None)
     timeline = c.seat[0] == c.spot[0] and cam is not None and any(p.spot == c.spot[1] for p in counters(cam))
     return CounterCard(c.id, c.name, c.field, c.spot[0], c.spot[1], timeline, _state(m.states, [c.seat[0], c.spot[0]]),
-                       fresh, last, staff, serving, today.rows.get(c.id))
+                       fresh, last, staff, serving, today.rows.get(c.id), hidden)
 
 
 def _serving_s(db: Any, spot_key: Key, seat_key: Key, now: float) -> float | None:

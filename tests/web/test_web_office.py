@@ -31,7 +31,7 @@ def at(hh: int, mm: int = 0, ss: int = 0) -> int:
 NOW = at(10)
 
 
-def _build(folder) -> None:
+def _build(folder, seated: bool = True) -> None:
     """Counter quay-3: seat on cam-a, spot on cam-b; the hall queue sums two areas of cam-sanh and cam-a."""
     (folder / "cameras.yaml").write_text(textwrap.dedent(f"""\
         # the office manager's notes stay after every save
@@ -80,7 +80,7 @@ def _build(folder) -> None:
     # two people in the hall and one by the wall
     for t in range(NOW - 600, NOW):
         w.apply([{"type": "occupancy", "camera": "cam-a", "t": t, "zones": {
-                     "ghe-3": {"occupied": True, "count": 1.0}, "ghe-cho": {"occupied": True, "count": 1.0}}},
+                     "ghe-3": {"occupied": seated, "count": float(seated)}, "ghe-cho": {"occupied": True, "count": 1.0}}},
                  {"type": "occupancy", "camera": "cam-b", "t": t, "zones": {
                      "cho-3": {"occupied": t >= NOW - 100, "count": float(t >= NOW - 100)}}},
                  {"type": "occupancy", "camera": "cam-sanh", "t": t, "zones": {
@@ -127,6 +127,17 @@ def test_overview_groups_a_two_camera_counter_under_its_queue_and_field(admin):
     assert 'class="current-wait" data-source="tickets" data-seconds="300"' in group
     assert 'class="tickets-waiting" data-count="2"' in group and "10:00" in group
     assert 'data-source="tickets">1 ' in card  # served today: A1, from the tickets
+
+
+def test_overview_says_when_the_camera_never_sees_the_officer(make_site):
+    """The seat never occupied today while a citizen sits at the spot: not 'away', but not visible (and served)."""
+    folder = make_site(lambda f: _build(f, seated=False))
+    client = create_app(load_config(folder / "cameras.yaml"), {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
+    log_in(client, "admin")
+    page = client.get("/").get_data(as_text=True)
+    card = re.search(r'data-counter-id="quay-3">(.*?)</article>', page, re.S).group(1)
+    assert 'data-present="0" data-hidden="1"' in card and "camera không thấy" in card
+    assert 'class="serving" data-seconds="100"' in card  # the citizen is being served all the same
 
 
 def _post(client, path: str, data: dict, page: str):
