@@ -284,10 +284,11 @@ LATE_SHARE = 1 / 3
 def started_late(truth: dict, start: int) -> dict:
     """The truth of a scene whose video begins `start` seconds in (times shifted by -start).
 
-    Citizens gone before it (service over, or left) are not in it. One served from before it keeps its true
-    start (negative), as a scene generated with a warm-up would give it; its wait was wholly before the video
-    and is dropped, while someone waiting then keeps the wait they began before it. An absence under way
-    keeps its negative start; one over before it is gone.
+    As the development scenes' generator gives a scene with a warm-up (office-2c starts 600 s into its
+    office's day): citizens gone before it (service over, or left) are not in it; one served from before it
+    keeps its true (negative) start and its wait, wholly before the video, which score.py's mean takes in;
+    someone waiting then keeps the wait they began before it. An absence under way keeps its negative start;
+    one over before it is gone.
     """
     citizens = []
     for c in truth["citizens"]:
@@ -298,8 +299,6 @@ def started_late(truth: dict, start: int) -> dict:
         for key in TIME_KEYS:
             if c2.get(key) is not None:
                 c2[key] = round(c2[key] - start, 3)
-        if c2["service_start_s"] is not None and c2["service_start_s"] < 0:
-            c2["wait_s"] = None
         citizens.append(c2)
     gone = [dict(a, start_s=round(a["start_s"] - start, 3), end_s=None if a["end_s"] is None else round(a["end_s"] - start, 3))
             for a in truth["staff_absences"] if a["end_s"] is None or a["end_s"] > start]

@@ -249,8 +249,8 @@ def test_a_scene_begun_late_has_the_truth_of_its_start() -> None:
     assert late["duration_s"] == 60 and len(late["per_second"]) == 60 and late["per_second"][0]["t"] == 0
     assert "summary" not in late
     by_id = {c["id"]: c for c in late["citizens"]}
-    # c1, served 20-60 s, is under way at the start: its true start kept, its wait (before the video) dropped
-    assert (by_id["c1"]["service_start_s"], by_id["c1"]["service_end_s"], by_id["c1"]["wait_s"]) == (-20.0, 20.0, None)
+    # c1, served 20-60 s, is under way at the start: its true start and its wait (before the video) kept
+    assert (by_id["c1"]["service_start_s"], by_id["c1"]["service_end_s"], by_id["c1"]["wait_s"]) == (-20.0, 20.0, 20.0)
     # c2 waits from before the start: the wait they began then is theirs
     assert (by_id["c2"]["arrival_s"], by_id["c2"]["service_start_s"], by_id["c2"]["wait_s"]) == (-10.0, 50.0, 60.0)
     assert late["staff_absences"] == [{"counter": 1, "start_s": 30.0, "end_s": None}]
