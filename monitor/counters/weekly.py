@@ -40,6 +40,7 @@ class WeekRow:
     absences: int  # absences over the report's threshold (15 min)
     absence_min: float
     empty_waiting_min: float  # minutes the seat was empty while people waited
+    periods_not_visible: int = 0  # opening periods the camera never saw the officer while citizens were served
 
 
 def week_of(day: date) -> date:
@@ -49,17 +50,18 @@ def week_of(day: date) -> date:
 
 def _counter_row(cid: str, name: str, days: Mapping[date, list[ComplianceItem]], late_min: float,
                  early_min: float) -> WeekRow:
-    late = early = not_staffed = absences = 0
+    late = early = not_staffed = absences = hidden = 0
     absent = empty = 0.0
     for items in days.values():
         mine = [i for i in items if i.counter == cid]
         late += any(i.kind == "first_staffed" and i.minutes > late_min for i in mine)
         early += any(i.kind == "last_staffed" and i.minutes > early_min for i in mine)
         not_staffed += sum(i.kind == "not_staffed" for i in mine)
+        hidden += sum(i.kind == "staff_hidden" for i in mine)
         absences += sum(i.kind == "absence" for i in mine)
         absent += sum(i.minutes for i in mine if i.kind == "absence")
         empty += sum(i.minutes for i in mine if i.kind == "empty_while_waiting")
-    return WeekRow(cid, name, len(days), late, early, not_staffed, absences, absent, empty)
+    return WeekRow(cid, name, len(days), late, early, not_staffed, absences, absent, empty, hidden)
 
 
 def week_summary(days: Mapping[date, list[ComplianceItem]], counters: Sequence[tuple[str, str]], late_min: float,

@@ -31,11 +31,14 @@ def item(kind: str, minutes: float, counter: str = "q1") -> ComplianceItem:
       TUE: [item("last_staffed", 30)]}, (2, 1, 1, 0, 0, 0.0, 0.0)),
     ({MON: [item("absence", 20), item("absence", 16.5), item("not_staffed", 240), item("empty_while_waiting", 7)],
       TUE: [item("empty_while_waiting", 3), item("absence", 99, counter="other")]}, (2, 0, 0, 1, 2, 36.5, 10.0)),
+    # the camera never saw the officer on Monday morning and afternoon while citizens were served
+    ({MON: [item("staff_hidden", 0), item("staff_hidden", 0)], TUE: [item("first_staffed", 0)]}, (2, 0, 0, 0, 0, 0.0, 0.0)),
 ])
 def test_week_summary(days, expected):
     [row] = week_summary(days, [("q1", "Quầy 1")], late_min=15, early_min=30)
     assert (row.days_open, row.days_late, row.days_left_early, row.periods_not_staffed, row.absences,
             row.absence_min, row.empty_waiting_min) == expected
+    assert row.periods_not_visible == sum(i.kind == "staff_hidden" for items in days.values() for i in items)
 
 
 def test_week_of_is_the_monday():
@@ -55,10 +58,10 @@ def test_a_week_from_the_database(tmp_path):
     rows = week_compliance(config, db, week_of(TUE))
     db.conn.close()
     # Mon-Fri open; every afternoon and Wednesday to Friday without anyone: 8 periods not staffed
-    assert rows == [WeekRow("quay-1", "Quầy 1", 5, 1, 1, 8, 1, pytest.approx(20.0), pytest.approx(20.0))]
+    assert rows == [WeekRow("quay-1", "Quầy 1", 5, 1, 1, 8, 1, pytest.approx(20.0), pytest.approx(20.0), 0)]
     csv_lines = render_week_csv(rows).decode("utf-8-sig").splitlines()
     assert csv_lines == ["counter,name,days_open,days_late,days_left_early,periods_not_staffed,absences,absence_min,"
-                         "empty_waiting_min", "quay-1,Quầy 1,5,1,1,8,1,20,20"]
+                         "empty_waiting_min,periods_not_visible", "quay-1,Quầy 1,5,1,1,8,1,20,20,0"]
     assert "<td>Quầy 1</td><td>5</td>" in render_week_html(rows, "Tuần <48>").decode()
     assert "Tuần &lt;48&gt;" in render_week_html(rows, "Tuần <48>").decode()
 

@@ -37,7 +37,7 @@ def test_the_week_page_and_files_sum_the_days(client):
     assert r.status_code == 200 and 'filename="compliance-week-2026-11-23.csv"' in r.headers["Content-Disposition"]
     lines = r.get_data().decode("utf-8-sig").splitlines()
     # 5 open days; late and left early on Tuesday; every other period of Mon-Fri nobody: 9 periods not staffed
-    assert "quay-1,Quầy 1,5,1,1,9,0,0,0" in lines
+    assert "quay-1,Quầy 1,5,1,1,9,0,0,0,0" in lines
     html = client.get("/compliance/week?date=2026-11-24&format=html")
     assert html.status_code == 200 and "<td>Quầy 1</td><td>5</td><td>1</td>" in html.get_data(as_text=True)
     assert client.get("/compliance/week?format=xls").status_code == 400
