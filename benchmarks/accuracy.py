@@ -69,11 +69,14 @@ VARIANTS: dict[str, tuple[str | None, str, str | float | None]] = {
 }
 
 
+KINDS = ("sim", "dev", "real", "degraded", "variant", "long", "late", "crowd")  # Scene.kind, in the tables' order
+
+
 @dataclass
 class Scene:
     """One video to analyse and the truth to score it against."""
 
-    kind: str  # "sim" | "dev" | "real" | "degraded" | "variant" | "long" | "late" | "crowd"
+    kind: str  # one of KINDS
     name: str
     video: Path
     config: Path
@@ -178,6 +181,15 @@ def config_playing(scene: Scene, name: str, video: Path) -> Path:
     return config
 
 
+def ffmpeg_once(video: Path, args: list[str]) -> None:
+    """Make video with `ffmpeg ARGS` unless it is there already (written as .part.mp4, renamed when whole)."""
+    if video.is_file():
+        return
+    part = video.with_suffix(".part.mp4")
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", *args, str(part)], check=True)
+    part.rename(video)
+
+
 def degraded_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
     """The development scenes re-encoded through each DEGRADED filter (made once into cache)."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -186,11 +198,8 @@ def degraded_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
         for variant, (vf, crf) in DEGRADED.items():
             name = f"{scene.name}-{variant}"
             video = cache / f"{name}.mp4"
-            if not video.is_file():
-                part = video.with_suffix(".part.mp4")
-                subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(scene.video), "-vf", vf, "-c:v", "libx264",
-                                "-preset", "veryfast", "-crf", crf, "-g", "20", str(part)], check=True)
-                part.rename(video)
+            ffmpeg_once(video, ["-i", str(scene.video), "-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-crf", crf,
+                                "-g", "20"])
             out.append(Scene("degraded", name, video, config_playing(scene, name, video), scene.camera, scene.truth))
     return out
 
@@ -228,14 +237,11 @@ def variant_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
         for variant, (vf, rate, change) in VARIANTS.items():
             name = f"{scene.name}-{variant}"
             video = cache / f"{name}.mp4"
-            if not video.is_file():
-                if isinstance(change, float):
-                    w, h, x0, y0 = shrunk_size(width, height, change)
-                    vf = f"scale={w}:{h},pad={width}:{height}:{x0}:{y0}:color=0x7f7f7f"
-                part = video.with_suffix(".part.mp4")
-                subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(scene.video), "-vf", vf, "-c:v", "libx264",
-                                "-preset", "veryfast", "-b:v", rate, "-g", "20", "-an", str(part)], check=True)
-                part.rename(video)
+            if isinstance(change, float):
+                w, h, x0, y0 = shrunk_size(width, height, change)
+                vf = f"scale={w}:{h},pad={width}:{height}:{x0}:{y0}:color=0x7f7f7f"
+            ffmpeg_once(video, ["-i", str(scene.video), "-vf", vf, "-c:v", "libx264", "-preset", "veryfast",
+                                "-b:v", rate, "-g", "20", "-an"])
             config = config_playing(scene, name, video)
             cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
             cfg["cameras"][0]["zones"] = moved_zones(cfg["cameras"][0]["zones"], change, width, height)
@@ -317,11 +323,8 @@ def late_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
         start = int(float(scene.truth["duration_s"]) * LATE_SHARE)
         name = f"{scene.name}-late"
         video = cache / f"{name}.mp4"
-        if not video.is_file():
-            part = video.with_suffix(".part.mp4")
-            subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-ss", str(start), "-i", str(scene.video), "-c:v", "libx264",
-                            "-preset", "veryfast", "-b:v", "150k", "-g", "20", "-an", str(part)], check=True)
-            part.rename(video)
+        ffmpeg_once(video, ["-ss", str(start), "-i", str(scene.video), "-c:v", "libx264", "-preset", "veryfast",
+                            "-b:v", "150k", "-g", "20", "-an"])
         out.append(Scene("late", name, video, config_playing(scene, name, video), scene.camera, started_late(scene.truth, start)))
     return out
 
@@ -340,13 +343,10 @@ def long_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
             continue
         name = f"{scene.name}-twice"
         video = cache / f"{name}.mp4"
+        listing = cache / f"{name}.txt"
         if not video.is_file():
-            listing = cache / f"{name}.txt"
             listing.write_text(f"file '{scene.video.resolve()}'\nfile '{scene.video.resolve()}'\n", encoding="utf-8")
-            part = video.with_suffix(".part.mp4")
-            subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing),
-                            "-c", "copy", str(part)], check=True)
-            part.rename(video)
+        ffmpeg_once(video, ["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy"])
         out.append(Scene("long", name, video, config_playing(scene, name, video), scene.camera, played_twice(scene.truth)))
     return out
 
@@ -593,13 +593,12 @@ def main(argv: list[str] | None = None) -> int:
                 (args.keep / f"{scene.kind}-{scene.name}.json").write_text(json.dumps(result), encoding="utf-8")
             return Scored(scene, score_scene(scene, result, scorer, realfootage, devcrowd), secs)
 
-        # analyze is a subprocess, so threads suffice; the long development scenes start first
-        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind not in ("long", "dev", "degraded", "variant", "late", "crowd"))
+        # analyze is a subprocess, so threads suffice; the long development scenes (every kind made from them) start first
+        first = sorted(range(len(scenes)), key=lambda i: scenes[i].kind in ("sim", "real"))
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = {i: pool.submit(run, i, scenes[i]) for i in first}
             scored = [futures[i].result() for i in range(len(scenes))]
-    by_kind = {k: [r for r in scored if r.scene.kind == k]
-               for k in ("sim", "dev", "real", "degraded", "variant", "long", "late", "crowd")}
+    by_kind = {k: [r for r in scored if r.scene.kind == k] for k in KINDS}
     print(f"\nanalyze: {'replayed from ' + str(args.replay) if args.replay else args.onestop or 'this checkout'}; zones given to analyze: {args.zones}; score.py: {args.score_py}")
     if by_kind["sim"]:
         print_office_table(f"varied simulator ({len(by_kind['sim'])} seeds x {args.minutes:g} min)", by_kind["sim"])
