@@ -42,6 +42,7 @@ __all__ = [
     "presence_intervals",
     "queue_flow",
     "queue_stats",
+    "seen_or_all",
     "seen_waits",
     "service_sessions",
     "serving_unseen",
@@ -53,9 +54,18 @@ __all__ = [
     "utilisation",
     "walked_in",
     "walked_in_flow",
+    "waiting_from_before",
 ]
 
 HOUR_S = 3600
+# Observation that begins with people already there (a video, a worker started or restarted mid-morning):
+# a session found within this long of the first sample was under way before it, and a waiting citizen
+# found within this long was waiting before it. Someone seated from the start is dated from the first
+# sample when their first analyses find them, but a citizen half hidden at first is dated from a later
+# sighting (12 s into office-2c with a lower score threshold). Counting such a session as a new start
+# gives it a wait near 0 and moves every FIFO match after it, while a grace too long only leaves out
+# the waits of citizens sitting down in the first seconds: 20 s, ten looks at an uncertain seat.
+IN_PROGRESS_GRACE_S = 20.0
 
 
 # ---------------------------------------------------------------- records
@@ -572,8 +582,20 @@ def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, gr
     the lower bounds are all there is).
     """
     waits = list(matched)
-    seen = [w for arrival, _, w in waits if arrival > first_t + grace_s or arrival in walked]
-    return seen or [w for _, _, w in waits]
+    return seen_or_all([w for _, _, w in waits], [waiting_from_before(a, first_t, grace_s, walked) for a, _, _ in waits])
+
+
+def seen_or_all(waits: Sequence[float], lower: Sequence[bool]) -> list[float]:
+    """The waits that are not lower bounds (lower[k]: waits[k] is one); all of them when every one is."""
+    seen = [w for w, bound in zip(waits, lower, strict=True) if not bound]
+    return seen or list(waits)
+
+
+def waiting_from_before(arrival: float, first_t: float, grace_s: float = IN_PROGRESS_GRACE_S,
+                        walked: Collection[float] = ()) -> bool:
+    """True for an arrival found within grace_s of the first sample (first_t) and not seen walking in
+    (QueueFlow.walked): someone already waiting when observation began, whose wait is only a lower bound."""
+    return arrival <= first_t + grace_s and arrival not in walked
 
 
 def seen_arriving(start: float, moved: Sequence[tuple[float, float]], params: AnalyticsParams = AnalyticsParams()) -> bool:
@@ -627,25 +649,31 @@ class _Counter:
     absences: list[Interval]
     queue: ZoneSamples | None
     periods: list[Interval]
+    lower: list[bool] | None = None  # aligned with waits: the wait is a lower bound (shared_waits)
 
 
 def shared_waits(starts: Mapping[str, Sequence[float]], queue: ZoneSamples, walking: ZoneSamples | None,
-                 params: AnalyticsParams) -> tuple[dict[str, list[float]], QueueFlow]:
-    """The waits of the service starts of every counter a waiting area serves, and the area's flow.
+                 params: AnalyticsParams) -> tuple[dict[str, list[float]], QueueFlow, dict[str, list[bool]]]:
+    """The waits of the service starts of every counter a waiting area serves, the area's flow, and which
+    of the waits are only lower bounds.
 
     starts: per counter, its session starts; the waits come back per counter in the same order. The
     citizens of a waiting area are called to every counter it serves: arrivals are matched first in,
     first out over all their starts (walked_in_flow, fifo_waits), the starts of one second taken in
-    the order the counters are given.
+    the order the counters are given. A wait is a lower bound when its citizen was already waiting at
+    the area's first sample (waiting_from_before), as seen_waits has it.
     """
     order = sorted((t, rank, k) for rank, key in enumerate(starts) for k, t in enumerate(starts[key]))
     flat = [t for t, _, _ in order]
     flow = walked_in_flow(queue, flat, walking, params)
     keys = list(starts)
     waits = {key: [0.0] * len(starts[key]) for key in keys}
-    for (_, rank, k), (_, _, wait) in zip(order, fifo_waits(flow.arrivals, flat, flow.left), strict=True):
+    lower = {key: [False] * len(starts[key]) for key in keys}
+    first_t = float(queue.t[0]) if len(queue.t) else None
+    for (_, rank, k), (arrival, _, wait) in zip(order, fifo_waits(flow.arrivals, flat, flow.left), strict=True):
         waits[keys[rank]][k] = wait
-    return waits, flow
+        lower[keys[rank]][k] = first_t is not None and waiting_from_before(arrival, first_t, IN_PROGRESS_GRACE_S, flow.walked)
+    return waits, flow, lower
 
 
 def _analyse(
@@ -659,12 +687,13 @@ def _analyse(
 ) -> _Counter:
     sessions = service_sessions(spot, staff, params.min_session_s, params.merge_gap_s, params.max_gap_s,
                                 blind_join_s=params.blind_join_s, hidden_staff_s=params.hidden_staff_s)
-    waits = None
+    waits = lower = None
     if queue is not None:
-        waits = shared_waits({"own": [s.start for s in sessions], "others": other_starts}, queue, walking, params)[0]["own"]
+        found, _, bounds = shared_waits({"own": [s.start for s in sessions], "others": other_starts}, queue, walking, params)
+        waits, lower = found["own"], bounds["own"]
     periods = merge_intervals(periods, 0)
     gone = absences(staff, periods, params.min_absence_s, params.max_gap_s, spot, params.hidden_staff_s)
-    return _Counter(sessions, waits, gone, queue, periods)
+    return _Counter(sessions, waits, gone, queue, periods, lower)
 
 
 def _starts_in(iv: Interval, window: Interval | None) -> bool:
@@ -679,7 +708,10 @@ def _summarise(c: _Counter, window: Interval | None) -> CounterStats:
     keep = [k for k, s in enumerate(c.sessions) if _starts_in(s, window)]
     sessions = [c.sessions[k] for k in keep]
     times = [s.duration for s in sessions]
-    waits = [c.waits[k] for k in keep] if c.waits is not None else []
+    waits: list[float] = []
+    if c.waits is not None:
+        lower = c.lower or [False] * len(c.waits)
+        waits = seen_or_all([c.waits[k] for k in keep], [lower[k] for k in keep])
     gone = [a for a in c.absences if _starts_in(a, window)]
     open_iv = c.periods if window is None else intersect(c.periods, [window])
     open_s = total_duration(open_iv)

@@ -12,6 +12,7 @@ import av
 import numpy as np
 
 from monitor.counters.analytics import (
+    IN_PROGRESS_GRACE_S,
     AnalyticsParams,
     absences,
     fifo_waits,
@@ -37,13 +38,6 @@ log = logging.getLogger(__name__)
 # Seat hysteresis already bridges short interruptions (PresenceParams in monitor/detect/presence.py) and its transitions
 # are backdated here: a longer merge would join consecutive citizens (called 5-15 s apart).
 OFFLINE_MERGE_GAP_S = 3.0
-# A session found within this long of the first frame was under way when the video began: not served
-# here, and given no wait. Someone seated from the start is dated from the first frame when their
-# first analyses find them, but a citizen half hidden at first is dated from a later sighting (12 s
-# into office-2c with a lower score threshold). Counting such a session as a new start gives it a
-# wait near 0 and moves every FIFO match after it, while a grace too long only leaves out the waits
-# of citizens sitting down in the video's first seconds: 20 s, ten looks at an uncertain seat.
-IN_PROGRESS_GRACE_S = 20.0
 PROGRESS_EVERY_S = 5.0  # video seconds between progress callbacks: smooth bar, negligible cost
 
 

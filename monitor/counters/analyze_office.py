@@ -61,7 +61,10 @@ def analyze_office_files(
     Keys: duration_s (the shortest file), cameras {id: {file, duration_s, per_second}}, counters,
     fields, queues. A session within IN_PROGRESS_GRACE_S of the start was under way before the
     videos began, unless its citizen was seen arriving (analytics.seen_arriving): it is listed but not
-    counted as served, and its wait is left out.
+    counted as served, and its wait is left out. A citizen found waiting in the first
+    IN_PROGRESS_GRACE_S and not seen walking in was waiting before the videos began: their session's
+    wait is only a lower bound (`wait_lower_bound`), left out of the mean waits unless every wait is
+    one, as `onestop analyze` does for one video.
     """
     office = office_of(config)
     samples: dict[tuple[str, str], ZoneSamples] = {}
@@ -103,12 +106,15 @@ def _served_only(a: OfficeAnalysis, began: Mapping[str, list[bool]]) -> OfficeAn
     k-th session began in the videos; see analyze_office_files)."""
     sessions: dict[str, list[Interval]] = {}
     waits: dict[str, list[float] | None] = {}
+    lower: dict[str, list[bool]] = {}
     for cid, found in a.sessions.items():
         keep = [k for k in range(len(found)) if began[cid][k]]
         sessions[cid] = [found[k] for k in keep]
         matched = a.waits[cid]
         waits[cid] = None if matched is None else [matched[k] for k in keep]
-    return replace(a, sessions=sessions, waits=waits)
+        if cid in a.lower:
+            lower[cid] = [a.lower[cid][k] for k in keep]
+    return replace(a, sessions=sessions, waits=waits, lower=lower)
 
 
 def _figures(s: CounterStats, everything: CounterStats) -> dict[str, Any]:
@@ -124,8 +130,10 @@ def _counter(a: OfficeAnalysis, served: OfficeAnalysis, counter_id: str, window:
     c = a.office.counter(counter_id)
     assert c is not None
     waits = a.waits[counter_id]
+    lower = a.lower.get(counter_id, [])
     sessions = [{"start_s": round(s.start, 2), "end_s": round(min(s.end, window.end), 2),
                  "wait_s": round(waits[k], 1) if waits is not None and began[k] else None,
+                 "wait_lower_bound": bool(waits is not None and began[k] and k < len(lower) and lower[k]),
                  "in_progress": not began[k]}
                 for k, s in enumerate(a.sessions[counter_id])]
     absences = [{"start_s": round(g.start, 2), "end_s": round(min(g.end, window.end), 2)} for g in a.absences[counter_id]]

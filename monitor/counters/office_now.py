@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.counters.analytics import seen_or_all
 from monitor.counters.site import OfficeAnalysis
 from monitor.counters.tickets import Visit
 from monitor.site.office import Office
@@ -57,8 +58,11 @@ def queue_now(a: OfficeAnalysis, queue_id: str, tickets: Sequence[Visit], now: f
         return QueueNow(float(np.mean(waits)) if waits else None, "tickets", len(served), len(waiting), oldest)
     queue = next(q for q in a.office.queues if q.id == queue_id)
     waits: list[float] = []
+    lower: list[bool] = []
     for cid in queue.counters:
         matched = a.waits.get(cid) or []
-        waits += [matched[k] for k, s in enumerate(a.sessions.get(cid, []))
-                  if now - RECENT_S < s.start <= now and k < len(matched)]
+        recent = [k for k, s in enumerate(a.sessions.get(cid, [])) if now - RECENT_S < s.start <= now and k < len(matched)]
+        waits += [matched[k] for k in recent]
+        lower += [a.wait_known(cid, k) is None for k in recent]
+    waits = seen_or_all(waits, lower)
     return QueueNow(float(np.mean(waits)) if waits else None, "camera", len(waits), None, None)

@@ -178,8 +178,7 @@ def _row(day: date, hour: int | None, level: Level, key: str, name: str, s: Coun
 
 def _agreement(a: OfficeAnalysis, day: date, window: Interval, cid: str, name: str, tickets: list[Visit]) -> OfficeRow:
     sessions = a.sessions[cid]
-    waits = a.waits[cid]
-    camera = [(s.start, s.duration, waits[k] if waits is not None else None)
+    camera = [(s.start, s.duration, a.wait_known(cid, k))
               for k, s in enumerate(sessions) if window.start <= s.start < window.end]
     mine = [v for v in tickets if v.counter == cid and v.served_at is not None and window.start <= v.served_at < window.end]
     ag = agreement(camera, mine)

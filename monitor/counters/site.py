@@ -28,6 +28,7 @@ from monitor.counters.analytics import (
     intersect,
     littles_law_wait,
     queue_stats,
+    seen_or_all,
     service_sessions,
     shared_waits,
     staff_hidden,
@@ -59,6 +60,16 @@ class OfficeAnalysis:
     observed: dict[str, np.ndarray]  # per counter: the seconds its seat or spot has a sample (sorted)
     left: dict[str, list[float]] = field(default_factory=dict)  # per queue id: when a citizen left unserved
     hidden: frozenset[str] = frozenset()  # counter ids whose staff seat the camera does not see (analytics.staff_hidden)
+    # per counter, aligned with waits: the citizen was already waiting at the queue's first sample, so the
+    # wait is only a lower bound (analytics.shared_waits); left out of the figures unless every one is
+    lower: dict[str, list[bool]] = field(default_factory=dict)
+
+    def wait_known(self, counter_id: str, k: int) -> float | None:
+        """The k-th session's wait, None when it has none or only a lower bound of it."""
+        waits = self.waits.get(counter_id)
+        if waits is None or k >= len(waits) or self.lower.get(counter_id, [False] * len(waits))[k]:
+            return None
+        return waits[k]
 
     def left_unserved(self, queue_ids: Sequence[str], window: Interval) -> int:
         """How many citizens left these queues without being served, in the window (analytics.queue_flow)."""
@@ -112,18 +123,20 @@ def analyse_office(
     gone = {c.id: absences(get(c.seat), periods, params.min_absence_s, params.max_gap_s, get(c.spot), params.hidden_staff_s)
             for c in office.counters}
     waits: dict[str, list[float] | None] = {c.id: None for c in office.counters}
+    lower: dict[str, list[bool]] = {}
     queues: dict[str, ZoneSamples] = {}
     left: dict[str, list[float]] = {}
     for q in office.queues:
         queues[q.id] = summed = queue_samples([get(a) for a in q.areas])
         by_counter = {cid: [s.start for s in sessions.get(cid, [])] for cid in sorted(q.counters)}
-        found, flow = shared_waits(by_counter, summed, queue_samples([get(k) for k in walking_keys(q.areas)]), params)
+        found, flow, bounds = shared_waits(by_counter, summed, queue_samples([get(k) for k in walking_keys(q.areas)]), params)
         waits.update(found)
+        lower.update(bounds)
         left[q.id] = flow.left
     observed = {c.id: np.union1d(get(c.seat).t, get(c.spot).t) for c in office.counters}
     hidden = frozenset(c.id for c in office.counters
                        if staff_hidden(get(c.spot), get(c.seat), params.hidden_staff_s, params.max_gap_s))
-    return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed, left, hidden)
+    return OfficeAnalysis(office, sessions, waits, gone, queues, periods, observed, left, hidden, lower)
 
 
 def _starts_in(iv: Interval, window: Interval) -> bool:
@@ -138,13 +151,18 @@ def _stats(a: OfficeAnalysis, counter_ids: Sequence[str], queue_ids: Sequence[st
     """One CounterStats over a group of counters (one counter, or a field) and the queues that feed them."""
     sessions: list[Interval] = []
     waits: list[float] = []
+    lower: list[bool] = []
     gone: list[Interval] = []
     for cid in counter_ids:
         keep = [k for k, s in enumerate(a.sessions[cid]) if _starts_in(s, window)]
         sessions += [a.sessions[cid][k] for k in keep]
-        if a.waits[cid] is not None:
-            waits += [a.waits[cid][k] for k in keep]  # type: ignore[index]
+        matched = a.waits[cid]
+        if matched is not None:
+            bounds = a.lower.get(cid, [False] * len(matched))
+            waits += [matched[k] for k in keep]
+            lower += [bounds[k] for k in keep]
         gone += [g for g in a.absences[cid] if _starts_in(g, window)]
+    waits = seen_or_all(waits, lower)
     open_iv = intersect(a.periods, [window])
     open_s = total_duration(open_iv)
     means, maxes, seen = [], [], 0

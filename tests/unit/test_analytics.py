@@ -27,6 +27,7 @@ from monitor.counters.analytics import (
     seen_waits,
     service_sessions,
     session_starts,
+    shared_waits,
     staff_hidden,
     still_waiting,
     utilisation,
@@ -703,6 +704,20 @@ def test_counter_stats_fifo_waits_and_absence() -> None:
     assert (stats.mean_wait_s, stats.max_wait_s) == (235.0, 280.0)
     assert spans(stats.absences) == [(60, 160)] and stats.absence_s == 100
     assert stats.p90_service_s == 60.0
+
+
+def test_counter_stats_leave_out_the_wait_of_someone_waiting_at_the_first_sample() -> None:
+    # One citizen is there at the first sample (waiting from before it), one arrives at 100 s; they are
+    # served from 200 and 300 s. The first wait (200 s) is only a lower bound; the mean is the second's.
+    periods = [Interval(0, 400)]
+    q = queue([1] * 100 + [2] * 100 + [1] * 100 + [0] * 100)
+    spot = seq("0*200 1*60 0*40 1*60 0*40")
+    staff = seq("1*400")
+    stats = counter_stats(spot, staff, q, periods)
+    assert stats.served == 2 and stats.waits == [200.0] and stats.mean_wait_s == 200.0
+    # an hour holding only the first service has only the bound: it is all there is
+    assert counter_stats(spot, staff, q, periods, window=Interval(0, 250)).waits == [200.0]
+    assert shared_waits({"own": [200.0, 300.0]}, q, None, AnalyticsParams())[2] == {"own": [True, False]}
 
 
 def test_counter_stats_without_queue_zone_has_no_waits() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,10 @@ def test_a_file_that_is_not_a_video_is_one_line(site: Path) -> None:
     assert lines[0] == f"Error: {site / 'a.mp4'} (camera quay-a): Invalid data found when processing input", lines
 
 
-@pytest.mark.parametrize(("moved", "in_progress"), [(0.5, False), (0.0, True)])
-def test_a_service_seen_beginning_in_the_first_seconds_is_served(
-        site: Path, monkeypatch: pytest.MonkeyPatch, moved: float, in_progress: bool) -> None:
-    """As in the single-video analysis: quay-1's citizen sits down 8 s in; seen arriving (motion over the
-    spot's place), theirs is a service of the files, else one under way before them."""
+def _office_files(site: Path, monkeypatch: pytest.MonkeyPatch, spot_1: Callable[[int], tuple[bool, float]],
+                  left: Callable[[int], float] = lambda t: 0.0) -> dict:
+    """analyze_office_files over 600 s of made-up samples: both officers seated; quay-1's spot from
+    spot_1(t) -> (occupied, moved); the hall's left area counts left(t); everything else empty."""
     from monitor.counters import analyze_office
     from monitor.site.config import load_config
 
@@ -66,8 +66,10 @@ def test_a_service_seen_beginning_in_the_first_seconds_is_served(
                 if seat in zones:
                     zones[seat] = {"occupied": True, "count": 1.0}
             if "spot-1" in zones:
-                on = 8 <= t < 150 or 300 <= t < 400
-                zones["spot-1"] = {"occupied": on, "count": float(on), "moved": moved if 5 <= t < 10 else 0.0}
+                on, moved = spot_1(t)
+                zones["spot-1"] = {"occupied": on, "count": float(on), "moved": moved}
+            if "left" in zones:
+                zones["left"] = {"occupied": left(t) > 0, "count": left(t)}
             out.append({"t": t, "zones": zones})
         return out
 
@@ -75,5 +77,31 @@ def test_a_service_seen_beginning_in_the_first_seconds_is_served(
     config = load_config(site / "cameras.yaml")
     out = analyze_office.analyze_office_files({"quay-a": site / "a.mp4", "hall": site / "h.mp4"}, config)
     (quay1,) = [c for c in out["counters"] if c["id"] == "quay-1"]
+    return {"quay-1": quay1, "queues": out["queues"]}
+
+
+@pytest.mark.parametrize(("moved", "in_progress"), [(0.5, False), (0.0, True)])
+def test_a_service_seen_beginning_in_the_first_seconds_is_served(
+        site: Path, monkeypatch: pytest.MonkeyPatch, moved: float, in_progress: bool) -> None:
+    """As in the single-video analysis: quay-1's citizen sits down 8 s in; seen arriving (motion over the
+    spot's place), theirs is a service of the files, else one under way before them."""
+    out = _office_files(site, monkeypatch, lambda t: (8 <= t < 150 or 300 <= t < 400, moved if 5 <= t < 10 else 0.0))
+    quay1 = out["quay-1"]
     assert [s["in_progress"] for s in quay1["sessions"]] == [in_progress, False]
     assert quay1["served"] == (1 if in_progress else 2)
+
+
+@pytest.mark.parametrize(("first", "bound"), [(3, True), (40, False)])
+def test_a_citizen_waiting_when_the_files_begin_has_a_lower_bound_wait(
+        site: Path, monkeypatch: pytest.MonkeyPatch, first: int, bound: bool) -> None:
+    """As in the single-video analysis: a citizen found in the hall `first` s into the files, nobody seen
+    walking in, and served at quay-1 from 100 s; another arrives at 60 s and is served from 300 s. Found in
+    the first 20 s, the first was waiting before the files began: their wait is a lower bound, out of the means."""
+    out = _office_files(site, monkeypatch, lambda t: (100 <= t < 200 or 300 <= t < 400, 0.5 if t in (98, 298) else 0.0),
+                        lambda t: float(first <= t < 100) + float(60 <= t < 300))
+    quay1, (sanh,) = out["quay-1"], out["queues"]
+    assert [s["wait_s"] for s in quay1["sessions"]] == [100.0 - first, 240.0]
+    assert [s["wait_lower_bound"] for s in quay1["sessions"]] == [bound, False]
+    expected = 240.0 if bound else (100.0 - first + 240.0) / 2
+    assert quay1["mean_wait_s"] == pytest.approx(expected)
+    assert sanh["mean_wait_s"] == pytest.approx(expected)

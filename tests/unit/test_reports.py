@@ -252,8 +252,8 @@ def test_waits_are_matched_over_the_counters_the_waiting_area_serves(db, tmp_pat
                                                     ("hang-cho", "waiting_area"))])])
     start = at(DAY1, 8)
     msgs = []
-    for s in range(900):
-        waiting = (s < 280) + (100 <= s < 300) + (150 <= s < 350)
+    for s in range(-60, 900):  # the minute before: an empty hall (people there at the first sample waited from before)
+        waiting = (0 <= s < 280) + (100 <= s < 300) + (150 <= s < 350)
         msgs.append({"type": "occupancy", "camera": "quay", "t": start + s, "zones": {
             "ghe-1": {"occupied": True, "count": 1.0}, "ghe-2": {"occupied": True, "count": 1.0},
             "cho-1": {"occupied": 300 <= s < 600, "count": float(300 <= s < 600)},

@@ -87,6 +87,26 @@ def test_waits_are_fifo_across_all_the_counters_a_queue_feeds():
     assert s.served == 2 and s.mean_wait_s == pytest.approx(250) and s.max_queue == 2
 
 
+def test_a_citizen_waiting_from_before_the_first_sample_has_a_lower_bound_left_out_of_the_means():
+    """Observation begins with citizen 1 already seated in the left area (found at the first sample, nobody
+    seen walking in): their wait is only a lower bound (OfficeAnalysis.lower), left out of every mean
+    wait; citizen 2, who came at 200, keeps theirs. With every wait a lower bound, the bounds are used."""
+    office, data = _two_counter_office()
+    data[("h", "left")] = counts({0: 1, 300: 0})
+    a = analyse_office(office, data, [ALL])
+    assert a.waits == {"q2": [300.0], "q1": [300.0]}  # q2 (300) takes the arrival at 0; q1 (500) the one at 200
+    assert a.lower == {"q2": [True], "q1": [False]}
+    assert a.wait_known("q2", 0) is None and a.wait_known("q1", 0) == 300.0
+    assert queue_window(a, "hall", ALL).waits == [300.0]  # q1's alone
+    assert counter_window(a, "q2", ALL).mean_wait_s == pytest.approx(300)  # only bounds: the bounds
+    assert field_window(a, "tu-phap", ALL).waits == [300.0]
+    # found 15 s in (the detector's first looks), still from before; found at 25 s, a whole wait
+    data[("h", "left")] = counts({15: 1, 300: 0})
+    assert analyse_office(office, data, [ALL]).lower["q2"] == [True]
+    data[("h", "left")] = counts({25: 1, 300: 0})
+    assert analyse_office(office, data, [ALL]).lower["q2"] == [False]
+
+
 def test_a_citizen_who_leaves_a_queue_unserved_is_counted_and_matched_to_nobody():
     office, data = _two_counter_office()
     # a third citizen waits in the left area from 900 to 1200 and goes; a fourth sits there from 1500

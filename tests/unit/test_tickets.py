@@ -168,10 +168,11 @@ def test_the_built_in_mappings_print_and_load_back(tmp_path):
 
 
 def _occupancy(db) -> None:  # noqa: ANN001
-    """08:00-08:30: two citizens wait in the hall, then are served at the counter seen by another camera."""
+    """08:00-08:30: two citizens wait in the hall, then are served at the counter seen by another camera
+    (from 07:59, an empty hall: someone there at the first sample would have waited from before it)."""
     msgs = []
-    for s in range(1800):
-        queue = 1.0 if s < 300 else 2.0 if s < 600 else 1.0 if s < 1000 else 0.0
+    for s in range(-60, 1800):
+        queue = 0.0 if s < 0 else 1.0 if s < 300 else 2.0 if s < 600 else 1.0 if s < 1000 else 0.0
         busy = 600 <= s < 900 or 1000 <= s < 1300
         msgs.append({"type": "occupancy", "camera": "sanh", "t": START + s,
                      "zones": {"cho": {"occupied": queue > 0, "count": queue}}})

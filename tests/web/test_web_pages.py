@@ -59,9 +59,10 @@ def _build_site(folder) -> None:
     w.apply([{"type": "status", "camera": "quay-1", "state": "online", "t": 1.0},
              {"type": "status", "camera": "quay-2", "state": "offline", "error": "timed out", "t": 1.0},
              {"type": "status", "camera": "quay-3", "state": "online", "t": 1.0}])
-    # 08:00-08:20: officer seated, two citizens served; two people waiting at 08:00, one from 08:02, none from 08:10
+    # 08:00-08:20: officer seated, two citizens served; two people waiting from 08:00, one from 08:02, none from
+    # 08:10 (the minute before, an empty hall: people there at the day's first sample waited from before it)
     w.apply([_sample("quay-1", at(8) + s, True, any(a <= s < b for a, b in MORNING),
-                     2.0 if s < 120 else 1.0 if s < 600 else 0.0) for s in range(1200)])
+                     0.0 if s < 0 else 2.0 if s < 120 else 1.0 if s < 600 else 0.0) for s in range(-60, 1200)])
     # 09:00-09:10: the seat is empty for five minutes (one absence), then the officer is back
     w.apply([_sample("quay-1", at(9) + s, s >= 300, False, 0.0) for s in range(600)])
     # the last two minutes before NOW: officer seated, three waiting, a citizen served for SERVING_S seconds
