@@ -34,8 +34,9 @@ PAD_S = 3600  # samples read past each side of a day so a session crossing midni
 # 2: waits from fitted arrivals dated back over the walk in; 3: waits matched over the starts of every counter
 # the waiting area serves, less the citizens who left unserved; 4: a service broken only by up to 30 s of
 # unobserved time (a camera reconnecting, a worker restarting) is one session; 5: a staff seat never seen
-# occupied while citizens stayed at its spot is hidden (its sessions are the spot's stays, no absences)
-REPORT_CACHE_VERSION = 5
+# occupied while citizens stayed at its spot is hidden (its sessions are the spot's stays, no absences);
+# 6: the wait of a citizen already waiting at the first sample is a lower bound, left out of the means
+REPORT_CACHE_VERSION = 6
 BACKFILL_DAYS = 31  # the supervisor keeps the cache filled for a month-long report
 
 
