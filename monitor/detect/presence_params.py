@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.detect.looks import SAME_LOOK
 from monitor.detect.tiles import SEATED_RATIO, STANDING_RATIO
 
 __all__ = ["PresenceParams"]
@@ -125,8 +126,15 @@ class PresenceParams:
     # per counter-hour, service MAE 54.3 -> 51.7 s (sim-8: 78.6 -> 85.9 %, 12 -> 6, 63.6 -> 42.3 s).
     # Without the hold_same check, office-2c-farther's spot was held for 90 s on one 0.31 sighting of
     # its empty chair (service MAE 8.7 -> 81.7 s). None: off.
+    # hold_same is SAME_LOOK, the likeness that makes two sightings one person everywhere else (it was
+    # 0.8). Over the analyses of occupied seats that found nobody on them after motion
+    # (/work/notes/holdstat.py: development scenes, their farther, noisy and dim copies, my 10- and
+    # 20-minute renders), 0.5 holds 37 % of those whose seat truly was occupied (0.8: 25 %) and the same
+    # 1 of 593 whose seat was empty. Measured: every development scene and copy unchanged to the digit;
+    # my renders: sim-8 at 3 minutes seats 84.8 -> 91.4 %, service MAE 43.3 -> 27.5 s; at 10 minutes
+    # seats 91.5 -> 91.8 %, served error 4.5 -> 3.75 per counter-hour; at 20 minutes unchanged.
     hold_look: float | None = 0.9
-    hold_same: float = 0.8
+    hold_same: float = SAME_LOOK
     # A seat that turns on again within this long of turning off, with someone who looks like the one
     # it lost (their box's thumbnail correlates, monitor.detect.looks.same_look), is dated back over
     # the gap: a citizen who shifted in the chair and was lost for 6-10 s in a noisy picture is one

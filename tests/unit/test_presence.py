@@ -763,6 +763,28 @@ def test_a_citizen_the_detector_loses_is_held_while_the_picture_of_them_is_uncha
         assert abs(last.since - 20.0) <= params.seat_period_s  # their last sighting, not when the picture changed
 
 
+@pytest.mark.parametrize(("hold_same", "held"), [(None, True), (0.8, False)])
+def test_a_citizen_who_shifted_in_the_chair_is_still_the_one_who_sat_down(hold_same: float | None, held: bool) -> None:
+    """The last sighting before the detector lost them shows the citizen shifted (its thumbnail correlates
+    about 0.65 with the one that turned the spot on): the same person by SAME_LOOK, the default
+    hold_same, so the spot is held while that picture stays; with the old 0.8 it was not."""
+    fake = FakeModel()
+    params = PresenceParams() if hold_same is None else PresenceParams(hold_same=hold_same)
+    occ = PersonOccupancy([SEAT, SPOT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    citizen = _seated(SPOT, occ.persp)
+    sat, other = _painted(occ, citizen, 1).astype(np.float32), _painted(occ, citizen, 2).astype(np.float32)
+    mixed = np.clip(0.65 * (sat - 128) + 0.76 * (other - 128) + 128, 0, 255)
+    shifted = np.where(sat != other, mixed, sat).astype(np.uint8)  # the box's texture only
+    play, states = _player(occ, _moving(citizen))
+    fake.people = [citizen]
+    play(0.0, 20.0, sat.astype(np.uint8))
+    play(20.0, 26.0, shifted)  # sighted again, shifted in the chair
+    assert states[-1][1].occupied
+    fake.people = []  # then lost while the clerk's arms move over them; the picture of them stays
+    play(26.0, 60.0, shifted)
+    assert all(st.occupied for t, st in states if t >= 26.0) is held
+
+
 def test_an_empty_chair_scored_as_a_person_after_the_citizen_left_is_not_held() -> None:
     """A sighting on the spot after its citizen left: the empty chair, scored as a person. It looks like
     itself for as long as it stands, not like the citizen who sat down, so its look holds nothing: once
