@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from monitor.counters.analytics import AnalyticsParams, counter_stats
+from monitor.counters.office_now import queue_now
 from monitor.counters.site import analyse_office, counter_window, field_window, queue_samples, queue_window
 from monitor.records import Interval, ZoneSamples
 from monitor.site.office import Office, OfficeCounter, OfficeQueue
@@ -100,6 +101,9 @@ def test_a_citizen_waiting_from_before_the_first_sample_has_a_lower_bound_left_o
     assert queue_window(a, "hall", ALL).waits == [300.0]  # q1's alone
     assert counter_window(a, "q2", ALL).mean_wait_s == pytest.approx(300)  # only bounds: the bounds
     assert field_window(a, "tu-phap", ALL).waits == [300.0]
+    # the overview's "wait now" (camera source) leaves the bound out too, and still counts both served
+    now = queue_now(a, "hall", [], 900.0)
+    assert (now.wait_s, now.served_recently) == (300.0, 2)
     # found 15 s in (the detector's first looks), still from before; found at 25 s, a whole wait
     data[("h", "left")] = counts({15: 1, 300: 0})
     assert analyse_office(office, data, [ALL]).lower["q2"] == [True]
