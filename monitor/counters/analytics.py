@@ -158,7 +158,7 @@ class CounterStats:
     mean_service_s: float | None
     median_service_s: float | None
     p90_service_s: float | None
-    waits: list[float]
+    waits: list[float]  # of the sessions served; lower bounds (waiting at the first sample) left out unless all are
     mean_wait_s: float | None
     max_wait_s: float | None
     littles_wait_s: float | None
