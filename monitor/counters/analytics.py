@@ -649,7 +649,7 @@ class _Counter:
     absences: list[Interval]
     queue: ZoneSamples | None
     periods: list[Interval]
-    lower: list[bool] | None = None  # aligned with waits: the wait is a lower bound (shared_waits)
+    lower: list[bool] | None  # aligned with waits (None with them): the wait is a lower bound (shared_waits)
 
 
 def shared_waits(starts: Mapping[str, Sequence[float]], queue: ZoneSamples, walking: ZoneSamples | None,
@@ -709,9 +709,8 @@ def _summarise(c: _Counter, window: Interval | None) -> CounterStats:
     sessions = [c.sessions[k] for k in keep]
     times = [s.duration for s in sessions]
     waits: list[float] = []
-    if c.waits is not None:
-        lower = c.lower or [False] * len(c.waits)
-        waits = seen_or_all([c.waits[k] for k in keep], [lower[k] for k in keep])
+    if c.waits is not None and c.lower is not None:
+        waits = seen_or_all([c.waits[k] for k in keep], [c.lower[k] for k in keep])
     gone = [a for a in c.absences if _starts_in(a, window)]
     open_iv = c.periods if window is None else intersect(c.periods, [window])
     open_s = total_duration(open_iv)

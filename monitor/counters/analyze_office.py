@@ -130,10 +130,9 @@ def _counter(a: OfficeAnalysis, served: OfficeAnalysis, counter_id: str, window:
     c = a.office.counter(counter_id)
     assert c is not None
     waits = a.waits[counter_id]
-    lower = a.lower.get(counter_id, [])
     sessions = [{"start_s": round(s.start, 2), "end_s": round(min(s.end, window.end), 2),
                  "wait_s": round(waits[k], 1) if waits is not None and began[k] else None,
-                 "wait_lower_bound": bool(waits is not None and began[k] and k < len(lower) and lower[k]),
+                 "wait_lower_bound": waits is not None and began[k] and a.lower_bound(counter_id, k),
                  "in_progress": not began[k]}
                 for k, s in enumerate(a.sessions[counter_id])]
     absences = [{"start_s": round(g.start, 2), "end_s": round(min(g.end, window.end), 2)} for g in a.absences[counter_id]]

@@ -63,7 +63,7 @@ def queue_now(a: OfficeAnalysis, queue_id: str, tickets: Sequence[Visit], now: f
         matched = a.waits.get(cid) or []
         recent = [k for k, s in enumerate(a.sessions.get(cid, [])) if now - RECENT_S < s.start <= now and k < len(matched)]
         waits += [matched[k] for k in recent]
-        lower += [a.wait_known(cid, k) is None for k in recent]
+        lower += [a.lower_bound(cid, k) for k in recent]
     served = len(waits)
     waits = seen_or_all(waits, lower)
     return QueueNow(float(np.mean(waits)) if waits else None, "camera", served, None, None)

@@ -64,10 +64,15 @@ class OfficeAnalysis:
     # wait is only a lower bound (analytics.shared_waits); left out of the figures unless every one is
     lower: dict[str, list[bool]] = field(default_factory=dict)
 
+    def lower_bound(self, counter_id: str, k: int) -> bool:
+        """True when the k-th session's wait is only a lower bound (its citizen waited from before the first sample)."""
+        flags = self.lower.get(counter_id, [])
+        return k < len(flags) and flags[k]
+
     def wait_known(self, counter_id: str, k: int) -> float | None:
         """The k-th session's wait, None when it has none or only a lower bound of it."""
         waits = self.waits.get(counter_id)
-        if waits is None or k >= len(waits) or self.lower.get(counter_id, [False] * len(waits))[k]:
+        if waits is None or k >= len(waits) or self.lower_bound(counter_id, k):
             return None
         return waits[k]
 
@@ -158,9 +163,8 @@ def _stats(a: OfficeAnalysis, counter_ids: Sequence[str], queue_ids: Sequence[st
         sessions += [a.sessions[cid][k] for k in keep]
         matched = a.waits[cid]
         if matched is not None:
-            bounds = a.lower.get(cid, [False] * len(matched))
             waits += [matched[k] for k in keep]
-            lower += [bounds[k] for k in keep]
+            lower += [a.lower_bound(cid, k) for k in keep]
         gone += [g for g in a.absences[cid] if _starts_in(g, window)]
     waits = seen_or_all(waits, lower)
     open_iv = intersect(a.periods, [window])
