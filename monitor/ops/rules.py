@@ -162,7 +162,7 @@ def oldest_wait(q: QueueLive, now: float, params: AnalyticsParams = AnalyticsPar
         return None
     since = _after_empty(q.samples, params.leave_s)
     starts = sorted(t for c in q.counters for t in session_starts(c.spot, c.seat, params) if t >= since)
-    back = params.walk_in_max_s + params.walk_lag_s  # the walk an arrival is dated back over may begin before
+    back = params.walk_in_max_s + max(params.walk_lag_s, params.quiet_lag_s)  # the walk an arrival is dated back over may begin before
     walking = q.walking.window(since - back, np.inf) if q.walking is not None else None
     flow = walked_in_flow(q.samples.window(since, np.inf), starts, walking, params)
     came = still_waiting(flow.arrivals, starts, flow.left)

@@ -567,6 +567,39 @@ def test_walked_in_after_the_detector_delay(arrive: list[float], walking: list[i
     assert walked_in(arrive, _walking(walking), max_s=30, pause_s=2, lag_s=20) == expected
 
 
+def _watched_walking(seconds: list[int], unobserved: range = range(0)) -> ZoneSamples:
+    t = np.array([s for s in range(0, 200) if s not in unobserved], np.int64)
+    on = np.isin(t, seconds)
+    return ZoneSamples(t, on, on.astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    ("arrive", "walking", "unobserved", "expected"),
+    [
+        pytest.param([150.0], list(range(70, 90)), range(0), [70.0], id="found-60-s-after-the-walk-the-hall-still"),
+        pytest.param([150.0], list(range(70, 90)), range(120, 125), [150.0], id="seconds-unseen-in-between"),
+        pytest.param([150.0], list(range(10, 25)), range(0), [150.0], id="walk-beyond-quiet-s"),
+        pytest.param([150.0], list(range(70, 90)) + [100], range(0), [100.0], id="the-last-walk-before-it"),
+        pytest.param([100.0, 150.0], list(range(70, 90)), range(0), [70.0, 71.0], id="two-came-with-one-walk"),
+    ],
+)
+def test_walked_in_with_the_hall_still_since(arrive: list[float], walking: list[int], unobserved: range,
+                                             expected: list[float]) -> None:
+    # beyond lag_s, an arrival takes the last walk only if every second since it was seen with nobody walking
+    found = walked_in(arrive, _watched_walking(walking, unobserved), max_s=30, pause_s=2, lag_s=30, quiet_s=120)
+    assert found == expected
+
+
+def test_a_citizen_found_seated_a_minute_late_in_a_still_hall_keeps_their_walk() -> None:
+    """A citizen walks in at 40-60 s; the detector finds them seated only at 110 s (a noisy picture), and nobody
+    walks in between. Their wait starts at their walk (the default parameters), not when they were found."""
+    t = np.arange(0, 400, dtype=np.int64)
+    count = ((t >= 110) & (t < 300)).astype(np.float32)
+    queue = ZoneSamples(t, count > 0, count)
+    flow = walked_in_flow(queue, [300.0], _walking(list(range(40, 61))), AnalyticsParams())
+    assert [(a, s) for a, s, _ in fifo_waits(flow.arrivals, [300.0], flow.left)] == [(40.0, 300.0)]
+
+
 def test_a_citizen_found_a_seated_search_cycle_after_their_walk_keeps_it() -> None:
     """One citizen walks in at 20-35 s and is counted at 37 s. The next walks in at 60-79 s and sits
     down just after their seated-size tile ran: they are counted when it comes round again, 26 s after
