@@ -220,8 +220,10 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
     if json_out and json_out != "-":
         Path(json_out).write_text(text, encoding="utf-8")
         w = result["waiting"]
+        wait = f"at least {w['mean_wait_s']:.0f} s (everyone served was waiting before the video)" \
+            if w["mean_wait_lower_bound"] else f"{w['mean_wait_s']:.0f} s"
         click.echo(f"{camera_id}: {result['duration_s']:.0f} s analysed, {len(result['sessions'])} service sessions, "
-                   f"{len(result['absences'])} absences, mean wait {w['mean_wait_s']:.0f} s -> {json_out}")
+                   f"{len(result['absences'])} absences, mean wait {wait} -> {json_out}")
     else:
         click.echo(text)
     for seat in result["staff_hidden"]:

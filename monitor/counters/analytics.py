@@ -43,7 +43,6 @@ __all__ = [
     "queue_flow",
     "queue_stats",
     "seen_or_all",
-    "seen_waits",
     "service_sessions",
     "serving_unseen",
     "session_starts",
@@ -52,6 +51,7 @@ __all__ = [
     "still_waiting",
     "total_duration",
     "utilisation",
+    "wait_bounds",
     "walked_in",
     "walked_in_flow",
     "waiting_from_before",
@@ -396,7 +396,7 @@ class QueueFlow:
     arrivals: list[float]  # sorted; people waiting at the first sample arrive then
     left: list[float]  # sorted: someone waiting left without a service start to explain it
     # the arrivals dated back over a walk that began after an observed quiet spell (walked_in_flow): seen
-    # walking in, so a wait from them is whole even in the first seconds (seen_waits)
+    # walking in, so a wait from them is whole even in the first seconds (wait_bounds)
     walked: frozenset[float] = frozenset()
 
 
@@ -591,18 +591,16 @@ def walked_in_flow(queue: ZoneSamples, starts: Sequence[float], walking: ZoneSam
     return QueueFlow([a for a, _ in came], flow.left, frozenset(a for a, seen in came if seen))
 
 
-def seen_waits(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float,
-               walked: Collection[float] = ()) -> list[float]:
-    """The waits of fifo_waits whose arrival was seen; lower bounds only when there is no other.
+def wait_bounds(matched: Iterable[tuple[float, float, float]], first_t: float, grace_s: float,
+                walked: Collection[float] = ()) -> list[bool]:
+    """For each (arrival, start, wait) of fifo_waits: True when the wait is only a lower bound.
 
     Arrivals within grace_s of the first sample are the people already waiting when observation
     began (the first analyses find them a few seconds in): their waits are lower bounds, and
-    averaging them in pulls the mean down by however long they had waited before. They are left
-    out, unless seen walking in (walked: QueueFlow.walked), or every wait is such a lower bound (then
-    the lower bounds are all there is).
+    averaging them in pulls the mean down by however long they had waited before (seen_or_all leaves
+    them out), unless they were seen walking in (walked: QueueFlow.walked).
     """
-    waits = list(matched)
-    return seen_or_all([w for _, _, w in waits], [waiting_from_before(a, first_t, grace_s, walked) for a, _, _ in waits])
+    return [waiting_from_before(a, first_t, grace_s, walked) for a, _, _ in matched]
 
 
 def seen_or_all(waits: Sequence[float], lower: Sequence[bool]) -> list[float]:
@@ -681,7 +679,7 @@ def shared_waits(starts: Mapping[str, Sequence[float]], queue: ZoneSamples, walk
     citizens of a waiting area are called to every counter it serves: arrivals are matched first in,
     first out over all their starts (walked_in_flow, fifo_waits), the starts of one second taken in
     the order the counters are given. A wait is a lower bound when its citizen was already waiting at
-    the area's first sample (waiting_from_before), as seen_waits has it.
+    the area's first sample (waiting_from_before), as wait_bounds has it.
     """
     order = sorted((t, rank, k) for rank, key in enumerate(starts) for k, t in enumerate(starts[key]))
     flat = [t for t, _, _ in order]

@@ -18,9 +18,10 @@ from monitor.counters.analytics import (
     fifo_waits,
     mean_age,
     seen_arriving,
-    seen_waits,
+    seen_or_all,
     service_sessions,
     staff_hidden,
+    wait_bounds,
     walked_in_flow,
 )
 from monitor.records import Interval, ZoneSamples
@@ -175,7 +176,8 @@ def summarise(
     that brought the citizen: walked_in) and the service starts of all counters, less the citizens
     who left without service (queue_flow's departures; their number is waiting.left_unserved); the
     waits of people already waiting in the first seconds are lower bounds, left out of the mean
-    unless there is no other (seen_waits).
+    unless there is no other (wait_bounds, seen_or_all): waiting.waits_whole and waits_lower_bound count
+    the two kinds, and mean_wait_lower_bound says the mean is made of lower bounds only.
     """
     spots = [z.id for z in camera.zones if z.kind == "service_spot"]
     seats = [z.id for z in camera.zones if z.kind == "staff_seat"]
@@ -216,7 +218,8 @@ def summarise(
             hidden.append(seat_id)
         for iv in absences(staff, open_periods, params.min_absence_s, params.max_gap_s, spot, params.hidden_staff_s):
             gone.append({"zone": seat_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
-    waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0, "left_unserved": 0}
+    waiting = {"served": len(starts), "mean_wait_s": 0.0, "mean_queue": 0.0, "max_queue": 0.0, "left_unserved": 0,
+               "waits_whole": 0, "waits_lower_bound": 0, "mean_wait_lower_bound": False}
     if queues:
         queue = samples_of(per_second, queues[0])
         if len(queue):
@@ -224,7 +227,11 @@ def summarise(
             waiting["max_queue"] = round(float(queue.count.max()), 3)
         flow = walked_in_flow(queue, starts, samples_of(per_second, WALKING_ZONE), params)
         waiting["left_unserved"] = len(flow.left)
-        waits = seen_waits(fifo_waits(flow.arrivals, starts, flow.left), float(t0), IN_PROGRESS_GRACE_S, flow.walked)
+        matched = fifo_waits(flow.arrivals, starts, flow.left)
+        lower = wait_bounds(matched, float(t0), IN_PROGRESS_GRACE_S, flow.walked)
+        waits = seen_or_all([w for _, _, w in matched], lower)
+        waiting["waits_whole"], waiting["waits_lower_bound"] = lower.count(False), lower.count(True)
+        waiting["mean_wait_lower_bound"] = bool(lower) and all(lower)
         if waits:
             waiting["mean_wait_s"] = round(float(np.mean(waits)), 1)
     sessions.sort(key=lambda s: (s["start_s"], s["counter"]))

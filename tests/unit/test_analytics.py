@@ -24,13 +24,14 @@ from monitor.counters.analytics import (
     presence_intervals,
     queue_flow,
     queue_stats,
-    seen_waits,
+    seen_or_all,
     service_sessions,
     session_starts,
     shared_waits,
     staff_hidden,
     still_waiting,
     utilisation,
+    wait_bounds,
     walked_in,
     walked_in_flow,
 )
@@ -641,9 +642,13 @@ def test_fifo_waits(arrive: list[float], starts: list[float], expected: list) ->
     ],
 )
 def test_seen_waits(arrive: list[float], starts: list[float], expected: list, walked_2: list) -> None:
-    assert seen_waits(fifo_waits(arrive, starts), first_t=0.0, grace_s=10.0) == expected
+    def seen(walked: set[float]) -> list[float]:
+        matched = fifo_waits(arrive, starts)
+        return seen_or_all([w for _, _, w in matched], wait_bounds(matched, first_t=0.0, grace_s=10.0, walked=walked))
+
+    assert seen(set()) == expected
     # the one at 2 s seen walking in (QueueFlow.walked): a whole wait, though in the first seconds
-    assert seen_waits(fifo_waits(arrive, starts), first_t=0.0, grace_s=10.0, walked={2.0}) == walked_2
+    assert seen({2.0}) == walked_2
 
 
 @pytest.mark.parametrize(

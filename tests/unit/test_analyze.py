@@ -88,8 +88,11 @@ def test_json_schema(results: dict) -> None:
     for a in result["absences"]:
         assert set(a) == {"zone", "start_s", "end_s"} and a["zone"] == "staff-seat"
     w = result["waiting"]
-    assert set(w) == {"served", "mean_wait_s", "mean_queue", "max_queue", "left_unserved"}
-    assert isinstance(w["served"], int) and isinstance(w["left_unserved"], int) and all(isinstance(w[k], float) for k in ("mean_wait_s", "mean_queue", "max_queue"))
+    assert set(w) == {"served", "mean_wait_s", "mean_queue", "max_queue", "left_unserved", "waits_whole",
+                      "waits_lower_bound", "mean_wait_lower_bound"}
+    assert all(isinstance(w[k], int) for k in ("served", "left_unserved", "waits_whole", "waits_lower_bound"))
+    assert all(isinstance(w[k], float) for k in ("mean_wait_s", "mean_queue", "max_queue"))
+    assert isinstance(w["mean_wait_lower_bound"], bool)
     json.dumps(result)  # plain JSON types only
 
 
@@ -229,9 +232,22 @@ def test_a_citizen_seen_walking_in_during_the_first_seconds_has_a_whole_wait(con
     out = summarise(camera, rows, 600.0)
     assert out["waiting"]["served"] == 2
     assert out["waiting"]["mean_wait_s"] == pytest.approx((52 + 155) / 2, abs=1)
+    assert (out["waiting"]["waits_whole"], out["waiting"]["waits_lower_bound"]) == (2, 0)
     for row in rows[:8]:  # someone walking from the first second: the first may have been waiting before it
         row["zones"][WALKING_ZONE] = {"occupied": True, "count": 1.0}
-    assert summarise(camera, rows, 600.0)["waiting"]["mean_wait_s"] == pytest.approx(155, abs=1)
+    out = summarise(camera, rows, 600.0)["waiting"]
+    assert out["mean_wait_s"] == pytest.approx(155, abs=1)
+    assert (out["waits_whole"], out["waits_lower_bound"], out["mean_wait_lower_bound"]) == (1, 1, False)
+
+
+def test_a_mean_of_lower_bounds_only_says_so(config: Config) -> None:
+    """Two citizens waiting from the first second are served at 60 and 200 s, and nobody else comes: every wait
+    began before the video, so the mean (130 s) is only a lower bound, and the JSON says so."""
+    camera = config.camera("quay-1")
+    rows = [_row(t, 60 <= t < 150 or 200 <= t < 300, True, 2.0 if t < 60 else 1.0 if t < 200 else 0.0) for t in range(400)]
+    out = summarise(camera, rows, 400.0)["waiting"]
+    assert out["mean_wait_s"] == pytest.approx(130, abs=1)
+    assert (out["waits_whole"], out["waits_lower_bound"], out["mean_wait_lower_bound"]) == (0, 2, True)
 
 
 def test_summarise_a_staff_seat_the_camera_does_not_see(config: Config) -> None:
