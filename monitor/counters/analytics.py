@@ -109,12 +109,12 @@ class AnalyticsParams:
     # rise 26 s after their walk as their arrival.
     walk_lag_s: int = 30
     # ... or longer, up to quiet_lag_s, when nobody walked at all between the walk's end and the rise (every
-    # second of it observed): whoever the count finds then came with that walk, however late the detector
-    # found them sitting. In a noisy or dim picture a seated citizen is found a minute or more after sitting
-    # down (up to 86 s in the noisy copy of office-2c); a hall where nobody walks for two minutes and then
-    # gains someone is far rarer. Replayed over every kept analysis (/work/notes/regrace.py), 30 -> 120: the
-    # noisy office-4c's wait error 10.9 -> 4.4 % (a citizen walking in at 280 s and found at 343 s, the hall
-    # still in between), and the same on the analyses of four older detections (11.6 -> 5.1 %); the
+    # second of it observed): nobody else came in, so whoever the count finds came with that walk, however
+    # late the detector found them sitting (in a noisy or dim picture a seated citizen is found a minute or
+    # more after sitting down: 86 s in the noisy copy of office-2c). With a gap in the walking samples the
+    # lag alone holds. Replayed over every kept analysis (/work/notes/regrace.py), 30 -> 120 s: the noisy
+    # office-4c's wait error 10.9 -> 4.4 % (a citizen walking in at 274-295 s and found at 343 s, nobody
+    # walking in between), and 10.9-11.6 -> 4.4-5.1 % on the analyses of four older detections; the
     # development scenes and every other copy, the late copies and my 3- and 10-minute renders unchanged to
     # the digit; one of my 20-minute renders, on one older detection, 6.6 -> 7.3 %. 60-180 s give the same.
     quiet_lag_s: int = 120
