@@ -502,9 +502,9 @@ def _walks(arrivals: Iterable[float], walking: ZoneSamples, max_s: float, pause_
     first = int(walking.t[0]) if len(walking) else None
     out: list[tuple[float, bool]] = []
     floor = -math.inf
+    near = max(lag_s, pause_s + 1)
     for a in sorted(arrivals):
         start = int(math.floor(a))
-        near = max(lag_s, pause_s + 1)
         end = next((start - g for g in range(1, max(near, quiet_s) + 1) if start - g in moving), None)
         if end is not None and start - end > near and not _watched(observed, end, start):
             end = None  # beyond the lag, the hall must have been seen still all along
@@ -687,10 +687,11 @@ def shared_waits(starts: Mapping[str, Sequence[float]], queue: ZoneSamples, walk
     keys = list(starts)
     waits = {key: [0.0] * len(starts[key]) for key in keys}
     lower = {key: [False] * len(starts[key]) for key in keys}
-    first_t = float(queue.t[0]) if len(queue.t) else None
-    for (_, rank, k), (arrival, _, wait) in zip(order, fifo_waits(flow.arrivals, flat, flow.left), strict=True):
+    matched = fifo_waits(flow.arrivals, flat, flow.left)
+    bounds = wait_bounds(matched, float(queue.t[0]), IN_PROGRESS_GRACE_S, flow.walked) if len(queue.t) else [False] * len(matched)
+    for (_, rank, k), (_, _, wait), bound in zip(order, matched, bounds, strict=True):
         waits[keys[rank]][k] = wait
-        lower[keys[rank]][k] = first_t is not None and waiting_from_before(arrival, first_t, IN_PROGRESS_GRACE_S, flow.walked)
+        lower[keys[rank]][k] = bound
     return waits, flow, lower
 
 
