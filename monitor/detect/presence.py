@@ -163,8 +163,11 @@ class PersonOccupancy:
         self._prev_grey: np.ndarray | None = None
         self._lut: np.ndarray | None = None  # flat_lut of the frame being analysed
         # the hall's usual picture, against which low-scoring seated-scale boxes are checked
+        # (and against which a low sighting on an empty service spot is checked: spot_came_in)
+        low_areas = params.low_score is not None and params.area_seated_ratio is not None and bool(seated_areas)
+        sat_spots = params.spot_came_in and any(z.kind == "service_spot" and z.seated for z in self.zones)
         self._hall = (HallMedian(params.reference_every_s, params.reference_keep, params.reference_min)
-                      if params.low_score is not None and params.area_seated_ratio is not None and seated_areas else None)
+                      if low_areas or sat_spots else None)
         self._grey: np.ndarray | None = None  # the grey frame of this update
         # in a noisy picture the seated-scale crops come from the mean of the last frames
         self._still = NoisyMean(params.noisy_level, params.noisy_alpha) if params.noisy_level is not None else None
@@ -689,12 +692,31 @@ class PersonOccupancy:
             if not (s.tiles & ran):
                 continue
             hit = j in taken
+            if hit and not s.occupied and s.missed and self._sits(j) and self._furniture(s, taken[j], rgb, now):
+                hit = False  # the chair, scored as a person: nobody came (spot_came_in)
             s.score = taken[j].score if hit else 0.0
             if hit and any(taken[j] in self.tiles[i].found for i in ran):  # a fresh sighting, not a tile's old one
                 s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
             seat_step(s, now, hit, self.params, look_kept=not hit and s.occupied and self._look_kept(s, rgb))
+
+    def _furniture(self, s: Seat, d: Detection, rgb: np.ndarray, now: float) -> bool:
+        """True for a low sighting (under area_min_score) on an empty seat whose box shows what the hall's
+        median picture shows there: nobody came. Not while the median may still show the seat's last person
+        (occupied less than half its span ago), nor for a box that looks like whoever last left it."""
+        p = self.params
+        if not p.spot_came_in or p.hold_look is None or d.score >= p.area_min_score or self._grey is None:
+            return False
+        hall = self._hall.picture() if self._hall is not None else None
+        if hall is None or hall.shape != self._grey.shape:
+            return False
+        if s.on_look is not None and now - s.since < 0.5 * p.reference_every_s * p.reference_keep:
+            return False
+        c = likeness(look(hall, d), look(self._grey, d))
+        if c is None or c < p.hold_look:
+            return False
+        return s.off_look is None or not same_look(s.off_look, look(rgb, d))
 
     def _look_kept(self, s: Seat, rgb: np.ndarray) -> bool:
         """True when a seat's last box still shows what it showed at its last sighting (hold_look), and that

@@ -810,6 +810,66 @@ def test_an_empty_chair_scored_as_a_person_after_the_citizen_left_is_not_held() 
     assert not states[-1][1].occupied
 
 
+
+SHORT_MEDIAN = {"reference_every_s": 2.0, "reference_keep": 10, "reference_min": 5}  # a 20 s median
+
+
+@pytest.mark.parametrize(("came_in", "sat_down", "occupied"),
+                         [(True, False, False), (False, False, True), (True, True, True)])
+def test_a_chair_that_starts_scoring_as_a_person_on_an_empty_spot_does_not_occupy_it(
+    came_in: bool, sat_down: bool, occupied: bool,
+) -> None:
+    """An empty spot's chair, found at 0.3 after a minute (an IR picture drifting): its box shows what the
+    hall's median shows there, so nobody came. Someone who sits down there at 0.3 changes the picture."""
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(spot_came_in=came_in, **SHORT_MEDIAN),
+                          model=fake)  # type: ignore[arg-type]
+    chair = _seated(SPOT, occ.persp)
+    fake.scores = {0: 0.3}
+    frame = _frame_for(occ)
+    still = np.zeros((180, 320), np.uint8)
+    states = []
+    for k in range(120 * 5):
+        t = k / 5
+        fake.people = [chair] if t >= 60.0 else []
+        grey = _grey_with([chair], 7 if sat_down and t >= 60.0 else 3)
+        motion = _moving(chair) if sat_down and 59.0 <= t < 60.0 else still
+        states.append((t, occ.update(t, motion, frame, grey)["spot"]))
+    assert not any(s.occupied for t, s in states if t < 60.0)
+    assert states[-1][1].occupied is occupied
+
+
+@pytest.mark.parametrize(("last_left_s", "occupied"), [(5.0, True), (60.0, False)])
+def test_a_spot_just_left_takes_a_low_sighting_while_the_median_may_still_show_its_citizen(
+    last_left_s: float, occupied: bool,
+) -> None:
+    """A citizen sat on the spot for a minute and left. A low sighting that shows what the median shows
+    (it still holds them) and does not look like them is taken while less than half the median's span
+    has passed since they left; later it is the chair."""
+    fake = FakeModel()
+    params = PresenceParams(reference_every_s=2.0, reference_keep=30, reference_min=5)  # a 60 s median
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    citizen = _seated(SPOT, occ.persp)
+    grey = _grey_with([citizen], 3)  # the picture the median holds, unchanged throughout
+    play, states = _player(occ)
+    still = np.zeros((180, 320), np.uint8)
+
+    def run(t0: float, t1: float, img: np.ndarray, motion: np.ndarray = still) -> None:
+        for k in range(int(round((t1 - t0) * 5))):
+            states.append((t0 + k / 5, occ.update(t0 + k / 5, motion, lambda: img, grey)["spot"]))
+
+    fake.people = [citizen]
+    run(0.0, 60.0, _painted(occ, citizen, 1))
+    fake.people = []
+    run(60.0, 61.0, _painted(occ, citizen, 9), _moving(citizen))  # they leave
+    run(61.0, 61.0 + last_left_s + 8.0, _painted(occ, citizen, 9))
+    assert not states[-1][1].occupied
+    fake.people, fake.scores = [citizen], {0: 0.3}
+    start = states[-1][0]
+    run(start + 0.2, start + 15.0, _painted(occ, citizen, 9))  # found low, unlike the one who left
+    assert states[-1][1].occupied is occupied
+
+
 def _painted(occ: PersonOccupancy, box: tuple[float, float, float, float], seed: int) -> np.ndarray:
     """A test frame with a texture of its own over a box and a little around it."""
     img = _frame_for(occ)()  # the fake model reads the crop's place from its corner pixel, never inside the box
@@ -882,12 +942,13 @@ def test_a_flat_picture_is_stretched_for_the_waiting_areas_only() -> None:
     assert max(seats) < 90 and min(areas) > 150
 
 
-def _grey_with(boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
-    """The grey detection frame: flat, with a textured patch (someone, or a chair) over each box."""
+def _grey_with(boxes: list[tuple[float, float, float, float]], seed: int = 0) -> np.ndarray:
+    """The grey detection frame: flat, with a textured patch (someone, or a chair) over each box (the k-th
+    box's texture drawn with seed + k)."""
     img = np.full((180, 320), 100, np.uint8)
     for k, (x0, y0, x1, y1) in enumerate(boxes):
         patch = img[int(y0 * 180):int(np.ceil(y1 * 180)), int(x0 * 320):int(np.ceil(x1 * 320))]
-        patch[...] = np.random.default_rng(k).integers(0, 255, patch.shape, dtype=np.uint8)
+        patch[...] = np.random.default_rng(seed + k).integers(0, 255, patch.shape, dtype=np.uint8)
     return img
 
 
