@@ -810,7 +810,6 @@ def test_an_empty_chair_scored_as_a_person_after_the_citizen_left_is_not_held() 
     assert not states[-1][1].occupied
 
 
-
 SHORT_MEDIAN = {"reference_every_s": 2.0, "reference_keep": 10, "reference_min": 5}  # a 20 s median
 
 
@@ -851,7 +850,7 @@ def test_a_spot_just_left_takes_a_low_sighting_while_the_median_may_still_show_i
     occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
     citizen = _seated(SPOT, occ.persp)
     grey = _grey_with([citizen], 3)  # the picture the median holds, unchanged throughout
-    play, states = _player(occ)
+    states: list[tuple[float, object]] = []
     still = np.zeros((180, 320), np.uint8)
 
     def run(t0: float, t1: float, img: np.ndarray, motion: np.ndarray = still) -> None:
