@@ -83,8 +83,17 @@
     bar.addEventListener("click", function (e) {
       var rect = bar.getBoundingClientRect(), vb = bar.viewBox.baseVal;
       var u = vb.x + (e.clientX - rect.left) / rect.width * vb.width;  // SVG units; the bar is 0..barW
-      seekTo(t0 + Math.min(Math.max(u, 0), barW) / barW * (t1 - t0), true);
+      seekTo(near(t0 + Math.min(Math.max(u, 0), barW) / barW * (t1 - t0), (t1 - t0) / Math.min(barW, rect.width)), true);
     });
+
+    function near(t, tol) {  // a click in a gap within tol seconds of footage (a short recording is drawn at least a unit wide) means that footage
+      var i = find(t);
+      if (i >= 0 && t >= segs[i].start) { return t; }
+      var before = i < 0 ? segs.length - 1 : i - 1;
+      if (before >= 0 && t - segs[before].end <= tol) { return Math.max(segs[before].start, segs[before].end - 1); }
+      if (i >= 0 && segs[i].start - t <= tol) { return segs[i].start; }
+      return t;
+    }
     document.getElementById("recording-seek").addEventListener("submit", function (e) {
       e.preventDefault();
       var parts = document.getElementById("recording-at").value.split(":");
