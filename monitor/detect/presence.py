@@ -165,7 +165,7 @@ class PersonOccupancy:
         # the hall's usual picture, against which low-scoring seated-scale boxes are checked
         # (and against which a low sighting on an empty service spot is checked: spot_came_in)
         low_areas = params.low_score is not None and params.area_seated_ratio is not None and bool(seated_areas)
-        sat_spots = params.spot_came_in and any(z.kind == "service_spot" and z.seated for z in self.zones)
+        sat_spots = params.spot_came_in and any(self._sits(j) for j in range(len(self.seats)))
         self._hall = (HallMedian(params.reference_every_s, params.reference_keep, params.reference_min)
                       if low_areas or sat_spots else None)
         self._grey: np.ndarray | None = None  # the grey frame of this update
@@ -708,10 +708,10 @@ class PersonOccupancy:
         p = self.params
         if not p.spot_came_in or p.hold_look is None or d.score >= p.area_min_score or self._grey is None:
             return False
-        hall = self._hall.picture() if self._hall is not None else None
-        if hall is None or hall.shape != self._grey.shape:
-            return False
         if s.on_look is not None and now - s.since < 0.5 * p.reference_every_s * p.reference_keep:
+            return False
+        hall = self._hall.picture() if self._hall is not None else None  # a median of the samples, when stale
+        if hall is None or hall.shape != self._grey.shape:
             return False
         c = likeness(look(hall, d), look(self._grey, d))
         if c is None or c < p.hold_look:
