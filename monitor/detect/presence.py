@@ -13,7 +13,8 @@ Definitions (the zone editor and the README say the same):
   two analyses over at least ON_S seconds; it is empty again when nobody has been found on it for
   OFF_S seconds (and at least two analyses), motion has crossed their last box and that box no
   longer shows what it showed when they were last found (`hold_look`, for a sighting that looked
-  like the person who sat down). Transitions are backdated (`since`) to the first / last
+  like the person who sat down). A sighting away from the last one that motion covers (someone rising
+  and walking off) does not replace that last still box (`moving_keeps_stirred`). Transitions are backdated (`since`) to the first / last
   sighting, so per-second figures do not lag; a seat occupied at its first analyses is occupied
   from the first frame (a restarted worker does not date everyone seated from their tile's turn).
   A seat that turns on again within `rejoin_s` of turning off, with someone who looks like the
@@ -169,6 +170,7 @@ class PersonOccupancy:
         self._hall = (HallMedian(params.reference_every_s, params.reference_keep, params.reference_min)
                       if low_areas or sat_spots else None)
         self._grey: np.ndarray | None = None  # the grey frame of this update
+        self._motion: np.ndarray | None = None  # ... and its change map
         # in a noisy picture the seated-scale crops come from the mean of the last frames
         self._still = NoisyMean(params.noisy_level, params.noisy_alpha) if params.noisy_level is not None else None
         # where counted seated-scale sightings went: the median shows them there for half its window
@@ -236,6 +238,7 @@ class PersonOccupancy:
         self._seated_tokens = min(max(p.max_burst, self._seated_tokens), self._seated_tokens + dt * p.seated_calls_per_s)
         self._note_motion(motion)
         self._note_stirred(motion)
+        self._motion = motion
         rgb: np.ndarray | None = None
         ran: set[int] = set()
         while self._tokens >= 1.0:
@@ -696,7 +699,12 @@ class PersonOccupancy:
                 hit = False  # the chair, scored as a person: nobody came (spot_came_in)
             s.score = taken[j].score if hit else 0.0
             if hit and any(taken[j] in self.tiles[i].found for i in ran):  # a fresh sighting, not a tile's old one
-                s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
+                # found elsewhere on the seat while motion covers them (rising, walking off): not seen still,
+                # so their last still sighting, and the motion over it since, stay what the seat is judged by
+                moving = (s.occupied and s.last_box is not None and self.params.moving_keeps_stirred
+                          and iou(taken[j], s.last_box) < HOLD_IOU and self._covered(taken[j], self._motion))
+                if not moving:
+                    s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
             seat_step(s, now, hit, self.params, look_kept=not hit and s.occupied and self._look_kept(s, rgb))

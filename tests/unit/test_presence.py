@@ -810,6 +810,38 @@ def test_an_empty_chair_scored_as_a_person_after_the_citizen_left_is_not_held() 
     assert not states[-1][1].occupied
 
 
+@pytest.mark.parametrize(("keeps", "occupied"), [(True, False), (False, True)])
+def test_a_citizen_found_as_they_rise_and_walk_off_leaves_the_spot(keeps: bool, occupied: bool) -> None:
+    """Found once more on their way out (taller, a little aside, motion over them): that sighting does not
+    replace the still picture of them seated, nor the motion seen over it, so once they are gone and their
+    seat shows the empty chair the spot turns off, dated to that sighting. Taken as a still sighting, it
+    cleared the motion and held the spot with nothing moving after (until off_still_s)."""
+    fake = FakeModel()
+    params = PresenceParams(moving_keeps_stirred=keeps)
+    occ = PersonOccupancy([SEAT, SPOT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    citizen = _seated(SPOT, occ.persp)
+    x0, y0, x1, y1 = citizen
+    h = occ.persp.height(y1)
+    rising = (x0 + 0.45 * (x1 - x0), y1 - 0.75 * h, x1 + 0.45 * (x1 - x0), y1)  # IoU 0.28 (0.25 in dim office-4c)
+    both = (x0, rising[1], rising[2], y1)
+    play, states = _player(occ)
+    fake.people = [citizen]
+    play(0.0, 20.0, _painted(occ, citizen, 1))
+    assert states[-1][1].occupied
+    fake.people = [rising]
+    t = 20.0
+    while occ.seats[1].last_hit < 20.0:  # rising, until the spot's tile next runs and finds them
+        play(t, t + 0.2, _painted(occ, rising, 5), _moving(both))
+        t += 0.2
+    rose = occ.seats[1].last_hit
+    fake.people = []
+    play(t, t + 16.0, _painted(occ, citizen, 9))  # gone at once: the empty chair, nothing moving
+    last = states[-1][1]
+    assert last.occupied is occupied
+    if not occupied:
+        assert abs(last.since - rose) <= 1.0
+
+
 SHORT_MEDIAN = {"reference_every_s": 2.0, "reference_keep": 10, "reference_min": 5}  # a 20 s median
 
 
