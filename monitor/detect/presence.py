@@ -14,9 +14,10 @@ Definitions (the zone editor and the README say the same):
   OFF_S seconds (and at least two analyses), motion has crossed their last box and that box no
   longer shows what it showed when they were last found (`hold_look`, for a sighting that looked
   like the person who sat down). A sighting away from the last one that motion covers (someone rising
-  and walking off) does not replace that last still box (`moving_keeps_stirred`). Transitions are backdated (`since`) to the first / last
-  sighting, so per-second figures do not lag; a seat occupied at its first analyses is occupied
-  from the first frame (a restarted worker does not date everyone seated from their tile's turn).
+  and walking off) does not replace that last still box (`moving_keeps_stirred`). Transitions are
+  backdated (`since`) to the first / last sighting, so per-second figures do not lag; a seat occupied
+  at its first analyses is occupied from the first frame (a restarted worker does not date everyone
+  seated from their tile's turn).
   A seat that turns on again within `rejoin_s` of turning off, with someone who looks like the
   person it lost, is dated back over the gap: it was never empty.
 - count of a waiting area: the people whose anchor lies in it and who are not on a seat, walking

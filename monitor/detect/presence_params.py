@@ -109,15 +109,6 @@ class PresenceParams:
     # box since their last sighting: nobody leaves a seat without moving, while a half-hidden clerk
     # scoring near the threshold is missed for longer than off_s in noisy pictures.
     off_needs_motion: bool = True
-    # A sighting away from the last one (IoU under HOLD_IOU) that motion covers is someone on the move: it
-    # counts as a sighting but does not replace the last still one, nor clear the motion seen over it since.
-    # A citizen rising and walking off is found on their way out, and their spot must still turn off once
-    # they are gone. In the dim copy of office-4c such a sighting (0.77 standing heights, IoU 0.25 with the
-    # seated box) cleared the motion seen as they stood up; nothing moved over it after, and the spot was
-    # held until the next citizen sat down 20 s later: two services as one. Measured (three seat schedules):
-    # that copy's service MAE 7.9/13.7/12.4 -> 3.0/4.3/3.0 s, served error 5/0/0 -> 0; every other scene of
-    # the matrix and my 20-minute renders unchanged to the digit. False: any fresh sighting replaces it.
-    moving_keeps_stirred: bool = True
     # ... unless they have not been seen for this long: a stuck seat would hide an absence (someone
     # left while the change map missed them, in a dim picture); the change is still dated back
     off_still_s: float = 120.0
@@ -144,6 +135,15 @@ class PresenceParams:
     # seats 91.5 -> 91.8 %, served error 4.5 -> 3.75 per counter-hour; at 20 minutes unchanged.
     hold_look: float | None = 0.9
     hold_same: float = SAME_LOOK
+    # A sighting away from the last one (IoU under HOLD_IOU) that motion covers is someone on the move: it
+    # counts as a sighting but does not replace the last still one, nor clear the motion seen over it since.
+    # A citizen rising and walking off is found on their way out, and their spot must still turn off once
+    # they are gone. In the dim copy of office-4c such a sighting (0.77 standing heights, IoU 0.25 with the
+    # seated box) cleared the motion seen as they stood up; nothing moved over it after, and the spot was
+    # held until the next citizen sat down 20 s later: two services as one. Measured (three seat schedules):
+    # that copy's service MAE 7.9/13.7/12.4 -> 3.0/4.3/3.0 s, served error 5/0/0 -> 0; every other scene of
+    # the matrix and my 20-minute renders unchanged to the digit. False: any fresh sighting replaces it.
+    moving_keeps_stirred: bool = True
     # A seat that turns on again within this long of turning off, with someone who looks like the one
     # it lost (their box's thumbnail correlates, monitor.detect.looks.same_look), is dated back over
     # the gap: a citizen who shifted in the chair and was lost for 6-10 s in a noisy picture is one

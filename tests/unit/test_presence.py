@@ -820,7 +820,7 @@ def test_a_citizen_found_as_they_rise_and_walk_off_leaves_the_spot(keeps: bool, 
     params = PresenceParams(moving_keeps_stirred=keeps)
     occ = PersonOccupancy([SEAT, SPOT], ASPECT, params, model=fake)  # type: ignore[arg-type]
     citizen = _seated(SPOT, occ.persp)
-    x0, y0, x1, y1 = citizen
+    x0, _, x1, y1 = citizen
     h = occ.persp.height(y1)
     rising = (x0 + 0.45 * (x1 - x0), y1 - 0.75 * h, x1 + 0.45 * (x1 - x0), y1)  # IoU 0.28 (0.25 in dim office-4c)
     both = (x0, rising[1], rising[2], y1)
