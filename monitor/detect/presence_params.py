@@ -142,7 +142,11 @@ class PresenceParams:
     # seated box) cleared the motion seen as they stood up; nothing moved over it after, and the spot was
     # held until the next citizen sat down 20 s later: two services as one. Measured (three seat schedules):
     # that copy's service MAE 7.9/13.7/12.4 -> 3.0/4.3/3.0 s, served error 5/0/0 -> 0; every other scene of
-    # the matrix and my 20-minute renders unchanged to the digit. False: any fresh sighting replaces it.
+    # the matrix and my 20-minute renders unchanged to the digit. Worse: my seed 7 at 10 minutes, seats
+    # 95.1/94.5/95.6 -> 93.8/92.3/92.7 %: someone standing still at the spot's edge (0.89 standing heights,
+    # just under spot_standing) held it, where before a sighting of someone moving beside them had replaced
+    # their box and the spot turned off once that one was gone (docs/PERFORMANCE.md). False: any fresh
+    # sighting replaces it.
     moving_keeps_stirred: bool = True
     # A seat that turns on again within this long of turning off, with someone who looks like the one
     # it lost (their box's thumbnail correlates, monitor.detect.looks.same_look), is dated back over
