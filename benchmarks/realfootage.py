@@ -12,9 +12,9 @@ every 2 s), OUT_DIR/truth.json (the development scenes' format, so ../shared/dev
 reads it too) and OUT_DIR/cameras.yaml (one camera, one waiting_area zone, person_height set from
 the annotations). `retruth` rewrites DIR/truth.json from the annotations named in it (source.gt), keeping
 its zone, frame rate, size and length, without touching scene.mp4 or cameras.yaml (after a change to
-the definitions below). Where the public sequences come from and how to run everything:
-/work/notes/real-footage.md (kept beside the project, not in it: the footage's licences do not
-allow shipping it).
+the definitions below). Where the public sequences come from (repository, commit, path) and the command
+that builds each: docs/real-footage.md. The footage itself stays outside the project: its licences do not
+allow shipping it.
 
 Ground-truth definitions (also written into truth.json):
 - A person's position is the bottom centre of their box (their feet), as in the zone editor.
