@@ -171,7 +171,6 @@ class PersonOccupancy:
         self._hall = (HallMedian(params.reference_every_s, params.reference_keep, params.reference_min)
                       if low_areas or sat_spots else None)
         self._grey: np.ndarray | None = None  # the grey frame of this update
-        self._motion: np.ndarray | None = None  # ... and its change map
         # in a noisy picture the seated-scale crops come from the mean of the last frames
         self._still = NoisyMean(params.noisy_level, params.noisy_alpha) if params.noisy_level is not None else None
         # where counted seated-scale sightings went: the median shows them there for half its window
@@ -239,7 +238,6 @@ class PersonOccupancy:
         self._seated_tokens = min(max(p.max_burst, self._seated_tokens), self._seated_tokens + dt * p.seated_calls_per_s)
         self._note_motion(motion)
         self._note_stirred(motion)
-        self._motion = motion
         rgb: np.ndarray | None = None
         ran: set[int] = set()
         while self._tokens >= 1.0:
@@ -271,7 +269,7 @@ class PersonOccupancy:
             self._seed(ran, grey)
         if ran:
             self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
-            self._observe(now, ran, rgb)
+            self._observe(now, ran, rgb, motion)
         if followed or any(not self.tiles[i].seats for i in ran):  # a sweep, a seated-scale tile, or people moved
             # one sweep found these together: a person seen by two tiles near a cell's edge counts once
             found = self._area_found()
@@ -690,7 +688,7 @@ class PersonOccupancy:
         seat_row = (d.y0 + k * a) / max(1.0 - k * b, 1e-3)
         return (d.x0 + d.x1) / 2.0, max(d.y1, seat_row)
 
-    def _observe(self, now: float, ran: set[int], rgb: np.ndarray) -> None:
+    def _observe(self, now: float, ran: set[int], rgb: np.ndarray, motion: np.ndarray) -> None:
         taken, _ = self._assign(self._dets, list(range(len(self.seats))))
         for j, s in enumerate(self.seats):
             if not (s.tiles & ran):
@@ -703,7 +701,7 @@ class PersonOccupancy:
                 # found elsewhere on the seat while motion covers them (rising, walking off): not seen still,
                 # so their last still sighting, and the motion over it since, stay what the seat is judged by
                 moving = (s.occupied and s.last_box is not None and self.params.moving_keeps_stirred
-                          and iou(taken[j], s.last_box) < HOLD_IOU and self._covered(taken[j], self._motion))
+                          and iou(taken[j], s.last_box) < HOLD_IOU and self._covered(taken[j], motion))
                 if not moving:
                     s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
