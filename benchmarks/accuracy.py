@@ -14,7 +14,7 @@ N analyses at once (each is one process on one core); the analyse times then inc
 `--kinds ... degraded` adds the development scenes re-encoded by ffmpeg as a worse camera would give
 them (DEGRADED: strong temporal noise at a low bit rate; a dim, low-contrast grey picture), cached in
 --sim-dir; they are shown apart and left out of the overall figures. `--kinds ... variants` adds them as other
-cameras would show the same offices (VARIANTS: mirrored, farther away, another frame rate, a colour cast,
+cameras would show the same offices (VARIANTS: mirrored, farther away, another frame rate, a colour cast, turned 3° off level,
 a lower bit rate; the zones moved with the picture), also apart. `--kinds ... long` plays each twice in a
 row; `--kinds ... late` begins each a third of the way in (officers seated, citizens served and waiting,
 absences under way), both apart. `--kinds ... crowd` adds crowded halls
@@ -54,10 +54,12 @@ DEGRADED = {
     "dim": ("eq=brightness=-0.25:contrast=0.6,hue=s=0", "26"),  # a dark, flat, grey (IR-like) picture
 }
 
+ROLL_DEG = 3  # the "tilted" variant's turn of the picture (degrees, clockwise)
+
 # The development scenes as other cameras would show them: ffmpeg filter, x264 bit rate, and what the
-# picture change does to the zones (None: nothing; "mirror": left-right; a number: the picture shrunk
-# by that factor into the middle of a mid-grey frame of the same size, as from farther away: its
-# filter, None here, is made for the scene's size)
+# picture change does to the zones (None: nothing; "mirror": left-right; "roll": turned ROLL_DEG clockwise
+# about the middle; a number: the picture shrunk by that factor into the middle of a mid-grey frame of the
+# same size, as from farther away: its filter, None here, is made for the scene's size)
 VARIANTS: dict[str, tuple[str | None, str, str | float | None]] = {
     "mirrored": ("hflip", "150k", "mirror"),  # the room's other side: nothing left-right learned holds
     "far": (None, "150k", 0.8),  # people 0.8 as tall (seats about 22x35 px)
@@ -66,6 +68,9 @@ VARIANTS: dict[str, tuple[str | None, str, str | float | None]] = {
     "warm": ("colorbalance=rs=0.15:gs=0.05:bs=-0.15:rm=0.1:bm=-0.1", "150k", None),  # warm lamps
     "70kbps": ("null", "70k", None),  # half the development scenes' bit rate
     "720p": ("scale=1280:720:flags=lanczos", "400k", None),  # a 1280x720 camera (the issue's other size): every pixel size doubles
+    # a camera mounted ROLL_DEG off level (turned clockwise): rows of chairs and the counter slope across the
+    # picture, and a person's size no longer depends on their row alone, as the perspective calibration assumes
+    "tilted": (f"rotate={ROLL_DEG}*PI/180:fillcolor=0x7f7f7f", "150k", "roll"),
 }
 
 
@@ -219,6 +224,12 @@ def moved_zones(zones: list[dict], change: str | float | None, width: int, heigh
         z = dict(z)
         if change == "mirror":
             z["points"] = [[round(1.0 - x, 4), y] for x, y in z["points"]]
+        elif change == "roll":  # in pixels about the middle (y down, so clockwise is +angle); person_height kept
+            a = math.radians(ROLL_DEG)
+            cx, cy = width / 2, height / 2
+            z["points"] = [[round(min(max((cx + (x * width - cx) * math.cos(a) - (y * height - cy) * math.sin(a)) / width, 0.0), 1.0), 4),
+                            round(min(max((cy + (x * width - cx) * math.sin(a) + (y * height - cy) * math.cos(a)) / height, 0.0), 1.0), 4)]
+                           for x, y in z["points"]]
         else:
             w, h, x0, y0 = shrunk_size(width, height, float(change))
             z["points"] = [[round((x0 + x * w) / width, 4), round((y0 + y * h) / height, 4)] for x, y in z["points"]]

@@ -207,6 +207,9 @@ def test_variants_move_the_zones_with_the_picture(tmp_path: Path) -> None:
         inside = frame[int(min(ys)) + 2:int(max(ys)) - 2, int(min(xs)) + 2:int(max(xs)) - 2]
         assert inside.mean() > 200, name  # the square is still inside its zone
         assert frame.mean() > 0.75 * still.mean(), name  # and the rest of the picture is not
+        # the zone's middle is the square's, within a pixel (a turn the wrong way round is 3 px off at 3°)
+        bright = np.argwhere(frame.mean(axis=2) > 128)
+        assert abs(bright[:, 1].mean() + 0.5 - np.mean(xs)) < 1.0 and abs(bright[:, 0].mean() + 0.5 - np.mean(ys)) < 1.0, name
         change = acc.VARIANTS[name.removeprefix("office-")][2]
         if isinstance(change, float):
             h = int(90 * change) // 2 * 2  # the shrunk picture's height
