@@ -215,6 +215,14 @@ def shrunk_size(width: int, height: int, factor: float) -> tuple[int, int, int, 
     return w, h, (width - w) // 2, (height - h) // 2
 
 
+def _turned(x: float, y: float, width: int, height: int) -> list[float]:
+    """A normalised point of a picture turned ROLL_DEG clockwise about its middle, kept inside the frame."""
+    cos, sin = math.cos(math.radians(ROLL_DEG)), math.sin(math.radians(ROLL_DEG))
+    dx, dy = x * width - width / 2, y * height - height / 2
+    tx, ty = 0.5 + (dx * cos - dy * sin) / width, 0.5 + (dx * sin + dy * cos) / height
+    return [round(min(max(tx, 0.0), 1.0), 4), round(min(max(ty, 0.0), 1.0), 4)]
+
+
 def moved_zones(zones: list[dict], change: str | float | None, width: int, height: int) -> list[dict]:
     """The zones of a picture after a VARIANTS change (normalised points; person_height with them)."""
     if change is None:
@@ -225,11 +233,7 @@ def moved_zones(zones: list[dict], change: str | float | None, width: int, heigh
         if change == "mirror":
             z["points"] = [[round(1.0 - x, 4), y] for x, y in z["points"]]
         elif change == "roll":  # in pixels about the middle (y down, so clockwise is +angle); person_height kept
-            a = math.radians(ROLL_DEG)
-            cx, cy = width / 2, height / 2
-            z["points"] = [[round(min(max((cx + (x * width - cx) * math.cos(a) - (y * height - cy) * math.sin(a)) / width, 0.0), 1.0), 4),
-                            round(min(max((cy + (x * width - cx) * math.sin(a) + (y * height - cy) * math.cos(a)) / height, 0.0), 1.0), 4)]
-                           for x, y in z["points"]]
+            z["points"] = [_turned(x, y, width, height) for x, y in z["points"]]
         else:
             w, h, x0, y0 = shrunk_size(width, height, float(change))
             z["points"] = [[round((x0 + x * w) / width, 4), round((y0 + y * h) / height, 4)] for x, y in z["points"]]
