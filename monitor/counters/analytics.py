@@ -38,7 +38,7 @@ __all__ = [
     "fifo_waits",
     "intersect",
     "littles_law_wait",
-    "mean_age",
+    "median_age",
     "presence_intervals",
     "queue_flow",
     "queue_stats",
@@ -625,18 +625,26 @@ def seen_arriving(start: float, moved: Sequence[tuple[float, float]], params: An
     return any(lo <= t <= hi and share >= params.arrive_motion for t, share in moved)
 
 
-def mean_age(durations: Iterable[float]) -> float | None:
-    """How long a session found under way at an arbitrary moment has been going, on average.
+def median_age(durations: Iterable[float]) -> float | None:
+    """How long a session found under way at an arbitrary moment has been going: the median of its age.
 
     Observing at a moment that does not depend on the sessions picks a long session more often than
-    a short one (in proportion to its length), and catches it at a uniformly random point of it:
-    the mean time since its start is E[D^2] / (2 E[D]) over the durations D of whole sessions
-    (renewal theory's mean age). None without any positive duration.
+    a short one (in proportion to its length), and catches it at a uniformly random point of it: the
+    age A has the density P(D > a) / E[D] over the durations D of whole sessions (renewal theory).
+    Its median m solves sum(min(d, m)) = sum(d) / 2, which minimises the mean absolute error of a
+    start dated that far back (the mean age E[D^2] / (2 E[D]) would minimise the squared error).
+    None without any positive duration.
     """
-    d = np.array([x for x in durations if x > 0], float)
+    d = np.sort(np.array([x for x in durations if x > 0], float))
     if not d.size:
         return None
-    return float((d * d).mean() / (2.0 * d.mean()))
+    half, below = d.sum() / 2.0, 0.0
+    for k, x in enumerate(d):  # m lies in [d[k-1], d[k]]: below + (n - k) * m = half
+        m = (half - below) / (d.size - k)
+        if m <= x:
+            return float(m)
+        below += x
+    return float(d[-1])
 
 
 def littles_law_wait(mean_queue: float, n_starts: int, window_s: float) -> float | None:

@@ -16,7 +16,7 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     absences,
     fifo_waits,
-    mean_age,
+    median_age,
     seen_arriving,
     seen_or_all,
     service_sessions,
@@ -168,8 +168,8 @@ def summarise(
 
     The i-th service_spot pairs with the i-th staff_seat. A session already running in the first
     seconds started before the video: it is listed but neither counted as served nor given a wait,
-    and its start is estimated (start_estimated) as the video's start minus the mean age of a
-    session under way (analytics.mean_age of the sessions seen whole), when there are any.
+    and its start is estimated (start_estimated) as the video's start minus the median age of a
+    session under way (analytics.median_age of the sessions seen whole), when there are any.
     One still running at the end is listed however short (the video cut it), and so is one under way
     at the start that ends within seconds (the start cut it: the citizen was served).
     Waits are FIFO-matched between waiting-area arrivals (queue_flow, each dated back to the walk
@@ -206,7 +206,7 @@ def summarise(
             starts.append(iv.start)
             if not cut:
                 whole.append(min(iv.end, duration) - iv.start)
-    age = mean_age(whole)
+    age = median_age(whole)
     for s in under_way:  # under way when the video began: the start is before it, by an estimate
         if age is not None:
             s["start_s"], s["start_estimated"] = round(float(t0) - age, 1), True

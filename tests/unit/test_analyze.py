@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from monitor.counters.analyze import analyze_file, summarise
-from monitor.counters.analytics import AnalyticsParams, mean_age, seen_arriving
+from monitor.counters.analytics import AnalyticsParams, median_age, seen_arriving
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
 from monitor.simulate import SimConfig, SimResult, simulate_office
@@ -202,7 +202,7 @@ def test_a_session_in_the_first_seconds_begins_in_the_video_when_its_citizen_was
     out = summarise(camera, rows, 600.0)
     first = out["sessions"][0]
     assert first.get("start_estimated", False) is under_way
-    assert first["start_s"] == (-50.0 if under_way else 8.0)  # the mean age of the whole 100 s one: 50 s
+    assert first["start_s"] == (-50.0 if under_way else 8.0)  # the median age of the whole 100 s one: 50 s
     assert out["waiting"]["served"] == (1 if under_way else 2)
 
 
@@ -264,7 +264,9 @@ def test_summarise_a_staff_seat_the_camera_does_not_see(config: Config) -> None:
     assert empty["staff_hidden"] == [] and empty["absences"] == [{"zone": "staff-seat", "start_s": 0.0, "end_s": 600.0}]
 
 
-def test_mean_age_of_a_session_found_under_way() -> None:
-    assert mean_age([100.0, 100.0]) == pytest.approx(50.0)  # equal lengths: caught half way on average
-    assert mean_age([60.0, 180.0]) == pytest.approx(75.0)  # the long one is caught three times as often
-    assert mean_age([]) is None and mean_age([0.0]) is None
+def test_median_age_of_a_session_found_under_way() -> None:
+    assert median_age([100.0, 100.0]) == pytest.approx(50.0)  # equal lengths: caught half way
+    # the long one is caught three times as often: ages up to 60 s hold 120 of the 240 s of sessions
+    assert median_age([60.0, 180.0]) == pytest.approx(60.0)
+    assert median_age([20.0, 20.0, 20.0, 300.0]) == pytest.approx(120.0)  # past the short ones: 60 + m = 360 / 2
+    assert median_age([]) is None and median_age([0.0]) is None
