@@ -24,6 +24,10 @@ Ground-truth definitions (also written into truth.json):
 - A person counts in second t when their feet are inside the zone in more than half of the frames
   of that second (frames t*fps .. (t+1)*fps - 1); a frame where they are not annotated counts as
   outside. Seconds run to the last full second of the sequence.
+- MOT16/MOT17 files (9 columns: ..., flag, class, visibility) also mark what each box is: pedestrians
+  (class 1) are read as above; a person on a vehicle, a static person and a distractor (classes 2, 7
+  and 8: MOT's own evaluation neither counts nor blames them) become "ignore" marks; vehicles,
+  occluders and reflections (every other class) are not people and are left out.
 - Annotations whose flag (7th column) is 0 are MOTChallenge's "ignore" marks: they do not count (nor
   place the zone, nor fit person_height); every other box counts, occluded people included (they are
   present). Each second also carries `ignored`: the people counted by the same rule over all rows,
@@ -77,8 +81,16 @@ class Box:
         return (self.left + self.width / 2) / size[0], (self.top + self.height) / size[1]
 
 
+# MOT16/17 classes (the 8th of 9 columns) that are people MOT's evaluation marks "don't care"; classes
+# other than these and 1 (pedestrian) are not people
+MOT17_IGNORED_CLASSES = {2, 7, 8}  # person on a vehicle, static person, distractor
+
+
 def load_mot_gt(path: Path, with_ignored: bool = False) -> list[Box]:
-    """The boxes of a MOTChallenge ground-truth file, without the rows flagged 0 (ignore) unless with_ignored."""
+    """The boxes of a MOTChallenge ground-truth file, without the rows flagged 0 (ignore) unless with_ignored.
+
+    In a MOT16/17 file (9 columns) the class decides too (MOT17_IGNORED_CLASSES are ignore marks, other
+    non-pedestrians are left out); MOT15's 10 columns end in world coordinates, not a class."""
     boxes = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -87,8 +99,13 @@ def load_mot_gt(path: Path, with_ignored: bool = False) -> list[Box]:
         try:
             frame, person, left, top, width, height = (float(c) for c in cols[:6])
             flag = float(cols[6]) if len(cols) > 6 else 1.0
+            kind = int(float(cols[7])) if len(cols) == 9 else 1
         except ValueError:
             raise ValueError(f"{path}:{n}: not a MOT row (frame,id,left,top,width,height,...): {line[:60]!r}") from None
+        if kind != 1:
+            if kind not in MOT17_IGNORED_CLASSES:
+                continue
+            flag = 0.0
         if flag == 0 and not with_ignored:
             continue
         boxes.append(Box(int(frame) - 1, int(person), left, top, width, height))

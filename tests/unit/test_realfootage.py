@@ -138,3 +138,20 @@ def test_cli_reports_a_missing_truth_in_one_line(tmp_path: Path, capsys: pytest.
     assert rf.main(["score", str(tmp_path), str(tmp_path / "none.json")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_mot17_classes_decide_who_is_a_person(tmp_path: Path) -> None:
+    """MOT16/17 rows (9 columns) carry a class: pedestrians count, static people and distractors are
+    ignore marks, occluders and reflections are no one. MOT15 rows (10 columns, world coordinates) do not."""
+    gt = tmp_path / "gt.txt"
+    gt.write_text("\n".join([
+        "1,1,10,30,8,20,1,1,0.9",  # pedestrian
+        "1,2,20,30,8,20,0,7,1.0",  # static person (MOT flags it 0 as well)
+        "1,3,30,30,8,20,0,8,0.5",  # distractor
+        "1,4,40,30,8,20,0,9,1.0",  # occluder: not a person
+        "1,5,50,30,8,20,0,12,0.3",  # reflection: not a person
+        "1,6,60,30,8,20,1,2,0.8",  # person on a vehicle: flagged 1, still an ignore mark
+        "1,7,70,30,8,20,1,-1,-1,-1",  # MOT15: counts
+    ]) + "\n", encoding="utf-8")
+    assert sorted(b.person for b in rf.load_mot_gt(gt)) == [1, 7]
+    assert sorted(b.person for b in rf.load_mot_gt(gt, with_ignored=True)) == [1, 2, 3, 6, 7]
