@@ -38,6 +38,7 @@ __all__ = [
     "fifo_waits",
     "intersect",
     "littles_law_wait",
+    "left_unseen",
     "median_age",
     "presence_intervals",
     "queue_flow",
@@ -623,6 +624,21 @@ def seen_arriving(start: float, moved: Sequence[tuple[float, float]], params: An
         return False
     lo, hi = start - params.arrive_before_s, start + params.arrive_after_s
     return any(lo <= t <= hi and share >= params.arrive_motion for t, share in moved)
+
+
+def left_unseen(end: float, moved: Sequence[tuple[float, float]], params: AnalyticsParams = AnalyticsParams()) -> bool:
+    """True when a session's citizen was not seen leaving: the spot's `moved` samples ((second, share of its
+    place that motion covered)) were measured around the session's end and none reaches params.arrive_motion.
+
+    The mirror of seen_arriving: standing up and walking off follow the last sighting (the end) as walking up
+    and sitting down precede the first, so the window runs from arrive_after_s before the end to
+    arrive_before_s after it. False without samples there (nothing to judge by) or with arrive_motion None.
+    """
+    if params.arrive_motion is None:
+        return False
+    lo, hi = end - params.arrive_after_s, end + params.arrive_before_s
+    around = [share for t, share in moved if lo <= t <= hi]
+    return bool(around) and max(around) < params.arrive_motion
 
 
 def median_age(durations: Iterable[float]) -> float | None:

@@ -16,6 +16,7 @@ from monitor.counters.analytics import (
     AnalyticsParams,
     absences,
     fifo_waits,
+    left_unseen,
     median_age,
     seen_arriving,
     seen_or_all,
@@ -171,7 +172,9 @@ def summarise(
     and its start is estimated (start_estimated) as the video's start minus the median age of a
     session under way (analytics.median_age of the sessions seen whole), when there are any.
     One still running at the end is listed however short (the video cut it), and so is one under way
-    at the start that ends within seconds (the start cut it: the citizen was served).
+    at the start that ends within seconds (the start cut it: the citizen was served), when motion over
+    the spot's place shows someone leaving as it ends (analytics.left_unseen: else nobody left, and it
+    was a glimpse of something on the spot).
     Waits are FIFO-matched between waiting-area arrivals (queue_flow, each dated back to the walk
     that brought the citizen: walked_in) and the service starts of all counters, less the citizens
     who left without service (queue_flow's departures; their number is waiting.left_unserved); the
@@ -197,8 +200,10 @@ def summarise(
                                    t0 + IN_PROGRESS_GRACE_S, params.blind_join_s, params.hidden_staff_s):
             cut = end is not None and iv.end >= end
             began = began_in_video(iv.start, t0, moved, params)
-            if began and iv.duration < params.min_session_s and not cut:
-                continue  # kept by service_sessions as under way; seen arriving, it is someone passing
+            if iv.duration < params.min_session_s and not cut and (began or left_unseen(iv.end, moved, params)):
+                # kept by service_sessions as under way; seen arriving, it is someone passing; ending with
+                # nobody seen leaving, it is a glimpse of something on the spot, not a citizen served
+                continue
             sessions.append({"counter": spot_id, "start_s": iv.start, "end_s": min(iv.end, duration)})
             if not began:
                 under_way.append(sessions[-1])

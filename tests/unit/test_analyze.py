@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from monitor.counters.analyze import analyze_file, summarise
-from monitor.counters.analytics import AnalyticsParams, median_age, seen_arriving
+from monitor.counters.analytics import AnalyticsParams, left_unseen, median_age, seen_arriving
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
 from monitor.simulate import SimConfig, SimResult, simulate_office
@@ -177,15 +177,32 @@ def test_a_session_under_way_keeps_the_video_start_without_a_whole_session_to_le
     ]
 
 
-def test_a_session_under_way_that_ends_within_seconds_is_still_a_session(config: Config) -> None:
+@pytest.mark.parametrize(("moved", "kept"), [(0.3, True), (0.05, False), (None, True)])
+def test_a_session_under_way_that_ends_within_seconds_is_still_a_session(
+        config: Config, moved: float | None, kept: bool) -> None:
     """As one cut by the end is kept however short, so is one the start cut: a citizen whose service
     ends 12 s into the video was served (the acceptance counts it); someone on the spot for 12 s later
-    on is not."""
+    on is not. The citizen stands up and walks off: motion over the spot's place as it ends (moved 0.3).
+    With the place still as it ends (0.05), nobody left: a glimpse of something on the spot (a box over
+    the clerk's desk) is not a service. Without `moved` samples there is nothing to judge by: kept."""
     camera = config.camera("quay-1")
     rows = [_row(t, t < 12 or 100 <= t < 112 or 200 <= t < 400, True, 0.0) for t in range(600)]
+    if moved is not None:
+        for row in rows:
+            row["zones"]["service-spot"]["moved"] = moved if 12 <= row["t"] < 15 else 0.0
     out = summarise(camera, rows, 600.0)
-    assert [(s["start_s"], s["end_s"]) for s in out["sessions"]] == [(-100.0, 12.0), (200.0, 400.0)]
-    assert out["sessions"][0]["start_estimated"] and out["waiting"]["served"] == 1
+    spans = [(s["start_s"], s["end_s"]) for s in out["sessions"]]
+    assert spans == ([(-100.0, 12.0), (200.0, 400.0)] if kept else [(200.0, 400.0)])
+    assert out["sessions"][0].get("start_estimated", False) is kept and out["waiting"]["served"] == 1
+
+
+def test_left_unseen_mirrors_seen_arriving() -> None:
+    """Leaving follows the last sighting: motion from arrive_after_s before the end to arrive_before_s after."""
+    assert not left_unseen(12.0, [(9.0, 0.0), (19.0, 0.25), (25.0, 0.0)])  # walked off 7 s after the last sighting
+    assert left_unseen(12.0, [(9.0, 0.0), (21.0, 0.25), (25.0, 0.0)])  # 9 s after: someone else
+    assert left_unseen(12.0, [(8.0, 0.5), (12.0, 0.1)])  # motion 4 s before the end: they were still there
+    assert not left_unseen(12.0, [])  # not measured
+    assert not left_unseen(12.0, [(12.0, 0.0)], AnalyticsParams(arrive_motion=None))
 
 
 @pytest.mark.parametrize(("moved", "under_way"), [(0.5, False), (0.03, True), (None, True)])
