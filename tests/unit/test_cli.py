@@ -58,6 +58,18 @@ def test_check_config_good_file(tmp_path):
     (tmp_path / "cameras.yaml").write_text(GOOD, encoding="utf-8")
     r = onestop("check-config", cwd=tmp_path)
     assert r.returncode == 0 and "quay-1" in r.stdout and "Cameras: 2" in r.stdout
+    assert "head height" not in r.stderr
+
+
+def test_check_config_warns_of_a_camera_at_head_height(tmp_path):
+    """A waiting area whose markers put near and far heads on one row: a warning naming it, not an error."""
+    street = "      - {id: hall, kind: waiting_area, points: [[0, 0.53], [1, 0.53], [1, 1], [0, 1]], " \
+             "person_height: [0.86, 0.06]}\n"
+    (tmp_path / "cameras.yaml").write_text(GOOD.replace("  - id: quay-2", street + "  - id: quay-2"), encoding="utf-8")
+    r = onestop("check-config", cwd=tmp_path)
+    assert r.returncode == 0 and "Cameras: 2" in r.stdout
+    assert r.stderr.startswith("warning: quay-1/hall: person_height says the camera is at about head height")
+    assert r.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(

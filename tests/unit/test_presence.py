@@ -11,7 +11,7 @@ from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
 from monitor.detect.looks import covers, flat_lut, likeness, same_look
 from monitor.detect.presence import PersonOccupancy, PresenceParams
-from monitor.detect.tiles import Perspective, plan_tiles
+from monitor.detect.tiles import Perspective, head_height_zones, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE
 
 SEAT = ZoneSpec("staff", "staff_seat", ((0.40, 0.30), (0.46, 0.30), (0.46, 0.33), (0.40, 0.33)))
@@ -220,6 +220,18 @@ def test_perspective_from_zones_and_default() -> None:
     p = Perspective.from_zones([WAIT])
     assert p.height(1.0) == pytest.approx(0.3) and p.height(0.5) == pytest.approx(0.22)
     assert Perspective.from_zones([SEAT]).height(1.0) == pytest.approx(0.45)
+
+
+def test_a_calibration_with_heads_on_one_row_is_a_camera_at_head_height() -> None:
+    """The height's slope against the feet row is a person's height over the camera's: 1 at head height."""
+    street = ZoneSpec("street", "waiting_area", ((0.0, 0.53), (1.0, 0.53), (1.0, 1.0), (0.0, 1.0)), (0.863, 0.064))
+    hall = ZoneSpec("hall", "waiting_area", ((0.0, 0.47), (1.0, 0.47), (1.0, 0.99), (0.0, 0.99)), (0.291, 0.229))
+    walkway = ZoneSpec("walk", "waiting_area", ((0.0, 0.26), (1.0, 0.26), (1.0, 1.0), (0.0, 1.0)), (0.261, 0.092))
+    assert Perspective.from_zones([street]).b == pytest.approx(1.70, abs=0.01)  # MOT15 ADL-Rundle-6's calibration
+    assert Perspective.from_zones([street]).at_head_height
+    assert not Perspective.from_zones([hall]).at_head_height  # the development offices' (slope 0.12)
+    assert not Perspective.from_zones([walkway]).at_head_height  # PETS S2L1's (0.23)
+    assert head_height_zones([street, hall, SEAT, walkway]) == ["street"]  # SEAT has no person_height
 
 
 def test_tiles_cover_every_anchor_once_with_the_whole_person() -> None:

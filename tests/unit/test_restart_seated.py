@@ -43,3 +43,8 @@ def test_every_seat_is_right_from_60_s_on(restarted: tuple[dict, dict]) -> None:
     wrong = [(t, z) for t in range(60, len(truth["per_second"])) for z in seats
              if (truth["per_second"][t]["counts"][z] > 0) != found[t][z]["occupied"]]
     assert not wrong
+
+
+def test_the_analysis_does_not_take_a_camera_3_6_m_up_for_one_at_head_height(restarted: tuple[dict, dict]) -> None:
+    _, result = restarted
+    assert result["at_head_height"] == []  # analyze's JSON lists the zones whose calibration says head height
