@@ -32,12 +32,11 @@ def check_config(config_path: str) -> None:
 
     Example: onestop check-config -c cameras.yaml
     """
-    from monitor.site.config import summary
-    from monitor.site.office import office_of, office_summary
-
     from monitor.counters.analyze import head_height_warning
     from monitor.detect.occupancy import ZoneSpec
     from monitor.detect.tiles import head_height_zones
+    from monitor.site.config import summary
+    from monitor.site.office import office_of, office_summary
 
     config = load_or_exit(config_path)
     click.echo(summary(config))
