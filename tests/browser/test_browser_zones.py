@@ -198,8 +198,14 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     drag_to(browser, corner, 0.6, 0.45)
     # person height: about 0.4 of the frame at the near edge (y 0.9), 0.2 at the far edge (y 0.45)
     button(browser, "zone-calibrate").click()
-    drag_to(browser, browser.find_element(By.CSS_SELECTOR, "circle.handle[data-handle='0']"), 0.3, 0.5)
-    drag_to(browser, browser.find_element(By.CSS_SELECTOR, "circle.handle[data-handle='1']"), 0.3, 0.25)
+    handle = lambda k: browser.find_element(By.CSS_SELECTOR, f"circle.handle[data-handle='{k}']")  # noqa: E731
+    # near and far heads on one row (the near marker at 0.47, the far one at 0.02): a camera at head height
+    drag_to(browser, handle(0), 0.3, 0.43)
+    drag_to(browser, handle(1), 0.3, 0.43)
+    assert button(browser, "zone-head-height-hint").is_displayed()
+    drag_to(browser, handle(0), 0.3, 0.5)
+    drag_to(browser, handle(1), 0.3, 0.25)
+    assert not button(browser, "zone-head-height-hint").is_displayed()  # slope 0.2 / 0.45: a camera up high
 
     # a mask; then one started and cancelled with Escape
     button(browser, "new-mask").click()

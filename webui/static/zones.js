@@ -13,6 +13,8 @@
   var MIN_POINTS = 3;
   var MIN_HEIGHT = 0.01;  // the config needs a person height above 0
   var DEFAULT_HEIGHT = [0.4, 0.25];  // a standing person near and far, as a share of the frame height
+  // a person's height over the camera's, as the markers give it: the server's tiles.HEAD_HEIGHT_SLOPE
+  var HEAD_HEIGHT_SLOPE = 0.8;
   var ORDER = ["zone", "mask", "privacy"];  // the list and the payload keep this order, as cameras.yaml does
   var PREVIEW_BLUR = 12;  // SVG units: about the server's blocks of 1/48 of the width, smoothed
 
@@ -294,6 +296,15 @@
     this.$("calibration-values").textContent = sel.person_height
       ? this.text.near + " " + sel.person_height[0].toFixed(2) + " · " + this.text.far + " " + sel.person_height[1].toFixed(2)
       : "";
+    this.$("zone-head-height-hint").hidden = !this.atHeadHeight(sel);
+  };
+
+  // True when a zone's markers put near and far heads on about one row: the slope of the height against
+  // the feet row is a person's height over the camera's, 1 for a camera at head height.
+  Editor.prototype.atHeadHeight = function (zone) {
+    if (!zone.person_height) { return false; }
+    var e = this.edges(zone), span = e[0] - e[1];
+    return span > 0 && (zone.person_height[0] - zone.person_height[1]) / span >= HEAD_HEIGHT_SLOPE;
   };
 
   Editor.prototype.renderButtons = function () {
