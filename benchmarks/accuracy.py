@@ -502,14 +502,29 @@ def print_real_table(rows: list[Scored]) -> tuple[float, float] | None:
     if not rows:
         print("  (none: build them with benchmarks/realfootage.py, see --real-root)")
         return None
-    secs = sum(r.metrics["seconds"] for r in rows)
+    def weighted(group: list[Scored], key: str) -> float:
+        return sum(r.metrics[key] * r.metrics["seconds"] for r in group) / sum(r.metrics["seconds"] for r in group)
 
-    def weighted(key: str) -> float:
-        return sum(r.metrics[key] * r.metrics["seconds"] for r in rows) / secs
+    def total(name: str, group: list[Scored]) -> tuple[float, float]:
+        mae, dontcare = weighted(group, "count_mae"), weighted(group, "count_mae_dontcare")
+        line(name, sum(r.metrics["seconds"] for r in group), "", "", mae, dontcare, weighted(group, "baseline_mae"))
+        return dontcare, mae
 
-    mae, dontcare = weighted("count_mae"), weighted("count_mae_dontcare")
-    line("all (weighted)", secs, "", "", mae, dontcare, weighted("baseline_mae"))
-    return dontcare, mae
+    level = [r for r in rows if at_head_height(r.scene)]
+    if level and len(level) < len(rows):  # the cameras looking down apart from those at head height (tiles.py)
+        total("looking down", [r for r in rows if r not in level])
+        total("at head height", level)
+    return total("all (weighted)", rows)
+
+
+def at_head_height(scene: Scene) -> bool:
+    """True when the scene's calibration says its camera is at about head height (tiles.head_height_zones)."""
+    from monitor.detect.occupancy import ZoneSpec
+    from monitor.detect.tiles import head_height_zones
+    from monitor.site.config import load_config
+
+    camera = load_config(scene.config).camera(scene.camera)
+    return bool(head_height_zones([ZoneSpec.from_zone(z) for z in camera.zones]))
 
 
 def print_crowd_table(rows: list[Scored], crowd: ModuleType) -> None:

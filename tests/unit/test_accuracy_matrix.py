@@ -285,3 +285,26 @@ def test_a_scene_begun_late_is_cut_there(tmp_path: Path) -> None:
     with av.open(str(out.video)) as c:
         assert abs(float(c.duration / av.time_base) - 1.0) < 0.3  # the 2-s video from its first second on
     assert yaml.safe_load(out.config.read_text(encoding="utf-8"))["cameras"][0]["streams"]["main"] == str(out.video.resolve())
+
+
+def test_real_footage_is_also_totalled_by_camera_height(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Cameras looking down and cameras at head height (their calibration: tiles.head_height_zones) get a total each."""
+    def scene(name: str, person_height: list[float], top: float) -> acc.Scene:
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(
+            "site: {name: test}\ncameras:\n  - id: cam\n    name: cam\n    streams: {main: video.mp4}\n    zones:\n"
+            f"      - {{id: waiting, kind: waiting_area, points: [[0, {top}], [1, {top}], [1, 1], [0, 1]], "
+            f"person_height: {person_height}}}\n", encoding="utf-8")
+        return acc.Scene("real", name, tmp_path / "video.mp4", config, "cam", {})
+
+    def scored(s: acc.Scene, seconds: int, mae: float) -> acc.Scored:
+        return acc.Scored(s, {"seconds": seconds, "true_mean": 5.0, "found_mean": 5.0, "count_mae": mae,
+                              "count_mae_dontcare": mae, "baseline_mae": 1.0}, 0.0)
+
+    walkway, street = scene("walkway", [0.26, 0.09], 0.26), scene("street", [0.86, 0.06], 0.53)
+    assert not acc.at_head_height(walkway) and acc.at_head_height(street)
+    assert acc.print_real_table([scored(walkway, 30, 0.4), scored(street, 10, 2.0)]) == (0.8, 0.8)
+    totals = {line[:18].strip(): line[18:].split()[:1] for line in capsys.readouterr().out.splitlines()}
+    assert totals["looking down"] == ["30"] and totals["at head height"] == ["10"] and totals["all (weighted)"] == ["40"]
+    acc.print_real_table([scored(walkway, 30, 0.4)])  # one kind of camera only: no totals by height
+    assert "looking down" not in capsys.readouterr().out
