@@ -519,12 +519,10 @@ def print_real_table(rows: list[Scored]) -> tuple[float, float] | None:
 
 def at_head_height(scene: Scene) -> bool:
     """True when the scene's calibration says its camera is at about head height (tiles.head_height_zones)."""
-    from monitor.detect.occupancy import ZoneSpec
     from monitor.detect.tiles import head_height_zones
     from monitor.site.config import load_config
 
-    camera = load_config(scene.config).camera(scene.camera)
-    return bool(head_height_zones([ZoneSpec.from_zone(z) for z in camera.zones]))
+    return bool(head_height_zones(load_config(scene.config).camera(scene.camera).zones))
 
 
 def print_crowd_table(rows: list[Scored], crowd: ModuleType) -> None:

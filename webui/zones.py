@@ -15,6 +15,7 @@ from monitor.site import write as config_write
 from monitor.site.config import ConfigError, Polygon, Zone, ZoneKind
 from monitor.site.errors import raise_duplicates
 from monitor.camera.streamcheck import StreamCheckError, check_stream, is_jpeg
+from monitor.detect.tiles import HEAD_HEIGHT_SLOPE
 from monitor.layout import live_snapshot_path, mark_watched
 from webui.auth import role_required
 from webui.cameras import Problem, camera_or_404, save
@@ -63,7 +64,7 @@ def validation_line(err: ValidationError) -> str:
 def editor(camera_id: str) -> str:
     cam = camera_or_404(camera_id)
     data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": _points(cam.masks),
-            "privacy_masks": _points(cam.privacy_masks)}
+            "privacy_masks": _points(cam.privacy_masks), "head_height_slope": HEAD_HEIGHT_SLOPE}
     kinds = {k: str(KIND_LABELS.get(k, k)) for k in ZONE_KINDS}
     return render_template("zones/editor.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
 

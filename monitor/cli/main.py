@@ -33,7 +33,6 @@ def check_config(config_path: str) -> None:
     Example: onestop check-config -c cameras.yaml
     """
     from monitor.counters.analyze import head_height_warning
-    from monitor.detect.occupancy import ZoneSpec
     from monitor.detect.tiles import head_height_zones
     from monitor.site.config import summary
     from monitor.site.office import office_of, office_summary
@@ -42,7 +41,7 @@ def check_config(config_path: str) -> None:
     click.echo(summary(config))
     click.echo(office_summary(office_of(config)))
     for camera in config.cameras:
-        for zone in head_height_zones([ZoneSpec.from_zone(z) for z in camera.zones]):
+        for zone in head_height_zones(camera.zones):
             click.echo(head_height_warning(f"{camera.id}/{zone}"), err=True)
 
 

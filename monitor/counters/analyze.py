@@ -77,7 +77,7 @@ def analyze_file(
     fps = float(camera.settings(config.defaults).detect_fps)
     per_second, duration = detect_seconds(video, camera, config, progress)
     result = summarise(camera, per_second, duration)
-    at_head = head_height_zones([ZoneSpec.from_zone(z) for z in camera.zones])
+    at_head = head_height_zones(camera.zones)
     return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result,
             "at_head_height": at_head}
 

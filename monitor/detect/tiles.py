@@ -174,7 +174,7 @@ def cell_overlaps(tile: Tile, region: Sequence[tuple[float, float]]) -> bool:
     return cx0 < max(xs) and min(xs) < cx1 and cy0 < max(ys) and min(ys) < cy1
 
 
-def head_height_zones(zones: Sequence) -> list[str]:  # noqa: ANN001 - ZoneSpec-like (id, points, person_height)
+def head_height_zones(zones: Sequence) -> list[str]:  # noqa: ANN001 - config Zones or ZoneSpecs (id, points, person_height)
     """The ids of the zones whose own person_height says the camera is at about head height (Perspective.at_head_height)."""
     out = []
     for z in zones:

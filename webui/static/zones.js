@@ -13,8 +13,6 @@
   var MIN_POINTS = 3;
   var MIN_HEIGHT = 0.01;  // the config needs a person height above 0
   var DEFAULT_HEIGHT = [0.4, 0.25];  // a standing person near and far, as a share of the frame height
-  // a person's height over the camera's, as the markers give it: the server's tiles.HEAD_HEIGHT_SLOPE
-  var HEAD_HEIGHT_SLOPE = 0.8;
   var ORDER = ["zone", "mask", "privacy"];  // the list and the payload keep this order, as cameras.yaml does
   var PREVIEW_BLUR = 12;  // SVG units: about the server's blocks of 1/48 of the width, smoothed
 
@@ -35,6 +33,7 @@
     var data = JSON.parse(document.getElementById("zone-data").textContent);
     this.root = root;
     this.text = JSON.parse(document.getElementById("zone-text").textContent);
+    this.headHeightSlope = data.head_height_slope;  // the server's tiles.HEAD_HEIGHT_SLOPE
     this.svg = document.getElementById("zone-svg");
     this.img = document.getElementById("zone-picture");
     this.H = W * 9 / 16;
@@ -304,7 +303,7 @@
   Editor.prototype.atHeadHeight = function (zone) {
     if (!zone.person_height) { return false; }
     var e = this.edges(zone), span = e[0] - e[1];
-    return span > 0 && (zone.person_height[0] - zone.person_height[1]) / span >= HEAD_HEIGHT_SLOPE;
+    return span > 0 && (zone.person_height[0] - zone.person_height[1]) / span >= this.headHeightSlope;
   };
 
   Editor.prototype.renderButtons = function () {
