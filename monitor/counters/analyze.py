@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from monitor.site.config import Camera, Config
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
+from monitor.detect.presence_params import PresenceParams
 from monitor.detect.tiles import head_height_zones
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.camera.sources import grey_small, tune_decoder
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 # Seat hysteresis already bridges short interruptions (PresenceParams in monitor/detect/presence.py) and its transitions
 # are backdated here: a longer merge would join consecutive citizens (called 5-15 s apart).
 OFFLINE_MERGE_GAP_S = 3.0
+# The file's last seconds of analysed pictures kept for the looks at its end (PersonOccupancy.finish):
+# more than the span of sightings that turns a seat on.
+END_LOOK_S = PresenceParams().on_s + 1.0
 PROGRESS_EVERY_S = 5.0  # video seconds between progress callbacks: smooth bar, negligible cost
 
 
@@ -111,6 +116,7 @@ def detect_seconds(
         first: float | None = None
         due = 0.0
         last = 0.0
+        recent: deque[tuple[float, av.VideoFrame]] = deque()
         reported = -PROGRESS_EVERY_S
         for frame in container.decode(stream):
             if frame.pts is None or frame.time_base is None:
@@ -118,9 +124,12 @@ def detect_seconds(
             t_abs = float(frame.pts * frame.time_base)
             first = t_abs if first is None else first
             t = t_abs - first
-            last = t
+            last, last_frame = t, frame
             if t + 1e-6 < due:
                 continue
+            recent.append((t, frame))  # the last seconds' analysed pictures, for the looks at the end (finish)
+            while recent[0][0] < t - END_LOOK_S:
+                recent.popleft()
             due = max(due + step, t + step / 2)  # next frame on the detect-rate grid, without bursts after a gap
             grey = grey_small(frame, st.detect_width)
             if occupancy is None:
@@ -135,7 +144,11 @@ def detect_seconds(
     if first is None:
         raise ValueError(f"{video}: no decodable video frames")
     if occupancy is not None and detector is not None:  # the end of the file, not of anyone's visit
-        rows += seconds.add(last, occupancy.finish(last, detector.changed))
+        back = occupancy.params.on_s  # two looks this far apart: someone still seated, not walking past
+        early = [(t, f) for t, f in recent if t <= last - back]
+        ends = [early[-1], (last, last_frame)] if early else []
+        rows += seconds.add(last, occupancy.finish(
+            last, detector.changed, [(t, lambda f=f: f.to_ndarray(format="rgb24")) for t, f in ends]))
     rows += seconds.flush()
     if not duration:
         duration = last + step

@@ -738,14 +738,34 @@ class PersonOccupancy:
         now = likeness(s.last_look, look(rgb, s.last_box))
         return now is not None and now >= p.hold_look
 
-    def finish(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
+    def finish(self, now: float, motion: np.ndarray,
+               frames: Sequence[tuple[float, Callable[[], np.ndarray]]] = ()) -> dict[str, ZoneState]:
         """The states when observation ends (the end of a file): a seat found occupied at its last
         analyses, with no miss since, is occupied from its first sighting: the end cut its
-        confirmation short (a citizen sitting down in the last seconds), not an analysis."""
-        for s in self.seats:
-            if not s.occupied and s.hits and s.misses_since_hit == 0:
+        confirmation short (a citizen sitting down in the last seconds), not an analysis.
+
+        frames: (time, picture) of the file's last seconds, oldest first (`onestop analyze` gives the one
+        `on_s` before the end and the last). Every empty seat whose tile motion touched since it last ran,
+        before the first of them, is looked at on each (someone may have sat down after that run, and the
+        file shows nobody again), by the usual rule: sightings spanning on_s turn it on, so someone walking
+        past (under a second on a seat) does not."""
+        now = self._clock(now)
+        pending = [s for s in self.seats if not s.occupied and s.hits and s.misses_since_hit == 0]
+        if frames and self.model is not None:
+            first = self._clock(frames[0][0])
+            ran = {i for s in self.seats if not s.occupied for i in s.tiles
+                   if self.tiles[i].moved and self.tiles[i].last_run < first}
+            for t, frame in frames if ran else ():
+                at = self._clock(t)
+                rgb = self._fetch(_once(frame))
+                for i in sorted(ran):
+                    self._run_tile(i, rgb, at)
+                self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
+                self._observe(at, ran, rgb, motion)
+        for s in pending:
+            if not s.occupied:
                 turn_on(s)
-        return self._states(self._clock(now), motion)
+        return self._states(now, motion)
 
     def _states(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:
         out: dict[str, ZoneState] = {}

@@ -121,6 +121,28 @@ def test_staff_seat_agrees_with_truth_from_the_first_seconds(results: dict, trut
         expected[row["t"]]["staff-seat"] > 0 for row in first)
 
 
+def test_the_end_of_a_file_is_looked_at_on_two_pictures_on_s_apart(
+        sim: SimResult, config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """analyze gives PersonOccupancy.finish the file's last picture and one on_s before it, still decodable."""
+    from monitor.detect.presence import PersonOccupancy
+
+    seen: list[tuple[float, float, tuple[int, ...]]] = []
+    finish = PersonOccupancy.finish
+
+    def spy(self, now, motion, frames=()):  # noqa: ANN001, ANN202 - the method's own signature
+        seen.extend((now, t, f().shape) for t, f in frames)
+        return finish(self, now, motion, frames)
+
+    monkeypatch.setattr(PersonOccupancy, "finish", spy)
+    analyze_file(sim.videos["quay-1"]["sub"], config, "quay-1")
+    assert len(seen) == 2
+    (end, early, shape), (_, last, _) = seen
+    on_s = PersonOccupancy([], 16 / 9).params.on_s
+    assert last == end and end > 29.0  # the 30-s file's last frame
+    assert end - on_s - 0.5 <= early <= end - on_s  # the analysed picture nearest on_s before it
+    assert shape == (180, 320, 3)
+
+
 def test_unknown_camera_and_unreadable_file(sim: SimResult, config: Config, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown camera"):
         analyze_file(sim.videos["quay-1"]["sub"], config, "quay-9")

@@ -517,6 +517,70 @@ def test_finish_does_not_keep_a_sighting_a_later_analysis_contradicted() -> None
     assert not occ.finish(13.0, np.zeros((180, 320), np.uint8))["staff"].occupied
 
 
+def _sat_down_after_the_last_look(with_motion: bool) -> tuple[PersonOccupancy, FakeModel, float, np.ndarray]:
+    """Empty seats analysed for 10 s; then a citizen sits down on the spot, with motion over it (or none),
+    in the frame right after one whose update ran the spot's tile, so its budget runs it no more: the file
+    ends there."""
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    _run(occ, 0.0, 10.0)
+    spot = next(s for s in occ.seats if s.spec.id == "spot")
+    still, t = np.zeros((180, 320), np.uint8), 10.0
+    last = max(occ.tiles[i].last_run for i in spot.tiles)
+    while max(occ.tiles[i].last_run for i in spot.tiles) == last:  # until the spot's tile runs again
+        t += 0.01
+        occ.update(t, still, _frame_for(occ))
+        assert t < 20.0
+    fake.people = [_seated(SPOT, occ.persp)]
+    motion = _moving(fake.people[0]) if with_motion else still
+    t += 0.01
+    state = occ.update(t, motion, _frame_for(occ))
+    assert all(occ.tiles[i].last_run < occ._clock(t) for i in spot.tiles)  # the premise: not looked at since
+    assert not state["spot"].occupied
+    return occ, fake, t, motion
+
+
+def _showing(occ: PersonOccupancy, fake: FakeModel, people: list[tuple[float, float, float, float]]):
+    """A picture of the file's end on which the fake model finds `people`."""
+    img = _frame_for(occ)
+
+    def get() -> np.ndarray:
+        fake.people = list(people)
+        return img()
+    return get
+
+
+def test_finish_looks_twice_at_an_empty_seat_that_motion_touched_since_its_last_look() -> None:
+    occ, fake, t, motion = _sat_down_after_the_last_look(with_motion=True)
+    seated = fake.people
+    calls = fake.calls
+    on_s = occ.params.on_s
+    end = occ.finish(t + on_s, motion, [(t, _showing(occ, fake, seated)), (t + on_s, _showing(occ, fake, seated))])
+    assert fake.calls > calls
+    assert end["spot"].occupied and end["spot"].since == pytest.approx(t, abs=1e-3)
+    assert not end["staff"].occupied
+
+
+def test_finish_does_not_take_someone_walking_past_at_the_end_for_a_citizen() -> None:
+    for first, last in (([], "seated"), ("seated", [])):  # on the spot in one of the two pictures only
+        occ, fake, t, motion = _sat_down_after_the_last_look(with_motion=True)
+        seated = fake.people
+        pics = [seated if x == "seated" else x for x in (first, last)]
+        end = occ.finish(t + 2.0, motion, [(t, _showing(occ, fake, pics[0])), (t + 2.0, _showing(occ, fake, pics[1]))])
+        assert not end["spot"].occupied, (first, last)
+
+
+def test_finish_without_the_last_pictures_or_motion_does_not_look_again() -> None:
+    occ, fake, t, motion = _sat_down_after_the_last_look(with_motion=True)
+    assert not occ.finish(t, motion)["spot"].occupied  # no picture given: nothing to look at
+    occ, fake, t, motion = _sat_down_after_the_last_look(with_motion=False)
+    seated = fake.people
+    calls = fake.calls
+    end = occ.finish(t + 2.0, motion, [(t, _showing(occ, fake, seated)), (t + 2.0, _showing(occ, fake, seated))])
+    assert not end["spot"].occupied  # nothing moved there since its last look
+    assert fake.calls == calls
+
+
 def _textured(shape: tuple[int, int], box: tuple[int, int, int, int], seed: int = 3) -> np.ndarray:
     """A flat grey frame with a noise patch (a person with some texture) at box (x0, y0, x1, y1 pixels)."""
     img = np.full(shape, 100, np.uint8)
