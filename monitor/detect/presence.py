@@ -748,7 +748,11 @@ class PersonOccupancy:
         `on_s` before the end and the last). Every empty seat whose tile motion touched since it last ran,
         before the first of them, is looked at on each (someone may have sat down after that run, and the
         file shows nobody again), by the usual rule: sightings spanning on_s turn it on, so someone walking
-        past (under a second on a seat) does not."""
+        past (under a second on a seat) does not.
+
+        The mirror of the first rule: an occupied seat missed at its last two analyses or more, whose person
+        motion covered (or whose look changed) since their last sighting, is empty from just after that
+        sighting: they left, and the end cut off_s short (someone who walked up to a spot and went on)."""
         now = self._clock(now)
         pending = [s for s in self.seats if not s.occupied and s.hits and s.misses_since_hit == 0]
         if frames and self.model is not None:
@@ -765,6 +769,12 @@ class PersonOccupancy:
         for s in pending:
             if not s.occupied:
                 turn_on(s)
+        last = self._fetch(_once(frames[-1][1])) if frames else None
+        for s in self.seats:  # missed since its last sighting, and left: only off_s is not over yet
+            if (s.occupied and s.misses_since_hit >= 2 and (s.stirred or not self.params.off_needs_motion)
+                    and not (last is not None and self._look_kept(s, last))):
+                s.occupied, s.since = False, s.last_hit + 0.5
+                s.off_look = s.last_look
         return self._states(now, motion)
 
     def _states(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:

@@ -517,6 +517,31 @@ def test_finish_does_not_keep_a_sighting_a_later_analysis_contradicted() -> None
     assert not occ.finish(13.0, np.zeros((180, 320), np.uint8))["staff"].occupied
 
 
+def _left_before_the_end(with_motion: bool) -> tuple[PersonOccupancy, float]:
+    """A citizen seated on the spot for 20 s stands up and leaves (motion over them, or none); the file ends
+    4 s later, before off_s (6 s) unseen has passed, after two analyses missed them."""
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    fake.people = [_seated(SPOT, occ.persp)]
+    assert _run(occ, 0.0, 20.0)[-1][1]["spot"].occupied
+    box, fake.people = fake.people[0], []
+    states = _run(occ, 20.0, 24.0, moving=box if with_motion else None)
+    spot = next(s for s in occ.seats if s.spec.id == "spot")
+    assert states[-1][1]["spot"].occupied and spot.misses_since_hit >= 2  # the premise: off_s not over yet
+    return occ, spot.last_hit
+
+
+def test_finish_ends_a_seat_its_person_was_seen_leaving_when_the_end_cut_off_s_short() -> None:
+    occ, last_hit = _left_before_the_end(with_motion=True)
+    end = occ.finish(23.8, np.zeros((180, 320), np.uint8))
+    assert not end["spot"].occupied and end["spot"].since == pytest.approx(last_hit + 0.5, abs=1e-3)
+
+
+def test_finish_keeps_a_seat_missed_with_nothing_moving_there() -> None:
+    occ, _ = _left_before_the_end(with_motion=False)
+    assert occ.finish(23.8, np.zeros((180, 320), np.uint8))["spot"].occupied
+
+
 def _sat_down_after_the_last_look(with_motion: bool) -> tuple[PersonOccupancy, FakeModel, float, np.ndarray]:
     """Empty seats analysed for 10 s; then a citizen sits down on the spot, with motion over it (or none),
     in the frame right after one whose update ran the spot's tile, so its budget runs it no more: the file
