@@ -769,10 +769,11 @@ class PersonOccupancy:
         for s in pending:
             if not s.occupied:
                 turn_on(s)
-        last = self._fetch(_once(frames[-1][1])) if frames else None
-        for s in self.seats:  # missed since its last sighting, and left: only off_s is not over yet
-            if (s.occupied and s.misses_since_hit >= 2 and (s.stirred or not self.params.off_needs_motion)
-                    and not (last is not None and self._look_kept(s, last))):
+        left = [s for s in self.seats  # missed since its last sighting, and left: only off_s is not over yet
+                if s.occupied and s.misses_since_hit >= 2 and (s.stirred or not self.params.off_needs_motion)]
+        last = self._fetch(_once(frames[-1][1])) if frames and left else None
+        for s in left:
+            if not (last is not None and self._look_kept(s, last)):
                 s.occupied, s.since = False, s.last_hit + 0.5
                 s.off_look = s.last_look
         return self._states(now, motion)
