@@ -268,7 +268,6 @@ class PersonOccupancy:
         if ran and grey is not None and self.params.follow:
             self._seed(ran, grey)
         if ran:
-            self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
             self._observe(now, ran, rgb, motion)
         if followed or any(not self.tiles[i].seats for i in ran):  # a sweep, a seated-scale tile, or people moved
             # one sweep found these together: a person seen by two tiles near a cell's edge counts once
@@ -689,6 +688,8 @@ class PersonOccupancy:
         return (d.x0 + d.x1) / 2.0, max(d.y1, seat_row)
 
     def _observe(self, now: float, ran: set[int], rgb: np.ndarray, motion: np.ndarray) -> None:
+        """One step of every seat the tiles in `ran` just looked at, from the people the seats' tiles found."""
+        self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
         taken, _ = self._assign(self._dets, list(range(len(self.seats))))
         for j, s in enumerate(self.seats):
             if not (s.tiles & ran):
@@ -764,7 +765,6 @@ class PersonOccupancy:
                 rgb = self._fetch(_once(frame))
                 for i in sorted(ran):
                     self._run_tile(i, rgb, at)
-                self._dets = [d for ts in self.tiles if ts.seats for d in ts.found]
                 self._observe(at, ran, rgb, motion)
         for s in pending:
             if not s.occupied:
