@@ -62,7 +62,7 @@ from monitor.detect.looks import HOLD_IOU, covers, flat_lut, grey_box, iou, like
 from monitor.detect.presence_params import PresenceParams
 from monitor.detect.noise import NoisyMean
 from monitor.detect.reference import HallMedian, Vacated
-from monitor.detect.seats import Seat, seat_cost, seat_step, turn_on
+from monitor.detect.seats import Seat, place_hits, seat_cost, seat_step, turn_on
 from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE, Walkers
 
@@ -707,7 +707,8 @@ class PersonOccupancy:
                     s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
-            seat_step(s, now, hit, self.params, look_kept=not hit and s.occupied and self._look_kept(s, rgb))
+            seat_step(s, now, hit, self.params, look_kept=not hit and s.occupied and self._look_kept(s, rgb),
+                      box=taken[j] if hit else None)
 
     def _furniture(self, s: Seat, d: Detection, rgb: np.ndarray, now: float) -> bool:
         """True for a low sighting (under area_min_score) on an empty seat whose box shows what the hall's
@@ -768,7 +769,7 @@ class PersonOccupancy:
                 self._observe(at, ran, rgb, motion)
         for s in pending:
             if not s.occupied:
-                turn_on(s)
+                turn_on(s, place_hits(s, self.params)[0])
         left = [s for s in self.seats  # missed since its last sighting, and left: only off_s is not over yet
                 if s.occupied and s.misses_since_hit >= 2 and (s.stirred or not self.params.off_needs_motion)]
         last = self._fetch(_once(frames[-1][1])) if frames and left else None

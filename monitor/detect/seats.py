@@ -14,11 +14,11 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from monitor.detect.looks import same_look
+from monitor.detect.looks import iou, same_look
 from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import Detection
 
-__all__ = ["Seat", "SeatRules", "seat_cost", "seat_step", "turn_on"]
+__all__ = ["Seat", "SeatRules", "place_hits", "seat_cost", "seat_step", "turn_on"]
 
 
 class SeatRules(Protocol):
@@ -33,6 +33,7 @@ class SeatRules(Protocol):
     side_h: float
     below_h: float
     above_h: float
+    on_place_iou: float | None
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Seat:
     last_hit: float = -math.inf
     misses_since_hit: int = 0
     hits: deque = field(default_factory=deque)  # times of recent sightings
+    hit_boxes: deque = field(default_factory=deque)  # their boxes (None where the caller gave none)
     uncertain: bool = True
     score: float = 0.0
     last_box: Detection | None = None  # the person at the last sighting
@@ -73,22 +75,27 @@ def seat_cost(s: Seat, x: float, y: float, p: SeatRules) -> float | None:
     return dx + below + 0.5 * above  # hidden legs are common: rows above cost less
 
 
-def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = False) -> None:
+def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = False,
+              box: Detection | None = None) -> None:
     """One analysis of a seat (hit: someone found on it): turns it on or off by the rules. look_kept: its
-    person's last box still shows what it showed at their last sighting (PresenceParams.hold_look)."""
+    person's last box still shows what it showed at their last sighting (PresenceParams.hold_look).
+    box: the person found (hit), for the on rule's one place (on_place_iou)."""
     s.seen = True
     if hit:
         s.last_hit, s.misses_since_hit = now, 0
         s.hits.append(now)
+        s.hit_boxes.append(box)
     else:
         s.misses_since_hit += 1
     while s.hits and s.hits[0] < now - p.window_s:
         s.hits.popleft()
+        s.hit_boxes.popleft()
     if not s.occupied:
-        if len(s.hits) >= 2 and s.hits[-1] - s.hits[0] >= p.on_s:
+        same = place_hits(s, p)
+        if len(same) >= 2 and same[-1] - same[0] >= p.on_s:
             off = s.since
-            turn_on(s)
-            if (s.off_look is not None and s.last_look is not None and s.hits[0] - off <= p.rejoin_s
+            turn_on(s, same[0])
+            if (s.off_look is not None and s.last_look is not None and same[0] - off <= p.rejoin_s
                     and same_look(s.off_look, s.last_look)):
                 s.since = off  # the same person lost for seconds: they never left
         s.uncertain = bool(s.hits)
@@ -99,10 +106,21 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = Fa
             s.occupied, s.since = False, s.last_hit + 0.5
             s.off_look = s.last_look
             s.hits.clear()
+            s.hit_boxes.clear()
         s.uncertain = not hit
 
 
-def turn_on(s: Seat) -> None:
-    """Occupied from the first sighting; from the first frame when its first analyses found it occupied."""
-    s.occupied, s.since = True, s.hits[0] if s.missed else 0.0
+def place_hits(s: Seat, p: SeatRules) -> list[float]:
+    """The times of the recent sightings at the place of the last one: their boxes overlap its box by
+    on_place_iou (IoU) or more. Sightings without a box count wherever they were, as all do with
+    on_place_iou None."""
+    last = s.hit_boxes[-1] if s.hit_boxes else None
+    if last is None or p.on_place_iou is None:
+        return list(s.hits)
+    return [t for t, b in zip(s.hits, s.hit_boxes, strict=True) if b is None or b is last or iou(b, last) >= p.on_place_iou]
+
+
+def turn_on(s: Seat, first: float) -> None:
+    """Occupied from the first sighting (first); from the first frame when its first analyses found it occupied."""
+    s.occupied, s.since = True, first if s.missed else 0.0
     s.on_look = s.last_look

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -1298,3 +1299,30 @@ def test_a_back_row_citizen_whose_head_alone_shows_counts_by_their_seat(head_h: 
     fake.people = [(0.30, top, 0.35, top + 0.35 * h)]
     states = _run(occ, 0.0, params.area_period_s)
     assert {s["wait"].count for t, s in states if t >= params.moved_period_s + 0.5} == {counted}
+
+
+@pytest.mark.parametrize("place_iou, taken", [(PresenceParams().on_place_iou, False), (None, True)])
+def test_someone_walking_along_a_spot_with_their_legs_hidden_does_not_occupy_it(
+        place_iou: float | None, taken: bool) -> None:
+    """A citizen found short (the row in front hides their legs) on a wide spot, at one place and then
+    another for 4 s of walking along it: not seated. Once they sit, the spot is occupied from their first
+    sighting there. Without the one-place rule (place_iou None) the walk's sightings turn it on."""
+    wide = ZoneSpec("spot", "service_spot", ((0.36, 0.40), (0.52, 0.40), (0.52, 0.44), (0.36, 0.44)))
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, wide, WAIT], ASPECT, dataclasses.replace(PresenceParams(), on_place_iou=place_iou),
+                          model=fake)  # type: ignore[arg-type]
+    frame = _frame_for(occ)
+    h = occ.persp.height(0.43)
+    box = lambda x: (x, 0.43 - 0.6 * h, x + 0.04, 0.43)  # noqa: E731 - a short box, feet on the spot's row
+    _run(occ, 0.0, 6.0)  # nobody: the spot is found empty
+    walked = []
+    for k in range(20):  # 6-10 s: walking along the spot at 0.03 frame widths a second
+        t = 6.0 + k / 5
+        fake.people = [box(0.36 + 0.03 * (t - 6.0))]
+        walked.append(occ.update(t, _moving(fake.people[0]), frame)["spot"].occupied)
+    assert any(walked) is taken
+    fake.people = [box(0.47)]  # sits down at 10 s where the walk ended
+    states = [occ.update(t, np.zeros((180, 320), np.uint8), frame) for t in np.arange(10.0, 20.0, 0.2)]
+    assert states[-1]["spot"].occupied
+    if not taken:  # from their first sighting at the place they sat: at the walk's end at the earliest
+        assert states[-1]["spot"].since >= 9.0
