@@ -190,7 +190,7 @@ class PresenceParams:
     # spot_standing) at one place and then another, and those sightings spanned on_s: in a crowded hall
     # pasted from office-4c a walker held counter 4's spot for 15 s before sitting down. Sightings that
     # alternate with someone beside the seat still count (the seat's nearest box changes, not its person).
-    # HOLD_IOU, the overlap that makes two boxes one person everywhere else. Measured (benchmarks/accuracy.py,
+    # The default is HOLD_IOU, the overlap that makes two boxes one person everywhere else. Measured (accuracy.py,
     # docs/PERFORMANCE.md): development scenes' service MAE 2.2 -> 1.5 s, seats 99.7 -> 99.9 %; their 16
     # other-camera copies 3.3 -> 2.7 s (one copy's citizen sitting down 4 s before the end lost: served
     # 0 -> 5 there); crowded halls' seats, means of three seat schedules, 97.2 -> 98.3 % (9.5 people).
