@@ -62,7 +62,7 @@ from monitor.detect.looks import HOLD_IOU, covers, flat_lut, grey_box, iou, like
 from monitor.detect.presence_params import PresenceParams
 from monitor.detect.noise import NoisyMean
 from monitor.detect.reference import HallMedian, Vacated
-from monitor.detect.seats import Seat, place_hits, seat_cost, seat_step, turn_on
+from monitor.detect.seats import Seat, place_hits, seat_cost, seat_step, turn_off, turn_on
 from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE, Walkers
 
@@ -775,8 +775,7 @@ class PersonOccupancy:
         last = self._fetch(_once(frames[-1][1])) if frames and left else None
         for s in left:
             if not (last is not None and self._look_kept(s, last)):
-                s.occupied, s.since = False, s.last_hit + 0.5
-                s.off_look = s.last_look
+                turn_off(s)
         return self._states(now, motion)
 
     def _states(self, now: float, motion: np.ndarray) -> dict[str, ZoneState]:

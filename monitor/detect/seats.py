@@ -18,7 +18,7 @@ from monitor.detect.looks import iou, same_look
 from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import Detection
 
-__all__ = ["Seat", "SeatRules", "place_hits", "seat_cost", "seat_step", "turn_on"]
+__all__ = ["Seat", "SeatRules", "place_hits", "seat_cost", "seat_step", "turn_off", "turn_on"]
 
 
 class SeatRules(Protocol):
@@ -51,8 +51,7 @@ class Seat:
     missed: bool = False  # found empty once all its tiles had run (else occupied since observation began)
     last_hit: float = -math.inf
     misses_since_hit: int = 0
-    hits: deque = field(default_factory=deque)  # times of recent sightings
-    hit_boxes: deque = field(default_factory=deque)  # their boxes (None where the caller gave none)
+    hits: deque = field(default_factory=deque)  # recent sightings: (time, box; None where the caller gave none)
     uncertain: bool = True
     score: float = 0.0
     last_box: Detection | None = None  # the person at the last sighting
@@ -83,13 +82,11 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = Fa
     s.seen = True
     if hit:
         s.last_hit, s.misses_since_hit = now, 0
-        s.hits.append(now)
-        s.hit_boxes.append(box)
+        s.hits.append((now, box))
     else:
         s.misses_since_hit += 1
-    while s.hits and s.hits[0] < now - p.window_s:
+    while s.hits and s.hits[0][0] < now - p.window_s:
         s.hits.popleft()
-        s.hit_boxes.popleft()
     if not s.occupied:
         same = place_hits(s, p)
         if len(same) >= 2 and same[-1] - same[0] >= p.on_s:
@@ -103,10 +100,8 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = Fa
         long_unseen = now - s.last_hit >= p.off_still_s
         left = long_unseen or ((s.stirred or not p.off_needs_motion) and not look_kept)
         if now - s.last_hit >= p.off_s and s.misses_since_hit >= 2 and left:
-            s.occupied, s.since = False, s.last_hit + 0.5
-            s.off_look = s.last_look
+            turn_off(s)
             s.hits.clear()
-            s.hit_boxes.clear()
         s.uncertain = not hit
 
 
@@ -114,13 +109,19 @@ def place_hits(s: Seat, p: SeatRules) -> list[float]:
     """The times of the recent sightings at the place of the last one: their boxes overlap its box by
     on_place_iou (IoU) or more. Sightings without a box count wherever they were, as all do with
     on_place_iou None."""
-    last = s.hit_boxes[-1] if s.hit_boxes else None
+    last = s.hits[-1][1] if s.hits else None
     if last is None or p.on_place_iou is None:
-        return list(s.hits)
-    return [t for t, b in zip(s.hits, s.hit_boxes, strict=True) if b is None or b is last or iou(b, last) >= p.on_place_iou]
+        return [t for t, _ in s.hits]
+    return [t for t, b in s.hits if b is None or b is last or iou(b, last) >= p.on_place_iou]
 
 
 def turn_on(s: Seat, first: float) -> None:
     """Occupied from the first sighting (first); from the first frame when its first analyses found it occupied."""
     s.occupied, s.since = True, first if s.missed else 0.0
     s.on_look = s.last_look
+
+
+def turn_off(s: Seat) -> None:
+    """Empty from just after the last sighting; how its person looked then is kept (rejoin_s)."""
+    s.occupied, s.since = False, s.last_hit + 0.5
+    s.off_look = s.last_look
