@@ -708,7 +708,7 @@ class PersonOccupancy:
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
             seat_step(s, now, hit, self.params, look_kept=not hit and s.occupied and self._look_kept(s, rgb),
-                      box=taken[j] if hit else None)
+                      box=taken[j] if hit else None, seen=look(rgb, taken[j]) if hit else None)
 
     def _furniture(self, s: Seat, d: Detection, rgb: np.ndarray, now: float) -> bool:
         """True for a low sighting (under area_min_score) on an empty seat whose box shows what the hall's

@@ -34,6 +34,7 @@ class SeatRules(Protocol):
     below_h: float
     above_h: float
     on_place_iou: float | None
+    on_gap_misses: int | None
 
 
 @dataclass
@@ -51,7 +52,8 @@ class Seat:
     missed: bool = False  # found empty once all its tiles had run (else occupied since observation began)
     last_hit: float = -math.inf
     misses_since_hit: int = 0
-    hits: deque = field(default_factory=deque)  # recent sightings: (time, box; None where the caller gave none)
+    # recent sightings: (time, box, look; None where the caller gave none; the analyses that missed just before it)
+    hits: deque = field(default_factory=deque)
     uncertain: bool = True
     score: float = 0.0
     last_box: Detection | None = None  # the person at the last sighting
@@ -75,14 +77,15 @@ def seat_cost(s: Seat, x: float, y: float, p: SeatRules) -> float | None:
 
 
 def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = False,
-              box: Detection | None = None) -> None:
+              box: Detection | None = None, seen: np.ndarray | None = None) -> None:
     """One analysis of a seat (hit: someone found on it): turns it on or off by the rules. look_kept: its
     person's last box still shows what it showed at their last sighting (PresenceParams.hold_look).
-    box: the person found (hit), for the on rule's one place (on_place_iou)."""
+    box: the person found (hit), for the on rule's one place (on_place_iou); seen: its content now (looks.look),
+    for the on rule's gaps (on_gap_misses)."""
     s.seen = True
     if hit:
+        s.hits.append((now, box, seen, s.misses_since_hit))
         s.last_hit, s.misses_since_hit = now, 0
-        s.hits.append((now, box))
     else:
         s.misses_since_hit += 1
     while s.hits and s.hits[0][0] < now - p.window_s:
@@ -108,11 +111,22 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = Fa
 def place_hits(s: Seat, p: SeatRules) -> list[float]:
     """The times of the recent sightings at the place of the last one: their boxes overlap its box by
     on_place_iou (IoU) or more. Sightings without a box count wherever they were, as all do with
-    on_place_iou None."""
+    on_place_iou None. On a service spot, two of them with on_gap_misses analyses or more that missed
+    between them, and that do not look alike (looks.same_look), are two people passing: only those after
+    the last such gap count."""
     last = s.hits[-1][1] if s.hits else None
     if last is None or p.on_place_iou is None:
-        return [t for t, _ in s.hits]
-    return [t for t, b in s.hits if b is None or b is last or iou(b, last) >= p.on_place_iou]
+        same = list(s.hits)
+    else:
+        same = [h for h in s.hits if h[1] is None or h[1] is last or iou(h[1], last) >= p.on_place_iou]
+    if p.on_gap_misses is not None and s.spec.kind == "service_spot":
+        for k in range(len(same) - 1, 0, -1):
+            (t0, _, a, _), (t1, _, b, _) = same[k - 1], same[k]
+            missed = sum(h[3] for h in s.hits if t0 < h[0] <= t1)
+            if missed >= p.on_gap_misses and a is not None and b is not None and not same_look(a, b):
+                same = same[k:]
+                break
+    return [h[0] for h in same]
 
 
 def turn_on(s: Seat, first: float) -> None:

@@ -1326,3 +1326,38 @@ def test_someone_walking_along_a_spot_with_their_legs_hidden_does_not_occupy_it(
     assert states[-1]["spot"].occupied
     if not taken:  # from their first sighting at the place they sat: at the walk's end at the earliest
         assert states[-1]["spot"].since >= 9.0
+
+
+@pytest.mark.parametrize("same_person, gap_misses, taken", [
+    (False, PresenceParams().on_gap_misses, False),  # two passers-by at one place, nobody between: not seated
+    (True, PresenceParams().on_gap_misses, True),  # one citizen the detector missed for seconds: seated
+    (False, None, True),  # without the rule, any two sightings at one place spanning on_s
+])
+def test_people_passing_a_spot_one_after_another_do_not_occupy_it(
+        same_person: bool, gap_misses: int | None, taken: bool) -> None:
+    """In a full hall people pass along the aisle in front of the spots: one is found on a spot, nobody in
+    the next analyses, another at the same place seconds later. Their boxes show different people (the
+    picture's blue channel: a texture of each); a citizen sitting still and missed in between shows the same."""
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, dataclasses.replace(PresenceParams(), on_gap_misses=gap_misses),
+                          model=fake)  # type: ignore[arg-type]
+    base = _frame_for(occ)()
+    h = occ.persp.height(0.43)
+    box = (0.41, 0.43 - 0.6 * h, 0.45, 0.43)
+    x0, y0, x1, y1 = int(box[0] * W), int(box[1] * H), int(np.ceil(box[2] * W)), int(np.ceil(box[3] * H))
+    rng = np.random.default_rng(3)
+    looks = [rng.integers(0, 256, (y1 - y0, x1 - x0), dtype=np.uint8) for _ in range(2)]
+    if same_person:
+        looks[1] = looks[0]
+    empty = np.zeros((180, 320), np.uint8)
+    _run(occ, 0.0, 6.0)  # nobody: the spot is found empty
+    seen = []
+    for t in np.arange(6.0, 20.0, 0.2):
+        who = 0 if t < 7.2 else 1 if 11.0 <= t < 12.2 else None  # found 6-7 s and 11-12 s, missed between
+        fake.people = [box] if who is not None else []
+        img = base.copy()
+        if who is not None or same_person:  # the citizen missed in between is still there
+            img[y0:y1, x0:x1, 2] = looks[who or 0]
+        motion = _moving(box) if who is not None else empty  # found while moving (the same either way)
+        seen.append(occ.update(float(t), motion, lambda img=img: img)["spot"].occupied)
+    assert any(seen) is taken

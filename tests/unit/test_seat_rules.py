@@ -87,3 +87,44 @@ def test_a_miss_judges_the_sightings_at_the_place_of_the_last_one() -> None:
     seat_step(s, 13.0, False, p)
     assert not s.occupied
 
+
+
+_RNG = np.random.default_rng(7)
+_ALICE = _RNG.uniform(0, 255, (16, 16)).astype(np.float32)  # two people's thumbnails (looks.look)
+_BOB = _RNG.uniform(0, 255, (16, 16)).astype(np.float32)
+
+
+@pytest.mark.parametrize("second, since", [(_BOB, 16.0), (_ALICE + 3.0, 10.0)])
+def test_sightings_at_a_spot_far_apart_count_together_only_when_they_look_alike(second: np.ndarray, since: float) -> None:
+    """In a full hall, people pass along the aisle by the spots: one is found on a spot, nobody in the next
+    analyses, then someone else at the same place. Sightings with two misses or more between them are one person
+    only when their boxes show the same thing; else the spot turns on on_s after the later one."""
+    p = PresenceParams()
+    s = _seat()
+    seat_step(s, 10.0, True, p, box=_box(0.42), seen=_ALICE)
+    for t in (12.0, 14.0):
+        seat_step(s, t, False, p)
+    seat_step(s, 16.0, True, p, box=_box(0.42), seen=second)
+    assert s.occupied is (since == 10.0)
+    seat_step(s, 18.0, True, p, box=_box(0.42), seen=second)
+    assert s.occupied and s.since == since
+
+
+def test_a_staff_seat_chains_its_sightings_across_gaps() -> None:
+    """A clerk half hidden by a monitor is found now and then, and nobody passes behind the counter."""
+    p = PresenceParams()
+    s = _seat()
+    s.spec = dataclasses.replace(s.spec, kind="staff_seat")
+    seat_step(s, 10.0, True, p, box=_box(0.42), seen=_ALICE)
+    seat_step(s, 16.0, True, p, box=_box(0.42), seen=_BOB)
+    assert s.occupied and s.since == 10.0
+
+
+def test_one_miss_between_sightings_at_a_spot_does_not_part_them_whatever_they_look_like() -> None:
+    """A citizen sitting down looks unlike their seated self, and the detector misses them now and then."""
+    p = PresenceParams()
+    s = _seat()
+    seat_step(s, 10.0, True, p, box=_box(0.42), seen=_ALICE)
+    seat_step(s, 13.0, False, p)
+    seat_step(s, 16.0, True, p, box=_box(0.42), seen=_BOB)
+    assert s.occupied and s.since == 10.0
