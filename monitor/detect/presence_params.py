@@ -198,17 +198,17 @@ class PresenceParams:
     on_place_iou: float | None = HOLD_IOU
     # ... and on a service spot, where people pass along the aisle, two sightings at one place with on_gap_misses
     # analyses or more between them that found nobody, whose boxes do not look alike (looks.same_look), are two
-    # people: only the sightings after the last such gap count. In a full hall one walker is found on a spot,
-    # nobody in the next analyses, another at the same place seconds later. Of 14 turn-ons of seats truly empty,
-    # logged in the development offices, their dim copies and two pasted halls (/work/notes/turnons.py), 6 had
-    # 2-4 misses and a likeness of -0.01 to 0.4 between the two; the three seated citizens missed twice or more
-    # between sightings looked alike across the misses (0.75-0.9). One miss never parts sightings: a citizen sitting down looks unlike
+    # people: only the sightings after the last such gap count. In a full hall one walker is found on a spot, nobody
+    # in the next analyses, another at the same place seconds later. Of 14 turn-ons of seats truly empty, logged in
+    # the development offices, their dim copies and two pasted halls (/work/notes/turnons.py), 6 had 2-4 misses and
+    # a likeness of -0.01 to 0.4 between the two; the three seated citizens missed twice or more between sightings
+    # looked alike across the misses (0.75-0.9). One miss never parts sightings: a citizen sitting down looks unlike
     # their seated self. Staff seats chain their sightings whatever they look like (a clerk half hidden by a
-    # monitor; nobody passes behind the counter). Measured (accuracy.py; crowds as means of seat_period_s 1.9,
-    # 2.0, 2.1; docs/PERFORMANCE.md): the development scenes unchanged to the digit; halls pasted from 14 and 20
-    # moments, seats 98.3 -> 98.7 % and 97.2 -> 98.4 % (95.7 -> 98.1 % on the 2.1 schedule); my 10-minute renders
-    # seats 91.6 -> 92.5 %, but one 20-minute render 97.5 -> 96.4 % (citizens seen from behind, found rarely, in
-    # boxes that differ). None: off.
+    # monitor; nobody passes behind the counter). Measured (accuracy.py; crowds as means of seat_period_s 1.9, 2.0,
+    # 2.1; docs/PERFORMANCE.md): the development scenes unchanged to the digit; halls pasted from 14 and 20 moments,
+    # seats 98.3 -> 98.7 % and 97.2 -> 98.4 % (95.7 -> 98.1 % on the 2.1 schedule); my 10-minute renders seats 91.6
+    # -> 92.5 %, but one 20-minute render 97.5 -> 96.4 % (citizens seen from behind, found rarely, in boxes that
+    # differ). None: off.
     on_gap_misses: int | None = 2
     off_s: float = 6.0  # unseen this long: gone (a citizen leaves a seat for longer; detector gaps are shorter)
     window_s: float = 10.0  # sightings judged over this window when turning a seat on

@@ -88,7 +88,6 @@ def test_a_miss_judges_the_sightings_at_the_place_of_the_last_one() -> None:
     assert not s.occupied
 
 
-
 _RNG = np.random.default_rng(7)
 _ALICE = _RNG.uniform(0, 255, (16, 16)).astype(np.float32)  # two people's thumbnails (looks.look)
 _BOB = _RNG.uniform(0, 255, (16, 16)).astype(np.float32)
