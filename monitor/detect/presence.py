@@ -698,17 +698,18 @@ class PersonOccupancy:
             if hit and not s.occupied and s.missed and self._sits(j) and self._furniture(s, taken[j], rgb, now):
                 hit = False  # the chair, scored as a person: nobody came (spot_came_in)
             s.score = taken[j].score if hit else 0.0
+            seen = look(rgb, taken[j]) if hit else None
             if hit and any(taken[j] in self.tiles[i].found for i in ran):  # a fresh sighting, not a tile's old one
                 # found elsewhere on the seat while motion covers them (rising, walking off): not seen still,
                 # so their last still sighting, and the motion over it since, stay what the seat is judged by
                 moving = (s.occupied and s.last_box is not None and self.params.moving_keeps_stirred
                           and iou(taken[j], s.last_box) < HOLD_IOU and self._covered(taken[j], motion))
                 if not moving:
-                    s.last_box, s.stirred, s.last_look = taken[j], False, look(rgb, taken[j])
+                    s.last_box, s.stirred, s.last_look = taken[j], False, seen
             if not hit and all(self.tiles[i].last_run > -math.inf for i in s.tiles):
                 s.missed = True  # every tile it spans has looked
             seat_step(s, now, hit, self.params, look_kept=not hit and s.occupied and self._look_kept(s, rgb),
-                      box=taken[j] if hit else None, seen=look(rgb, taken[j]) if hit else None)
+                      box=taken[j] if hit else None, seen=seen)
 
     def _furniture(self, s: Seat, d: Detection, rgb: np.ndarray, now: float) -> bool:
         """True for a low sighting (under area_min_score) on an empty seat whose box shows what the hall's

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import cv2
 import numpy as np
@@ -18,7 +18,7 @@ from monitor.detect.looks import iou, same_look
 from monitor.detect.occupancy import ZoneSpec
 from monitor.detect.persons import Detection
 
-__all__ = ["Seat", "SeatRules", "place_hits", "seat_cost", "seat_step", "turn_off", "turn_on"]
+__all__ = ["Seat", "SeatRules", "Sighting", "place_hits", "seat_cost", "seat_step", "turn_off", "turn_on"]
 
 
 class SeatRules(Protocol):
@@ -37,6 +37,15 @@ class SeatRules(Protocol):
     on_gap_misses: int | None
 
 
+class Sighting(NamedTuple):
+    """Someone found on a seat at one analysis."""
+
+    t: float
+    box: Detection | None  # None where the caller gave none
+    look: np.ndarray | None  # its content then (looks.look); None where the caller gave none
+    missed_before: int  # the analyses that found nobody on the seat just before it
+
+
 @dataclass
 class Seat:
     """A staff seat or service spot: its footprint, its sightings and its state."""
@@ -52,8 +61,7 @@ class Seat:
     missed: bool = False  # found empty once all its tiles had run (else occupied since observation began)
     last_hit: float = -math.inf
     misses_since_hit: int = 0
-    # recent sightings: (time, box, look; None where the caller gave none; the analyses that missed just before it)
-    hits: deque = field(default_factory=deque)
+    hits: deque[Sighting] = field(default_factory=deque)  # recent sightings
     uncertain: bool = True
     score: float = 0.0
     last_box: Detection | None = None  # the person at the last sighting
@@ -84,11 +92,11 @@ def seat_step(s: Seat, now: float, hit: bool, p: SeatRules, look_kept: bool = Fa
     for the on rule's gaps (on_gap_misses)."""
     s.seen = True
     if hit:
-        s.hits.append((now, box, seen, s.misses_since_hit))
+        s.hits.append(Sighting(now, box, seen, s.misses_since_hit))
         s.last_hit, s.misses_since_hit = now, 0
     else:
         s.misses_since_hit += 1
-    while s.hits and s.hits[0][0] < now - p.window_s:
+    while s.hits and s.hits[0].t < now - p.window_s:
         s.hits.popleft()
     if not s.occupied:
         same = place_hits(s, p)
@@ -114,19 +122,20 @@ def place_hits(s: Seat, p: SeatRules) -> list[float]:
     on_place_iou None. On a service spot, two of them with on_gap_misses analyses or more that missed
     between them, and that do not look alike (looks.same_look), are two people passing: only those after
     the last such gap count."""
-    last = s.hits[-1][1] if s.hits else None
+    last = s.hits[-1].box if s.hits else None
     if last is None or p.on_place_iou is None:
         same = list(s.hits)
     else:
-        same = [h for h in s.hits if h[1] is None or h[1] is last or iou(h[1], last) >= p.on_place_iou]
+        same = [h for h in s.hits if h.box is None or h.box is last or iou(h.box, last) >= p.on_place_iou]
     if p.on_gap_misses is not None and s.spec.kind == "service_spot":
         for k in range(len(same) - 1, 0, -1):
-            (t0, _, a, _), (t1, _, b, _) = same[k - 1], same[k]
-            missed = sum(h[3] for h in s.hits if t0 < h[0] <= t1)
-            if missed >= p.on_gap_misses and a is not None and b is not None and not same_look(a, b):
+            a, b = same[k - 1], same[k]
+            missed = sum(h.missed_before for h in s.hits if a.t < h.t <= b.t)
+            if (missed >= p.on_gap_misses and a.look is not None and b.look is not None
+                    and not same_look(a.look, b.look)):
                 same = same[k:]
                 break
-    return [h[0] for h in same]
+    return [h.t for h in same]
 
 
 def turn_on(s: Seat, first: float) -> None:
