@@ -23,8 +23,8 @@ from monitor.camera.recorder import ClipWriter, is_audio, is_flush, detach_strea
 log = logging.getLogger(__name__)
 
 # A segment that follows the previous one without a break starts where that one ended (its timestamp
-# duration), so the timeline has no sub-second gaps or overlaps from arrival jitter; when that drifts
-# from the arrival clock by more than this (camera clock slower or faster than ours), the arrival time wins.
+# duration), so the timeline has no gaps or overlaps from arrival jitter; when the camera's clock has
+# drifted from ours by more than this, the start moves by the drift.
 CHAIN_TOLERANCE_S = 1.0
 
 
@@ -48,11 +48,19 @@ def should_cut(duration_s: float, keyframe: bool, segment_s: float) -> bool:
     return keyframe and duration_s >= segment_s
 
 
-def chained_start(previous_end: float | None, arrival: float, tolerance: float = CHAIN_TOLERANCE_S) -> float:
-    """A new segment's start: the previous segment's end when it follows it closely, else the arrival time."""
-    if previous_end is not None and abs(previous_end - arrival) <= tolerance:
-        return previous_end
-    return arrival
+def chained_start(previous_end: float | None, arrival: float, earliest: float | None = None,
+                  tolerance: float = CHAIN_TOLERANCE_S) -> float:
+    """A new segment's start: the previous segment's end when it follows it, moved by the clocks' drift.
+
+    previous_end: the end of the segment just cut, or None after a break (then the arrival time is the start).
+    earliest: the smallest lateness (arrival time less its place on the timeline) of the previous segment's
+    packets. A loaded machine or network only ever delays packets, so the smallest lateness of the packets,
+    this one's included, is the drift between the camera's clock and ours, free of that delay.
+    """
+    if previous_end is None:
+        return arrival
+    drift = arrival - previous_end if earliest is None else min(earliest, arrival - previous_end)
+    return previous_end if abs(drift) <= tolerance else previous_end + drift
 
 
 class WantedCache:
@@ -99,6 +107,8 @@ class SegmentRecorder:
         self._writer: ClipWriter | None = None
         self._start = 0.0
         self._last_end: float | None = None  # end of the segment just cut: where a contiguous next one starts
+        self._earliest: float | None = None  # smallest lateness of the open segment's video packets
+        self._last_earliest: float | None = None  # ... and of the segment just cut
         self.failed = 0
 
     @property
@@ -135,14 +145,17 @@ class SegmentRecorder:
         if self._writer is None:
             if not (packet.is_keyframe and self._wanted(t) and self._open(t)):
                 return closed
+        assert self._writer is not None
+        late = t - (self._start + self._writer.duration_s)  # duration_s: where this packet falls on the timeline
+        self._earliest = late if self._earliest is None else min(self._earliest, late)
         self._write(packet, t)
         return closed
 
     def _open(self, t: float) -> bool:
         if self._template is None or not self.policy.allowed(t):
             return False
-        start = chained_start(self._last_end, t)
-        self._last_end = None
+        start = chained_start(self._last_end, t, self._last_earliest)
+        self._last_end = self._last_earliest = self._earliest = None
         path = self.policy.path_for(start)
         try:
             self._writer = ClipWriter(self._template, path, self._audio)
@@ -176,6 +189,8 @@ class SegmentRecorder:
             return None
         info = SegmentInfo(clip.path, self._start, clip.duration_s, clip.bytes, clip.packets)
         self._last_end = info.end if chain else None
+        self._last_earliest = self._earliest if chain else None
+        self._earliest = None
         log.info("%s: segment %s, %.2f s, %d bytes", self.policy.camera, info.path.name, info.duration, info.bytes)
         return info
 

@@ -29,8 +29,9 @@ def video(tmp_path_factory) -> Path:
     return make_video(tmp_path_factory.mktemp("media") / "seg.mp4", VideoSpec(seconds=SECONDS, width=320, height=180))
 
 
-def record(video: Path, folder: Path, segment_s: float, wanted=lambda t: True, allowed=lambda t: True):
-    """Feed the whole file through a SegmentRecorder (t = BASE + pts); returns the closed segments."""
+def record(video: Path, folder: Path, segment_s: float, wanted=lambda t: True, allowed=lambda t: True,
+           arrival=lambda media_s: BASE + media_s):
+    """Feed the whole file through a SegmentRecorder (t = arrival(pts in seconds)); returns the closed segments."""
     policy = SegmentPolicy(segment_s=segment_s, path_for=lambda start: folder / f"{start:.3f}.mp4",
                            wanted=wanted, allowed=allowed, camera="cam")
     recorder = SegmentRecorder(policy)
@@ -40,7 +41,7 @@ def record(video: Path, folder: Path, segment_s: float, wanted=lambda t: True, a
         for packet in container.demux(video=0):
             if packet.pts is None:
                 continue
-            info = recorder.on_packet(packet, BASE + float(packet.pts * packet.time_base))
+            info = recorder.on_packet(packet, arrival(float(packet.pts * packet.time_base)))
             closed += [info] if info else []
     last = recorder.close()
     return closed + ([last] if last else [])
@@ -56,14 +57,17 @@ def test_a_segment_is_cut_at_the_first_keyframe_past_its_length(duration, key, s
     assert should_cut(duration, key, segment_s) is cut
 
 
-@pytest.mark.parametrize(("previous_end", "arrival", "start"), [
-    (None, 100.0, 100.0),  # the first segment after a (re)start: its arrival time
-    (100.0, 100.3, 100.0),  # follows on: arrival jitter does not open a gap
-    (100.0, 99.8, 100.0),  # ...nor an overlap
-    (100.0, 100.0 + CHAIN_TOLERANCE_S + 0.5, 101.5),  # drifted: the wall clock wins
+@pytest.mark.parametrize(("previous_end", "arrival", "earliest", "start"), [
+    (None, 100.0, None, 100.0),  # the first segment after a (re)start: its arrival time
+    (100.0, 100.3, None, 100.0),  # follows on: arrival jitter does not open a gap
+    (100.0, 99.8, None, 100.0),  # ...nor an overlap
+    (100.0, 100.0 + CHAIN_TOLERANCE_S + 0.5, None, 101.5),  # drifted: the start moves by the drift
+    (100.0, 100.0 + CHAIN_TOLERANCE_S + 0.5, 0.1, 100.0),  # late, but the previous packets came on time
+    (100.0, 100.0 + CHAIN_TOLERANCE_S + 0.9, CHAIN_TOLERANCE_S + 0.5, 101.5),  # drift without the delay
+    (100.0, 98.5, 0.0, 98.5),  # camera clock fast: this packet came early
 ])
-def test_a_contiguous_segment_starts_where_the_previous_ended(previous_end, arrival, start):
-    assert chained_start(previous_end, arrival) == pytest.approx(start)
+def test_a_contiguous_segment_starts_where_the_previous_ended(previous_end, arrival, earliest, start):
+    assert chained_start(previous_end, arrival, earliest) == pytest.approx(start)
 
 
 def test_wanted_is_asked_once_per_second():
@@ -87,6 +91,23 @@ def test_segments_are_cut_on_keyframes_and_hold_every_frame(video, tmp_path):
         assert probe_clip(s.path) == pytest.approx(s.duration, abs=1 / FPS)  # each plays on its own
         assert video_codec(s.path) == "h264"
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_packets_delayed_by_a_busy_machine_do_not_break_the_timeline(video, tmp_path):
+    def stalled(media_s: float) -> float:  # stalls 1.5 s just before the cut at 8 s, then catches up by 10 s
+        return BASE + media_s + (max(0.0, 1.5 - (media_s - 7.9) * 0.75) if 7.9 <= media_s < 10 else 0.0)
+
+    segments = record(video, tmp_path, segment_s=4, arrival=stalled)
+    assert [round(s.start - BASE, 3) for s in segments] == [0.0, 4.0, 8.0, 12.0, 16.0, 20.0, 24.0, 28.0]
+
+
+def test_a_camera_clock_that_drifts_moves_the_segments_with_it(video, tmp_path):
+    segments = record(video, tmp_path, segment_s=4, arrival=lambda media_s: BASE + media_s * 1.05)  # 5 % slow
+    starts = [s.start - BASE for s in segments]
+    drifted = [s.start - (BASE + media) for s, media in zip(segments, range(0, SECONDS, 4))]
+    assert starts[0] == 0.0 and all(b > a for a, b in zip(starts, starts[1:]))
+    # it strays from the arrival clock by the tolerance at most, plus one segment's drift (measured a segment late)
+    assert max(abs(d - 0.05 * media) for d, media in zip(drifted, range(0, SECONDS, 4))) <= CHAIN_TOLERANCE_S + 0.2 + 1e-9
 
 
 def test_a_segment_ends_when_the_window_closes_and_restarts_when_it_opens(video, tmp_path):
