@@ -247,7 +247,7 @@ class PersonOccupancy:
             if rgb is None:
                 rgb = self._fetch(frame)
             if job is self._sweep:
-                self._run_sweep(rgb, now)
+                self._run_sweep(rgb, now, motion)
             else:
                 for i in job:
                     self._run_tile(i, rgb, now)
@@ -260,7 +260,7 @@ class PersonOccupancy:
             self._seated_tokens -= 1.0
         if self._check_due(now, ran):  # a sweep to check new seated-scale sightings, from their budget
             rgb = self._fetch(frame) if rgb is None else rgb
-            self._run_sweep(rgb, now)
+            self._run_sweep(rgb, now, motion)
             ran.update(self._sweep)
             self._seated_tokens -= len(self._sweep)
         if rgb is not None and not ran.isdisjoint(self._sweep):
@@ -532,13 +532,43 @@ class PersonOccupancy:
             return True
         return k.y0 - g.y0 < self.params.behind_h * self.persp.height(g.y1)
 
-    def _run_sweep(self, rgb: np.ndarray, now: float) -> None:
-        """Run the standing-scale tiles together, then carry the people they lost (_carry)."""
+    def _run_sweep(self, rgb: np.ndarray, now: float, motion: np.ndarray) -> None:
+        """Run the standing-scale tiles together, then carry the people they lost (_carry) and take the
+        weak boxes that move (_moving)."""
         # the standing scale's people before the sweep (followed to this frame), with when they last scored firmly
         before = [(d, f) for i in self._sweep for d, f in zip(self.tiles[i].found, self.tiles[i].firm, strict=True)]
         for i in self._sweep:
             self._run_tile(i, rgb, now)
         self._carry(before, now)
+        self._moving(motion)
+
+    def _moving(self, motion: np.ndarray) -> None:
+        """Count a weak box that motion covers: someone walking, scored low because the one in front hides
+        part of them. A cone, a bag or a chair scores as low, but does not move. The motion must be its own
+        (outside everyone found), the box as tall as the standing scale reports (standing_min_box: a
+        walker's head and shoulders are not someone else), and no part of anyone found, as for the seated
+        scale's low boxes (_hides: over low_overlap of it covered, unless its top shows above theirs)."""
+        p = self.params
+        if p.moving_cover is None or p.carry_score is None:
+            return
+        found = [d for i in self._sweep for d in self.tiles[i].found]
+        unexplained = motion.copy()  # motion outside everyone found: theirs explains the rest
+        for d in found:
+            x0, y0, x1, y1 = grey_box(d, motion.shape)
+            unexplained[y0:y1, x0:x1] = 0
+        for i in self._sweep:
+            ts = self.tiles[i]
+            for w in sorted(ts.weak, key=lambda w: -w.score):
+                x0, y0, x1, y1 = grey_box(w, motion.shape)
+                cover = cv2.countNonZero(unexplained[y0:y1, x0:x1]) / max((x1 - x0) * (y1 - y0), 1)
+                if (cover >= p.moving_cover and w.y1 - w.y0 >= p.standing_min_box * self.persp.height(w.y1)
+                        and not any(self._hides(k, w) for k in found)):
+                    unexplained[y0:y1, x0:x1] = 0
+                    ts.found.append(w)
+                    ts.firm.append(-math.inf)  # not carried on later: only motion keeps it
+                    ts.points.append(None)
+                    ts.weak.remove(w)
+                    found.append(w)
 
     def _carry(self, before: list[tuple[Detection, float]], now: float) -> None:
         """Keep someone the sweep lost where a weaker box lies at the place they were followed to.

@@ -661,6 +661,28 @@ def test_someone_a_sweep_finds_only_weakly_where_they_were_is_kept_for_a_while(c
     assert _run(occ, 8.2, 10.2)[-1][1]["wait"].count == 0.0
 
 
+@pytest.mark.parametrize(("cover", "moves", "beside", "count"), [
+    (0.3, True, False, 1.0),  # a walker scoring low, motion over them: counted
+    (None, True, False, 0.0),  # ... not without the rule
+    (0.3, False, False, 0.0),  # a low box where nothing moves (a bag, a cone): nobody
+    (0.3, True, True, 1.0),  # a low box beside a walker found, moving only with them: the walker alone
+])
+def test_a_weak_box_that_moves_counts_unless_someone_found_explains_its_motion(
+        cover: float | None, moves: bool, beside: bool, count: float) -> None:
+    fake = FakeModel()
+    params = PresenceParams(area_seated_ratio=None, area_period_s=2.0, moving_cover=cover)
+    occ = PersonOccupancy([WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    h = occ.persp.height(0.9)
+    walker = (0.40, 0.9 - h, 0.46, 0.9)
+    weak = (0.43, 0.9 - h, 0.49, 0.9) if beside else walker  # beside: half over the walker, not suppressed
+    fake.people = [walker, weak] if beside else [weak]
+    fake.scores = {len(fake.people) - 1: 0.25}
+    frame = _frame_for(occ)
+    motion = _moving(walker) if moves else np.zeros((180, 320), np.uint8)
+    states = [occ.update(k / 5, motion, frame) for k in range(15)]
+    assert states[-1]["wait"].count == count
+
+
 def test_two_walkers_of_one_sweep_stay_two_when_one_passes_the_other() -> None:
     fake = FakeModel()
     params = PresenceParams(area_period_s=100.0, moved_period_s=100.0, area_seated_ratio=None)
