@@ -81,6 +81,12 @@ STANDING_BOX = 0.8
 CLOCK_STEP_S = 1e-3
 
 
+def _share(changed: np.ndarray, d: Detection) -> float:
+    """The share of a box (normalised) that a change map (uint8 0/255) covers, in the map's pixels."""
+    x0, y0, x1, y1 = grey_box(d, changed.shape)
+    return cv2.countNonZero(changed[y0:y1, x0:x1]) / max((x1 - x0) * (y1 - y0), 1)
+
+
 def _once(frame: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
     """frame, called at most once: later calls return the first call's picture."""
     got: list[np.ndarray] = []
@@ -360,8 +366,7 @@ class PersonOccupancy:
         head height above it (sitting_head_h) down to its bottom. Someone sitting down moves over most of it."""
         x0, y0, x1, y1 = s.box
         place = Detection(x0 / self.aspect, y0 - self.params.sitting_head_h * s.h, x1 / self.aspect, y1, 0.0)
-        gx0, gy0, gx1, gy1 = grey_box(place, motion.shape)
-        return cv2.countNonZero(motion[gy0:gy1, gx0:gx1]) / max((gx1 - gx0) * (gy1 - gy0), 1)
+        return _share(motion, place)
 
     def _covered(self, d: Detection, motion: np.ndarray) -> bool:
         """True when motion covers stirred_fraction of a box."""
@@ -559,10 +564,10 @@ class PersonOccupancy:
         for i in self._sweep:
             ts = self.tiles[i]
             for w in sorted(ts.weak, key=lambda w: -w.score):
-                x0, y0, x1, y1 = grey_box(w, motion.shape)
-                cover = cv2.countNonZero(unexplained[y0:y1, x0:x1]) / max((x1 - x0) * (y1 - y0), 1)
-                if (cover >= p.moving_cover and w.y1 - w.y0 >= p.standing_min_box * self.persp.height(w.y1)
+                if (_share(unexplained, w) >= p.moving_cover
+                        and w.y1 - w.y0 >= p.standing_min_box * self.persp.height(w.y1)
                         and not any(self._hides(k, w) for k in found)):
+                    x0, y0, x1, y1 = grey_box(w, motion.shape)
                     unexplained[y0:y1, x0:x1] = 0
                     ts.found.append(w)
                     ts.firm.append(-math.inf)  # not carried on later: only motion keeps it
