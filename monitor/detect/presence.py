@@ -168,6 +168,7 @@ class PersonOccupancy:
         self._t0: float | None = None  # the first frame's time: internal times count from it (CLOCK_STEP_S)
         self._dets: list[Detection] = []  # the latest people found by the seats' tiles
         self._area_dets: list[Detection] = []  # ... and by the waiting areas' tiles
+        self._hidden: list[Detection] = []  # the boxes the last sweep's _behind carried (left unfollowed)
         self._prev_grey: np.ndarray | None = None
         self._lut: np.ndarray | None = None  # flat_lut of the frame being analysed
         # the hall's usual picture, against which low-scoring seated-scale boxes are checked
@@ -297,7 +298,8 @@ class PersonOccupancy:
             for d in ts.found:
                 x0, y0, x1, y1 = grey_box(d, grey.shape)
                 pts = None
-                if x1 - x0 >= 3 and y1 - y0 >= 3:
+                hidden = any(d is h for h in self._hidden)  # their box shows whoever is in front
+                if x1 - x0 >= 3 and y1 - y0 >= 3 and not hidden:
                     pts = cv2.goodFeaturesToTrack(np.ascontiguousarray(grey[y0:y1, x0:x1]), 12, 0.01, 2)
                     if pts is not None:
                         pts = (pts + np.array([x0, y0], np.float32)).astype(np.float32)
@@ -538,13 +540,18 @@ class PersonOccupancy:
         return k.y0 - g.y0 < self.params.behind_h * self.persp.height(g.y1)
 
     def _run_sweep(self, rgb: np.ndarray, now: float, motion: np.ndarray) -> None:
-        """Run the standing-scale tiles together, then carry the people they lost (_carry) and take the
-        weak boxes that move (_moving)."""
+        """Run the standing-scale tiles together, then carry the people they lost (_carry where a weak box
+        lies, _behind where someone else came in front) and take the weak boxes that move (_moving)."""
         # the standing scale's people before the sweep (followed to this frame), with when they last scored firmly
         before = [(d, f) for i in self._sweep for d, f in zip(self.tiles[i].found, self.tiles[i].firm, strict=True)]
+        tile_of = {id(d): i for i in self._sweep for d in self.tiles[i].found}
         for i in self._sweep:
             self._run_tile(i, rgb, now)
         self._carry(before, now)
+        # one box each, as they were counted (a person two tiles found is one)
+        firm_of = {id(d): f for d, f in before}
+        single = suppress([d for d, _ in before], [tile_of[id(d)] for d, _ in before])
+        self._behind([(d, firm_of[id(d)]) for d in single], now)
         self._moving(motion)
 
     def _moving(self, motion: np.ndarray) -> None:
@@ -574,6 +581,41 @@ class PersonOccupancy:
                     ts.points.append(None)
                     ts.weak.remove(w)
                     found.append(w)
+
+    def _behind(self, before: list[tuple[Detection, float]], now: float) -> None:
+        """Keep someone the sweep lost because another person came in front of them.
+
+        The people before the sweep (one box each, as counted) are matched one to one with the boxes it
+        found, the largest overlap first: a box overlapping someone lost would have been matched to them,
+        unless it went to somebody else. Someone left without a match, who scored area_min_score less than
+        carry_s ago, is hidden rather than gone when a box found nearer the camera (it ends lower) covers
+        behind_cover of them. They stay where they were last seen: following their box would follow
+        whoever is in front (_seed leaves it out).
+        """
+        p = self.params
+        if p.behind_cover is None:
+            self._hidden = []
+            return
+        found = [(k, i) for i in self._sweep for k in self.tiles[i].found]
+        pairs = sorted(((iou(b, k), bi, ki) for bi, (b, _) in enumerate(before) for ki, (k, _) in enumerate(found)
+                        if iou(b, k) > 0), key=lambda x: -x[0])
+        matched: set[int] = set()  # the people before who were found again
+        taken: set[int] = set()  # the found boxes that are they
+        for _, bi, ki in pairs:
+            if bi not in matched and ki not in taken:
+                matched.add(bi)
+                taken.add(ki)
+        self._hidden = []
+        for bi, (d, firm) in enumerate(before):
+            if bi in matched or now - firm > p.carry_s:
+                continue
+            front = [(covers(k, d), i) for k, i in found if k.y1 > d.y1 and covers(k, d) >= p.behind_cover]
+            if front:
+                ts = self.tiles[max(front)[1]]
+                ts.found.append(d)
+                ts.firm.append(firm)
+                ts.points.append(None)
+                self._hidden.append(d)
 
     def _carry(self, before: list[tuple[Detection, float]], now: float) -> None:
         """Keep someone the sweep lost where a weaker box lies at the place they were followed to.

@@ -1383,3 +1383,44 @@ def test_people_passing_a_spot_one_after_another_do_not_occupy_it(
         motion = _moving(box) if who is not None else empty  # found while moving (the same either way)
         seen.append(occ.update(float(t), motion, lambda img=img: img)["spot"].occupied)
     assert any(seen) is taken
+
+
+@pytest.mark.parametrize(("cover", "newcomer", "hidden_count"), [
+    (0.5, False, 2.0),  # the walker in front hides the one behind: still two
+    (None, False, 1.0),  # ... not without the rule
+    (0.5, True, 1.0),  # the one behind left as someone new stepped in front: the new box is taken for them
+])
+def test_someone_hidden_by_a_walker_in_front_is_kept_for_a_while(
+        cover: float | None, newcomer: bool, hidden_count: float) -> None:
+    fake = FakeModel()
+    params = PresenceParams(area_seated_ratio=None, moved_period_s=0.4, calls_per_s=20.0, max_burst=20.0,
+                            behind_cover=cover, carry_s=4.0, moving_cover=None)
+    occ = PersonOccupancy([WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    ha, hb = occ.persp.height(0.80), occ.persp.height(0.90)
+    back = (0.40, 0.80 - ha, 0.46, 0.80)  # standing still, farther from the camera
+    front_x = 0.60  # the nearer one walks left in front of them, slowly (their box is not followed here)
+    frame = _frame_for(occ)
+    counts: list[tuple[float, float]] = []
+    t, hidden_since = 0.0, None
+    while t < 13.0:
+        front = (front_x, 0.90 - hb, front_x + 0.06, 0.90)
+        hidden = covers(Detection(*front, 0.6), Detection(*back, 0.6)) >= 0.5
+        if hidden and hidden_since is None:
+            hidden_since = t
+        if newcomer:  # nobody walked over: someone new is found in front as the one behind goes
+            fake.people = [front] if hidden else [back]
+        else:
+            fake.people = [back, front]
+            fake.scores = {0: 0.05} if hidden else {}  # under carry_score: no weak box of theirs either
+        counts.append((t, occ.update(t, _moving(front), frame)["wait"].count))
+        if front_x > 0.40 and not newcomer:
+            front_x = round(front_x - 0.005, 3)
+        elif newcomer:
+            front_x = 0.40
+        t = round(t + 0.2, 1)
+    assert hidden_since is not None
+    assert all(c == (1.0 if newcomer else 2.0) for s, c in counts if s < hidden_since)
+    # a sweep after they were hidden, within carry_s of their last firm sighting
+    window = [c for s, c in counts if hidden_since + 0.7 < s < hidden_since + 3.1]
+    assert len(window) >= 10 and set(window) == {hidden_count}
+    assert counts[-1][1] == 1.0  # carry_s after they were last seen firmly, only the one in front
