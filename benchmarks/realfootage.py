@@ -2,6 +2,7 @@
 
 Usage:
   python benchmarks/realfootage.py build OUT_DIR --frames SRC --gt GT_TXT --fps 7 [--name NAME]
+  python benchmarks/realfootage.py caviar GT_XML GT_TXT
   python benchmarks/realfootage.py retruth DIR
   python benchmarks/realfootage.py score DIR RESULT_JSON [--json]
 
@@ -47,6 +48,7 @@ import json
 import math
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,6 +282,31 @@ def build(out_dir: Path, frames_src: Path, gt: Path, fps: float, name: str, sour
     return truth
 
 
+def caviar_rows(xml_text: str) -> list[str]:
+    """The MOTChallenge gt.txt lines of a CAVIAR ground-truth file (`<frame number=N>` from 0, each
+    `<objectlist>/<object id=K>` with `<box xc yc w h>`): frame N+1, id K+1, left = xc - w/2,
+    top = yc - h/2, w, h, flag 1. Every object there is a person (CAVIAR keeps left luggage and the
+    like in the same list only with an object role: those are left out); `<grouplist>` boxes, which
+    frame several of the same people together, are not people of their own."""
+    rows = []
+    for frame in ET.fromstring(xml_text).iter("frame"):
+        number = int(frame.get("number", "-1"))
+        if number < 0:
+            raise ValueError(f"a <frame> without a number >= 0: {frame.attrib}")
+        for obj in frame.findall("objectlist/object"):
+            role = (obj.findtext("hypothesislist/hypothesis/role") or "").strip().lower()
+            if role in ("left object", "object"):
+                continue
+            box = obj.find("box")
+            if box is None:
+                raise ValueError(f"frame {number}: object {obj.get('id')} has no <box>")
+            xc, yc, w, h = (float(box.get(k, "nan")) for k in ("xc", "yc", "w", "h"))
+            if not all(math.isfinite(v) for v in (xc, yc, w, h)) or w <= 0 or h <= 0:
+                raise ValueError(f"frame {number}: object {obj.get('id')} has no usable box: {box.attrib}")
+            rows.append((number + 1, int(obj.get("id", "-1")) + 1, xc - w / 2, yc - h / 2, w, h))
+    return [f"{f},{i},{x:.1f},{y:.1f},{w:.1f},{h:.1f},1,-1,-1,-1" for f, i, x, y, w, h in sorted(rows)]
+
+
 def retruth(out_dir: Path) -> dict:
     """Rewrite out_dir/truth.json from its source.gt with the current definitions, keeping its zone, fps, size and length."""
     old = json.loads((out_dir / "truth.json").read_text(encoding="utf-8"))
@@ -321,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--gt", type=Path, required=True, help="MOTChallenge gt.txt.")
     b.add_argument("--fps", type=float, required=True, help="The sequence's own frame rate.")
     b.add_argument("--name", help="Camera id (default: the folder name).")
+    c = sub.add_parser("caviar", help="Write a MOTChallenge gt.txt from a CAVIAR ground-truth XML.")
+    c.add_argument("xml", type=Path)
+    c.add_argument("gt", type=Path)
     r = sub.add_parser("retruth", help="Rewrite DIR/truth.json from its annotations (source.gt), keeping zone and length.")
     r.add_argument("dir", type=Path)
     s = sub.add_parser("score", help="Count MAE of an `onestop analyze --json` result.")
@@ -334,6 +364,17 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"--fps: {args.fps} is not a frame rate (> 0)")
             truth = build(args.out_dir, args.frames, args.gt, args.fps, args.name or args.out_dir.name)
             print(f"{args.out_dir}: {truth['duration_s']} s, {json.dumps(truth['summary'])}")
+        elif args.cmd == "caviar":
+            try:
+                rows = caviar_rows(args.xml.read_text(encoding="utf-8"))
+            except ET.ParseError as err:
+                raise ValueError(f"{args.xml}: not XML ({err})") from None
+            except ValueError as err:
+                raise ValueError(f"{args.xml}: {err}") from None
+            if not rows:
+                raise ValueError(f"{args.xml}: no <frame>/<objectlist>/<object> boxes (is it CAVIAR ground truth?)")
+            args.gt.write_text("\n".join(rows) + "\n", encoding="utf-8")
+            print(f"{args.gt}: {len(rows)} boxes")
         elif args.cmd == "retruth":
             truth = retruth(args.dir)
             print(f"{args.dir}: {truth['duration_s']} s, {json.dumps(truth['summary'])}")

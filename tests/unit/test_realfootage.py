@@ -155,3 +155,43 @@ def test_mot17_classes_decide_who_is_a_person(tmp_path: Path) -> None:
     ]) + "\n", encoding="utf-8")
     assert sorted(b.person for b in rf.load_mot_gt(gt)) == [1, 7]
     assert sorted(b.person for b in rf.load_mot_gt(gt, with_ignored=True)) == [1, 2, 3, 6, 7]
+
+
+CAVIAR_XML = """<?xml version="1.0"?>
+<dataset name="tiny">
+  <frame number="0">
+    <objectlist>
+      <object id="0"><orientation>90</orientation><box h="20" w="8" xc="14" yc="40"/>
+        <hypothesislist><hypothesis evaluation="1.0" id="1" prev="1.0"><movement>walking</movement><role>walker</role></hypothesis></hypothesislist></object>
+      <object id="3"><box h="6" w="6" xc="50" yc="50"/>
+        <hypothesislist><hypothesis evaluation="1.0" id="1" prev="1.0"><role>left object</role></hypothesis></hypothesislist></object>
+    </objectlist>
+    <grouplist><group id="0"><box h="30" w="30" xc="20" yc="40"/></group></grouplist>
+  </frame>
+  <frame number="1">
+    <objectlist><object id="0"><box h="20" w="8" xc="16" yc="40"/></object></objectlist>
+  </frame>
+</dataset>
+"""
+
+
+def test_caviar_ground_truth_becomes_mot_rows_of_people_only(tmp_path: Path) -> None:
+    # frame and id from 1, the box from its centre; the bag and the group's box are not people
+    assert rf.caviar_rows(CAVIAR_XML) == ["1,1,10.0,30.0,8.0,20.0,1,-1,-1,-1", "2,1,12.0,30.0,8.0,20.0,1,-1,-1,-1"]
+    (tmp_path / "gt.xml").write_text(CAVIAR_XML, encoding="utf-8")
+    assert rf.main(["caviar", str(tmp_path / "gt.xml"), str(tmp_path / "gt.txt")]) == 0
+    assert (tmp_path / "gt.txt").read_text(encoding="utf-8").splitlines() == rf.caviar_rows(CAVIAR_XML)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("<dataset><frame", "not XML"),
+    ("<dataset></dataset>", "no <frame>/<objectlist>/<object> boxes"),
+    ('<dataset><frame number="0"><objectlist><object id="0"/></objectlist></frame></dataset>', "has no <box>"),
+])
+def test_caviar_input_that_is_not_its_ground_truth_is_one_line_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, says: str) -> None:
+    (tmp_path / "gt.xml").write_text(text, encoding="utf-8")
+    assert rf.main(["caviar", str(tmp_path / "gt.xml"), str(tmp_path / "gt.txt")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert says in err and "gt.xml" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "gt.txt").exists()
