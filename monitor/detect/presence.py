@@ -864,7 +864,9 @@ class PersonOccupancy:
         if self.areas:
             # a person on an occupied seat is not waiting, whichever tile found them
             _, free = self._assign(self._area_dets, [j for j, s in enumerate(self.seats) if s.occupied])
-            anchors = [self.anchor(d, self.params.sitting_head_h) for d in free]
+            # feet the picture cuts off (the box runs past its bottom edge) are taken to stand at that edge: a
+            # waiting area drawn down to it goes on beyond it
+            anchors = [(x, min(y, 1.0)) for x, y in (self.anchor(d, self.params.sitting_head_h) for d in free)]
             for zid, poly in self.areas.items():
                 n = sum(cv2.pointPolygonTest(poly, (x * self.aspect, y), False) >= 0 for x, y in anchors)
                 out[zid] = ZoneState(n > 0, float(n), float(n), None)

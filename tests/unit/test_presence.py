@@ -1424,3 +1424,12 @@ def test_someone_hidden_by_a_walker_in_front_is_kept_for_a_while(
     window = [c for s, c in counts if hidden_since + 0.7 < s < hidden_since + 3.1]
     assert len(window) >= 10 and set(window) == {hidden_count}
     assert counts[-1][1] == 1.0  # carry_s after they were last seen firmly, only the one in front
+
+
+@pytest.mark.parametrize(("bottom", "count"), [(1.0, 1.0), (0.95, 0.0)])
+def test_someone_cut_off_by_the_bottom_edge_stands_in_an_area_drawn_down_to_it(bottom: float, count: float) -> None:
+    area = ZoneSpec("wait", "waiting_area", ((0.0, 0.5), (1.0, 0.5), (1.0, bottom), (0.0, bottom)), (0.3, 0.22))
+    occ = PersonOccupancy([area], ASPECT, PresenceParams(area_seated_ratio=None), model=FakeModel())  # type: ignore[arg-type]
+    h = occ.persp.height(1.0)
+    occ._area_dets = [Detection(0.40, 1.08 - h, 0.46, 1.08, 0.6)]  # the model puts their feet below the picture
+    assert occ._states(0.0, np.zeros((180, 320), np.uint8))["wait"].count == count
