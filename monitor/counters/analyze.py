@@ -59,8 +59,9 @@ def hidden_warning(where: str) -> str:
 def head_height_warning(where: str) -> str:
     """The warning for a waiting area whose person_height says the camera is at about head height."""
     return (f"warning: {where}: person_height says the camera is at about head height (people near and far have "
-            "their heads on one row): people behind others are hidden and the count runs short (1.0-2.7 people off "
-            "on four of five public clips filmed so). Mount the camera higher, 3 m or more, looking down.")
+            "their heads on one row): people behind others are hidden and the count is less sure (0.8-1.5 people "
+            "off per second on three of four public clips filmed so). Mount the camera higher, 3 m or more, "
+            "looking down.")
 
 
 def analyze_file(
