@@ -124,10 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--minutes", type=float, default=20.0)
     args = ap.parse_args(argv)
-    bad = [f"--{k.replace('_', '-')} {v}" for k, v in (("counters", args.counters), ("seeds", args.seeds))
-           if v < 1] + [f"--waiting {args.waiting}"] * (args.waiting < 0) \
-        + [f"--hidden {h}" for h in args.hidden if not 0 <= h < 1] + [f"--spell-s {args.spell_s}"] * (args.spell_s < 1) \
-        + [f"--minutes {args.minutes}"] * (args.minutes * 60 < 60)
+    bad = [f"--counters {args.counters}"] * (args.counters < 1) + [f"--seeds {args.seeds}"] * (args.seeds < 1)
+    bad += [f"--waiting {args.waiting}"] * (args.waiting < 0) + [f"--spell-s {args.spell_s}"] * (args.spell_s < 1)
+    bad += [f"--hidden {h}" for h in args.hidden if not 0 <= h < 1] + [f"--minutes {args.minutes}"] * (args.minutes < 1)
     if bad:
         print(f"error: {', '.join(bad)}: counters and seeds >= 1, waiting >= 0, 0 <= hidden < 1, spell >= 1 s, "
               "minutes >= 1", file=sys.stderr)
@@ -140,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = [one_run(cam, args.counters, args.waiting, hidden, args.spell_s, seconds, s) for s in range(args.seeds)]
         q, seen, err = (np.array(x) for x in zip(*runs, strict=True))
         err = err[~np.isnan(err)]  # a seed where nobody both arrived and was served has no wait to compare
-        mean, worst = (f"{err.mean():+16.2f}", f"{err[np.abs(err).argmax()]:+7.2f}") if err.size else (f"{'-':>16}", f"{'-':>7}")
-        print(f"  {hidden:7.3f} {q.mean():8.1f} {seen.mean():6.1f} {1 - seen.mean() / q.mean():6.0%} {mean} {worst}  "
-              f"{err.size} of {args.seeds}")
+        mean, worst = f"{'-':>16}", f"{'-':>7}"
+        if err.size:
+            mean, worst = f"{err.mean():+16.2f}", f"{err[np.abs(err).argmax()]:+7.2f}"
+        short = 1 - seen.mean() / q.mean()
+        print(f"  {hidden:7.3f} {q.mean():8.1f} {seen.mean():6.1f} {short:6.0%} {mean} {worst}  {err.size} of {args.seeds}")
     return 0
 
 

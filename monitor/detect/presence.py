@@ -35,7 +35,9 @@ Definitions (the zone editor and the README say the same):
   (`seated` false) has no seated-scale tiles. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
   a walker leaving the area stops counting when they leave, not at the next sweep. Someone a sweep
-  loses is kept for a few seconds where a weaker box lies at the place they were followed to (`carry_score`).
+  loses is kept for a few seconds where a weaker box lies at the place they were followed to (`carry_score`),
+  or while someone else found nearer the camera covers their box (`behind_cover`: they walked in front).
+  Feet the picture cuts off at its bottom edge are taken to be at that edge.
 - With a waiting area, WALKING_ZONE counts the people walking anywhere in the picture (moving blobs
   of a person's size outside the seats, monitor.detect.walkers): the start of a citizen's walk in.
 
