@@ -119,6 +119,12 @@ class _TileState:
     weak: list[Detection] = field(default_factory=list)  # standing scale: the last run's boxes from carry_score up
     hinted: bool = False  # seated scale: a standing-scale sweep saw someone short appear in its cell
 
+    def keep(self, d: Detection, firm: float) -> None:
+        """Count a box this tile's last run did not find firmly (carried or taken after the sweep), unfollowed."""
+        self.found.append(d)
+        self.firm.append(firm)
+        self.points.append(None)
+
 
 class PersonOccupancy:
     """Presence (seats), people count (waiting areas) and motion per zone of one camera."""
@@ -546,14 +552,13 @@ class PersonOccupancy:
         lies, _behind where someone else came in front) and take the weak boxes that move (_moving)."""
         # the standing scale's people before the sweep (followed to this frame), with when they last scored firmly
         before = [(d, f) for i in self._sweep for d, f in zip(self.tiles[i].found, self.tiles[i].firm, strict=True)]
-        tile_of = {id(d): i for i in self._sweep for d in self.tiles[i].found}
+        tiles = [i for i in self._sweep for _ in self.tiles[i].found]  # each of them's tile
         for i in self._sweep:
             self._run_tile(i, rgb, now)
         self._carry(before, now)
         # one box each, as they were counted (a person two tiles found is one)
         firm_of = {id(d): f for d, f in before}
-        single = suppress([d for d, _ in before], [tile_of[id(d)] for d, _ in before])
-        self._behind([(d, firm_of[id(d)]) for d in single], now)
+        self._behind([(d, firm_of[id(d)]) for d in suppress([d for d, _ in before], tiles)], now)
         self._moving(motion)
 
     def _moving(self, motion: np.ndarray) -> None:
@@ -578,9 +583,7 @@ class PersonOccupancy:
                         and not any(self._hides(k, w) for k in found)):
                     x0, y0, x1, y1 = grey_box(w, motion.shape)
                     unexplained[y0:y1, x0:x1] = 0
-                    ts.found.append(w)
-                    ts.firm.append(-math.inf)  # not carried on later: only motion keeps it
-                    ts.points.append(None)
+                    ts.keep(w, -math.inf)  # not carried on later: only motion keeps it
                     ts.weak.remove(w)
                     found.append(w)
 
@@ -599,8 +602,8 @@ class PersonOccupancy:
             self._hidden = []
             return
         found = [(k, i) for i in self._sweep for k in self.tiles[i].found]
-        pairs = sorted(((iou(b, k), bi, ki) for bi, (b, _) in enumerate(before) for ki, (k, _) in enumerate(found)
-                        if iou(b, k) > 0), key=lambda x: -x[0])
+        overlaps = ((iou(b, k), bi, ki) for bi, (b, _) in enumerate(before) for ki, (k, _) in enumerate(found))
+        pairs = sorted((x for x in overlaps if x[0] > 0), key=lambda x: -x[0])
         matched: set[int] = set()  # the people before who were found again
         taken: set[int] = set()  # the found boxes that are they
         for _, bi, ki in pairs:
@@ -611,12 +614,9 @@ class PersonOccupancy:
         for bi, (d, firm) in enumerate(before):
             if bi in matched or now - firm > p.carry_s:
                 continue
-            front = [(covers(k, d), i) for k, i in found if k.y1 > d.y1 and covers(k, d) >= p.behind_cover]
+            front = [(c, i) for k, i in found if k.y1 > d.y1 and (c := covers(k, d)) >= p.behind_cover]
             if front:
-                ts = self.tiles[max(front)[1]]
-                ts.found.append(d)
-                ts.firm.append(firm)
-                ts.points.append(None)
+                self.tiles[max(front)[1]].keep(d, firm)
                 self._hidden.append(d)
 
     def _carry(self, before: list[tuple[Detection, float]], now: float) -> None:
@@ -644,9 +644,7 @@ class PersonOccupancy:
             if best is not None:
                 _, i, w = best
                 ts = self.tiles[i]
-                ts.found.append(w)
-                ts.firm.append(firm)
-                ts.points.append(None)
+                ts.keep(w, firm)
                 ts.weak.remove(w)
                 found.append(w)
 
