@@ -5,6 +5,7 @@ Usage:
   python benchmarks/realfootage.py caviar GT_XML GT_TXT
   python benchmarks/realfootage.py retruth DIR
   python benchmarks/realfootage.py score DIR RESULT_JSON [--json]
+  python benchmarks/realfootage.py rebuild --mirrors DIR [--root DATA_DIR] [--manifest YAML] [NAME ...]
 
 SRC is a video file (any format OpenCV reads) or a folder of numbered images; GT_TXT is a
 MOTChallenge ground-truth file (frame, id, left, top, width, height, flag, ...; frame 1 is the
@@ -13,9 +14,13 @@ every 2 s), OUT_DIR/truth.json (the development scenes' format, so ../shared/dev
 reads it too) and OUT_DIR/cameras.yaml (one camera, one waiting_area zone, person_height set from
 the annotations). `retruth` rewrites DIR/truth.json from the annotations named in it (source.gt), keeping
 its zone, frame rate, size and length, without touching scene.mp4 or cameras.yaml (after a change to
-the definitions below). Where the public sequences come from (repository, commit, path) and the command
-that builds each: docs/real-footage.md. The footage itself stays outside the project: its licences do not
-allow shipping it.
+the definitions below). `rebuild` builds every sequence of benchmarks/real_footage.yaml (or those named)
+from git copies of the repositories holding them (`git clone --bare https://github.com/OWNER/NAME
+DIR/OWNER+NAME`): it takes the frames and annotations at the pinned commit, checks their number and
+checksums, and writes DATA_DIR/<folder>/<name>/ (the sources under DATA_DIR/<folder>/sources/<name>/), then
+checks the built truth's length and mean count against the file. Where the public sequences come from and
+why: docs/real-footage.md. The footage itself stays outside the project: its licences do not allow
+shipping it.
 
 Ground-truth definitions (also written into truth.json):
 - A person's position is the bottom centre of their box (their feet), as in the zone editor.
@@ -44,8 +49,10 @@ Ground-truth definitions (also written into truth.json):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -65,6 +72,8 @@ MIN_FEET_SPREAD = 0.05  # feet rows spanning less than this (of the frame height
 GOP_S = 2.0  # keyframe interval, as in the development scenes
 CRF = 20  # x264 quality: visually close to the source JPEGs/MPEG-4 at these small sizes
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+MANIFEST = Path(__file__).resolve().with_name("real_footage.yaml")
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data"  # ../data beside the checkout (accuracy.py's --real-root is its real/)
 
 
 @dataclass(frozen=True)
@@ -307,6 +316,149 @@ def caviar_rows(xml_text: str) -> list[str]:
     return [f"{f},{i},{x:.1f},{y:.1f},{w:.1f},{h:.1f},1,-1,-1,-1" for f, i, x, y, w, h in sorted(rows)]
 
 
+@dataclass(frozen=True)
+class Sequence:
+    """One public sequence of the manifest (benchmarks/real_footage.yaml)."""
+
+    name: str
+    folder: str  # "real" (scored) or "real-alt"
+    frames: dict  # repo, commit, images, and dir (a folder of images) or video + sha256
+    gt: dict  # repo, commit, path, sha256, format (mot | caviar)
+    fps: float
+    seconds: int
+    mean: float
+
+
+def load_manifest(path: Path) -> list[Sequence]:
+    """The sequences of a manifest file; a ValueError naming the file, sequence and field for anything amiss."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: not YAML ({str(err).splitlines()[0]})") from None
+    items = doc.get("sequences") if isinstance(doc, dict) else None
+    if not isinstance(items, dict) or not items:
+        raise ValueError(f"{path}: needs a `sequences:` mapping of name -> sequence")
+    out = []
+    for name, d in items.items():
+        where = f"{path}: sequence {name}"
+
+        def need(obj: object, key: str, kind: type | tuple[type, ...], field: str) -> object:
+            value = obj.get(key) if isinstance(obj, dict) else None
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"{where}: {field} is {value!r}; it must be a {getattr(kind, '__name__', 'number')}")
+            return value
+
+        frames, gt = need(d, "frames", dict, "frames"), need(d, "gt", dict, "gt")
+        for obj, label in ((frames, "frames"), (gt, "gt")):
+            need(obj, "repo", str, f"{label}.repo")
+            commit = need(obj, "commit", str, f"{label}.commit")
+            if len(commit) != 40 or any(c not in "0123456789abcdef" for c in commit):
+                raise ValueError(f"{where}: {label}.commit is {commit!r}; it must be a full 40-digit commit id")
+        if ("dir" in frames) == ("video" in frames):
+            raise ValueError(f"{where}: frames needs either dir (a folder of images) or video (a video file)")
+        need(frames, "dir" if "dir" in frames else "video", str, "frames.dir" if "dir" in frames else "frames.video")
+        if "video" in frames:
+            need(frames, "sha256", str, "frames.sha256")
+        need(frames, "images", int, "frames.images")
+        need(gt, "path", str, "gt.path")
+        need(gt, "sha256", str, "gt.sha256")
+        if gt.get("format") not in ("mot", "caviar"):
+            raise ValueError(f"{where}: gt.format is {gt.get('format')!r}; it must be mot or caviar")
+        folder = need(d, "folder", str, "folder")
+        if folder not in ("real", "real-alt"):
+            raise ValueError(f"{where}: folder is {folder!r}; it must be real or real-alt")
+        fps = float(need(d, "fps", (int, float), "fps"))
+        if fps <= 0:
+            raise ValueError(f"{where}: fps is {fps}; it must be > 0")
+        out.append(Sequence(str(name), folder, frames, gt, fps, int(need(d, "seconds", int, "seconds")),
+                            float(need(d, "mean", (int, float), "mean"))))
+    return out
+
+
+def find_mirror(mirrors: Path, repo: str) -> Path:
+    """The git copy of repo (OWNER/NAME) under mirrors: OWNER+NAME (bare or not), OWNER+NAME.git or OWNER+NAME/repo."""
+    base = repo.replace("/", "+")
+    for cand in (mirrors / base, mirrors / f"{base}.git", mirrors / base / "repo"):
+        # a clone (with .git/) or a bare copy; not a folder that merely lies inside some other repository
+        if (cand / ".git").exists() or (cand.is_dir() and subprocess.run(
+                ["git", "-C", str(cand), "rev-parse", "--is-bare-repository"], capture_output=True,
+                text=True).stdout.strip() == "true"):
+            return cand
+    raise ValueError(f"{repo}: no git copy under {mirrors} (git clone --bare https://github.com/{repo} {mirrors / base})")
+
+
+def _blob(mirror: Path, commit: str, path: str, repo: str) -> bytes:
+    """A file of the repository at commit."""
+    proc = subprocess.run(["git", "-C", str(mirror), "cat-file", "blob", f"{commit}:{path}"], capture_output=True)
+    if proc.returncode != 0:
+        raise ValueError(f"{repo}: no {path} at {commit[:12]} in {mirror} ({proc.stderr.decode(errors='replace').strip()})")
+    return proc.stdout
+
+
+def _checked(data: bytes, sha256: str, what: str) -> bytes:
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        raise ValueError(f"{what}: sha256 {got}, expected {sha256} (another file than the one this benchmark was built on)")
+    return data
+
+
+def fetch_sources(seq: Sequence, mirrors: Path, dest: Path) -> tuple[Path, Path]:
+    """Write a sequence's frames (dest/frames/) and MOT ground truth (dest/gt.txt) from the git copies; returns both."""
+    f, g = seq.frames, seq.gt
+    frames_dir = dest / "frames"
+    if frames_dir.exists():
+        shutil.rmtree(frames_dir)
+    frames_dir.mkdir(parents=True)
+    mirror = find_mirror(mirrors, f["repo"])
+    if "dir" in f:
+        listing = subprocess.run(["git", "-C", str(mirror), "ls-tree", "--name-only", f["commit"], f["dir"].rstrip("/") + "/"],
+                                 capture_output=True, text=True)
+        if listing.returncode != 0:
+            raise ValueError(f"{f['repo']}: no {f['dir']} at {f['commit'][:12]} in {mirror}")
+        images = sorted(p for p in listing.stdout.splitlines() if Path(p).suffix.lower() in IMAGE_SUFFIXES)
+        if len(images) != f["images"]:
+            raise ValueError(f"{seq.name}: {f['dir']} holds {len(images)} images at {f['commit'][:12]}, expected {f['images']}")
+        for p in images:
+            (frames_dir / Path(p).name).write_bytes(_blob(mirror, f["commit"], p, f["repo"]))
+    else:
+        video = dest / Path(f["video"]).name
+        video.write_bytes(_checked(_blob(mirror, f["commit"], f["video"], f["repo"]), f["sha256"], f"{f['repo']}:{f['video']}"))
+        # every frame the stream holds, once: without passthrough ffmpeg repeats one near the start of the CAVIAR clip
+        proc = subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(video), "-fps_mode", "passthrough",
+                               str(frames_dir / "%04d.png")], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"ffmpeg could not decode {video}: {proc.stderr.strip().splitlines()[-1:]}")
+        n = sum(1 for _ in frames_dir.glob("*.png"))
+        if n != f["images"]:
+            raise ValueError(f"{seq.name}: {video.name} decodes to {n} frames, expected {f['images']}")
+    data = _checked(_blob(find_mirror(mirrors, g["repo"]), g["commit"], g["path"], g["repo"]), g["sha256"],
+                    f"{g['repo']}:{g['path']}")
+    gt = dest / "gt.txt"
+    if g["format"] == "caviar":
+        (dest / Path(g["path"]).name).write_bytes(data)
+        gt.write_text("\n".join(caviar_rows(data.decode("utf-8"))) + "\n", encoding="utf-8")
+    else:
+        gt.write_bytes(data)
+    return frames_dir, gt
+
+
+def rebuild(sequences: list[Sequence], mirrors: Path, data: Path) -> list[tuple[Sequence, dict]]:
+    """Build each sequence into data/<folder>/<name>/ from the git copies under mirrors, its sources kept in
+    data/<folder>/sources/<name>/; a ValueError when a built truth's length or mean count is not the manifest's."""
+    out = []
+    for seq in sequences:
+        frames, gt = fetch_sources(seq, mirrors, data / seq.folder / "sources" / seq.name)
+        source = {"repo": seq.frames["repo"], "commit": seq.frames["commit"],
+                  "gt_repo": seq.gt["repo"], "gt_commit": seq.gt["commit"], "gt_path": seq.gt["path"]}
+        truth = build(data / seq.folder / seq.name, frames, gt, seq.fps, seq.name, source)
+        got_s, got_mean = truth["duration_s"], truth["summary"]["waiting_area_mean_count"]
+        if got_s != seq.seconds or abs(got_mean - seq.mean) > 0.001:
+            raise ValueError(f"{seq.name}: built {got_s} s at a mean count of {got_mean}, the manifest says "
+                             f"{seq.seconds} s at {seq.mean}")
+        out.append((seq, truth))
+    return out
+
+
 def retruth(out_dir: Path) -> dict:
     """Rewrite out_dir/truth.json from its source.gt with the current definitions, keeping its zone, fps, size and length."""
     old = json.loads((out_dir / "truth.json").read_text(encoding="utf-8"))
@@ -357,6 +509,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("dir", type=Path)
     s.add_argument("result", type=Path)
     s.add_argument("--json", action="store_true", help="Print JSON instead of key=value.")
+    rb = sub.add_parser("rebuild", help="Build the manifest's sequences from git copies of their repositories.")
+    rb.add_argument("names", nargs="*", help="Only these sequences (default: all).")
+    rb.add_argument("--mirrors", type=Path, required=True, help="Folder of git copies, one per repository (OWNER+NAME).")
+    rb.add_argument("--root", type=Path, default=DEFAULT_DATA, help=f"Where real/ and real-alt/ go (default {DEFAULT_DATA}).")
+    rb.add_argument("--manifest", type=Path, default=MANIFEST)
     args = ap.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -375,6 +532,15 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"{args.xml}: no <frame>/<objectlist>/<object> boxes (is it CAVIAR ground truth?)")
             args.gt.write_text("\n".join(rows) + "\n", encoding="utf-8")
             print(f"{args.gt}: {len(rows)} boxes")
+        elif args.cmd == "rebuild":
+            sequences = load_manifest(args.manifest)
+            unknown = sorted(set(args.names) - {q.name for q in sequences})
+            if unknown:
+                raise ValueError(f"{args.manifest}: no sequence {', '.join(unknown)} (it has {', '.join(q.name for q in sequences)})")
+            chosen = [q for q in sequences if not args.names or q.name in args.names]
+            for seq, truth in rebuild(chosen, args.mirrors, args.root):
+                print(f"{args.root / seq.folder / seq.name}: {truth['duration_s']} s, mean count "
+                      f"{truth['summary']['waiting_area_mean_count']}", flush=True)
         elif args.cmd == "retruth":
             truth = retruth(args.dir)
             print(f"{args.dir}: {truth['duration_s']} s, {json.dumps(truth['summary'])}")

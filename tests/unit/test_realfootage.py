@@ -195,3 +195,134 @@ def test_caviar_input_that_is_not_its_ground_truth_is_one_line_error(
     err = capsys.readouterr().err.strip()
     assert says in err and "gt.xml" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "gt.txt").exists()
+
+
+# ---------------------------------------------------------------- rebuild from git copies (real_footage.yaml)
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": "/usr/bin:/bin", "HOME": str(repo)}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
+
+
+@pytest.fixture()
+def mirrors(tmp_path: Path) -> tuple[Path, str, str]:
+    """A folder of git copies: owner+seq (a clone) holds 9 frames and gt.txt at one commit; (mirrors, commit, sha256)."""
+    import hashlib
+
+    require("git", shutil.which("git") is not None, "apt-get install git")
+    require("ffmpeg", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    repo = tmp_path / "mirrors" / "owner+seq"
+    (repo / "seq" / "img1").mkdir(parents=True)
+    for i in range(9):
+        cv2.imwrite(str(repo / "seq" / "img1" / f"{i + 1:06d}.png"), np.full((H, W, 3), 40 + 20 * i, np.uint8))
+    (repo / "seq" / "img1" / "det.txt").write_text("not an image\n", encoding="utf-8")
+    gt = ("\n".join(GT_ROWS) + "\n").encode()
+    (repo / "seq" / "gt.txt").write_bytes(gt)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "frames")
+    return tmp_path / "mirrors", _git(repo, "rev-parse", "HEAD"), hashlib.sha256(gt).hexdigest()
+
+
+def _manifest(path: Path, commit: str, sha: str, **change: object) -> Path:
+    import yaml
+
+    seq = {"folder": "real", "fps": FPS, "seconds": 2, "mean": 2.0,
+           "frames": {"repo": "owner/seq", "commit": commit, "dir": "seq/img1", "images": 9},
+           "gt": {"repo": "owner/seq", "commit": commit, "path": "seq/gt.txt", "format": "mot", "sha256": sha}}
+    for key, value in change.items():  # "gt.sha256": ... changes a nested field
+        *parents, last = key.split(".")
+        target = seq
+        for p in parents:
+            target = target[p]
+        target[last] = value
+    path.write_text(yaml.safe_dump({"sequences": {"synthetic": seq}}), encoding="utf-8")
+    return path
+
+
+def test_rebuild_builds_a_sequence_from_a_git_copy_at_its_commit(mirrors: tuple[Path, str, str], tmp_path: Path,
+                                                                 built: Path) -> None:
+    where, commit, sha = mirrors
+    manifest = _manifest(tmp_path / "m.yaml", commit, sha)
+    assert rf.main(["rebuild", "--mirrors", str(where), "--root", str(tmp_path / "data"), "--manifest", str(manifest)]) == 0
+    out = tmp_path / "data" / "real" / "synthetic"
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    # the same counts as the folder built by hand, from the frames and annotations at that commit
+    assert truth["per_second"] == json.loads((built / "truth.json").read_text(encoding="utf-8"))["per_second"]
+    assert truth["source"]["commit"] == commit and truth["source"]["gt_path"] == "seq/gt.txt"
+    assert sorted(p.name for p in (tmp_path / "data" / "real" / "sources" / "synthetic" / "frames").iterdir())[0] == "000001.png"
+    assert len(list((tmp_path / "data" / "real" / "sources" / "synthetic" / "frames").iterdir())) == 9  # det.txt left out
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"gt.sha256": "0" * 64}, "expected 0000"),  # another annotation file than the benchmark's
+    ({"frames.images": 10}, "holds 9 images"),
+    ({"mean": 2.5}, "built 2 s at a mean count of 2.0, the manifest says 2 s at 2.5"),
+    ({"frames.repo": "other/seq"}, "other/seq: no git copy"),
+    ({"gt.path": "seq/missing.txt"}, "no seq/missing.txt"),
+])
+def test_rebuild_refuses_sources_that_are_not_the_manifests_in_one_line(
+        mirrors: tuple[Path, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, says: str) -> None:
+    where, commit, sha = mirrors
+    manifest = _manifest(tmp_path / "m.yaml", commit, sha, **change)
+    assert rf.main(["rebuild", "--mirrors", str(where), "--root", str(tmp_path / "data"), "--manifest", str(manifest)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"frames.commit": "abc"}, "frames.commit is 'abc'"),
+    ({"gt.format": "xml"}, "gt.format is 'xml'"),
+    ({"folder": "elsewhere"}, "folder is 'elsewhere'"),
+    ({"fps": 0}, "fps is 0"),
+])
+def test_a_bad_manifest_field_is_named_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   change: dict, says: str) -> None:
+    manifest = _manifest(tmp_path / "m.yaml", "a" * 40, "b" * 64, **change)
+    assert rf.main(["rebuild", "--mirrors", str(tmp_path), "--root", str(tmp_path / "data"), "--manifest", str(manifest)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert says in err and "m.yaml" in err and "synthetic" in err and len(err.splitlines()) == 1
+
+
+def test_the_shipped_manifest_lists_the_scored_sequences(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    sequences = rf.load_manifest(rf.MANIFEST)
+    assert sorted(q.name for q in sequences if q.folder == "real") == [
+        "caviar-ols1cor", "mot17-09", "pets-s2l1", "pets-s3mf1", "tud-campus", "tud-stadtmitte", "venice-2"]
+    assert rf.main(["rebuild", "--mirrors", str(tmp_path), "--root", str(tmp_path), "nowhere"]) == 1
+    assert "no sequence nowhere" in capsys.readouterr().err
+
+
+def test_rebuild_decodes_a_video_and_converts_caviar_ground_truth(mirrors: tuple[Path, str, str], tmp_path: Path) -> None:
+    import hashlib
+    import subprocess
+
+    where, _, _ = mirrors
+    repo = where / "owner+seq"
+    video = repo / "seq" / "clip.mp4"  # the 9 frames as one video file
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-framerate", str(FPS), "-i", str(repo / "seq" / "img1" / "%06d.png"),
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(video)], check=True)
+    objects = {}  # CAVIAR: frames and ids from 0, boxes by their centre; person 4 (flagged ignore above) left out
+    for row in GT_ROWS:
+        f, i, x, y, w, h, flag = (float(v) for v in row.split(",")[:7])
+        if flag:
+            objects.setdefault(int(f) - 1, []).append(
+                f'<object id="{int(i) - 1}"><box xc="{x + w / 2}" yc="{y + h / 2}" w="{w}" h="{h}"/></object>')
+    xml = "<dataset>" + "".join(f'<frame number="{f}"><objectlist>{"".join(o)}</objectlist></frame>'
+                                for f, o in sorted(objects.items())) + "</dataset>"
+    (repo / "seq" / "gt.xml").write_text(xml, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "video")
+    commit = _git(repo, "rev-parse", "HEAD")
+    manifest = _manifest(tmp_path / "m.yaml", commit, hashlib.sha256(xml.encode()).hexdigest(), **{
+        "frames": {"repo": "owner/seq", "commit": commit, "video": "seq/clip.mp4", "images": 9,
+                   "sha256": hashlib.sha256(video.read_bytes()).hexdigest()},
+        "gt.path": "seq/gt.xml", "gt.format": "caviar", "gt.commit": commit})
+    assert rf.main(["rebuild", "--mirrors", str(where), "--root", str(tmp_path / "data"), "--manifest", str(manifest)]) == 0
+    sources = tmp_path / "data" / "real" / "sources" / "synthetic"
+    assert len(list((sources / "frames").glob("*.png"))) == 9
+    assert (sources / "gt.txt").read_text(encoding="utf-8").splitlines() == rf.caviar_rows(xml)
+    truth = json.loads((tmp_path / "data" / "real" / "synthetic" / "truth.json").read_text(encoding="utf-8"))
+    assert [r["counts"]["waiting"] for r in truth["per_second"]] == [2, 2]
