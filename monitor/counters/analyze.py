@@ -205,7 +205,10 @@ def summarise(
     who left without service (queue_flow's departures; their number is waiting.left_unserved); the
     waits of people already waiting in the first seconds are lower bounds, left out of the mean
     unless there is no other (wait_bounds, seen_or_all): waiting.waits_whole and waits_lower_bound count
-    the two kinds, and mean_wait_lower_bound says the mean is made of lower bounds only.
+    the two kinds, and mean_wait_lower_bound says the mean is made of lower bounds only. With a waiting area,
+    each session that began in the video also carries its citizen's arrival_s (the arrival FIFO matched to
+    it; its start_s when nobody was waiting: they walked straight to the counter), wait_s and
+    wait_lower_bound.
     """
     spots = [z.id for z in camera.zones if z.kind == "service_spot"]
     seats = [z.id for z in camera.zones if z.kind == "staff_seat"]
@@ -215,6 +218,7 @@ def summarise(
     sessions: list[dict[str, Any]] = []
     gone: list[dict[str, Any]] = []
     starts: list[float] = []
+    started: list[dict[str, Any]] = []  # the sessions of `starts`, in the same order
     whole: list[float] = []  # durations of the sessions seen from start to end
     under_way: list[dict[str, Any]] = []
     for spot_id, seat_id in zip(spots, seats):
@@ -234,6 +238,7 @@ def summarise(
                 under_way.append(sessions[-1])
                 continue
             starts.append(iv.start)
+            started.append(sessions[-1])
             if not cut:
                 whole.append(min(iv.end, duration) - iv.start)
     age = median_age(whole)
@@ -259,6 +264,9 @@ def summarise(
         waiting["left_unserved"] = len(flow.left)
         matched = fifo_waits(flow.arrivals, starts, flow.left)
         lower = wait_bounds(matched, float(t0), IN_PROGRESS_GRACE_S, flow.walked)
+        # fifo_waits answers the starts in time order (a stable sort: one second's starts in the order above)
+        for i, (arrival, _, wait), bound in zip(sorted(range(len(starts)), key=starts.__getitem__), matched, lower, strict=True):
+            started[i].update(arrival_s=round(float(arrival), 1), wait_s=round(float(wait), 1), wait_lower_bound=bound)
         waits = seen_or_all([w for _, _, w in matched], lower)
         waiting["waits_whole"], waiting["waits_lower_bound"] = lower.count(False), lower.count(True)
         waiting["mean_wait_lower_bound"] = bool(lower) and all(lower)

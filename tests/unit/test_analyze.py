@@ -85,8 +85,11 @@ def test_json_schema(results: dict) -> None:
         for seat in SEATS:  # a seat's count is its presence over the second
             assert 0.0 <= row["zones"][seat]["count"] <= 1.0
     for s in result["sessions"]:
-        assert set(s) == {"counter", "start_s", "end_s"} and s["counter"] == "service-spot"
-        assert 0 <= s["start_s"] < s["end_s"] <= result["duration_s"]
+        assert {"counter", "start_s", "end_s"} <= set(s) <= {"counter", "start_s", "end_s", "start_estimated",
+                                                              "arrival_s", "wait_s", "wait_lower_bound"}
+        assert s["counter"] == "service-spot" and 0 <= s["start_s"] < s["end_s"] <= result["duration_s"]
+        if "wait_s" in s:  # a session begun in the video, with a waiting area: its citizen's wait
+            assert s["wait_s"] == pytest.approx(s["start_s"] - s["arrival_s"], abs=0.11)
     for a in result["absences"]:
         assert set(a) == {"zone", "start_s", "end_s"} and a["zone"] == "staff-seat"
     w = result["waiting"]
@@ -172,7 +175,9 @@ def test_summarise_sessions_absences_and_waits(config: Config) -> None:
     out = summarise(camera, rows, 600.0)
     assert out["sessions"] == [  # the first was under way: its start is estimated from the whole one (140 s)
         {"counter": "service-spot", "start_s": -70.0, "end_s": 30.0, "start_estimated": True},
-        {"counter": "service-spot", "start_s": 60.0, "end_s": 200.0},
+        # the citizen counted waiting from 20 s (within the first seconds: perhaps waiting before the video)
+        {"counter": "service-spot", "start_s": 60.0, "end_s": 200.0, "arrival_s": 20.0, "wait_s": 40.0,
+         "wait_lower_bound": True},
     ]
     assert out["absences"] == [{"zone": "staff-seat", "start_s": 300.0, "end_s": 420.0}]
     assert out["waiting"]["served"] == 1
@@ -197,7 +202,9 @@ def test_a_session_under_way_keeps_the_video_start_without_a_whole_session_to_le
     out = summarise(camera, rows, 600.0)
     assert out["sessions"] == [
         {"counter": "service-spot", "start_s": 0.0, "end_s": 30.0},
-        {"counter": "service-spot", "start_s": 500.0, "end_s": 600.0},
+        # nobody was counted waiting: the citizen walked straight to the counter
+        {"counter": "service-spot", "start_s": 500.0, "end_s": 600.0, "arrival_s": 500.0, "wait_s": 0.0,
+         "wait_lower_bound": False},
     ]
 
 
@@ -274,6 +281,9 @@ def test_a_citizen_seen_walking_in_during_the_first_seconds_has_a_whole_wait(con
     assert out["waiting"]["served"] == 2
     assert out["waiting"]["mean_wait_s"] == pytest.approx((52 + 155) / 2, abs=1)
     assert (out["waiting"]["waits_whole"], out["waiting"]["waits_lower_bound"]) == (2, 0)
+    # each session says whom it served: arrival (dated back to the walk in), wait, whether it is a lower bound
+    assert [(s["start_s"], s["arrival_s"], s["wait_s"], s["wait_lower_bound"]) for s in out["sessions"]] == [
+        (60.0, 8.0, 52.0, False), (250.0, 95.0, 155.0, False)]
     for row in rows[:8]:  # someone walking from the first second: the first may have been waiting before it
         row["zones"][WALKING_ZONE] = {"occupied": True, "count": 1.0}
     out = summarise(camera, rows, 600.0)["waiting"]
@@ -311,3 +321,27 @@ def test_median_age_of_a_session_found_under_way() -> None:
     assert median_age([60.0, 180.0]) == pytest.approx(60.0)
     assert median_age([20.0, 20.0, 20.0, 300.0]) == pytest.approx(120.0)  # past the short ones: 60 + m = 360 / 2
     assert median_age([]) is None and median_age([0.0]) is None
+
+
+def test_each_session_gets_the_wait_of_the_citizen_fifo_matched_to_it_across_counters(tmp_path: Path) -> None:
+    """Two counters share a waiting area; counter 2 (listed second) calls first. Two citizens sit down at 40 and
+    70 s; counter 2 serves from 100 s, counter 1 from 150 s: the first arrival is counter 2's, waiting 60 s."""
+    zones = [{"id": f"c{k}-{kind}", "kind": kind, "points": [[0.1 * k, y], [0.1 * k + 0.05, y], [0.1 * k + 0.05, y + 0.05]]}
+             for k in (1, 2) for kind, y in (("staff_seat", 0.1), ("service_spot", 0.2))]
+    zones.append({"id": "hall", "kind": "waiting_area", "points": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]})
+    path = tmp_path / "cameras.yaml"
+    path.write_text(yaml.safe_dump({"site": {"name": "two counters"}, "cameras": [
+        {"id": "cam", "name": "cam", "streams": {"main": "cam.mp4"}, "zones": zones}]}), encoding="utf-8")
+    camera = load_config(path).camera("cam")
+    rows = []
+    for t in range(400):
+        spots = {"c1-service_spot": 150 <= t < 300, "c2-service_spot": 100 <= t < 250}
+        waiting = float((40 <= t < 100) + (70 <= t < 150))
+        zones_now = {z: {"occupied": on, "count": float(on)} for z, on in spots.items()}
+        zones_now |= {f"c{k}-staff_seat": {"occupied": True, "count": 1.0} for k in (1, 2)}
+        zones_now["hall"] = {"occupied": waiting > 0, "count": waiting}
+        rows.append({"t": t, "zones": zones_now})
+    out = summarise(camera, rows, 400.0)
+    got = {s["counter"]: (s["start_s"], s["arrival_s"], s["wait_s"], s["wait_lower_bound"]) for s in out["sessions"]}
+    assert got == {"c2-service_spot": (100.0, 40.0, 60.0, False), "c1-service_spot": (150.0, 70.0, 80.0, False)}
+    assert out["waiting"]["mean_wait_s"] == pytest.approx(70.0)
