@@ -134,6 +134,26 @@ def test_allowed_count_error_is_half_a_person_or_15_percent() -> None:
     assert acc.allowed_count_mae(truth([10, 10])) == pytest.approx(1.5)
 
 
+def test_arrivals_found_counts_citizens_whose_session_carries_their_arrival() -> None:
+    zones = [{"id": "s1", "kind": "service_spot", "counter": 1}, {"id": "s2", "kind": "service_spot", "counter": 2},
+             {"id": "w", "kind": "waiting_area", "counter": None}]
+    citizens = [  # served in the video at counters 1, 2, 1; one arrived before it; one never served
+        {"arrival_s": 10.0, "service_start_s": 100.0, "counter": 1},
+        {"arrival_s": 50.0, "service_start_s": 200.0, "counter": 2},
+        {"arrival_s": 90.0, "service_start_s": 300.0, "counter": 1},
+        {"arrival_s": -40.0, "service_start_s": 20.0, "counter": 2},
+        {"arrival_s": 120.0, "service_start_s": None, "counter": None},
+    ]
+    truth = {"zones": zones, "citizens": citizens}
+    sessions = [{"counter": "s1", "start_s": 103.0, "end_s": 150.0, "arrival_s": 20.0, "wait_s": 83.0},  # 10 s off: right
+                {"counter": "s2", "start_s": 198.0, "end_s": 250.0, "arrival_s": 90.0, "wait_s": 108.0},  # 40 s off
+                {"counter": "s1", "start_s": 330.0, "end_s": 400.0, "arrival_s": 95.0, "wait_s": 235.0}]  # 30 s late: not theirs
+    assert acc.arrivals_found(truth, {"sessions": sessions}) == pytest.approx(1 / 3)
+    assert acc.arrivals_found(truth, {"sessions": sessions}, tol_s=45) == pytest.approx(2 / 3)
+    assert math.isnan(acc.arrivals_found({"zones": zones[:2], "citizens": citizens}, {"sessions": sessions}))  # no waiting area
+    assert math.isnan(acc.arrivals_found({"zones": zones, "citizens": citizens[3:]}, {"sessions": sessions}))
+
+
 def test_missing_score_py_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert acc.main(["--score-py", str(tmp_path / "none.py"), "--kinds", "real", "--real-root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
