@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # machine has none (a CI clone elsewhere), the tests that need them skip; ONESTOP_DEVSCENES points at them
 DEVSCENES = Path(os.environ.get("ONESTOP_DEVSCENES", ROOT.parent / "shared" / "devscenes"))
 SCORE_PY = DEVSCENES / "score.py"
-KEYS = {"seat_acc", "served_err_per_counter_hour", "service_mae_s", "wait_rel_err", "absence_recall", "waiting_count_mae"}
+# score.py's figures, and accuracy.py's own share of arrivals found (information)
+KEYS = {"seat_acc", "served_err_per_counter_hour", "service_mae_s", "wait_rel_err", "absence_recall", "waiting_count_mae",
+        "arrivals_found"}
 
 
 def _load(name: str, path: Path):  # noqa: ANN202 - module
