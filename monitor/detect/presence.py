@@ -28,6 +28,8 @@ Definitions (the zone editor and the README say the same):
   out makes the seated-scale tile of its place due next. Seated-scale boxes scoring from `low_score`
   up to `area_min_score` count too where their box differs from the hall's median picture of the last
   minutes (someone came in; an empty chair scoring as low was there all along, monitor.detect.reference),
+  or where it differs from that picture and looks as a counted person did when a sweep took them for gone
+  (`vacated_back`: someone had stood in front of them; they are still there),
   unless a person found already covers over `low_overlap` of them (up to `behind_overlap` when their
   head shows above that person's: someone in the row behind). The seated-scale tiles see the crop and its
   mirror image, each of the model's anchors scoring the mean of the two (`seated_mirrored`). A seated-scale sighting that a
@@ -492,9 +494,10 @@ class PersonOccupancy:
                     keep.append(d)
                     looks.append(seen_as)
                     misses.append(n + 1)
+        seen_as = {id(d): then for d, then in zip(ts.found, ts.looks, strict=True)} if ts.seated_scale else {}
         for d in ts.counted:  # only seated-scale tiles have counted sightings
             if not any(iou(d, k) >= HOLD_IOU for k in keep):
-                self._left.note(d, now)
+                self._left.note(d, now, seen_as.get(id(d)))
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         if standing:
             ts.firm = [now] * len(keep)
@@ -531,8 +534,12 @@ class PersonOccupancy:
             now_look = look(rgb, g)
             known = any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)
                         for c, then in zip(ts.found, ts.looks, strict=True) if c in ts.counted)
-            if known or (hall is not None and self._grey is not None and not any(iou(g, b) >= HOLD_IOU for b in vacated)
-                         and not same_look(look(hall, g), look(self._grey, g))):
+            unusual = hall is not None and self._grey is not None and not same_look(look(hall, g), look(self._grey, g))
+            # where a counted person was taken for gone, a box unlike the hall's usual picture that looks as they
+            # did is them, still there (their empty chair, once the median shows it, is the usual picture)
+            back = self.params.vacated_back and unusual and any(iou(g, b) >= HOLD_IOU and same_look(then, now_look)
+                                                                for b, then in self._left.looks(now))
+            if known or back or (unusual and not any(iou(g, b) >= HOLD_IOU for b in vacated)):
                 out.append(g)
         return out
 
@@ -678,9 +685,9 @@ class PersonOccupancy:
             if ts.seated_scale and ts.last_run < now:  # a later picture than the sighting's
                 same = [same_look(then, look(rgb, d)) for d, then in zip(ts.found, ts.looks, strict=True)]
                 ts.hinted = ts.hinted or not all(same)  # someone there moved or left: look again soon
-                for d, ok in zip(ts.found, same, strict=True):
+                for d, ok, then in zip(ts.found, same, ts.looks, strict=True):
                     if not ok and d in ts.counted:
-                        self._left.note(d, now)
+                        self._left.note(d, now, then)
                 ts.found, ts.looks, ts.misses, ts.stirred = (
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
                 ts.counted = list(ts.found)

@@ -54,20 +54,26 @@ class HallMedian:
 
 class Vacated:
     """Where counted seated people left, for hold_s seconds: the median still shows them there, so their
-    empty chair differs from it without anyone having come in."""
+    empty chair differs from it without anyone having come in. Each place keeps how its person looked when
+    last counted (when known): a box there that still looks so is that person, not the empty chair."""
 
     def __init__(self, hold_s: float) -> None:
         self.hold_s = float(hold_s)
-        self._left: list[tuple[Detection, float]] = []
+        self._left: list[tuple[Detection, float, np.ndarray | None]] = []
 
-    def note(self, box: Detection, now: float) -> None:
-        """Someone counted in this box has gone."""
-        self._left = [*self._recent(now), (box, now)]
+    def note(self, box: Detection, now: float, seen_as: np.ndarray | None = None) -> None:
+        """Someone counted in this box has gone (seen_as: how they looked when last counted)."""
+        self._left = [*self._recent(now), (box, now, seen_as)]
 
     def places(self, now: float) -> list[Detection]:
         """The boxes left less than hold_s ago."""
         self._left = self._recent(now)
-        return [b for b, _ in self._left]
+        return [b for b, _, _ in self._left]
 
-    def _recent(self, now: float) -> list[tuple[Detection, float]]:
-        return [(b, t) for b, t in self._left if now - t < self.hold_s]
+    def looks(self, now: float) -> list[tuple[Detection, np.ndarray]]:
+        """The boxes left less than hold_s ago whose person's look is known, with that look."""
+        self._left = self._recent(now)
+        return [(b, seen) for b, _, seen in self._left if seen is not None]
+
+    def _recent(self, now: float) -> list[tuple[Detection, float, np.ndarray | None]]:
+        return [(b, t, seen) for b, t, seen in self._left if now - t < self.hold_s]

@@ -1220,6 +1220,40 @@ def test_the_empty_chair_someone_left_is_not_taken_for_someone_new() -> None:
     assert {c for t, c in counts if t > leaves + 30.0} == {0.0}
 
 
+@pytest.mark.parametrize(("vacated_back", "expected"), [(True, 1.0), (False, 0.0)])
+def test_someone_taken_for_gone_while_covered_counts_again_when_they_look_as_before(vacated_back: bool, expected: float) -> None:
+    """A citizen sits down and is counted; someone stands in front of them for a few seconds (their box changes,
+    so a sweep takes them for gone); then they show again as before but score low. Their box still differs from
+    the hall's usual picture (a 5-minute median: they have not sat long enough to be in it) and looks as they did
+    when last counted: they are still there, and count."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25
+    params = PresenceParams(reference_every_s=2.0, reference_keep=150, reference_min=5, vacated_back=vacated_back)
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    place = _seated_crowd(occ)[1]
+    fake.people = [place]
+    base = _frame_for(occ)()
+    covered = base.copy()
+    x0, y0, x1, y1 = place
+    box = covered[int(y0 * H):int(y1 * H), int(x0 * W):int(x1 * W)]
+    box[...] = np.random.default_rng(5).integers(0, 255, box.shape, dtype=np.uint8)  # someone standing in front
+    person_grey, empty_grey = _grey_with([place]), _grey_with([])
+    still = np.zeros((180, 320), np.uint8)
+    sits, covers_from, covers_to = 120.0, 170.0, 174.0  # the median has two minutes of the empty hall
+    counts = []
+    for k in range(230 * 5):
+        t = k / 5
+        fake.people = [place] if t >= sits else []
+        if t >= covers_from:
+            fake.scores = {0: 0.3}  # from then on they score low
+        frame = covered if covers_from <= t < covers_to else base
+        motion = _moving(place) if covers_from <= t < covers_to or sits <= t < sits + 1 else still
+        counts.append((t, occ.update(t, motion, lambda f=frame: f, person_grey if t >= sits else empty_grey)["wait"].count))
+    assert {c for t, c in counts if sits + 30.0 < t < covers_from} == {1.0}
+    assert any(c == 0.0 for t, c in counts if covers_from <= t < covers_to + 10.0)  # taken for gone
+    assert {c for t, c in counts if t > covers_to + 30.0} == {expected}
+
+
 @pytest.mark.parametrize(("max_box", "counted"), [(PresenceParams().max_box, "walker"), (100.0, "giant")])
 def test_a_box_far_taller_than_a_person_is_not_one(max_box: float, counted: str) -> None:
     """A waiting-area box of about three standing heights (the model calling a whole crop a person) is
