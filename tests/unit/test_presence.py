@@ -1188,6 +1188,15 @@ def test_a_seated_sighting_that_changed_makes_its_tile_due() -> None:
     assert again and again[0] <= 20.0 + params.area_period_s + params.moved_period_s + 1.0
 
 
+def _repainted(frame: np.ndarray, box: tuple[float, float, float, float], seed: int = 5) -> np.ndarray:
+    """A copy of the RGB frame with random texture over box (what shows there has changed)."""
+    out = frame.copy()
+    x0, y0, x1, y1 = box
+    patch = out[int(y0 * H):int(y1 * H), int(x0 * W):int(x1 * W)]
+    patch[...] = np.random.default_rng(seed).integers(0, 255, patch.shape, dtype=np.uint8)
+    return out
+
+
 def test_the_empty_chair_someone_left_is_not_taken_for_someone_new() -> None:
     """After a long-seated person leaves, the median still shows them for a while: their empty chair,
     scoring low, differs from it but is not counted."""
@@ -1198,10 +1207,8 @@ def test_the_empty_chair_someone_left_is_not_taken_for_someone_new() -> None:
     place = _seated_crowd(occ)[1]
     fake.people = [place]
     base = _frame_for(occ)()
-    empty = base.copy()
+    empty = _repainted(base, place)  # the chair, seen once they left
     x0, y0, x1, y1 = place
-    box = empty[int(y0 * H):int(y1 * H), int(x0 * W):int(x1 * W)]
-    box[...] = np.random.default_rng(5).integers(0, 255, box.shape, dtype=np.uint8)  # the chair, seen once they left
     person_grey = _grey_with([place])
     chair_grey = person_grey.copy()
     gy0, gy1, gx0, gx1 = int(y0 * 180), int(np.ceil(y1 * 180)), int(x0 * 320), int(np.ceil(x1 * 320))
@@ -1233,10 +1240,7 @@ def test_someone_taken_for_gone_while_covered_counts_again_when_they_look_as_bef
     place = _seated_crowd(occ)[1]
     fake.people = [place]
     base = _frame_for(occ)()
-    covered = base.copy()
-    x0, y0, x1, y1 = place
-    box = covered[int(y0 * H):int(y1 * H), int(x0 * W):int(x1 * W)]
-    box[...] = np.random.default_rng(5).integers(0, 255, box.shape, dtype=np.uint8)  # someone standing in front
+    covered = _repainted(base, place)  # someone standing in front
     person_grey, empty_grey = _grey_with([place]), _grey_with([])
     still = np.zeros((180, 320), np.uint8)
     sits, covers_from, covers_to = 120.0, 170.0, 174.0  # the median has two minutes of the empty hall
