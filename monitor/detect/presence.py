@@ -494,10 +494,10 @@ class PersonOccupancy:
                     keep.append(d)
                     looks.append(seen_as)
                     misses.append(n + 1)
-        seen_as = {id(d): then for d, then in zip(ts.found, ts.looks, strict=True)} if ts.seated_scale else {}
+        last_look = {id(d): then for d, then in zip(ts.found, ts.looks, strict=True)} if ts.seated_scale else {}
         for d in ts.counted:  # only seated-scale tiles have counted sightings
             if not any(iou(d, k) >= HOLD_IOU for k in keep):
-                self._left.note(d, now, seen_as.get(id(d)))
+                self._left.note(d, now, last_look.get(id(d)))
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         if standing:
             ts.firm = [now] * len(keep)
@@ -526,20 +526,23 @@ class PersonOccupancy:
         still shows them: the empty chair there differs from it, and is not taken for someone new."""
         hall = self._hall.picture() if self._hall is not None else None
         vacated = self._left.places(now)
+        left_looks = self._left.looks(now) if self.params.vacated_back else []
         found = keep + [d for t in self.tiles if not t.seats and t is not ts for d in t.found]  # every tile's people
         out: list[Detection] = []
         for g in low:
             if any(self._hides(k, g) for k in found + out):
                 continue
             now_look = look(rgb, g)
-            known = any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)
-                        for c, then in zip(ts.found, ts.looks, strict=True) if c in ts.counted)
-            unusual = hall is not None and self._grey is not None and not same_look(look(hall, g), look(self._grey, g))
+            if any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)
+                   for c, then in zip(ts.found, ts.looks, strict=True) if c in ts.counted):
+                out.append(g)  # a counted sighting of theirs
+                continue
+            if hall is None or self._grey is None or same_look(look(hall, g), look(self._grey, g)):
+                continue  # the hall's usual picture: nobody came
             # where a counted person was taken for gone, a box unlike the hall's usual picture that looks as they
             # did is them, still there (their empty chair, once the median shows it, is the usual picture)
-            back = self.params.vacated_back and unusual and any(iou(g, b) >= HOLD_IOU and same_look(then, now_look)
-                                                                for b, then in self._left.looks(now))
-            if known or back or (unusual and not any(iou(g, b) >= HOLD_IOU for b in vacated)):
+            if (not any(iou(g, b) >= HOLD_IOU for b in vacated)
+                    or any(iou(g, b) >= HOLD_IOU and same_look(then, now_look) for b, then in left_looks)):
                 out.append(g)
         return out
 
