@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from monitor.detect.occupancy import SEAT_KINDS, ZoneSpec, ZoneState
+from monitor.detect.occupancy import SEAT_KINDS, Revision, ZoneSpec, ZoneState
 from monitor.detect.persons import Detection, PersonModel, suppress
 from monitor.detect.looks import HOLD_IOU, covers, flat_lut, grey_box, iou, likeness, look, same_look
 from monitor.detect.presence_params import PresenceParams
@@ -83,12 +83,24 @@ STANDING_BOX = 0.8
 # frames fell on different sides of those boundaries and the two paths disagreed by seconds. Times
 # are therefore taken from the first frame, rounded to this step: both paths compute the same.
 CLOCK_STEP_S = 1e-3
+# A seated-scale sighting counted for the first time is dated back (backdate_found) to the last time motion
+# covered this share of its box: sitting down moves over the whole body, but a change map, of a dim or
+# heavily compressed picture above all, catches only parts of it; a later motion over as much of the box
+# (a passer-by, a fidget) only dates them later, never before they came.
+BACKDATE_COVER = 0.25
 
 
 def _share(changed: np.ndarray, d: Detection) -> float:
     """The share of a box (normalised) that a change map (uint8 0/255) covers, in the map's pixels."""
     x0, y0, x1, y1 = grey_box(d, changed.shape)
     return cv2.countNonZero(changed[y0:y1, x0:x1]) / max((x1 - x0) * (y1 - y0), 1)
+
+
+def _covered_since(times: np.ndarray) -> float:
+    """The last time BACKDATE_COVER of a box's pixels were covered, from when each pixel last was (-inf: never)."""
+    flat = times.ravel()
+    k = flat.size - max(1, math.ceil(BACKDATE_COVER * flat.size))
+    return float(np.partition(flat, k)[k])
 
 
 def _once(frame: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
@@ -192,6 +204,11 @@ class PersonOccupancy:
         self._still = NoisyMean(params.noisy_level, params.noisy_alpha) if params.noisy_level is not None else None
         # where counted seated-scale sightings went: the median shows them there for half its window
         self._left = Vacated(params.reference_every_s * params.reference_keep / 2)
+        # when motion last covered each pixel of the change map (backdate_found), and the seated-scale sightings
+        # counted for the first time since the last states, each with the time it is dated back to
+        self._motion_at: np.ndarray | None = None
+        self._counted_at: np.ndarray | None = None  # ... and when a person counted in the waiting areas last covered it
+        self._found_late: list[tuple[Detection, float, float]] = []
 
     # -------------------------------------------------------------- setup
 
@@ -255,6 +272,11 @@ class PersonOccupancy:
         self._seated_tokens = min(max(p.max_burst, self._seated_tokens), self._seated_tokens + dt * p.seated_calls_per_s)
         self._note_motion(motion)
         self._note_stirred(motion)
+        if p.backdate_found and self._seated_areas:
+            if self._motion_at is None or self._motion_at.shape != motion.shape:
+                self._motion_at = np.full(motion.shape, -np.inf, np.float32)
+                self._counted_at = np.full(motion.shape, -np.inf, np.float32)
+            self._motion_at[motion > 0] = now
         rgb: np.ndarray | None = None
         ran: set[int] = set()
         while self._tokens >= 1.0:
@@ -693,7 +715,25 @@ class PersonOccupancy:
                         self._left.note(d, now, then)
                 ts.found, ts.looks, ts.misses, ts.stirred = (
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
+                if self._motion_at is not None:
+                    self._date_back([d for d in ts.found if not any(iou(d, c) >= HOLD_IOU for c in ts.counted)], now)
                 ts.counted = list(ts.found)
+
+    def _date_back(self, new: list[Detection], now: float) -> None:
+        """Date each sighting counted for the first time back to when motion last covered BACKDATE_COVER of its
+        box (they sat down), but not before someone counted in the waiting area last covered as much of it (it
+        may have been them, found standing or at another box) (backdate_found)."""
+        assert self._motion_at is not None and self._counted_at is not None
+        for d in new:
+            x0, y0, x1, y1 = grey_box(d, self._motion_at.shape)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            sat = _covered_since(self._motion_at[y0:y1, x0:x1])
+            if not math.isfinite(sat):
+                continue  # no motion there since the analysis began: nothing to date them by
+            since = max(sat, _covered_since(self._counted_at[y0:y1, x0:x1]))
+            if since < now:
+                self._found_late.append((d, since, now))
 
     def _area_found(self) -> list[tuple[Detection, int]]:
         """The waiting areas' people, each with a group for `suppress`: the last sweep's, grouped by their
@@ -877,9 +917,19 @@ class PersonOccupancy:
             # feet the picture cuts off (the box runs past its bottom edge) are taken to stand at that edge: a
             # waiting area drawn down to it goes on beyond it
             anchors = [(x, min(y, 1.0)) for x, y in (self.anchor(d, self.params.sitting_head_h) for d in free)]
+            late = [(self.anchor(d, self.params.sitting_head_h), since, until) for d, since, until in self._found_late
+                    if any(d is f for f in free)]
+            self._found_late = []
+            if self._counted_at is not None:
+                for d in free:
+                    x0, y0, x1, y1 = grey_box(d, self._counted_at.shape)
+                    self._counted_at[y0:y1, x0:x1] = now
             for zid, poly in self.areas.items():
-                n = sum(cv2.pointPolygonTest(poly, (x * self.aspect, y), False) >= 0 for x, y in anchors)
-                out[zid] = ZoneState(n > 0, float(n), float(n), None)
+                def inside(x: float, y: float, poly: np.ndarray = poly) -> bool:
+                    return cv2.pointPolygonTest(poly, (x * self.aspect, min(y, 1.0)), False) >= 0
+                n = sum(inside(x, y) for x, y in anchors)
+                back = tuple(Revision(self._t0 + since, self._t0 + until) for (x, y), since, until in late if inside(x, y))
+                out[zid] = ZoneState(n > 0, float(n), float(n), None, back)
         if self._walkers is not None:
             n = self._walkers.count(motion)
             out[WALKING_ZONE] = ZoneState(n > 0, float(n), float(n), None)

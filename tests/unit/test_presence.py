@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from monitor.detect.occupancy import ZoneSpec
+from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
 from monitor.detect.looks import covers, flat_lut, likeness, same_look
 from monitor.detect.presence import PersonOccupancy, PresenceParams
@@ -834,6 +834,63 @@ def test_a_seated_crowd_found_at_start_counts_at_the_next_sweep_due_for_it() -> 
     fake.people = _seated_crowd(occ)
     states = _run(occ, 0.0, params.area_period_s)  # no motion at all
     assert {s["wait"].count for t, s in states if t >= params.moved_period_s + 0.5} == {3.0}
+
+
+def _sits_down_unseen(backdate: bool, seen_before: bool = False) -> list[tuple[float, dict]]:
+    """Someone walks in and sits down at 10 s (motion over their seated box for that second); the detector finds
+    them only from 60 s on (a half-hidden back). seen_before: a standing-size box is counted over their place
+    until 30 s (as if found standing there after the motion)."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25  # only the seated-scale tiles find them
+    occ = PersonOccupancy([WAIT], ASPECT, PresenceParams(backdate_found=backdate), model=fake)  # type: ignore[arg-type]
+    person = _seated_crowd(occ)[1]
+    h = occ.persp.height(person[3])
+    standing = (person[0], person[3] - h, person[2], person[3])
+    frame = _frame_for(occ)
+    still = np.zeros((180, 320), np.uint8)
+    out = []
+    fake.min_rel_height = 0.0 if seen_before else 0.25
+    if seen_before:
+        fake.people = [standing]
+    for k in range(90 * 5):
+        t = k / 5
+        if t == (30.0 if seen_before else 10.0):
+            fake.people, fake.min_rel_height = [], 0.25
+        if t == 60.0:
+            fake.people = [person]
+        out.append((t, occ.update(t, _moving(person) if 10.0 <= t < 11.0 else still, frame)))
+    return out
+
+
+@pytest.mark.parametrize("backdate", [True, False])
+def test_a_seated_person_found_late_is_counted_from_when_they_sat_down(backdate: bool) -> None:
+    """The waiting count gains them from the motion of their sitting down on (a Revision), not from when found."""
+    states = _sits_down_unseen(backdate)
+    found = min(t for t, s in states if s["wait"].count == 1.0)
+    assert 60.0 <= found < 75.0
+    revisions = [r for _, s in states for r in s["wait"].revisions]
+    if not backdate:
+        assert revisions == []
+        return
+    assert len(revisions) == 1
+    assert revisions[0].start == pytest.approx(10.8, abs=0.3) and revisions[0].end == pytest.approx(found - 0.2, abs=0.5)
+    seconds = SecondAggregator(hold_s=math.inf)
+    for t, s in states:
+        seconds.add(t, s)
+    counts = {sec: row["wait"]["count"] for sec, row in seconds.flush()}
+    assert all(counts[sec] == 1.0 for sec in range(12, 85)), counts
+    assert all(counts[sec] == 0.0 for sec in range(0, 10))
+
+
+def test_someone_counted_standing_before_they_sat_is_not_counted_twice() -> None:
+    """Dated back no further than a box counted over their place: a person found standing there, then seated."""
+    states = _sits_down_unseen(True, seen_before=True)
+    assert [r.start for _, s in states for r in s["wait"].revisions] == [pytest.approx(30.0, abs=8.5)]
+    seconds = SecondAggregator(hold_s=math.inf)
+    for t, s in states:
+        seconds.add(t, s)
+    counts = [row["wait"]["count"] for _, row in seconds.flush()]
+    assert max(counts) == 1.0 and counts[35:85] == [1.0] * 50
 
 
 @pytest.mark.parametrize(("same", "rejoined"), [(True, True), (False, False)])
