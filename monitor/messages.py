@@ -24,6 +24,7 @@ __all__ = [
     "Heartbeat",
     "Message",
     "MessageError",
+    "OccupancyCorrection",
     "OccupancySample",
     "SegmentReady",
     "Status",
@@ -180,6 +181,14 @@ class OccupancySample(Message):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OccupancyCorrection(OccupancySample):
+    """A second already sent, corrected: its zones as they are now replace what the store holds (a seated person
+    found late counts from when they sat down; SecondAggregator.corrections)."""
+
+    TYPE: ClassVar[str] = "occupancy_correction"
+
+
+@dataclass(frozen=True, kw_only=True)
 class SegmentReady(Message):
     """A continuous-recording segment is complete on disk; path is relative to the recordings folder.
 
@@ -195,7 +204,8 @@ class SegmentReady(Message):
 
 _CLASSES: dict[str, type[Message]] = {
     c.TYPE: c
-    for c in (Status, Heartbeat, EventStarted, EventEnded, ClipReady, Thumbnail, OccupancySample, SegmentReady)
+    for c in (Status, Heartbeat, EventStarted, EventEnded, ClipReady, Thumbnail, OccupancySample, OccupancyCorrection,
+              SegmentReady)
 }
 
 

@@ -27,8 +27,8 @@ from monitor.camera.segments import SegmentInfo, SegmentPolicy, SegmentRecorder
 from monitor.camera.sources import SourceFrame, SourcePacket, SourceStatus, StreamSource, bgr, grey_small
 from monitor.camera.stats import WorkerStats
 from monitor.layout import clip_path, event_id, live_snapshot_path, live_watch_path, segment_path
-from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
-                              SegmentReady, Status, Thumbnail)
+from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancyCorrection,
+                              OccupancySample, SegmentReady, Status, Thumbnail)
 from monitor.site.recording import continuous_wanted
 from monitor.stopping import ignore_late_signals, install_worker_stop
 
@@ -49,6 +49,9 @@ LIVE_SNAPSHOT_WIDTH = 640  # enough for a grid of counters on a 1366x768 screen
 # (PresenceParams.calls_per_s): looking at it more often (detect_fps 10 for snappier motion
 # events) only costs CPU.
 OCCUPANCY_FPS = 5.0
+# Seconds sent up to this long ago are sent again when a late finding corrects them (a seated person found
+# late counts from when they sat down: PresenceParams.backdate_found); older ones stay as stored.
+CORRECT_S = 600.0
 
 
 Send = Callable[[Message], None]
@@ -117,7 +120,7 @@ class CameraWorker:
         self.detector: MotionDetector | None = None
         self.zones = [ZoneSpec.from_zone(z) for z in camera.zones]
         self.occupancy: PersonOccupancy | None = None
-        self.seconds = SecondAggregator()
+        self.seconds = SecondAggregator(correct_s=CORRECT_S)
         self.occupancy_shape: tuple[int, ...] = ()
         self.occupancy_due = -math.inf  # time of the next frame occupancy analyses
         self.current: str | None = None  # open event id
@@ -204,6 +207,8 @@ class CameraWorker:
         states = self.occupancy.update(t, self.detector.changed, lambda: frame.to_ndarray(format="rgb24"), grey)
         for second, zones in self.seconds.add(t, states):
             self.send(OccupancySample.of(self.camera.id, second, zones))
+        for second, zones in self.seconds.corrections():  # seconds sent already, corrected since
+            self.send(OccupancyCorrection.of(self.camera.id, second, zones))
 
     def occupancy_frame(self, t: float) -> bool:
         """True when occupancy analyses the frame at t: every frame up to OCCUPANCY_FPS, else on its grid."""

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancySample,
-                              SegmentReady, Status, Thumbnail)
+from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Heartbeat, Message, OccupancyCorrection,
+                              OccupancySample, SegmentReady, Status, Thumbnail, ZoneReading)
 from monitor.records import ZoneSamples
 from monitor.db.outbox import m012_hub_outbox
 from monitor.db.segments import insert_segment, m013_segments
@@ -368,6 +368,31 @@ class Writer:
             [(cam, zone, minute, occ, count, count) for zone, occ, count in inserted],
         )
 
+    def _occupancy_correction(self, m: OccupancyCorrection) -> None:
+        """A second stored already, as the worker now has it: each zone's row is replaced and its minute's roll-up
+        moved by the difference (applied twice, the second time changes nothing). A second never stored is
+        stored as a sample."""
+        cam, t = m.camera, m.t
+        minute = t - t % 60
+        missing: dict[str, ZoneReading] = {}
+        for zone, z in m.zones.items():
+            row = self.db.execute("select occupied, count from occupancy where camera = ? and zone = ? and t = ?",
+                                  [cam, zone, t]).fetchone()
+            if row is None:
+                missing[zone] = z
+                continue
+            occupied, count = row
+            if bool(occupied) == z.occupied and count == z.count:
+                continue
+            self.db.execute("update occupancy set occupied = ?, count = ? where camera = ? and zone = ? and t = ?",
+                            [int(z.occupied), z.count, cam, zone, t])
+            self.db.execute(
+                "update occupancy_minute set occupied_s = occupied_s + ?, count_sum = count_sum + ?,"
+                " count_max = max(count_max, ?) where camera = ? and zone = ? and minute = ?",
+                [int(z.occupied) - int(occupied), z.count - count, z.count, cam, zone, minute])
+        if missing:
+            self._occupancy(OccupancySample(camera=cam, t=t, zones=missing))
+
 
 # The writer's dispatch: one handler per message class (monitor/messages.py).
 _HANDLERS: dict[type[Message], Callable[[Writer, Any], None]] = {
@@ -379,6 +404,7 @@ _HANDLERS: dict[type[Message], Callable[[Writer, Any], None]] = {
     ClipFailed: Writer._clip_failed,
     Thumbnail: Writer._thumbnail,
     OccupancySample: Writer._occupancy,
+    OccupancyCorrection: Writer._occupancy_correction,
     SegmentReady: lambda writer, m: insert_segment(writer.db, m),
 }
 

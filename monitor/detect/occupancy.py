@@ -81,15 +81,24 @@ class SecondAggregator:
     that measure it, is its largest value in the second. Seconds are
     held for hold_s before they are returned, so transitions backdated by `since` and Revisions
     found within that time still reach them (math.inf: hold everything until flush()).
+
+    A Revision that reaches further back than the held seconds corrects the seconds returned within the
+    last correct_s too: corrections() gives them again, as they are now (a live worker sends them for the
+    store to replace what it holds).
     """
 
-    def __init__(self, hold_s: float = 15.0) -> None:
+    def __init__(self, hold_s: float = 15.0, correct_s: float = 0.0) -> None:
         if not hold_s >= 0:
             raise ValueError(f"hold_s must be >= 0, got {hold_s}")
+        if not correct_s >= 0:
+            raise ValueError(f"correct_s must be >= 0, got {correct_s}")
         self.hold_s = hold_s
+        self.correct_s = correct_s
         self._seconds: dict[int, dict[str, list]] = {}  # second -> zone -> [occupied, count_sum, n, moved max]
         self._last: dict[str, bool] = {}
         self._emitted = -(2**62)  # seconds up to this one have been returned
+        self._returned: dict[int, dict[str, list]] = {}  # the seconds returned within correct_s, as cells
+        self._corrected: dict[int, set[str]] = {}  # of those, the zones a Revision changed since corrections()
 
     def add(self, now: float, states: dict[str, ZoneState]) -> list[tuple[int, dict[str, dict]]]:
         """Record one frame's states; returns the seconds now complete and out of the hold."""
@@ -124,9 +133,18 @@ class SecondAggregator:
     def _revise(self, zid: str, rev: Revision) -> None:
         for s, row in self._seconds.items():
             if zid in row and rev.start <= s + 0.5 < rev.end:
-                cell = row[zid]
-                cell[1] = max(cell[1] + rev.count * cell[2], 0.0)
-                cell[0] = True if rev.count > 0 else cell[1] / cell[2] >= 0.5
+                _revise_cell(row[zid], rev)
+        for s, row in self._returned.items():
+            if zid in row and rev.start <= s + 0.5 < rev.end:
+                _revise_cell(row[zid], rev)
+                self._corrected.setdefault(s, set()).add(zid)
+
+    def corrections(self) -> list[tuple[int, dict[str, dict]]]:
+        """The seconds already returned that Revisions changed since the last call, each with the zones changed,
+        as they are now (oldest first)."""
+        out = [(s, {z: _sample(self._returned[s][z]) for z in sorted(zones)}) for s, zones in sorted(self._corrected.items())]
+        self._corrected = {}
+        return out
 
     def _emit(self, done) -> list[tuple[int, dict[str, dict]]]:  # noqa: ANN001 - predicate
         out = []
@@ -136,7 +154,16 @@ class SecondAggregator:
             row = self._seconds.pop(s)
             out.append((s, {z: _sample(c) for z, c in row.items()}))
             self._emitted = s
+            if self.correct_s > 0:
+                self._returned[s] = row
+        for s in [s for s in self._returned if s + self.correct_s <= self._emitted and s not in self._corrected]:
+            del self._returned[s]
         return out
+
+
+def _revise_cell(cell: list, rev: Revision) -> None:
+    cell[1] = max(cell[1] + rev.count * cell[2], 0.0)
+    cell[0] = True if rev.count > 0 else cell[1] / cell[2] >= 0.5
 
 
 def _sample(cell: list) -> dict:

@@ -76,7 +76,7 @@ class PresenceParams:
     # A seated-scale sighting counted for the first time is dated back to when motion last covered a quarter of
     # its box (BACKDATE_COVER: sitting down moves over all of it, a change map catches parts), but not before
     # someone counted in the waiting area last covered as much of it: the waiting count gains them over that
-    # time (a Revision; a live worker applies it to the seconds it still holds, SecondAggregator.hold_s). The
+    # time (a Revision; a live worker also corrects the seconds it sent in the last worker.CORRECT_S). The
     # detector finds some seated people long after they sat down (a half-hidden back in a dim or noisy picture),
     # and their arrival is when they sat. Nothing is dated back without motion there since the analysis began.
     # Measured on the whole matrix against 9dc9c29 (/work/notes/s40-bd2-matrix.txt), count MAE: development

@@ -15,6 +15,7 @@ from monitor.messages import (
     Heartbeat,
     Message,
     MessageError,
+    OccupancyCorrection,
     OccupancySample,
     SegmentReady,
     Status,
@@ -37,6 +38,7 @@ EXAMPLES: list[Message] = [
     Thumbnail(camera="quay-1", t=T, id="quay-1-20260922-080000", path="quay-1/2026-09-22/e.jpg"),
     OccupancySample(camera="quay-1", t=1_790_000_001,
                     zones={"ghe": ZoneReading(True, 1.0), "cho": ZoneReading(False, 2.333)}),
+    OccupancyCorrection(camera="quay-1", t=1_789_999_950, zones={"cho": ZoneReading(True, 3.333)}),
     SegmentReady(camera="quay-1", t=T, path="quay-1/2026-09-22/segments/080000-040.mp4", start=T - 60.5,
                  duration=60.04, bytes=15_012_345),
 ]

@@ -84,3 +84,28 @@ def test_aggregator_keeps_the_largest_moved_of_a_second_for_zones_that_measure_i
 def test_aggregator_rejects_negative_hold() -> None:
     with pytest.raises(ValueError):
         SecondAggregator(hold_s=-1)
+    with pytest.raises(ValueError, match="correct_s"):
+        SecondAggregator(correct_s=-1)
+
+
+@pytest.mark.parametrize("correct_s", [0.0, 60.0])
+def test_a_revision_past_the_held_seconds_corrects_those_returned_within_correct_s(correct_s: float) -> None:
+    """A live worker holds 15 s; a person found at 70 s who sat down at 10 s changes seconds it returned already:
+    those of the last correct_s come again from corrections(), as they are now; older ones are left."""
+    agg = SecondAggregator(hold_s=15, correct_s=correct_s)
+    out, fixed = [], []
+    for i in range(100 * 5):
+        t = i / 5
+        revs = [Revision(10.0, 70.0)] if t == 70.0 else []
+        out += agg.add(t, {"w": st(t >= 70.0, count=float(t >= 70.0), revisions=revs), "s": st(False)})
+        fixed += agg.corrections()
+    out += agg.flush()
+    counts = [z["w"]["count"] for _, z in out]
+    assert counts[:54] == [0.0] * 54 and counts[54:] == [1.0] * (len(counts) - 54)  # still held at 70 s: 54 on
+    if not correct_s:
+        assert fixed == []
+        return
+    # returned before 70 s: seconds up to 53, all within the last 60 s; the revision changed 10..53
+    assert [s for s, _ in fixed] == list(range(10, 54))
+    assert all(z == {"w": {"occupied": True, "count": 1.0}} for _, z in fixed)
+    assert agg.corrections() == []

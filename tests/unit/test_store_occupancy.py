@@ -53,6 +53,23 @@ def test_a_resent_second_is_not_counted_twice(db):
     assert spot["samples"] == 1
 
 
+def test_a_correction_replaces_a_stored_second_and_moves_its_minute_by_the_difference(db):
+    """A worker that finds a seated person late sends the seconds it sent already as they are now: the rows are
+    replaced, the minute roll-up follows, a resent correction changes nothing, a second never stored is stored."""
+    w = Writer(db)
+    w.apply([occ(T0 + i, wait=(i >= 30, float(i >= 30))) for i in range(60)])
+    fix = [dict(occ(T0 + i, wait=(True, 1.0)), type="occupancy_correction") for i in range(10, 30)]
+    fix.append(dict(occ(T0 + 61, wait=(True, 2.0)), type="occupancy_correction"))  # never stored
+    for _ in range(2):
+        w.apply(fix)
+        counts = [c for (c,) in db.execute("select count from occupancy where zone = 'wait' order by t")]
+        assert counts == [0.0] * 10 + [1.0] * 50 + [2.0]
+        rows = minute_rollups(db, "quay-1", "wait", T0, T0 + 120)
+        assert [(r["samples"], r["occupied_s"], r["count_sum"], r["count_max"]) for r in rows] == [
+            (60, 50, 50.0, 1.0), (1, 1, 2.0, 2.0)]
+    assert zone_samples(db, "quay-1", "wait", T0, T0 + 60).count.sum() == 50.0
+
+
 def test_occupancy_batch_is_atomic(db):
     w = Writer(db)
     with pytest.raises(MessageError, match="missing field"):

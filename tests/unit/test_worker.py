@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import textwrap
+from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
-from monitor.site.config import load_config
+from monitor.site.config import Config, load_config
 from monitor.camera.sources import SourceFrame
+from monitor.camera import worker as worker_module
 from monitor.camera.worker import CameraWorker, StreamHealth, camera_state
+from monitor.detect.occupancy import Revision, ZoneState
 from monitor.layout import live_snapshot_path
-from monitor.messages import ClipFailed, ClipReady, EventEnded, EventStarted, Message, OccupancySample, Thumbnail
+from monitor.messages import (ClipFailed, ClipReady, EventEnded, EventStarted, Message, OccupancyCorrection,
+                              OccupancySample, Thumbnail)
 
 T0 = 1_790_000_000.0
 
@@ -26,19 +30,18 @@ def _frame(block_x: int | None) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(img, format="bgr24")
 
 
+def _one_camera(tmp_path: Path, defaults: str, zones: list[str]) -> Config:
+    """The config of one camera `cam` reading main.mp4, with these defaults and zones (YAML flow mappings)."""
+    lines = ["site: {name: t}", f"defaults: {defaults}", "cameras:", "  - id: cam", "    name: Cam",
+             "    streams: {main: main.mp4}", "    zones:"] + [f"      - {z}" for z in zones]
+    (tmp_path / "cameras.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_config(tmp_path / "cameras.yaml")
+
+
 def test_motion_in_a_zone_makes_an_event_with_zone_and_occupancy_samples(tmp_path):
-    (tmp_path / "cameras.yaml").write_text(textwrap.dedent("""\
-        site: {name: t}
-        defaults: {detect_fps: 5, events: {min_length_s: 1, merge_gap_s: 2}}
-        cameras:
-          - id: cam
-            name: Cam
-            streams: {main: main.mp4}
-            zones:
-              - {id: left, kind: motion, points: [[0, 0.3], [0.5, 0.3], [0.5, 0.9], [0, 0.9]]}
-              - {id: right, kind: staff_seat, points: [[0.8, 0.3], [1, 0.3], [1, 0.9], [0.8, 0.9]]}
-        """), encoding="utf-8")
-    config = load_config(tmp_path / "cameras.yaml")
+    config = _one_camera(tmp_path, "{detect_fps: 5, events: {min_length_s: 1, merge_gap_s: 2}}", [
+        "{id: left, kind: motion, points: [[0, 0.3], [0.5, 0.3], [0.5, 0.9], [0, 0.9]]}",
+        "{id: right, kind: staff_seat, points: [[0.8, 0.3], [1, 0.3], [1, 0.9], [0.8, 0.9]]}"])
     sent: list[Message] = []
     now = [T0]
     worker = CameraWorker(config, config.cameras[0], sent.append, clock=lambda: now[0])
@@ -62,6 +65,41 @@ def test_motion_in_a_zone_makes_an_event_with_zone_and_occupancy_samples(tmp_pat
     assert [m.t for m in samples] == sorted({m.t for m in samples})
     assert not any(m.zones["right"].occupied for m in samples)
     assert live_snapshot_path(config.storage.recordings, "cam").read_bytes()[:2] == b"\xff\xd8"
+
+
+class _FoundLate:
+    """Stands in for PersonOccupancy: nobody in the waiting area until 40 s, when someone is found who sat down at 5 s."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.t0: float | None = None
+
+    def update(self, t: float, changed: object, frame: object, grey: object = None) -> dict[str, ZoneState]:
+        self.t0 = t if self.t0 is None else self.t0
+        here = t - self.t0 >= 40.0
+        back = (Revision(self.t0 + 5.0, t),) if abs(t - self.t0 - 40.0) < 0.1 else ()
+        return {"wait": ZoneState(here, float(here), float(here), None, back)}
+
+
+def test_a_worker_sends_again_the_seconds_a_late_finding_corrects(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """Seconds already sent when a seated person is found late go out again, corrected (OccupancyCorrection)."""
+    monkeypatch.setattr(worker_module, "PersonOccupancy", _FoundLate)
+    config = _one_camera(tmp_path, "{detect_fps: 5}", ["{id: wait, kind: waiting_area, points: [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]}"])
+    sent: list[Message] = []
+    now = [T0]
+    worker = CameraWorker(config, config.cameras[0], sent.append, clock=lambda: now[0])
+    frame = _frame(None)
+    for i in range(60 * 5):
+        now[0] = T0 + i * 0.2
+        worker.on_frame(SourceFrame(frame, now[0]))
+    worker.finish()
+    first = int(T0)
+    stored: dict[int, float] = {}
+    for m in sent:
+        if isinstance(m, OccupancySample):  # a correction replaces what was sent before it
+            stored[m.t] = m.zones["wait"].count
+    fixed = sorted(m.t for m in sent if isinstance(m, OccupancyCorrection))
+    assert fixed == list(range(first + 5, first + 24))  # sent by 40 s: up to 24 s (15 s held)
+    assert [stored[first + s] for s in range(60)] == [0.0] * 5 + [1.0] * 55
 
 
 def test_camera_state_from_streams():
