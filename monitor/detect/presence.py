@@ -103,6 +103,11 @@ def _covered_since(times: np.ndarray) -> float:
     return float(np.partition(flat, k)[k])
 
 
+def _seen_as(g: Detection, now_look: np.ndarray, known: Sequence[tuple[Detection, np.ndarray]]) -> bool:
+    """True when g (looking now_look) is one of the known (box, look) pairs: overlapping it by HOLD_IOU, looking alike."""
+    return any(iou(g, b) >= HOLD_IOU and same_look(then, now_look) for b, then in known)
+
+
 def _once(frame: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
     """frame, called at most once: later calls return the first call's picture."""
     got: list[np.ndarray] = []
@@ -138,6 +143,10 @@ class _TileState:
         self.found.append(d)
         self.firm.append(firm)
         self.points.append(None)
+
+    def unconfirmed(self) -> list[Detection]:
+        """Seated scale: the sightings found that no counted one overlaps by HOLD_IOU (not checked by a sweep yet)."""
+        return [d for d in self.found if not any(iou(d, c) >= HOLD_IOU for c in self.counted)]
 
 
 class PersonOccupancy:
@@ -447,8 +456,7 @@ class PersonOccupancy:
             return False
         if now - min(self.tiles[i].last_run for i in self._sweep) < self.params.moved_period_s:
             return False
-        return any(not any(iou(d, c) >= HOLD_IOU for c in ts.counted)
-                   for ts in self.tiles if ts.seated_scale and ts.last_run < now for d in ts.found)
+        return any(ts.unconfirmed() for ts in self.tiles if ts.seated_scale and ts.last_run < now)
 
     def _next_seated(self, now: float) -> int | None:
         """The most overdue seated-scale waiting-area tile, or None when none is due."""
@@ -555,8 +563,7 @@ class PersonOccupancy:
             if any(self._hides(k, g) for k in found + out):
                 continue
             now_look = look(rgb, g)
-            if any(iou(g, c) >= HOLD_IOU and same_look(then, now_look)
-                   for c, then in zip(ts.found, ts.looks, strict=True) if c in ts.counted):
+            if _seen_as(g, now_look, [(c, then) for c, then in zip(ts.found, ts.looks, strict=True) if c in ts.counted]):
                 out.append(g)  # a counted sighting of theirs
                 continue
             if hall is None or self._grey is None or same_look(look(hall, g), look(self._grey, g)):
@@ -564,7 +571,7 @@ class PersonOccupancy:
             # where a counted person was taken for gone, a box unlike the hall's usual picture that looks as they
             # did is them, still there (their empty chair, once the median shows it, is the usual picture)
             if (not any(iou(g, b) >= HOLD_IOU for b in vacated)
-                    or any(iou(g, b) >= HOLD_IOU and same_look(then, now_look) for b, then in left_looks)):
+                    or _seen_as(g, now_look, left_looks)):
                 out.append(g)
         return out
 
@@ -716,7 +723,7 @@ class PersonOccupancy:
                 ts.found, ts.looks, ts.misses, ts.stirred = (
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
                 if self._motion_at is not None:
-                    self._date_back([d for d in ts.found if not any(iou(d, c) >= HOLD_IOU for c in ts.counted)], now)
+                    self._date_back(ts.unconfirmed(), now)
                 ts.counted = list(ts.found)
 
     def _date_back(self, new: list[Detection], now: float) -> None:
