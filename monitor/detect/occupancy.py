@@ -156,7 +156,9 @@ class SecondAggregator:
             self._emitted = s
             if self.correct_s > 0:
                 self._returned[s] = row
-        for s in [s for s in self._returned if s + self.correct_s <= self._emitted and s not in self._corrected]:
+        # seconds go in ascending order: drop the oldest while out of correct_s (one awaiting corrections() stays)
+        while self._returned and (s := next(iter(self._returned))) + self.correct_s <= self._emitted \
+                and s not in self._corrected:
             del self._returned[s]
         return out
 

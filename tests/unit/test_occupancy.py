@@ -88,8 +88,8 @@ def test_aggregator_rejects_negative_hold() -> None:
         SecondAggregator(correct_s=-1)
 
 
-@pytest.mark.parametrize("correct_s", [0.0, 60.0])
-def test_a_revision_past_the_held_seconds_corrects_those_returned_within_correct_s(correct_s: float) -> None:
+@pytest.mark.parametrize(("correct_s", "first"), [(0.0, None), (60.0, 10), (30.0, 24)])
+def test_a_revision_past_the_held_seconds_corrects_those_returned_within_correct_s(correct_s: float, first: int | None) -> None:
     """A live worker holds 15 s; a person found at 70 s who sat down at 10 s changes seconds it returned already:
     those of the last correct_s come again from corrections(), as they are now; older ones are left."""
     agg = SecondAggregator(hold_s=15, correct_s=correct_s)
@@ -105,7 +105,8 @@ def test_a_revision_past_the_held_seconds_corrects_those_returned_within_correct
     if not correct_s:
         assert fixed == []
         return
-    # returned before 70 s: seconds up to 53, all within the last 60 s; the revision changed 10..53
-    assert [s for s, _ in fixed] == list(range(10, 54))
+    # returned before 70 s: seconds up to 53; the revision (from 10 s) changed those still kept: within the last
+    # 60 s all of them, within the last 30 s those from 24 on
+    assert [s for s, _ in fixed] == list(range(first, 54))
     assert all(z == {"w": {"occupied": True, "count": 1.0}} for _, z in fixed)
     assert agg.corrections() == []
