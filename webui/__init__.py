@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from monitor.site.config import Config
 from monitor.db.users import role_at_least
@@ -22,6 +23,16 @@ log = logging.getLogger(__name__)
 # everything else needs a logged-in user; health.metrics (/metrics) checks its own token or loopback rule
 # tickets.receive (POST /api/v1/tickets) checks a feed's bearer token instead (webui/tickets_api.py)
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health.metrics", "tickets.receive"}
+SQLITE_MAX_INT = 2**63 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a row id, so at most SQLite's largest INTEGER. A larger one matches no route
+    (a 404), where SQLite would raise OverflowError at the lookup."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = SQLITE_MAX_INT,  # noqa: A002, ANN001
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +43,7 @@ def create_app(config: Config | SiteState, test_config: dict[str, Any] | None = 
     site = config if isinstance(config, SiteState) else SiteState(config)
     config = site.config
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.config.update(
         DATABASE=str(config.storage.database), RECORDINGS=str(config.storage.recordings),
         PAGE_SIZE=50, CLOCK=time.time,

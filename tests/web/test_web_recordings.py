@@ -97,6 +97,13 @@ def test_a_day_or_camera_without_footage_says_so(client):
     assert "recording: events" in page and 'id="recording-player"' not in page
 
 
+@pytest.mark.parametrize("segment", ["99", str(2**63 - 1), str(2**63), "99999999999999999999999"])
+def test_a_segment_that_is_not_there_is_a_404_even_past_sqlites_largest_integer(client, segment):
+    """The fuzz test's find: a segment id over 2**63 - 1 reached SQLite and raised OverflowError (a 500)."""
+    for suffix in (".mp4", ".h264.mp4"):
+        assert client.get(f"/recordings/segments/{segment}{suffix}").status_code == 404
+
+
 def test_segments_are_served_by_range_and_each_viewing_audited_once(client, site):
     with client.get("/recordings/segments/2.mp4") as whole:
         assert whole.status_code == 200 and whole.mimetype == "video/mp4"
