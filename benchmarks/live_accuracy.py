@@ -170,7 +170,10 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="Keep the live JSON (and analyze's) of each scene here.")
     ap.add_argument("--no-analyze", action="store_true", help="Do not run `onestop analyze` beside it.")
     args = ap.parse_args()
-    scorer = load_module(args.score_py, "devscore")
+    try:
+        scorer = load_module(args.score_py, "devscore")
+    except FileNotFoundError as err:
+        raise SystemExit(f"--score-py: {err}") from None
     names = args.scenes or sorted(p.name for p in args.score_py.parent.iterdir() if (p / "truth.json").is_file())
     scenes = []
     for name in names:
@@ -188,7 +191,10 @@ def main() -> None:
             sys.path.insert(0, str(ROOT / "tests"))
             from support import RtspServer
 
-            server = RtspServer({f"/{name}": video for name, video, _ in scenes}).start()
+            try:
+                server = RtspServer({f"/{name}": video for name, video, _ in scenes}).start()
+            except RuntimeError as err:  # no GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0)
+                raise SystemExit(f"--rtsp: {str(err).splitlines()[0]}") from None
             sources = {name: server.url(f"/{name}") for name, _, _ in scenes}
         else:
             sources = {name: str(video.resolve()) for name, video, _ in scenes}
