@@ -336,17 +336,24 @@ def started_late(truth: dict, start: int) -> dict:
     return out
 
 
+def late_cut(name: str, video: Path, truth: dict, cache: Path) -> tuple[Path, dict]:
+    """The scene NAME from LATE_SHARE of its length on: its video cut there and re-encoded (made once into cache as
+    NAME-late.mp4) and its truth from then on."""
+    start = int(float(truth["duration_s"]) * LATE_SHARE)
+    cache.mkdir(parents=True, exist_ok=True)
+    cut = cache / f"{name}-late.mp4"
+    ffmpeg_once(cut, ["-ss", str(start), "-i", str(video), "-c:v", "libx264", "-preset", "veryfast", "-b:v", "150k",
+                      "-g", "20", "-an"])
+    return cut, started_late(truth, start)
+
+
 def late_scenes(dev: list[Scene], cache: Path) -> list[Scene]:
     """Each development scene from LATE_SHARE of its length on (re-encoded there, made once into cache)."""
-    cache.mkdir(parents=True, exist_ok=True)
     out = []
     for scene in dev:
-        start = int(float(scene.truth["duration_s"]) * LATE_SHARE)
         name = f"{scene.name}-late"
-        video = cache / f"{name}.mp4"
-        ffmpeg_once(video, ["-ss", str(start), "-i", str(scene.video), "-c:v", "libx264", "-preset", "veryfast",
-                            "-b:v", "150k", "-g", "20", "-an"])
-        out.append(Scene("late", name, video, config_playing(scene, name, video), scene.camera, started_late(scene.truth, start)))
+        video, truth = late_cut(scene.name, scene.video, scene.truth, cache)
+        out.append(Scene("late", name, video, config_playing(scene, name, video), scene.camera, truth))
     return out
 
 

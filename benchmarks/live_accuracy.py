@@ -1,9 +1,11 @@
 """The development scenes through the live path, scored as the acceptance scores `onestop analyze`.
 
 Usage: python benchmarks/live_accuracy.py [--score-py ../shared/devscenes/score.py] [--scenes office-2c office-4c]
-           [--rtsp] [--keep DIR] [--no-analyze]
+           [--rtsp] [--late DIR] [--keep DIR] [--no-analyze]
 
---keep DIR keeps each scene's two JSONs (live and analyze), the database and cameras.yaml.
+--keep DIR keeps each scene's two JSONs (live and analyze), the database and cameras.yaml. --late DIR plays each
+scene from a third of the way in instead, as `accuracy.py --kinds late` cuts it (officers seated, citizens
+waiting: the workers start mid-morning), the cut videos made once into DIR.
 
 `onestop analyze` is what score.py measures; a supervisor sees something else: what the camera workers
 stored, second by second, while the video came in at real time, and what the office report makes of it.
@@ -44,7 +46,7 @@ from pathlib import Path
 
 import yaml
 
-from accuracy import DEFAULT_SCORE_PY, METRICS, ROOT, analyze, load_module
+from accuracy import DEFAULT_SCORE_PY, METRICS, ROOT, analyze, late_cut, load_module
 from benchlib import db_rows
 
 START_TIMEOUT_S = 90.0  # every camera's first stored second
@@ -169,6 +171,9 @@ def main() -> None:
     ap.add_argument("--rtsp", action="store_true", help="Serve the files from the GStreamer RTSP test server.")
     ap.add_argument("--keep", type=Path, help="Keep the live JSON (and analyze's) of each scene here.")
     ap.add_argument("--no-analyze", action="store_true", help="Do not run `onestop analyze` beside it.")
+    ap.add_argument("--late", type=Path, metavar="DIR",
+                    help="Play each scene from a third of the way in instead (officers seated, citizens waiting: a "
+                         "worker started mid-morning), as `accuracy.py --kinds late` cuts them (made once into DIR).")
     args = ap.parse_args()
     try:
         scorer = load_module(args.score_py, "devscore")
@@ -181,6 +186,8 @@ def main() -> None:
         if not (d / "scene.mp4").is_file():
             raise SystemExit(f"--scenes: no {d / 'scene.mp4'}")
         scenes.append((name, d / "scene.mp4", json.loads((d / "truth.json").read_text(encoding="utf-8"))))
+    if args.late:
+        scenes = [(f"{name}-late", *late_cut(name, video, truth, args.late)) for name, video, truth in scenes]
     durations = {name: float(truth["duration_s"]) for name, _, truth in scenes}
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
