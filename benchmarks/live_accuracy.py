@@ -80,14 +80,16 @@ def last_seconds(db: Path) -> dict[str, int]:
 
 
 def play(cfg: Path, db: Path, durations: dict[str, float], log: Path) -> dict[str, int]:
-    """Run onestop until every camera stored its scene's length (or stopped sending past it); the first seconds."""
-    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "-c", str(cfg), "--no-web"], cwd=ROOT,
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    """Run onestop until every camera stored its scene's length (at most the longest scene plus END_SLACK_S);
+    returns each camera's first stored second."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "-c", str(cfg), "--no-web"], cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         started = time.monotonic()
         while len(first := first_seconds(db)) < len(durations):
             if proc.poll() is not None:
-                raise RuntimeError(f"onestop exited ({proc.returncode}) before every camera stored a second; see {log}")
+                raise RuntimeError(f"onestop exited ({proc.returncode}) before every camera stored a second")
             if time.monotonic() - started > START_TIMEOUT_S:
                 raise RuntimeError(f"no stored second from {sorted(set(durations) - set(first))} in {START_TIMEOUT_S:.0f} s")
             time.sleep(1.0)
@@ -99,7 +101,7 @@ def play(cfg: Path, db: Path, durations: dict[str, float], log: Path) -> dict[st
                 time.sleep(5.0)
                 break
             if proc.poll() is not None:
-                raise RuntimeError(f"onestop exited ({proc.returncode}) while playing; see {log}")
+                raise RuntimeError(f"onestop exited ({proc.returncode}) while playing")
             time.sleep(2.0)
         return first
     finally:
@@ -208,7 +210,11 @@ def main() -> None:
         try:
             cfg = site_config(folder, scenes, scorer, sources)
             t = time.perf_counter()
-            first = play(cfg, folder / "onestop.db", durations, folder / "onestop.log")
+            try:
+                first = play(cfg, folder / "onestop.db", durations, folder / "onestop.log")
+            except RuntimeError as err:  # the log goes with the temporary folder: its end first
+                sys.stderr.write((folder / "onestop.log").read_text(encoding="utf-8", errors="replace")[-3000:])
+                raise SystemExit(f"error: {err}") from None
             print(f"played {len(scenes)} scene(s) {'over RTSP' if args.rtsp else 'from files'} in "
                   f"{time.perf_counter() - t:.0f} s", flush=True)
         finally:
