@@ -921,9 +921,7 @@ class PersonOccupancy:
         if self.areas:
             # a person on an occupied seat is not waiting, whichever tile found them
             _, free = self._assign(self._area_dets, [j for j, s in enumerate(self.seats) if s.occupied])
-            # feet the picture cuts off (the box runs past its bottom edge) are taken to stand at that edge: a
-            # waiting area drawn down to it goes on beyond it
-            anchors = [(x, min(y, 1.0)) for x, y in (self.anchor(d, self.params.sitting_head_h) for d in free)]
+            anchors = [self.anchor(d, self.params.sitting_head_h) for d in free]
             late = [(self.anchor(d, self.params.sitting_head_h), since, until) for d, since, until in self._found_late
                     if any(d is f for f in free)]
             self._found_late = []
@@ -933,6 +931,8 @@ class PersonOccupancy:
                     self._counted_at[y0:y1, x0:x1] = now
             for zid, poly in self.areas.items():
                 def inside(x: float, y: float, poly: np.ndarray = poly) -> bool:
+                    # feet the picture cuts off (the box runs past its bottom edge) are taken to stand at that
+                    # edge: a waiting area drawn down to it goes on beyond it
                     return cv2.pointPolygonTest(poly, (x * self.aspect, min(y, 1.0)), False) >= 0
                 n = sum(inside(x, y) for x, y in anchors)
                 back = tuple(Revision(self._t0 + since, self._t0 + until) for (x, y), since, until in late if inside(x, y))
