@@ -71,12 +71,9 @@ def site_config(folder: Path, scenes: list[tuple[str, Path, dict]], scorer, sour
     return path
 
 
-def first_seconds(db: Path) -> dict[str, int]:
-    return {cam: int(t) for cam, t in db_rows(db, "select camera, min(t) from occupancy group by camera")}
-
-
-def last_seconds(db: Path) -> dict[str, int]:
-    return {cam: int(t) for cam, t in db_rows(db, "select camera, max(t) from occupancy group by camera")}
+def stored_span(db: Path) -> dict[str, tuple[int, int]]:
+    """Each camera's first and last stored second."""
+    return {cam: (int(t0), int(t1)) for cam, t0, t1 in db_rows(db, "select camera, min(t), max(t) from occupancy group by camera")}
 
 
 def play(cfg: Path, db: Path, durations: dict[str, float], log: Path) -> dict[str, int]:
@@ -87,15 +84,16 @@ def play(cfg: Path, db: Path, durations: dict[str, float], log: Path) -> dict[st
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         started = time.monotonic()
-        while len(first := first_seconds(db)) < len(durations):
+        while len(span := stored_span(db)) < len(durations):
             if proc.poll() is not None:
                 raise RuntimeError(f"onestop exited ({proc.returncode}) before every camera stored a second")
             if time.monotonic() - started > START_TIMEOUT_S:
-                raise RuntimeError(f"no stored second from {sorted(set(durations) - set(first))} in {START_TIMEOUT_S:.0f} s")
+                raise RuntimeError(f"no stored second from {sorted(set(durations) - set(span))} in {START_TIMEOUT_S:.0f} s")
             time.sleep(1.0)
+        first = {cam: t0 for cam, (t0, _) in span.items()}
         deadline = time.monotonic() + max(durations.values()) + END_SLACK_S
         while time.monotonic() < deadline:
-            last = last_seconds(db)
+            last = {cam: t1 for cam, (_, t1) in stored_span(db).items()}
             # done when each camera has reached its length less the 15 s its worker holds back
             if all(last.get(c, 0) - first[c] >= d - 16 for c, d in durations.items()):
                 time.sleep(5.0)
@@ -115,37 +113,32 @@ def play(cfg: Path, db: Path, durations: dict[str, float], log: Path) -> dict[st
 
 def stored_result(cfg: Path, db_path: Path, camera: str, t0: int, duration: float) -> dict:
     """The stored seconds and the office report's analysis of one camera, as `onestop analyze --json` fields."""
-    from monitor.counters.site import analyse_office, queue_window, walking_keys
-    from monitor.db.store import open_db, zone_samples
+    from monitor.counters.office_report import office_samples
+    from monitor.counters.site import analyse_office, queue_window
+    from monitor.db.store import open_db
     from monitor.records import Interval
     from monitor.site.config import load_config
-    from monitor.site.office import office_of
+    from monitor.site.office import derive_office
 
-    config = load_config(cfg)
-    office = office_of(config)
+    office = derive_office([load_config(cfg).camera(camera)])  # the report's office, this camera's part of it
+    end = t0 + int(math.ceil(duration))
+    window = Interval(float(t0), float(end))
     db = open_db(db_path)
     try:
-        end = t0 + int(math.ceil(duration))
         rows = db.execute("select t, zone, occupied, count from occupancy where camera = ? and t >= ? and t < ? "
                           "order by t", [camera, t0, end]).fetchall()
-        per: dict[int, dict] = {}
-        for t, zone, occupied, count in rows:
-            per.setdefault(int(t) - t0, {})[zone] = {"occupied": bool(occupied), "count": float(count)}
-        counters = [c for c in office.counters if c.spot[0] == camera]
-        keys = {k for c in counters for k in (c.seat, c.spot)}
-        queue = next((q for q in office.queues if q.areas[0][0] == camera), None)
-        if queue is not None:
-            keys |= set(queue.areas) | set(walking_keys(queue.areas))
-        samples = {k: zone_samples(db, k[0], k[1], t0, end) for k in keys}
+        samples = office_samples(db, office, window)
     finally:
         db.conn.close()
-    window = Interval(float(t0), float(end))
+    per: dict[int, dict] = {}
+    for t, zone, occupied, count in rows:
+        per.setdefault(int(t) - t0, {})[zone] = {"occupied": bool(occupied), "count": float(count)}
     analysis = analyse_office(office, samples, [window])
     sessions = [{"counter": c.spot[1], "start_s": iv.start - t0, "end_s": iv.end - t0}
-                for c in counters for iv in analysis.sessions[c.id]]
+                for c in office.counters for iv in analysis.sessions[c.id]]
     absences = [{"zone": c.seat[1], "start_s": iv.start - t0, "end_s": iv.end - t0}
-                for c in counters for iv in analysis.absences[c.id]]
-    mean_wait = queue_window(analysis, queue.id, window).mean_wait_s if queue is not None else None
+                for c in office.counters for iv in analysis.absences[c.id]]
+    mean_wait = queue_window(analysis, office.queues[0].id, window).mean_wait_s if office.queues else None
     return {"camera": camera, "duration_s": duration, "per_second": [{"t": t, "zones": z} for t, z in sorted(per.items())],
             "sessions": sorted(sessions, key=lambda s: (s["start_s"], s["counter"])), "absences": absences,
             "waiting": {"mean_wait_s": mean_wait if mean_wait is not None else 0.0}, "seconds_stored": len(per)}

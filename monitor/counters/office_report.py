@@ -40,7 +40,7 @@ from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Config
 from monitor.site.office import Office, office_of
 
-__all__ = ["OfficeReport", "OfficeRow", "analyse_day", "build_office_report", "office_day_rows", "render_office_report"]
+__all__ = ["OfficeReport", "OfficeRow", "analyse_day", "build_office_report", "office_day_rows", "office_samples", "render_office_report"]
 
 Level = Literal["counter", "field", "queue", "agreement"]
 
@@ -117,13 +117,15 @@ def analyse_day(config: Config, office: Office, db: sqlite_utils.Database, day: 
     """
     tz = config.site.tz
     window = day_window(day, tz)
-    samples = _samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
+    samples = office_samples(db, office, Interval(window.start - PAD_S, window.end + PAD_S))
     events = ticket_events(db, window.start, window.end)
     tickets = visits([e for e in events if now is None or e.t <= now])
     return analyse_office(office, samples, config.site.opening_hours.spans(day, tz)), window, tickets
 
 
-def _samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[tuple[str, str], ZoneSamples]:
+def office_samples(db: sqlite_utils.Database, office: Office, span: Interval) -> dict[tuple[str, str], ZoneSamples]:
+    """The per-second samples within span of every zone the office analysis reads: counters' seats and spots,
+    queues' waiting areas and their cameras' walkers."""
     keys = {k for c in office.counters for k in (c.seat, c.spot)} | {a for q in office.queues for a in q.areas}
     keys |= {k for q in office.queues for k in walking_keys(q.areas)}
     return {k: zone_samples(db, k[0], k[1], span.start, span.end) for k in sorted(keys)}
