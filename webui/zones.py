@@ -15,7 +15,7 @@ from monitor.site import write as config_write
 from monitor.site.config import ConfigError, Polygon, Zone, ZoneKind
 from monitor.site.errors import raise_duplicates
 from monitor.camera.streamcheck import StreamCheckError, check_stream, is_jpeg
-from monitor.detect.tiles import HEAD_HEIGHT_SLOPE
+from monitor.detect.tiles import HEAD_HEIGHT_SLOPE, body_drawn_zones
 from monitor.layout import live_snapshot_path, mark_watched
 from webui.auth import role_required
 from webui.cameras import Problem, camera_or_404, save
@@ -64,7 +64,8 @@ def validation_line(err: ValidationError) -> str:
 def editor(camera_id: str) -> str:
     cam = camera_or_404(camera_id)
     data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": _points(cam.masks),
-            "privacy_masks": _points(cam.privacy_masks), "head_height_slope": HEAD_HEIGHT_SLOPE}
+            "privacy_masks": _points(cam.privacy_masks), "head_height_slope": HEAD_HEIGHT_SLOPE,
+            "drawn_as_body": body_drawn_zones(cam.zones)}
     kinds = {k: str(KIND_LABELS.get(k, k)) for k in ZONE_KINDS}
     return render_template("zones/editor.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
 
@@ -79,6 +80,7 @@ def _page_text(kinds: dict[str, str]) -> dict[str, Any]:
     return {
         "kinds": kinds, "mask": _("detection mask"), "privacy": _("privacy mask"), "near": _("near"), "far": _("far"),
         "corners": _("Corners:"), "saving": _("Saving…"), "saved": _("Saved."), "failed": _("Could not save:"),
+        "drawn_as_body": _("Drawn around a person, not the floor:"),
         "no_picture": _("No picture from this camera: zones can still be edited, but check them on a live view."),
     }
 
@@ -103,7 +105,8 @@ def save_zones(camera_id: str) -> Any:
              config_write.set_zones, cam.id, zones, masks, privacy)
     except Problem as err:
         return jsonify(error=str(err)), err.status
-    return jsonify(ok=True, zones=len(zones), masks=len(masks), privacy_masks=len(privacy))
+    return jsonify(ok=True, zones=len(zones), masks=len(masks), privacy_masks=len(privacy),
+                   drawn_as_body=body_drawn_zones(parsed.zones))
 
 
 def _privacy_change(old: list[list[tuple[float, float]]], new: list[list[list[float]]]) -> str:

@@ -32,8 +32,7 @@ def check_config(config_path: str) -> None:
 
     Example: onestop check-config -c cameras.yaml
     """
-    from monitor.counters.analyze import head_height_warning
-    from monitor.detect.tiles import head_height_zones
+    from monitor.counters.analyze import zone_warnings
     from monitor.site.config import summary
     from monitor.site.office import office_of, office_summary
 
@@ -41,8 +40,8 @@ def check_config(config_path: str) -> None:
     click.echo(summary(config))
     click.echo(office_summary(office_of(config)))
     for camera in config.cameras:
-        for zone in head_height_zones(camera.zones):
-            click.echo(head_height_warning(f"{camera.id}/{zone}"), err=True)
+        for warning in zone_warnings(camera):
+            click.echo(warning, err=True)
 
 
 @main.command()
@@ -203,7 +202,7 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
         raise click.UsageError("give VIDEO and --camera, or --video CAMERA=FILE for each camera")
     if csv_out is not None:
         raise click.UsageError("--csv goes with --video CAMERA=FILE (the office analysis)")
-    from monitor.counters.analyze import analyze_file, head_height_warning, hidden_warning
+    from monitor.counters.analyze import analyze_file, hidden_warning, zone_warnings
 
     known = [c.id for c in config.cameras]
     if camera_id not in known:
@@ -233,8 +232,8 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
         click.echo(text)
     for seat in result["staff_hidden"]:
         click.echo(hidden_warning(f"{camera_id}/{seat}"), err=True)
-    for zone in result["at_head_height"]:
-        click.echo(head_height_warning(f"{camera_id}/{zone}"), err=True)
+    for warning in zone_warnings(config.camera(camera_id)):
+        click.echo(warning, err=True)
 
 
 def _day(value: str, name: str):  # noqa: ANN202 - date

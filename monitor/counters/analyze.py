@@ -32,7 +32,7 @@ from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
 from monitor.detect.presence_params import PresenceParams
-from monitor.detect.tiles import head_height_zones
+from monitor.detect.tiles import body_drawn_zones, head_height_zones
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.camera.sources import grey_small, tune_decoder
 
@@ -64,6 +64,20 @@ def head_height_warning(where: str) -> str:
             "looking down.")
 
 
+def body_drawn_warning(where: str) -> str:
+    """The warning for a staff seat or service spot drawn around a person's body instead of the floor (tiles.body_drawn_zones)."""
+    return (f"warning: {where}: the zone is drawn as tall as a person there (person_height), not as a floor footprint: "
+            "people are placed by their feet or their seat, which lie below a body drawn so, and the seat would read "
+            "empty. Draw the floor under the chair (or where the citizen stands): a thin band, about a fifth of a "
+            "standing person's height.")
+
+
+def zone_warnings(camera: Camera) -> list[str]:
+    """The warnings a camera's zones give before any video: a camera at head height, seats drawn as bodies."""
+    return ([head_height_warning(f"{camera.id}/{z}") for z in head_height_zones(camera.zones)]
+            + [body_drawn_warning(f"{camera.id}/{z}") for z in body_drawn_zones(camera.zones)])
+
+
 def analyze_file(
     video: Path,
     config: Config,
@@ -74,7 +88,8 @@ def analyze_file(
 
     Returns the JSON of `onestop analyze`: camera, fps, duration_s, per_second, sessions,
     absences, waiting, staff_hidden, at_head_height (the zones whose person_height says the camera is at
-    about head height: tiles.head_height_zones). Times are seconds from the start of the video.
+    about head height: tiles.head_height_zones), drawn_as_body (the seats and spots drawn around a person
+    rather than the floor: tiles.body_drawn_zones). Times are seconds from the start of the video.
     """
     try:
         camera = config.camera(camera_id)
@@ -83,9 +98,8 @@ def analyze_file(
     fps = float(camera.settings(config.defaults).detect_fps)
     per_second, duration = detect_seconds(video, camera, config, progress)
     result = summarise(camera, per_second, duration)
-    at_head = head_height_zones(camera.zones)
     return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result,
-            "at_head_height": at_head}
+            "at_head_height": head_height_zones(camera.zones), "drawn_as_body": body_drawn_zones(camera.zones)}
 
 
 def detect_seconds(

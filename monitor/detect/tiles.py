@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HEAD_HEIGHT_SLOPE", "Perspective", "Tile", "cell_overlaps", "plan_tiles", "head_height_zones"]
+__all__ = ["FOOTPRINT_MAX", "HEAD_HEIGHT_SLOPE", "Perspective", "Tile", "body_drawn_zones", "cell_overlaps", "head_height_zones",
+           "plan_tiles"]
 
 # No calibration: a camera on the wall ~3 m up looking down the room (standing person 45 % of the
 # frame height at the bottom row, 25 % at the top row), as monitor.detect.occupancy assumes.
@@ -51,6 +52,13 @@ MIN_HEIGHT = 0.04
 # holds; measured 2026-12-07); over a walkway from higher up (PETS, slopes 0.22) it holds. The development
 # offices (3.8 m, 36 degrees down): 0.12.
 HEAD_HEIGHT_SLOPE = 0.8
+# A staff seat or service spot is drawn as its floor footprint (where the chair stands, or the feet): seen from
+# 3 m or more, looking 30-45 degrees down, a footprint of 0.5-0.6 m deep shows 0.1-0.3 of a standing height
+# (0.13 and 0.18 in the development offices), while the body of someone using it shows 0.5-0.9 (the same
+# offices' body areas: 0.53 for a clerk above the desk, 0.90 for a seated citizen). Drawn as a body area, the
+# lowered anchors fall below the zone and the seats read empty (development scenes: seats 43-44 %, every
+# absence missed). A zone taller than this many standing heights at its lowest row was drawn as a body.
+FOOTPRINT_MAX = 0.45
 
 
 @dataclass(frozen=True)
@@ -180,5 +188,24 @@ def head_height_zones(zones: Sequence) -> list[str]:  # noqa: ANN001 - config Zo
     out = []
     for z in zones:
         if z.person_height is not None and Perspective.from_zones([z]).at_head_height:
+            out.append(z.id)
+    return out
+
+
+def body_drawn_zones(zones: Sequence) -> list[str]:  # noqa: ANN001 - config Zones or ZoneSpecs (id, kind, points, person_height)
+    """The ids of the staff seats and service spots drawn as a person's body rather than a floor footprint.
+
+    Taller than FOOTPRINT_MAX standing heights at their lowest row, by the person_height calibration of the
+    camera's zones; nothing without a calibration (the standing height is then a guess).
+    """
+    if not any(z.person_height is not None for z in zones):
+        return []
+    persp = Perspective.from_zones(zones)
+    out = []
+    for z in zones:
+        if z.kind not in ("staff_seat", "service_spot"):
+            continue
+        ys = [p[1] for p in z.points]
+        if max(ys) - min(ys) > FOOTPRINT_MAX * persp.height(max(ys)):
             out.append(z.id)
     return out

@@ -265,6 +265,8 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
     button(browser, "save-zones").click()
     wait_for(browser, "the saved message", lambda d: d.find_element(By.ID, "zone-status").get_attribute("class")
              == "saved")
+    # by the new calibration the staff seat (0.25 of the frame tall where a person is 0.13) is drawn around a person
+    assert status_line(browser).endswith(" ghe"), status_line(browser)
     screenshot(browser, shots, "zones")
     if os.environ.get(UPDATE_DOCS) == "1":
         shutil.copyfile(shots / "zones.png", SCREENSHOT_COPY)
@@ -289,4 +291,8 @@ def test_draw_edit_calibrate_and_save_zones(site: Site, browser: Any, shots: Pat
         "const e = document.getElementById('zone-editor'); return e && e.editor"))
     assert [z["id"] for z in editor_state(browser)["zones"]] == ["ghe", "cho-moi"]
     assert len(editor_state(browser)["privacy_masks"]) == 1
+    browser.find_element(By.XPATH, "//ul[@id='shape-list']//button[starts-with(., 'ghe')]").click()
+    assert button(browser, "zone-body-hint").is_displayed()  # the seat drawn around a person says so
+    browser.find_element(By.XPATH, "//ul[@id='shape-list']//button[starts-with(., 'cho-moi')]").click()
+    assert not button(browser, "zone-body-hint").is_displayed()
     assert console_errors(browser) == []

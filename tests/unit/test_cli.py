@@ -69,6 +69,22 @@ def test_check_config_warns_of_a_camera_at_head_height(tmp_path):
     r = onestop("check-config", cwd=tmp_path)
     assert r.returncode == 0 and "Cameras: 2" in r.stdout
     assert r.stderr.startswith("warning: quay-1/hall: person_height says the camera is at about head height")
+    # by that calibration the seat (0.4 of the frame tall, at row 0.5) is drawn around a person: said too
+    assert [line.split(":")[1] for line in r.stderr.splitlines()] == [" quay-1/hall", " quay-1/seat"], r.stderr
+
+
+def test_check_config_warns_of_a_seat_drawn_around_a_person(tmp_path):
+    """With a calibration, a staff seat as tall as the person on it is a body drawn, not a floor footprint: a
+    warning naming it (and only it: the thin spot is a footprint), not an error."""
+    zones = ("      - {id: spot, kind: service_spot, points: [[0.1, 0.62], [0.5, 0.62], [0.5, 0.7], [0.1, 0.7]]}\n"
+             "      - {id: hall, kind: waiting_area, points: [[0, 0.75], [1, 0.75], [1, 1], [0, 1]], "
+             "person_height: [0.45, 0.4]}\n")
+    text = GOOD.replace("  - id: quay-2", zones + "  - id: quay-2", 1)
+    assert text != GOOD
+    (tmp_path / "cameras.yaml").write_text(text, encoding="utf-8")
+    r = onestop("check-config", cwd=tmp_path)
+    assert r.returncode == 0 and "Cameras: 2" in r.stdout
+    assert r.stderr.startswith("warning: quay-1/seat: the zone is drawn as tall as a person there"), r.stderr
     assert r.stderr.count("\n") == 1
 
 

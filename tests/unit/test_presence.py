@@ -12,7 +12,7 @@ from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
 from monitor.detect.looks import covers, flat_lut, likeness, same_look
 from monitor.detect.presence import PersonOccupancy, PresenceParams
-from monitor.detect.tiles import Perspective, head_height_zones, plan_tiles
+from monitor.detect.tiles import FOOTPRINT_MAX, Perspective, body_drawn_zones, head_height_zones, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE
 
 SEAT = ZoneSpec("staff", "staff_seat", ((0.40, 0.30), (0.46, 0.30), (0.46, 0.33), (0.40, 0.33)))
@@ -233,6 +233,30 @@ def test_a_calibration_with_heads_on_one_row_is_a_camera_at_head_height() -> Non
     assert not Perspective.from_zones([hall]).at_head_height  # the development offices' (slope 0.12)
     assert not Perspective.from_zones([walkway]).at_head_height  # PETS S2L1's (0.23)
     assert head_height_zones([street, hall, SEAT, walkway]) == ["street"]  # SEAT has no person_height
+
+
+def test_a_seat_drawn_around_a_body_is_told_from_a_floor_footprint() -> None:
+    """office-4c's counter 1 as score.py gives it: floor footprints 0.13 and 0.18 standing heights tall at their
+    lowest rows, the bodies using them 0.53 (a clerk above the desk) and 0.90 (a seated citizen)."""
+    hall = ZoneSpec("hall", "waiting_area", ((0.0, 0.47), (1.0, 0.47), (1.0, 0.99), (0.0, 0.99)), (0.291, 0.229))
+    seat = ZoneSpec("seat", "staff_seat", ((0.2773, 0.2974), (0.3256, 0.2974), (0.3357, 0.2695), (0.2902, 0.2695)))
+    spot = ZoneSpec("spot", "service_spot", ((0.25, 0.3554), (0.3, 0.3554), (0.31, 0.3157), (0.26, 0.3157)))
+    seat_body = ZoneSpec("seat_body", "staff_seat", ((0.3237, 0.2242), (0.314, 0.2467), (0.2706, 0.2467),
+                                                     (0.2551, 0.1417), (0.2687, 0.1236), (0.3124, 0.1236)))
+    spot_body = ZoneSpec("spot_body", "service_spot", ((0.3082, 0.3352), (0.2898, 0.3849), (0.2408, 0.3849),
+                                                       (0.2077, 0.2046), (0.2361, 0.1668), (0.286, 0.1668)))
+    zones = [hall, seat, spot, seat_body, spot_body]
+    persp = Perspective.from_zones(zones)
+    tall = {z.id: (max(p[1] for p in z.points) - min(p[1] for p in z.points)) / persp.height(max(p[1] for p in z.points))
+            for z in zones}
+    assert tall["seat"] < 0.2 and tall["spot"] < 0.2 and tall["seat_body"] > 0.5 and tall["spot_body"] > 0.85
+    assert body_drawn_zones(zones) == ["seat_body", "spot_body"]  # the waiting area is never one: it spans the hall
+    assert body_drawn_zones([seat, spot, seat_body, spot_body]) == []  # no calibration: the standing height is a guess
+    # just over and just under the line, at the footprint's own row
+    row = 0.3
+    band = lambda k: ZoneSpec(f"band{k}", "staff_seat", ((0.1, row - k * persp.height(row)), (0.2, row - k * persp.height(row)),  # noqa: E731
+                                                          (0.2, row), (0.1, row)))
+    assert body_drawn_zones([hall, band(FOOTPRINT_MAX * 1.02), band(FOOTPRINT_MAX * 0.98)]) == [f"band{FOOTPRINT_MAX * 1.02}"]
 
 
 def test_tiles_cover_every_anchor_once_with_the_whole_person() -> None:

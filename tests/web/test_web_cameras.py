@@ -228,7 +228,8 @@ def test_zone_save_writes_zones_masks_and_calibration(admin, site):
               "person_height": [0.45, 0.3]}]
     r = admin.post("/cameras/quay-1/zones", json={"zones": zones, "masks": [[[0.8, 0], [1, 0], [1, 0.15]]]},
                    headers={"X-CSRFToken": zone_editor_token(admin)})
-    assert r.status_code == 200 and r.get_json() == {"ok": True, "zones": 1, "masks": 1, "privacy_masks": 0}
+    assert r.status_code == 200 and r.get_json() == {"ok": True, "zones": 1, "masks": 1, "privacy_masks": 0,
+                                                     "drawn_as_body": []}
     cam = load_config(site / "cameras.yaml").camera("quay-1")
     assert [z.id for z in cam.zones] == ["cho"] and cam.zones[0].person_height == (0.45, 0.3)
     assert cam.masks == [[(0.8, 0.0), (1.0, 0.0), (1.0, 0.15)]]
@@ -249,6 +250,22 @@ def test_zone_save_writes_seated_only_where_nobody_sits(admin, site):
     page = admin.get("/cameras/quay-1/zones").get_data(as_text=True)
     assert 'id="zone-seated"' in page and '"seated": false' in page and 'id="zone-seated-spot-hint"' in page
     assert "Camera phải thấy từng cán bộ ở ghế của mình" in page  # a hidden staff seat: the editor says what happens
+
+
+def test_zone_save_names_the_seats_drawn_around_a_person(admin, site):
+    """With the waiting area's calibration, a seat as tall as a person there is named in the answer and on the
+    page (the editor's hint), and saved all the same; a thin footprint is not named."""
+    zones = [{"id": "cho", "kind": "waiting_area", "points": [[0.0, 0.6], [1.0, 0.6], [1.0, 1.0], [0.0, 1.0]],
+              "person_height": [0.45, 0.35]},
+             {"id": "ghe", "kind": "staff_seat", "points": [[0.3, 0.1], [0.5, 0.1], [0.5, 0.3], [0.3, 0.3]]},
+             {"id": "cho-ngoi", "kind": "service_spot", "points": [[0.3, 0.45], [0.5, 0.45], [0.5, 0.5], [0.3, 0.5]]}]
+    r = admin.post("/cameras/quay-1/zones", json={"zones": zones, "masks": []},
+                   headers={"X-CSRFToken": zone_editor_token(admin)})
+    assert r.status_code == 200 and r.get_json()["drawn_as_body"] == ["ghe"], r.get_json()
+    assert [z.id for z in load_config(site / "cameras.yaml").camera("quay-1").zones] == ["cho", "ghe", "cho-ngoi"]
+    page = admin.get("/cameras/quay-1/zones").get_data(as_text=True)
+    assert '"drawn_as_body": ["ghe"]' in page and 'id="zone-body-hint"' in page
+    assert "Vùng này được vẽ cao bằng một người" in page  # the hint, in the site's language
 
 
 def test_zone_page_and_snapshot_from_the_stream(admin):

@@ -34,6 +34,7 @@
     this.root = root;
     this.text = JSON.parse(document.getElementById("zone-text").textContent);
     this.headHeightSlope = data.head_height_slope;  // the server's tiles.HEAD_HEIGHT_SLOPE
+    this.bodyDrawn = data.drawn_as_body;  // the server's tiles.body_drawn_zones, as last saved
     this.svg = document.getElementById("zone-svg");
     this.img = document.getElementById("zone-picture");
     this.H = W * 9 / 16;
@@ -296,6 +297,7 @@
       ? this.text.near + " " + sel.person_height[0].toFixed(2) + " · " + this.text.far + " " + sel.person_height[1].toFixed(2)
       : "";
     this.$("zone-head-height-hint").hidden = !this.atHeadHeight(sel);
+    this.$("zone-body-hint").hidden = this.bodyDrawn.indexOf(sel.id) < 0;
   };
 
   // True when a zone's markers put near and far heads on about one row: the slope of the height against
@@ -350,8 +352,13 @@
       body: JSON.stringify(this.payload())
     }).then(function (r) {
       return r.json().catch(function () { return { error: r.status + " " + r.statusText }; }).then(function (j) {
-        if (r.ok) { self.dirty = false; }
-        self.say(r.ok ? "saved" : "error", r.ok ? text.saved : text.failed + " " + (j.error || r.status));
+        if (r.ok) {
+          self.dirty = false;
+          self.bodyDrawn = j.drawn_as_body;
+          self.renderProps();
+        }
+        self.say(r.ok ? "saved" : "error", !r.ok ? text.failed + " " + (j.error || r.status)
+          : text.saved + (j.drawn_as_body.length ? " " + text.drawn_as_body + " " + j.drawn_as_body.join(", ") : ""));
       });
     }).catch(function (err) { self.say("error", text.failed + " " + err.message); });
   };
