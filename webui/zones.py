@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 
 from monitor.site import write as config_write
 from monitor.site.config import ConfigError, Polygon, Zone, ZoneKind
+from monitor.site.office import seats_in_waiting_areas
 from monitor.site.errors import raise_duplicates
 from monitor.camera.streamcheck import StreamCheckError, check_stream, is_jpeg
 from monitor.detect.tiles import HEAD_HEIGHT_SLOPE, body_drawn_zones
@@ -65,7 +66,7 @@ def editor(camera_id: str) -> str:
     cam = camera_or_404(camera_id)
     data = {"zones": [z.model_dump(mode="json") for z in cam.zones], "masks": _points(cam.masks),
             "privacy_masks": _points(cam.privacy_masks), "head_height_slope": HEAD_HEIGHT_SLOPE,
-            "drawn_as_body": body_drawn_zones(cam.zones)}
+            **_drawing_checks(cam.zones)}
     kinds = {k: str(KIND_LABELS.get(k, k)) for k in ZONE_KINDS}
     return render_template("zones/editor.html", cam=cam, data=data, kinds=kinds, text=_page_text(kinds))
 
@@ -81,6 +82,7 @@ def _page_text(kinds: dict[str, str]) -> dict[str, Any]:
         "kinds": kinds, "mask": _("detection mask"), "privacy": _("privacy mask"), "near": _("near"), "far": _("far"),
         "corners": _("Corners:"), "saving": _("Saving…"), "saved": _("Saved."), "failed": _("Could not save:"),
         "drawn_as_body": _("Drawn around a person, not the floor:"),
+        "covers_seats": _("Waiting area drawn over the counters:"),
         "no_picture": _("No picture from this camera: zones can still be edited, but check them on a live view."),
     }
 
@@ -105,8 +107,13 @@ def save_zones(camera_id: str) -> Any:
              config_write.set_zones, cam.id, zones, masks, privacy)
     except Problem as err:
         return jsonify(error=str(err)), err.status
-    return jsonify(ok=True, zones=len(zones), masks=len(masks), privacy_masks=len(privacy),
-                   drawn_as_body=body_drawn_zones(parsed.zones))
+    return jsonify(ok=True, zones=len(zones), masks=len(masks), privacy_masks=len(privacy), **_drawing_checks(parsed.zones))
+
+
+def _drawing_checks(zones: list[Zone]) -> dict[str, list]:
+    """Zones drawn around the people rather than the floor: seats and spots as tall as a person (drawn_as_body), and
+    the waiting areas over a seat or spot with the seats they cover (covers_seats: [[area, seat], ...])."""
+    return {"drawn_as_body": body_drawn_zones(zones), "covers_seats": [list(p) for p in seats_in_waiting_areas(zones)]}
 
 
 def _privacy_change(old: list[list[tuple[float, float]]], new: list[list[list[float]]]) -> str:

@@ -28,6 +28,7 @@ from monitor.counters.analytics import (
 )
 from monitor.records import Interval, ZoneSamples
 from monitor.site.config import Camera, Config
+from monitor.site.office import seats_in_waiting_areas
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
@@ -72,10 +73,28 @@ def body_drawn_warning(where: str) -> str:
             "standing person's height.")
 
 
+def covered_seat_warning(camera_id: str, area: str, seats: list[str]) -> str:
+    """The warning for a waiting area that covers staff seats or service spots (office.seats_in_waiting_areas)."""
+    return (f"warning: {camera_id}/{area}: the waiting area covers {', '.join(seats)}: it is drawn around the people "
+            "in the picture, not the floor of the chairs, and takes in people walking to the counters and standing "
+            "by them. Draw it around the floor where people wait; the counters' zones and the aisle in front of "
+            "them lie outside it.")
+
+
 def zone_warnings(camera: Camera) -> list[str]:
-    """The warnings a camera's zones give before any video: a camera at head height, seats drawn as bodies."""
+    """The warnings a camera's zones give before any video: a camera at head height, seats drawn as bodies, a
+    waiting area drawn over the counters."""
     return ([head_height_warning(f"{camera.id}/{z}") for z in head_height_zones(camera.zones)]
-            + [body_drawn_warning(f"{camera.id}/{z}") for z in body_drawn_zones(camera.zones)])
+            + [body_drawn_warning(f"{camera.id}/{z}") for z in body_drawn_zones(camera.zones)]
+            + [covered_seat_warning(camera.id, area, seats) for area, seats in _by_area(seats_in_waiting_areas(camera.zones))])
+
+
+def _by_area(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """(area, [seats]) from (area, seat) pairs, in their order."""
+    out: dict[str, list[str]] = {}
+    for area, seat in pairs:
+        out.setdefault(area, []).append(seat)
+    return list(out.items())
 
 
 def analyze_file(
@@ -89,7 +108,8 @@ def analyze_file(
     Returns the JSON of `onestop analyze`: camera, fps, duration_s, per_second, sessions,
     absences, waiting, staff_hidden, at_head_height (the zones whose person_height says the camera is at
     about head height: tiles.head_height_zones), drawn_as_body (the seats and spots drawn around a person
-    rather than the floor: tiles.body_drawn_zones). Times are seconds from the start of the video.
+    rather than the floor: tiles.body_drawn_zones), seats_in_waiting_area ([waiting area, seat] for each seat or
+    spot a waiting area covers: office.seats_in_waiting_areas). Times are seconds from the start of the video.
     """
     try:
         camera = config.camera(camera_id)
@@ -99,7 +119,8 @@ def analyze_file(
     per_second, duration = detect_seconds(video, camera, config, progress)
     result = summarise(camera, per_second, duration)
     return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result,
-            "at_head_height": head_height_zones(camera.zones), "drawn_as_body": body_drawn_zones(camera.zones)}
+            "at_head_height": head_height_zones(camera.zones), "drawn_as_body": body_drawn_zones(camera.zones),
+            "seats_in_waiting_area": [list(pair) for pair in seats_in_waiting_areas(camera.zones)]}
 
 
 def detect_seconds(

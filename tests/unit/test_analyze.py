@@ -69,10 +69,11 @@ def results(sim: SimResult, config: Config) -> dict[str, tuple[dict, list[float]
 def test_json_schema(results: dict) -> None:
     result, _ = results["quay-1"]
     assert set(result) == {"camera", "fps", "duration_s", "per_second", "sessions", "absences", "waiting", "staff_hidden",
-                           "at_head_height", "drawn_as_body"}
+                           "at_head_height", "drawn_as_body", "seats_in_waiting_area"}
     assert result["staff_hidden"] == []  # the simulator's officers are in view
     assert result["at_head_height"] == []  # and its camera is up on the wall
     assert result["drawn_as_body"] == []  # its seats are floor footprints
+    assert result["seats_in_waiting_area"] == []  # and no waiting area covers them
     assert result["camera"] == "quay-1" and result["fps"] == 5.0
     assert result["duration_s"] == pytest.approx(30.0, abs=0.2)
     seconds = result["per_second"]

@@ -88,6 +88,17 @@ def test_check_config_warns_of_a_seat_drawn_around_a_person(tmp_path):
     assert r.stderr.count("\n") == 1
 
 
+def test_check_config_warns_of_a_waiting_area_over_the_counter(tmp_path):
+    """A waiting area drawn up over the service spot: one warning naming the area and what it covers, not an error."""
+    zones = ("      - {id: spot, kind: service_spot, points: [[0.1, 0.62], [0.5, 0.62], [0.5, 0.7], [0.1, 0.7]]}\n"
+             "      - {id: hall, kind: waiting_area, points: [[0, 0.55], [1, 0.55], [1, 1], [0, 1]]}\n")
+    (tmp_path / "cameras.yaml").write_text(GOOD.replace("  - id: quay-2", zones + "  - id: quay-2", 1), encoding="utf-8")
+    r = onestop("check-config", cwd=tmp_path)
+    assert r.returncode == 0 and "Cameras: 2" in r.stdout
+    assert r.stderr.startswith("warning: quay-1/hall: the waiting area covers spot: it is drawn around the people"), r.stderr
+    assert r.stderr.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

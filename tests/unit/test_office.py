@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from monitor.cli import main
 from monitor.counters.reports import counters as camera_counters
 from monitor.site.config import ConfigError, load_config
-from monitor.site.office import derive_office, explicit_yaml, office_of, polygon_grid
+from monitor.site.config import Zone
+from monitor.site.office import derive_office, explicit_yaml, office_of, polygon_grid, seats_in_waiting_areas
 from officesite import CAMERAS, GOOD
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -83,6 +84,22 @@ def test_edge_sharing_areas_do_not_overlap_but_covering_ones_do():
     assert not (polygon_grid([(0, 0), (0.5, 0), (0.5, 1), (0, 1)]) & polygon_grid([(0.5, 0), (1, 0), (1, 1), (0.5, 1)])).any()
     inner = polygon_grid([(0.4, 0.4), (0.6, 0.4), (0.6, 0.6), (0.4, 0.6)])
     assert abs(inner.mean() - 0.04) < 0.002
+
+
+def test_a_waiting_area_over_a_seat_was_drawn_around_the_people():
+    """office-4c's counter 1 and waiting area as score.py gives them: drawn on the floor, the area covers neither
+    footprint; drawn around the people (its top edge up at 0.21), it covers both."""
+    seat = Zone(id="seat", kind="staff_seat", points=[(0.2773, 0.2974), (0.3256, 0.2974), (0.3357, 0.2695), (0.2902, 0.2695)])
+    spot = Zone(id="spot", kind="service_spot", points=[(0.25, 0.3554), (0.3, 0.3554), (0.31, 0.3157), (0.26, 0.3157)])
+    floor = Zone(id="hall", kind="waiting_area", points=[(0, 0.8477), (0, 0.9882), (1, 0.9882), (1, 0.8477),
+                                                          (0.8148, 0.4659), (0.1852, 0.4659)])
+    body = Zone(id="hall", kind="waiting_area", points=[(1, 0.3458), (1, 0.9882), (0, 0.9882), (0, 0.3458),
+                                                         (0.1253, 0.2132), (0.8747, 0.2132)])
+    assert seats_in_waiting_areas([seat, spot, floor]) == []
+    assert seats_in_waiting_areas([seat, spot, body]) == [("hall", "seat"), ("hall", "spot")]
+    edge = Zone(id="edge", kind="waiting_area", points=[(0, 0.3356), (1, 0.3356), (1, 1), (0, 1)])  # a half of the spot
+    assert seats_in_waiting_areas([spot, edge]) == []  # its edge through a footprint: not covered
+    assert seats_in_waiting_areas([seat, spot]) == []
 
 
 def test_a_schema_error_in_the_sections_names_the_field(tmp_path):

@@ -229,7 +229,7 @@ def test_zone_save_writes_zones_masks_and_calibration(admin, site):
     r = admin.post("/cameras/quay-1/zones", json={"zones": zones, "masks": [[[0.8, 0], [1, 0], [1, 0.15]]]},
                    headers={"X-CSRFToken": zone_editor_token(admin)})
     assert r.status_code == 200 and r.get_json() == {"ok": True, "zones": 1, "masks": 1, "privacy_masks": 0,
-                                                     "drawn_as_body": []}
+                                                     "drawn_as_body": [], "covers_seats": []}
     cam = load_config(site / "cameras.yaml").camera("quay-1")
     assert [z.id for z in cam.zones] == ["cho"] and cam.zones[0].person_height == (0.45, 0.3)
     assert cam.masks == [[(0.8, 0.0), (1.0, 0.0), (1.0, 0.15)]]
@@ -266,6 +266,14 @@ def test_zone_save_names_the_seats_drawn_around_a_person(admin, site):
     page = admin.get("/cameras/quay-1/zones").get_data(as_text=True)
     assert '"drawn_as_body": ["ghe"]' in page and 'id="zone-body-hint"' in page
     assert "Vùng này được vẽ cao bằng một người" in page  # the hint, in the site's language
+    assert r.get_json()["covers_seats"] == [] and '"covers_seats": []' in page
+
+    zones[0]["points"] = [[0.0, 0.4], [1.0, 0.4], [1.0, 1.0], [0.0, 1.0]]  # drawn up over the service spot
+    r = admin.post("/cameras/quay-1/zones", json={"zones": zones, "masks": []},
+                   headers={"X-CSRFToken": zone_editor_token(admin)})
+    assert r.status_code == 200 and r.get_json()["covers_seats"] == [["cho", "cho-ngoi"]], r.get_json()
+    page = admin.get("/cameras/quay-1/zones").get_data(as_text=True)
+    assert '"covers_seats": [["cho", "cho-ngoi"]]' in page and "Khu vực chờ này trùm lên ghế cán bộ" in page
 
 
 def test_zone_page_and_snapshot_from_the_stream(admin):

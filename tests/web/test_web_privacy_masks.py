@@ -98,7 +98,7 @@ def test_save_writes_privacy_masks_keeps_the_rest_and_audits(app, site):
     admin = client_for(app, "admin")
     r = post(admin, {"zones": [SEAT], "masks": [DETECTION], "privacy_masks": [WINDOW, DESK]})
     assert r.status_code == 200 and r.get_json() == {"ok": True, "zones": 1, "masks": 1, "privacy_masks": 2,
-                                                     "drawn_as_body": []}
+                                                     "drawn_as_body": [], "covers_seats": []}
     cam = load_config(site / "cameras.yaml").camera("quay-1")
     assert cam.privacy_masks == [[tuple(p) for p in WINDOW], [tuple(p) for p in DESK]]
     assert cam.masks == [[tuple(p) for p in DETECTION]] and [z.id for z in cam.zones] == ["ghe"]

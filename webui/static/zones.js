@@ -35,6 +35,7 @@
     this.text = JSON.parse(document.getElementById("zone-text").textContent);
     this.headHeightSlope = data.head_height_slope;  // the server's tiles.HEAD_HEIGHT_SLOPE
     this.bodyDrawn = data.drawn_as_body;  // the server's tiles.body_drawn_zones, as last saved
+    this.coversSeats = data.covers_seats;  // [[waiting area, seat], ...]: office.seats_in_waiting_areas, as last saved
     this.svg = document.getElementById("zone-svg");
     this.img = document.getElementById("zone-picture");
     this.H = W * 9 / 16;
@@ -298,6 +299,7 @@
       : "";
     this.$("zone-head-height-hint").hidden = !this.atHeadHeight(sel);
     this.$("zone-body-hint").hidden = this.bodyDrawn.indexOf(sel.id) < 0;
+    this.$("zone-covers-hint").hidden = !this.coversSeats.some(function (pair) { return pair.indexOf(sel.id) >= 0; });
   };
 
   // True when a zone's markers put near and far heads on about one row: the slope of the height against
@@ -336,6 +338,14 @@
     };
   };
 
+  // What the last save found drawn around the people rather than the floor, for the saved message ("" if nothing).
+  Editor.prototype.drawingNote = function () {
+    var text = this.text, areas = [];
+    this.coversSeats.forEach(function (pair) { if (areas.indexOf(pair[0]) < 0) { areas.push(pair[0]); } });
+    return (this.bodyDrawn.length ? " " + text.drawn_as_body + " " + this.bodyDrawn.join(", ") : "")
+      + (areas.length ? " " + text.covers_seats + " " + areas.join(", ") : "");
+  };
+
   Editor.prototype.say = function (kind, message) {
     var status = this.$("zone-status");
     status.className = kind;
@@ -355,10 +365,10 @@
         if (r.ok) {
           self.dirty = false;
           self.bodyDrawn = j.drawn_as_body;
+          self.coversSeats = j.covers_seats;
           self.renderProps();
         }
-        self.say(r.ok ? "saved" : "error", !r.ok ? text.failed + " " + (j.error || r.status)
-          : text.saved + (j.drawn_as_body.length ? " " + text.drawn_as_body + " " + j.drawn_as_body.join(", ") : ""));
+        self.say(r.ok ? "saved" : "error", !r.ok ? text.failed + " " + (j.error || r.status) : text.saved + self.drawingNote());
       });
     }).catch(function (err) { self.say("error", text.failed + " " + err.message); });
   };
