@@ -49,7 +49,7 @@ def main() -> None:
     db = open_db(db_path)
     started = time.monotonic()
     for cam in config.cameras:
-        per_second, _ = detect_seconds(Path(cam.stream_url("sub") or cam.stream_url("main")), cam, config)
+        per_second, _, _ = detect_seconds(Path(cam.stream_url("sub") or cam.stream_url("main")), cam, config)
         Writer(db).apply([{"type": "occupancy", "camera": cam.id, "t": int(t0) + int(r["t"]), "zones": r["zones"]}
                           for r in per_second])
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))

@@ -52,6 +52,8 @@ OCCUPANCY_FPS = 5.0
 # Seconds sent up to this long ago are sent again when a late finding corrects them (a seated person found
 # late counts from when they sat down: PresenceParams.backdate_found); older ones stay as stored.
 CORRECT_S = 600.0
+# how often the detection thread takes the person detector's height check for the heartbeat (a median of up to 500)
+HEIGHT_CHECK_S = 60.0
 
 
 Send = Callable[[Message], None]
@@ -123,6 +125,9 @@ class CameraWorker:
         self.seconds = SecondAggregator(correct_s=CORRECT_S)
         self.occupancy_shape: tuple[int, ...] = ()
         self.occupancy_due = -math.inf  # time of the next frame occupancy analyses
+        # PersonOccupancy.height_check's factor, taken every HEIGHT_CHECK_S by the detection thread (the heartbeat's)
+        self.height_factor: float | None = None
+        self.height_checked = -math.inf
         self.current: str | None = None  # open event id
         self.best_score = -1.0
         self.best_frame: Any = None  # the decoded frame itself: converted to BGR only for the thumbnail
@@ -209,6 +214,9 @@ class CameraWorker:
             self.send(OccupancySample.of(self.camera.id, second, zones))
         for second, zones in self.seconds.corrections():  # seconds sent already, corrected since
             self.send(OccupancyCorrection.of(self.camera.id, second, zones))
+        if t - self.height_checked >= HEIGHT_CHECK_S:
+            self.height_checked = t
+            self.height_factor = self.occupancy.height_check()[1]
 
     def occupancy_frame(self, t: float) -> bool:
         """True when occupancy analyses the frame at t: every frame up to OCCUPANCY_FPS, else on its grid."""
@@ -406,7 +414,8 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
             health.tick()
             worker.send(Heartbeat(camera=worker.camera.id, t=worker.clock(), pid=os.getpid(), frames=worker.frames,
                                   packets=worker.packets,
-                                  stats=worker.stats.snapshot(det.decoded if det is not None else None)))
+                                  stats={**worker.stats.snapshot(det.decoded if det is not None else None),
+                                         "height_factor": worker.height_factor}))
             if stop.wait(HEARTBEAT_S):
                 return
 

@@ -41,7 +41,7 @@ def parse_videos(config: Config, values: tuple[str, ...]) -> dict[str, Path]:
 
 def analyze_office_cli(config: Config, values: tuple[str, ...], json_out: str | None, csv_out: str | None) -> None:
     """Parse the videos, analyse them with a progress bar, write the JSON and/or CSV, print a summary line."""
-    from monitor.counters.analyze import hidden_warning, zone_warnings
+    from monitor.counters.analyze import height_warnings, hidden_warning, zone_warnings
     from monitor.counters.analyze_office import analyze_office_files, office_csv
 
     videos = parse_videos(config, values)
@@ -71,6 +71,8 @@ def analyze_office_cli(config: Config, values: tuple[str, ...], json_out: str | 
             click.echo(hidden_warning(f"counter {c['id']} ({c['seat']})"), err=True)
     for camera_id in videos:
         for warning in zone_warnings(config.camera(camera_id)):
+            click.echo(warning, err=True)
+        for warning in height_warnings(camera_id, result["cameras"][camera_id]["height_check"]["factor"]):
             click.echo(warning, err=True)
 
 

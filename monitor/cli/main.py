@@ -202,7 +202,7 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
         raise click.UsageError("give VIDEO and --camera, or --video CAMERA=FILE for each camera")
     if csv_out is not None:
         raise click.UsageError("--csv goes with --video CAMERA=FILE (the office analysis)")
-    from monitor.counters.analyze import analyze_file, hidden_warning, zone_warnings
+    from monitor.counters.analyze import analyze_file, height_warnings, hidden_warning, zone_warnings
 
     known = [c.id for c in config.cameras]
     if camera_id not in known:
@@ -233,6 +233,8 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
     for seat in result["staff_hidden"]:
         click.echo(hidden_warning(f"{camera_id}/{seat}"), err=True)
     for warning in zone_warnings(config.camera(camera_id)):
+        click.echo(warning, err=True)
+    for warning in height_warnings(camera_id, result["height_check"]["factor"]):
         click.echo(warning, err=True)
 
 

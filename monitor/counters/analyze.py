@@ -33,7 +33,7 @@ from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
 from monitor.detect.presence_params import PresenceParams
-from monitor.detect.tiles import body_drawn_zones, head_height_zones
+from monitor.detect.tiles import HEIGHT_FACTOR_OK, body_drawn_zones, head_height_zones
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.camera.sources import grey_small, tune_decoder
 
@@ -73,6 +73,16 @@ def body_drawn_warning(where: str) -> str:
             "standing person's height.")
 
 
+def height_warnings(where: str, factor: float | None) -> list[str]:
+    """The warning, if any, for person_height markers that the officers' heads say are off (tiles.height_factor
+    outside HEIGHT_FACTOR_OK)."""
+    if factor is None or HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
+        return []
+    return [f"warning: {where}: the officers found at the staff seats are {factor:.2f} times as tall as the waiting "
+            "area's person_height says: set its markers again, each at the head of a standing person at the zone's "
+            f"near and far edge (about {factor:.2f} times the present values); 30 % off, seats and service times go wrong."]
+
+
 def covered_seat_warning(camera_id: str, area: str, seats: list[str]) -> str:
     """The warning for a waiting area that covers staff seats or service spots (office.seats_in_waiting_areas)."""
     return (f"warning: {camera_id}/{area}: the waiting area covers {', '.join(seats)}: it is drawn around the people "
@@ -109,16 +119,19 @@ def analyze_file(
     absences, waiting, staff_hidden, at_head_height (the zones whose person_height says the camera is at
     about head height: tiles.head_height_zones), drawn_as_body (the seats and spots drawn around a person
     rather than the floor: tiles.body_drawn_zones), seats_in_waiting_area ([waiting area, seat] for each seat or
-    spot a waiting area covers: office.seats_in_waiting_areas). Times are seconds from the start of the video.
+    spot a waiting area covers: office.seats_in_waiting_areas), height_check (sightings: head tops seen over the
+    staff seats; factor: how many times person_height the people there are, tiles.height_factor, None under
+    MIN_HEAD_SIGHTINGS). Times are seconds from the start of the video.
     """
     try:
         camera = config.camera(camera_id)
     except KeyError:
         raise ValueError(f"unknown camera {camera_id!r}") from None
     fps = float(camera.settings(config.defaults).detect_fps)
-    per_second, duration = detect_seconds(video, camera, config, progress)
+    per_second, duration, (sightings, factor) = detect_seconds(video, camera, config, progress)
     result = summarise(camera, per_second, duration)
     return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result,
+            "height_check": {"sightings": sightings, "factor": factor},
             "at_head_height": head_height_zones(camera.zones), "drawn_as_body": body_drawn_zones(camera.zones),
             "seats_in_waiting_area": [list(pair) for pair in seats_in_waiting_areas(camera.zones)]}
 
@@ -128,8 +141,9 @@ def detect_seconds(
     camera: Camera,
     config: Config,
     progress: Callable[[float], None] | None = None,
-) -> tuple[list[dict[str, Any]], float]:
-    """Per-second zone samples of a video file ([{"t", "zones"}], t from 0) and its duration in seconds."""
+) -> tuple[list[dict[str, Any]], float, tuple[int, float | None]]:
+    """Per-second zone samples of a video file ([{"t", "zones"}], t from 0), its duration in seconds, and the
+    person detector's height check (PersonOccupancy.height_check: head tops seen over staff seats, height factor)."""
     st = camera.settings(config.defaults)
     step = 1.0 / st.detect_fps
     zones = [ZoneSpec.from_zone(z) for z in camera.zones]
@@ -190,7 +204,8 @@ def detect_seconds(
         duration = last + step
     if progress is not None:
         progress(1.0)
-    return [{"t": s, "zones": z} for s, z in rows], duration
+    check = occupancy.height_check() if occupancy is not None else (0, None)
+    return [{"t": s, "zones": z} for s, z in rows], duration, check
 
 
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:

@@ -74,11 +74,12 @@ def analyze_office_files(
         camera = config.camera(cam_id)
         report = (lambda f, c=cam_id: progress(c, f)) if progress is not None else None
         try:
-            per_second, duration = detect_seconds(Path(path), camera, config, report)
+            per_second, duration, (sightings, factor) = detect_seconds(Path(path), camera, config, report)
         except (ValueError, OSError) as err:
             reason = getattr(err, "strerror", None) or str(err)  # PyAV errors repeat the path after it
             raise ValueError(f"{path} (camera {cam_id}): {reason}") from None
-        cameras[cam_id] = {"file": str(path), "duration_s": round(duration, 3), "per_second": per_second}
+        cameras[cam_id] = {"file": str(path), "duration_s": round(duration, 3), "per_second": per_second,
+                           "height_check": {"sightings": sightings, "factor": factor}}
         for zone_id in [z.id for z in camera.zones] + [WALKING_ZONE]:
             samples[(cam_id, zone_id)] = samples_of(per_second, zone_id)
             moved[(cam_id, zone_id)] = moved_of(per_second, zone_id)

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -67,7 +68,7 @@ from monitor.detect.presence_params import PresenceParams
 from monitor.detect.noise import NoisyMean
 from monitor.detect.reference import HallMedian, Vacated
 from monitor.detect.seats import Seat, place_hits, seat_cost, seat_step, turn_off, turn_on
-from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, plan_tiles
+from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, height_factor, plan_tiles
 from monitor.detect.walkers import WALKING_ZONE, Walkers
 
 __all__ = ["PersonOccupancy", "PresenceParams"]
@@ -88,6 +89,9 @@ CLOCK_STEP_S = 1e-3
 # heavily compressed picture above all, catches only parts of it; a later motion over as much of the box
 # (a passer-by, a fidget) only dates them later, never before they came.
 BACKDATE_COVER = 0.25
+# head tops over the staff seats kept for height_check: the last ~15 minutes of one seat's tile at a look every 2 s,
+# or a few minutes of a counter row's
+HEADS_KEPT = 500
 
 
 def _share(changed: np.ndarray, d: Detection) -> float:
@@ -218,6 +222,8 @@ class PersonOccupancy:
         self._motion_at: np.ndarray | None = None
         self._counted_at: np.ndarray | None = None  # ... and when a person counted in the waiting areas last covered it
         self._found_late: list[tuple[Detection, float, float]] = []
+        # head tops over the staff seats, in standing heights above their footprints (height_check), the latest
+        self._heads: deque[float] = deque(maxlen=HEADS_KEPT)
 
     # -------------------------------------------------------------- setup
 
@@ -528,12 +534,31 @@ class PersonOccupancy:
         for d in ts.counted:  # only seated-scale tiles have counted sightings
             if not any(iou(d, k) >= HOLD_IOU for k in keep):
                 self._left.note(d, now, last_look.get(id(d)))
+        if ts.seats:
+            self._note_heads(i, keep)
         ts.found, ts.last_run, ts.moved, ts.hinted = keep, now, False, False
         if standing:
             ts.firm = [now] * len(keep)
             ts.weak = [g for g in map(in_frame, weak) if self._reports(ts, g)]
         ts.points = [None] * len(keep)
         ts.looks, ts.misses, ts.stirred = looks, misses, [False] * len(keep)
+
+    def _note_heads(self, i: int, found: list[Detection]) -> None:
+        """The head tops of the people found over each staff seat tile i looks at: mostly across the columns of its
+        footprint, the box ending no lower than just below it and starting above its middle row."""
+        for s in self.seats:
+            if s.spec.kind != "staff_seat" or i not in s.tiles:
+                continue
+            x0, y0, x1, y1 = s.box
+            row = (y0 + y1) / 2
+            for d in found:
+                bx0, bx1 = d.x0 * self.aspect, d.x1 * self.aspect
+                if min(bx1, x1) - max(bx0, x0) >= 0.5 * (bx1 - bx0) and d.y1 <= y1 + 0.1 * s.h and d.y0 < row:
+                    self._heads.append((row - d.y0) / self.persp.height(row))
+
+    def height_check(self) -> tuple[int, float | None]:
+        """(head tops kept, tiles.height_factor of them): how many times person_height people over the staff seats are."""
+        return len(self._heads), height_factor(self._heads)
 
     def _reports(self, ts: _TileState, g: Detection) -> bool:
         """True for a box (frame coordinates) that this tile reports: its anchor in the tile's cell and in

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.counters.analyze import analyze_file, summarise
+from monitor.detect.tiles import MIN_HEAD_SIGHTINGS
+from monitor.counters.analyze import analyze_file, height_warnings, summarise
 from monitor.counters.analytics import AnalyticsParams, left_unseen, median_age, seen_arriving
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
@@ -69,11 +70,13 @@ def results(sim: SimResult, config: Config) -> dict[str, tuple[dict, list[float]
 def test_json_schema(results: dict) -> None:
     result, _ = results["quay-1"]
     assert set(result) == {"camera", "fps", "duration_s", "per_second", "sessions", "absences", "waiting", "staff_hidden",
-                           "at_head_height", "drawn_as_body", "seats_in_waiting_area"}
+                           "at_head_height", "drawn_as_body", "seats_in_waiting_area", "height_check"}
     assert result["staff_hidden"] == []  # the simulator's officers are in view
     assert result["at_head_height"] == []  # and its camera is up on the wall
     assert result["drawn_as_body"] == []  # its seats are floor footprints
     assert result["seats_in_waiting_area"] == []  # and no waiting area covers them
+    check = result["height_check"]  # 30 s of one clerk: too few looks at their head for a height factor
+    assert 0 < check["sightings"] < MIN_HEAD_SIGHTINGS and check["factor"] is None, check
     assert result["camera"] == "quay-1" and result["fps"] == 5.0
     assert result["duration_s"] == pytest.approx(30.0, abs=0.2)
     seconds = result["per_second"]
@@ -347,3 +350,11 @@ def test_each_session_gets_the_wait_of_the_citizen_fifo_matched_to_it_across_cou
     got = {s["counter"]: (s["start_s"], s["arrival_s"], s["wait_s"], s["wait_lower_bound"]) for s in out["sessions"]}
     assert got == {"c2-service_spot": (100.0, 40.0, 60.0, False), "c1-service_spot": (150.0, 70.0, 80.0, False)}
     assert out["waiting"]["mean_wait_s"] == pytest.approx(70.0)
+
+
+def test_a_height_factor_outside_the_band_is_one_warning_naming_the_camera() -> None:
+    assert height_warnings("quay-1", None) == [] and height_warnings("quay-1", 1.0) == []
+    assert height_warnings("quay-1", 0.8) == [] and height_warnings("quay-1", 1.3) == []  # 20 % off still holds
+    (line,) = height_warnings("quay-1", 1.47)
+    assert line.startswith("warning: quay-1: the officers found at the staff seats are 1.47 times as tall") and "\n" not in line
+    assert len(height_warnings("quay-1", 0.77)) == 1

@@ -12,7 +12,8 @@ from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppress
 from monitor.detect.looks import covers, flat_lut, likeness, same_look
 from monitor.detect.presence import PersonOccupancy, PresenceParams
-from monitor.detect.tiles import FOOTPRINT_MAX, Perspective, body_drawn_zones, head_height_zones, plan_tiles
+from monitor.detect.tiles import (FOOTPRINT_MAX, MIN_HEAD_SIGHTINGS, STAFF_HEAD_H, Perspective, body_drawn_zones,
+                                  head_height_zones, height_factor, plan_tiles)
 from monitor.detect.walkers import WALKING_ZONE
 
 SEAT = ZoneSpec("staff", "staff_seat", ((0.40, 0.30), (0.46, 0.30), (0.46, 0.33), (0.40, 0.33)))
@@ -257,6 +258,31 @@ def test_a_seat_drawn_around_a_body_is_told_from_a_floor_footprint() -> None:
     band = lambda k: ZoneSpec(f"band{k}", "staff_seat", ((0.1, row - k * persp.height(row)), (0.2, row - k * persp.height(row)),  # noqa: E731
                                                           (0.2, row), (0.1, row)))
     assert body_drawn_zones([hall, band(FOOTPRINT_MAX * 1.02), band(FOOTPRINT_MAX * 0.98)]) == [f"band{FOOTPRINT_MAX * 1.02}"]
+
+
+@pytest.mark.parametrize("factor", [1.0, 1.47, 0.77])
+def test_the_clerks_head_tops_say_how_far_person_height_is_off(factor: float) -> None:
+    """A clerk whose head top is STAFF_HEAD_H x factor standing heights (by the calibration) above the middle row of
+    their seat's footprint: the height check finds factor once MIN_HEAD_SIGHTINGS looks have found them, and a
+    citizen on the service spot adds nothing."""
+    fake = FakeModel()
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    ys = [p[1] for p in SEAT.points]
+    row = (min(ys) + max(ys)) / 2
+    h = occ.persp.height(row)
+    fake.people = [(0.40, row - STAFF_HEAD_H * factor * h, 0.46, min(ys) - 0.05 * h), _seated(SPOT, occ.persp)]
+    _run(occ, 0.0, 6.0)
+    n, found = occ.height_check()
+    assert 0 < n < MIN_HEAD_SIGHTINGS and found is None  # too few looks yet
+    _run(occ, 6.0, 120.0)
+    n, found = occ.height_check()
+    assert n >= MIN_HEAD_SIGHTINGS and found == pytest.approx(factor, abs=0.03)  # the fake model places crops to 4 px
+
+
+def test_height_factor_is_the_median_head_top_over_the_staff_head_height() -> None:
+    assert height_factor([0.66] * (MIN_HEAD_SIGHTINGS - 1)) is None
+    assert height_factor([0.3] * 10 + [0.99] * 40) == pytest.approx(1.5)  # a few short boxes do not move it
+    assert height_factor([STAFF_HEAD_H] * MIN_HEAD_SIGHTINGS) == 1.0
 
 
 def test_tiles_cover_every_anchor_once_with_the_whole_person() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from monitor.counters.analyze import analyze_file
+from monitor.detect.tiles import HEIGHT_FACTOR_OK, MIN_HEAD_SIGHTINGS
 from monitor.simulate.varied import VariedConfig, simulate_hall
 from monitor.site.config import load_config
 
@@ -48,3 +49,10 @@ def test_every_seat_is_right_from_60_s_on(restarted: tuple[dict, dict]) -> None:
 def test_the_analysis_does_not_take_a_camera_3_6_m_up_for_one_at_head_height(restarted: tuple[dict, dict]) -> None:
     _, result = restarted
     assert result["at_head_height"] == []  # analyze's JSON lists the zones whose calibration says head height
+
+
+def test_the_officers_head_tops_agree_with_the_calibration(restarted: tuple[dict, dict]) -> None:
+    _, result = restarted
+    check = result["height_check"]  # three clerks for 75 s: their head tops say person_height is right
+    lo, hi = HEIGHT_FACTOR_OK
+    assert check["sightings"] >= MIN_HEAD_SIGHTINGS and lo <= check["factor"] <= hi, check

@@ -79,6 +79,9 @@ class _FoundLate:
         back = (Revision(self.t0 + 5.0, t),) if abs(t - self.t0 - 40.0) < 0.1 else ()
         return {"wait": ZoneState(here, float(here), float(here), None, back)}
 
+    def height_check(self) -> tuple[int, float | None]:
+        return 0, None  # no staff seat
+
 
 def test_a_worker_sends_again_the_seconds_a_late_finding_corrects(tmp_path, monkeypatch: pytest.MonkeyPatch):
     """Seconds already sent when a seated person is found late go out again, corrected (OccupancyCorrection)."""
