@@ -21,6 +21,7 @@ from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
+from monitor.detect.tiles import HEIGHT_FACTOR_OK
 from monitor.camera.diskguard import MB, DiskGuard
 from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.camera.segments import SegmentInfo, SegmentPolicy, SegmentRecorder
@@ -128,6 +129,7 @@ class CameraWorker:
         # PersonOccupancy.height_check's factor, taken every HEIGHT_CHECK_S by the detection thread (the heartbeat's)
         self.height_factor: float | None = None
         self.height_checked = -math.inf
+        self.height_corrected = False  # the zones' person_height corrected by height_factor (once per worker)
         self.current: str | None = None  # open event id
         self.best_score = -1.0
         self.best_frame: Any = None  # the decoded frame itself: converted to BGR only for the thumbnail
@@ -214,9 +216,18 @@ class CameraWorker:
             self.send(OccupancySample.of(self.camera.id, second, zones))
         for second, zones in self.seconds.corrections():  # seconds sent already, corrected since
             self.send(OccupancyCorrection.of(self.camera.id, second, zones))
-        if t - self.height_checked >= HEIGHT_CHECK_S:
+        if t - self.height_checked >= HEIGHT_CHECK_S and not self.height_corrected:
             self.height_checked = t
-            self.height_factor = self.occupancy.height_check()[1]
+            self.height_factor = factor = self.occupancy.height_check()[1]
+            if factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
+                # the markers are off: analyse from now on with them corrected (a new PersonOccupancy at the next
+                # frame, which finds the seated people again within seconds); the heartbeat keeps the factor found
+                self.zones = [ZoneSpec.from_zone(z) for z in self.camera.with_heights_scaled(factor).zones]
+                self.occupancy = None
+                self.height_corrected = True
+                log.warning("%s: the officers at the staff seats are %.2f times as tall as person_height says: "
+                            "analysing with person_height x %.2f from now on; set the markers again", self.camera.id,
+                            factor, factor)
 
     def occupancy_frame(self, t: float) -> bool:
         """True when occupancy analyses the frame at t: every frame up to OCCUPANCY_FPS, else on its grid."""
@@ -415,7 +426,8 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
             worker.send(Heartbeat(camera=worker.camera.id, t=worker.clock(), pid=os.getpid(), frames=worker.frames,
                                   packets=worker.packets,
                                   stats={**worker.stats.snapshot(det.decoded if det is not None else None),
-                                         "height_factor": worker.height_factor}))
+                                         "height_factor": worker.height_factor,
+                                         "height_corrected": worker.height_corrected}))
             if stop.wait(HEARTBEAT_S):
                 return
 

@@ -72,7 +72,8 @@ def analyze_office_cli(config: Config, values: tuple[str, ...], json_out: str | 
     for camera_id in videos:
         for warning in zone_warnings(config.camera(camera_id)):
             click.echo(warning, err=True)
-        for warning in height_warnings(camera_id, result["cameras"][camera_id]["height_check"]["factor"]):
+        check = result["cameras"][camera_id]["height_check"]
+        for warning in height_warnings(camera_id, check["factor"], check["analysed_with"] is not None):
             click.echo(warning, err=True)
 
 

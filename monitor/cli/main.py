@@ -234,7 +234,8 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
         click.echo(hidden_warning(f"{camera_id}/{seat}"), err=True)
     for warning in zone_warnings(config.camera(camera_id)):
         click.echo(warning, err=True)
-    for warning in height_warnings(camera_id, result["height_check"]["factor"]):
+    check = result["height_check"]
+    for warning in height_warnings(camera_id, check["factor"], check["analysed_with"] is not None):
         click.echo(warning, err=True)
 
 

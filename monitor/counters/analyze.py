@@ -73,14 +73,16 @@ def body_drawn_warning(where: str) -> str:
             "standing person's height.")
 
 
-def height_warnings(where: str, factor: float | None) -> list[str]:
+def height_warnings(where: str, factor: float | None, redone: bool = False) -> list[str]:
     """The warning, if any, for person_height markers that the officers' heads say are off (tiles.height_factor
-    outside HEIGHT_FACTOR_OK)."""
+    outside HEIGHT_FACTOR_OK); redone: the video was analysed again with the markers corrected (detect_checked)."""
     if factor is None or HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
         return []
+    again = f"analysed again with person_height x {factor:.2f}; " if redone else ""
     return [f"warning: {where}: the officers found at the staff seats are {factor:.2f} times as tall as the waiting "
-            "area's person_height says: set its markers again, each at the head of a standing person at the zone's "
-            f"near and far edge (about {factor:.2f} times the present values); 30 % off, seats and service times go wrong."]
+            f"area's person_height says: {again}set its markers again, each at the head of a standing person at the "
+            f"zone's near and far edge (about {factor:.2f} times the present values); 30 % off, seats and service "
+            "times go wrong."]
 
 
 def covered_seat_warning(camera_id: str, area: str, seats: list[str]) -> str:
@@ -119,21 +121,39 @@ def analyze_file(
     absences, waiting, staff_hidden, at_head_height (the zones whose person_height says the camera is at
     about head height: tiles.head_height_zones), drawn_as_body (the seats and spots drawn around a person
     rather than the floor: tiles.body_drawn_zones), seats_in_waiting_area ([waiting area, seat] for each seat or
-    spot a waiting area covers: office.seats_in_waiting_areas), height_check (sightings: head tops seen over the
-    staff seats; factor: how many times person_height the people there are, tiles.height_factor, None under
-    MIN_HEAD_SIGHTINGS). Times are seconds from the start of the video.
+    spot a waiting area covers: office.seats_in_waiting_areas), height_check (detect_checked: sightings, factor,
+    analysed_with). Times are seconds from the start of the video.
     """
     try:
         camera = config.camera(camera_id)
     except KeyError:
         raise ValueError(f"unknown camera {camera_id!r}") from None
     fps = float(camera.settings(config.defaults).detect_fps)
-    per_second, duration, (sightings, factor) = detect_seconds(video, camera, config, progress)
+    per_second, duration, check, camera = detect_checked(video, camera, config, progress)
     result = summarise(camera, per_second, duration)
     return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result,
-            "height_check": {"sightings": sightings, "factor": factor},
+            "height_check": check,
             "at_head_height": head_height_zones(camera.zones), "drawn_as_body": body_drawn_zones(camera.zones),
             "seats_in_waiting_area": [list(pair) for pair in seats_in_waiting_areas(camera.zones)]}
+
+
+def detect_checked(
+    video: Path,
+    camera: Camera,
+    config: Config,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[list[dict[str, Any]], float, dict[str, Any], Camera]:
+    """detect_seconds, and again with every person_height times the height factor when the officers' head tops say
+    the markers are off (tiles.height_factor outside HEIGHT_FACTOR_OK): the figures then come from the corrected
+    calibration (the camera returned). The check: sightings and factor of the first pass, and analysed_with, the
+    corrected person_height of each zone that has one (None when the markers were kept)."""
+    per_second, duration, (sightings, factor) = detect_seconds(video, camera, config, progress)
+    check: dict[str, Any] = {"sightings": sightings, "factor": factor, "analysed_with": None}
+    if factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
+        camera = camera.with_heights_scaled(factor)
+        per_second, duration, _ = detect_seconds(video, camera, config)
+        check["analysed_with"] = {z.id: list(z.person_height) for z in camera.zones if z.person_height is not None}
+    return per_second, duration, check, camera
 
 
 def detect_seconds(

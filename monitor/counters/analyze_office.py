@@ -1,7 +1,7 @@
 """Offline analysis of a whole office: one synchronised video file per camera (`onestop analyze --video CAM=FILE ...`).
 
-Each file is detected as `onestop analyze` detects one (detect_seconds), the per-second zone
-samples of all cameras are keyed by (camera, zone), and the office analytics of
+Each file is detected as `onestop analyze` detects one (detect_checked: again with the person_height markers
+corrected when the officers' head tops say they are off), the per-second zone samples of all cameras are keyed by (camera, zone), and the office analytics of
 monitor/counters/site.py run over them: sessions per named counter wherever its seat and spot
 are seen, queue length summed over its waiting areas, waits matched first-in first-out per queue.
 Times are seconds from the start of the videos; the files are taken to start at the same moment.
@@ -21,7 +21,7 @@ from monitor.counters.analytics import AnalyticsParams, CounterStats
 from monitor.counters.analyze import (
     OFFLINE_MERGE_GAP_S,
     began_in_video,
-    detect_seconds,
+    detect_checked,
     moved_of,
     samples_of,
 )
@@ -74,12 +74,12 @@ def analyze_office_files(
         camera = config.camera(cam_id)
         report = (lambda f, c=cam_id: progress(c, f)) if progress is not None else None
         try:
-            per_second, duration, (sightings, factor) = detect_seconds(Path(path), camera, config, report)
+            per_second, duration, check, camera = detect_checked(Path(path), camera, config, report)
         except (ValueError, OSError) as err:
             reason = getattr(err, "strerror", None) or str(err)  # PyAV errors repeat the path after it
             raise ValueError(f"{path} (camera {cam_id}): {reason}") from None
         cameras[cam_id] = {"file": str(path), "duration_s": round(duration, 3), "per_second": per_second,
-                           "height_check": {"sightings": sightings, "factor": factor}}
+                           "height_check": check}
         for zone_id in [z.id for z in camera.zones] + [WALKING_ZONE]:
             samples[(cam_id, zone_id)] = samples_of(per_second, zone_id)
             moved[(cam_id, zone_id)] = moved_of(per_second, zone_id)

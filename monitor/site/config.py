@@ -415,6 +415,13 @@ class Camera(_Model):
         raise_duplicates([z.id for z in self.zones], "zones", "zone")
         return self
 
+    def with_heights_scaled(self, factor: float) -> Camera:
+        """This camera with every zone's person_height times factor (at most the frame's height): the correction of
+        the person detector's height check (monitor.counters.analyze.detect_checked, monitor.camera.worker)."""
+        zones = [z.model_copy(update={"person_height": tuple(round(min(v * factor, 1.0), 4) for v in z.person_height)})
+                 if z.person_height is not None else z for z in self.zones]
+        return self.model_copy(update={"zones": zones})
+
     def settings(self, defaults: Defaults) -> Defaults:
         """`defaults` deep-merged with this camera's `detect` overrides."""
         over = self.detect.model_dump(exclude_unset=True, exclude_none=True)

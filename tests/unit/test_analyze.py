@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from monitor.detect.tiles import MIN_HEAD_SIGHTINGS
-from monitor.counters.analyze import analyze_file, height_warnings, summarise
+from monitor.counters import analyze as analyze_module
+from monitor.counters.analyze import analyze_file, detect_checked, height_warnings, summarise
 from monitor.counters.analytics import AnalyticsParams, left_unseen, median_age, seen_arriving
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
@@ -76,7 +77,7 @@ def test_json_schema(results: dict) -> None:
     assert result["drawn_as_body"] == []  # its seats are floor footprints
     assert result["seats_in_waiting_area"] == []  # and no waiting area covers them
     check = result["height_check"]  # 30 s of one clerk: too few looks at their head for a height factor
-    assert 0 < check["sightings"] < MIN_HEAD_SIGHTINGS and check["factor"] is None, check
+    assert 0 < check["sightings"] < MIN_HEAD_SIGHTINGS and check["factor"] is None and check["analysed_with"] is None
     assert result["camera"] == "quay-1" and result["fps"] == 5.0
     assert result["duration_s"] == pytest.approx(30.0, abs=0.2)
     seconds = result["per_second"]
@@ -358,3 +359,28 @@ def test_a_height_factor_outside_the_band_is_one_warning_naming_the_camera() -> 
     (line,) = height_warnings("quay-1", 1.47)
     assert line.startswith("warning: quay-1: the officers found at the staff seats are 1.47 times as tall") and "\n" not in line
     assert len(height_warnings("quay-1", 0.77)) == 1
+
+
+@pytest.mark.parametrize("factor, again", [(1.0, False), (1.25, False), (1.47, True), (0.77, True), (None, False)])
+def test_markers_the_officers_say_are_off_are_corrected_and_the_video_analysed_again(
+        config: Config, monkeypatch: pytest.MonkeyPatch, factor: float | None, again: bool) -> None:
+    """detect_checked runs detect_seconds once, and a second time with every person_height times the factor when
+    it is outside HEIGHT_FACTOR_OK; the figures are the second run's, and analysed_with says which heights."""
+    camera = config.camera("quay-1")
+    calls: list = []
+
+    def fake(video, cam, cfg, progress=None):  # noqa: ANN001, ANN202
+        calls.append(cam)
+        return [{"t": len(calls), "zones": {}}], 30.0, (40, factor if len(calls) == 1 else 1.0)
+
+    monkeypatch.setattr(analyze_module, "detect_seconds", fake)
+    per_second, duration, check, used = detect_checked(Path("x.mp4"), camera, config)
+    assert len(calls) == 1 + again and per_second == [{"t": len(calls), "zones": {}}] and check["factor"] == factor
+    heights = {z.id: z.person_height for z in camera.zones if z.person_height is not None}
+    assert heights  # the simulator's waiting area is calibrated
+    if again:
+        scaled = {k: [round(min(v * factor, 1.0), 4) for v in h] for k, h in heights.items()}
+        assert check["analysed_with"] == scaled and {z.id: list(z.person_height) for z in used.zones if z.person_height} == scaled
+        assert calls[1] is used and [z.id for z in used.zones] == [z.id for z in camera.zones]
+    else:
+        assert check["analysed_with"] is None and used is camera

@@ -73,7 +73,8 @@ def _office_files(site: Path, monkeypatch: pytest.MonkeyPatch, spot_1: Callable[
             out.append({"t": t, "zones": zones})
         return out
 
-    monkeypatch.setattr(analyze_office, "detect_seconds", lambda path, camera, config, report=None: (rows(camera), 600.0, (0, None)))
+    monkeypatch.setattr(analyze_office, "detect_checked", lambda path, camera, config, report=None: (
+        rows(camera), 600.0, {"sightings": 0, "factor": None, "analysed_with": None}, camera))
     config = load_config(site / "cameras.yaml")
     out = analyze_office.analyze_office_files({"quay-a": site / "a.mp4", "hall": site / "h.mp4"}, config)
     (quay1,) = [c for c in out["counters"] if c["id"] == "quay-1"]

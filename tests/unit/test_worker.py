@@ -105,6 +105,44 @@ def test_a_worker_sends_again_the_seconds_a_late_finding_corrects(tmp_path, monk
     assert [stored[first + s] for s in range(60)] == [0.0] * 5 + [1.0] * 55
 
 
+class _TallOfficers:
+    """Stands in for PersonOccupancy: its height check says people are FACTOR times person_height (1.0 once corrected)."""
+
+    FACTOR = 1.47
+    made: list[list] = []  # the zones each one was made with
+
+    def __init__(self, zones: list, *args: object, **kwargs: object) -> None:
+        self.made.append(list(zones))
+        self.factor = self.FACTOR if len(self.made) == 1 else 1.0
+
+    def update(self, t: float, changed: object, frame: object, grey: object = None) -> dict[str, ZoneState]:
+        return {z.id: ZoneState(False, 0.0, 0.0, None, ()) for z in self.made[0]}
+
+    def height_check(self) -> tuple[int, float | None]:
+        return 40, self.factor
+
+
+def test_a_worker_whose_officers_say_the_markers_are_off_analyses_with_them_corrected(tmp_path, monkeypatch):
+    """Once the height check says people are 1.47 times person_height, the worker makes its person detector again
+    with every person_height times 1.47 (once), and its heartbeat figures keep the factor found."""
+    _TallOfficers.made = []
+    monkeypatch.setattr(worker_module, "PersonOccupancy", _TallOfficers)
+    config = _one_camera(tmp_path, "{detect_fps: 5}", [
+        "{id: seat, kind: staff_seat, points: [[0.4, 0.3], [0.46, 0.3], [0.46, 0.33], [0.4, 0.33]]}",
+        "{id: wait, kind: waiting_area, points: [[0, 0.5], [1, 0.5], [1, 1], [0, 1]], person_height: [0.3, 0.2]}"])
+    now = [T0]
+    worker = CameraWorker(config, config.cameras[0], lambda m: None, clock=lambda: now[0])
+    frame = _frame(None)
+    for i in range(150 * 5):
+        now[0] = T0 + i * 0.2
+        worker.on_frame(SourceFrame(frame, now[0]))
+    worker.finish()
+    assert len(_TallOfficers.made) == 2  # made again once, not again when the corrected one says 1.0
+    heights = [{z.id: z.person_height for z in zones} for zones in _TallOfficers.made]
+    assert heights[0] == {"seat": None, "wait": (0.3, 0.2)} and heights[1] == {"seat": None, "wait": (0.441, 0.294)}
+    assert worker.height_factor == 1.47 and worker.height_corrected
+
+
 def test_camera_state_from_streams():
     online = StreamHealth(state="online", last_online=100.0)
     down = StreamHealth(state="reconnecting", last_online=95.0)

@@ -184,14 +184,16 @@ def test_health_page_shows_every_figure_and_the_alert(app):
     assert "Tình trạng camera" in html and "Khung hình bỏ qua" in html
 
 
-@pytest.mark.parametrize("factor, shown", [(None, False), (1.0, False), (1.29, False), (1.47, True), (0.77, True)])
-def test_health_page_says_when_the_person_height_markers_look_wrong(make_site, factor, shown):
+@pytest.mark.parametrize("factor, shown, corrected", [(None, False, False), (1.0, False, False), (1.29, False, False),
+                                                     (1.47, True, False), (0.77, True, True)])
+def test_health_page_says_when_the_person_height_markers_look_wrong(make_site, factor, shown, corrected):
     """A worker's heartbeat carries the person detector's height check (PersonOccupancy.height_check): a factor
     outside tiles.HEIGHT_FACTOR_OK names the camera, with the factor, under the table."""
     folder = make_site(_build)
     config = load_config(folder / "cameras.yaml")
     db = open_db(config.storage.database)
-    Writer(db).apply([{"type": "heartbeat", "camera": "quay-1", "t": NOW, "stats": {**STATS, "height_factor": factor}}])
+    stats = {**STATS, "height_factor": factor, "height_corrected": corrected}
+    Writer(db).apply([{"type": "heartbeat", "camera": "quay-1", "t": NOW, "stats": stats}])
     db.conn.close()
     client = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
     log_in(client, "admin")
@@ -201,6 +203,7 @@ def test_health_page_says_when_the_person_height_markers_look_wrong(make_site, f
         banner = html[html.index('class="alert-banner height-check"'):]
         banner = banner[:banner.index("</div>")]
         assert 'data-camera="quay-1"' in banner and f"Quầy 1: người cao gấp {factor:.2f} lần" in banner, banner
+        assert ("đã hiệu chỉnh" in banner) == corrected  # the worker analyses with the markers corrected
         assert "Điểm mốc chiều cao người trên các camera này có vẻ sai" in banner and "quay-2" not in banner
 
 
