@@ -67,7 +67,7 @@ FOOTPRINT_MAX = 0.45
 # how many times person_height people really are (height_factor; 1.45-1.52, 1.25-1.28, 0.81-0.84 and 0.78 there).
 STAFF_HEAD_H = 0.66
 # Markers 20 % off still hold every target on the development offices (seats 99.4-100 %, service MAE 1.6-4.3 s, waits
-# 0-6 %); 30 % off does not (seats 76-86 % at 0.7, service MAE 49-77 s; 96-97 % and up to 68 s at 1.3). A factor outside
+# 0-6 %); 30 % off does not (seats 76-86 % at 0.7, service MAE 49-77 s; 96-98 % and up to 68 s at 1.3). A factor outside
 # this band says the markers are off by more than that; from MIN_HEAD_SIGHTINGS sightings on (one staff seat's tile
 # looks every 2 s: about a minute of a clerk at their desk).
 HEIGHT_FACTOR_OK = (0.8, 1.3)
