@@ -1,11 +1,13 @@
 """The development scenes through the live path, scored as the acceptance scores `onestop analyze`.
 
 Usage: python benchmarks/live_accuracy.py [--score-py ../shared/devscenes/score.py] [--scenes office-2c office-4c]
-           [--rtsp] [--late DIR] [--keep DIR] [--no-analyze]
+           [--rtsp] [--late DIR] [--markers FACTOR] [--keep DIR] [--no-analyze]
 
 --keep DIR keeps each scene's two JSONs (live and analyze), the database and cameras.yaml. --late DIR plays each
 scene from a third of the way in instead, as `accuracy.py --kinds late` cuts it (officers seated, citizens
-waiting: the workers start mid-morning), the cut videos made once into DIR.
+waiting: the workers start mid-morning), the cut videos made once into DIR. --markers FACTOR sets every
+person_height to FACTOR times score.py's (a user who set the markers wrong): the workers' height check should
+correct them a minute in (each camera's last heartbeat's height_factor and height_corrected are printed).
 
 `onestop analyze` is what score.py measures; a supervisor sees something else: what the camera workers
 stored, second by second, while the video came in at real time, and what the office report makes of it.
@@ -55,14 +57,20 @@ STOP_TIMEOUT_S = 60.0
 MAX_SHIFT_S = 5  # an RTSP stream's first frames: up to a keyframe interval (2 s in the scenes) and the connect
 
 
-def site_config(folder: Path, scenes: list[tuple[str, Path, dict]], scorer, sources: dict[str, str]) -> Path:
-    """cameras.yaml: one camera per scene (its id the scene's name) with score.py's floor zones."""
+def site_config(folder: Path, scenes: list[tuple[str, Path, dict]], scorer, sources: dict[str, str],
+                markers: float = 1.0) -> Path:
+    """cameras.yaml: one camera per scene (its id the scene's name) with score.py's floor zones; markers: every
+    person_height times this (a user who set the markers that far off)."""
     cameras = []
     for name, _, truth in scenes:
         streams = {"main": sources[name]}
         if not sources[name].startswith("rtsp://"):
             streams["loop"] = False
-        cameras.append({"id": name, "name": name, "streams": streams, "zones": scorer.zones(truth, floor=True)})
+        zones = scorer.zones(truth, floor=True)
+        for z in zones:
+            if z.get("person_height"):
+                z["person_height"] = [round(min(v * markers, 1.0), 4) for v in z["person_height"]]
+        cameras.append({"id": name, "name": name, "streams": streams, "zones": zones})
     cfg = {"site": {"name": "live accuracy", "language": "en"},
            "storage": {"recordings": str(folder / "recordings"), "database": str(folder / "onestop.db")},
            "cameras": cameras}
@@ -169,7 +177,12 @@ def main() -> None:
     ap.add_argument("--late", type=Path, metavar="DIR",
                     help="Play each scene from a third of the way in instead (officers seated, citizens waiting: a "
                          "worker started mid-morning), as `accuracy.py --kinds late` cuts them (made once into DIR).")
+    ap.add_argument("--markers", type=float, default=1.0, metavar="FACTOR",
+                    help="Set every person_height to FACTOR times score.py's (markers set wrong); the workers' height "
+                         "check corrects them (their heartbeat's height_factor, height_corrected are printed).")
     args = ap.parse_args()
+    if not 0.2 <= args.markers <= 3.0:
+        raise SystemExit(f"--markers: {args.markers} is outside 0.2..3 (a factor on score.py's person_height)")
     try:
         scorer = load_module(args.score_py, "devscore")
     except FileNotFoundError as err:
@@ -201,7 +214,7 @@ def main() -> None:
         else:
             sources = {name: str(video.resolve()) for name, video, _ in scenes}
         try:
-            cfg = site_config(folder, scenes, scorer, sources)
+            cfg = site_config(folder, scenes, scorer, sources, args.markers)
             t = time.perf_counter()
             try:
                 first = play(cfg, folder / "onestop.db", durations, folder / "onestop.log")
@@ -210,6 +223,9 @@ def main() -> None:
                 raise SystemExit(f"error: {err}") from None
             print(f"played {len(scenes)} scene(s) {'over RTSP' if args.rtsp else 'from files'} in "
                   f"{time.perf_counter() - t:.0f} s", flush=True)
+            for cam, stats in db_rows(folder / "onestop.db", "select id, stats from cameras order by id"):
+                last = json.loads(stats) if stats else {}
+                print(f"  {cam}: height_factor {last.get('height_factor')}, height_corrected {last.get('height_corrected')}")
         finally:
             if server is not None:
                 server.stop()

@@ -73,3 +73,21 @@ def _rows(counts: list[float], start: int = 0) -> dict:
 def test_the_streams_missing_first_seconds_are_found_from_the_counts(shift: int) -> None:
     counts = [float((i // 7) % 4) for i in range(120)]  # steps at different lengths: one shift fits
     assert live.best_shift(_rows(counts[shift:]), _rows(counts)) == shift
+
+
+def test_markers_set_wrong_scale_every_person_height_of_score_pys_zones(tmp_path: Path) -> None:
+    """--markers: the cameras.yaml of the live run has every person_height times the factor (at most 1), the rest as
+    score.py gives it."""
+    class Scorer:
+        @staticmethod
+        def zones(truth: dict, floor: bool) -> list[dict]:
+            assert floor
+            return [dict(z) for z in ZONES[:2]] + [dict(ZONES[2], person_height=[0.3, 0.2])]
+
+    scenes = [("office", tmp_path / "x.mp4", {})]
+    cfg = yaml.safe_load(live.site_config(tmp_path, scenes, Scorer, {"office": "x.mp4"}, 0.7).read_text(encoding="utf-8"))
+    (camera,) = cfg["cameras"]
+    assert [z.get("person_height") for z in camera["zones"]] == [None, None, [0.21, 0.14]]
+    assert [z["points"] for z in camera["zones"]] == [z["points"] for z in ZONES]
+    cfg = yaml.safe_load(live.site_config(tmp_path, scenes, Scorer, {"office": "x.mp4"}, 4.0).read_text(encoding="utf-8"))
+    assert cfg["cameras"][0]["zones"][2]["person_height"] == [1.0, 0.8]
