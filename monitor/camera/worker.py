@@ -21,7 +21,7 @@ from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
-from monitor.detect.tiles import HEIGHT_FACTOR_OK
+from monitor.detect.tiles import HEIGHT_FACTOR_OK, scaled_heights
 from monitor.camera.diskguard import MB, DiskGuard
 from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.camera.segments import SegmentInfo, SegmentPolicy, SegmentRecorder
@@ -222,7 +222,8 @@ class CameraWorker:
             if factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
                 # the markers are off: analyse from now on with them corrected (a new PersonOccupancy at the next
                 # frame, which finds the seated people again within seconds); the heartbeat keeps the factor found
-                self.zones = [ZoneSpec.from_zone(z) for z in self.camera.with_heights_scaled(factor).zones]
+                corrected = self.camera.with_heights(scaled_heights(self.camera.zones, factor))
+                self.zones = [ZoneSpec.from_zone(z) for z in corrected.zones]
                 self.occupancy = None
                 self.height_corrected = True
                 log.warning("%s: the officers at the staff seats are %.2f times as tall as person_height says: "

@@ -33,7 +33,7 @@ from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
 from monitor.detect.presence_params import PresenceParams
-from monitor.detect.tiles import HEIGHT_FACTOR_OK, body_drawn_zones, head_height_zones
+from monitor.detect.tiles import HEIGHT_FACTOR_OK, body_drawn_zones, head_height_zones, scaled_heights
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.camera.sources import grey_small, tune_decoder
 
@@ -73,16 +73,17 @@ def body_drawn_warning(where: str) -> str:
             "standing person's height.")
 
 
-def height_warnings(where: str, factor: float | None, redone: bool = False) -> list[str]:
+def height_warnings(where: str, factor: float | None, analysed_with: dict[str, list[float]] | None = None) -> list[str]:
     """The warning, if any, for person_height markers that the officers' heads say are off (tiles.height_factor
-    outside HEIGHT_FACTOR_OK); redone: the video was analysed again with the markers corrected (detect_checked)."""
+    outside HEIGHT_FACTOR_OK); analysed_with: the corrected person_height the video was analysed again with
+    (detect_checked)."""
     if factor is None or HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
         return []
-    again = f"analysed again with person_height x {factor:.2f}; " if redone else ""
-    return [f"warning: {where}: the officers found at the staff seats are {factor:.2f} times as tall as the waiting "
-            f"area's person_height says: {again}set its markers again, each at the head of a standing person at the "
-            f"zone's near and far edge (about {factor:.2f} times the present values); 30 % off, seats and service "
-            "times go wrong."]
+    again = ("analysed again with person_height " + ", ".join(f"{z} [{h[0]:.3f}, {h[1]:.3f}]" for z, h in analysed_with.items())
+             + "; " if analysed_with else "")
+    return [f"warning: {where}: the officers found at the staff seats are {factor:.2f} times as tall as person_height "
+            f"(or, without it, the default camera) says: {again}set the waiting area's markers again, each at the head "
+            "of a standing person at the zone's near and far edge; 30 % off, seats and service times go wrong."]
 
 
 def covered_seat_warning(camera_id: str, area: str, seats: list[str]) -> str:
@@ -93,10 +94,21 @@ def covered_seat_warning(camera_id: str, area: str, seats: list[str]) -> str:
             "them lie outside it.")
 
 
+def uncalibrated_warning(camera_id: str) -> str:
+    """The warning for a camera whose person detector has no person_height to size people by."""
+    return (f"warning: {camera_id}: no zone has person_height: people are sized as by a default camera (a standing "
+            "person 0.45 of the frame's height at its bottom row, 0.25 at its top). With staff seats in view the "
+            "officers' head tops correct the size after a minute; a camera without them keeps the default (the "
+            "development offices analysed so read 43-46 % of their seats right). Set the waiting area's markers in "
+            "the zone editor.")
+
+
 def zone_warnings(camera: Camera) -> list[str]:
-    """The warnings a camera's zones give before any video: a camera at head height, seats drawn as bodies, a
-    waiting area drawn over the counters."""
-    return ([head_height_warning(f"{camera.id}/{z}") for z in head_height_zones(camera.zones)]
+    """The warnings a camera's zones give before any video: no calibration, a camera at head height, seats drawn as
+    bodies, a waiting area drawn over the counters."""
+    people = [z for z in camera.zones if z.kind != "motion"]
+    bare = [uncalibrated_warning(camera.id)] if people and all(z.person_height is None for z in people) else []
+    return (bare + [head_height_warning(f"{camera.id}/{z}") for z in head_height_zones(camera.zones)]
             + [body_drawn_warning(f"{camera.id}/{z}") for z in body_drawn_zones(camera.zones)]
             + [covered_seat_warning(camera.id, area, seats) for area, seats in _by_area(seats_in_waiting_areas(camera.zones))])
 
@@ -129,8 +141,9 @@ def analyze_file(
     except KeyError:
         raise ValueError(f"unknown camera {camera_id!r}") from None
     fps = float(camera.settings(config.defaults).detect_fps)
-    per_second, duration, check, camera = detect_checked(video, camera, config, progress)
-    result = summarise(camera, per_second, duration)
+    per_second, duration, check, used = detect_checked(video, camera, config, progress)
+    result = summarise(used, per_second, duration)
+    # the drawing's checks on the zones as configured, as check-config gives them
     return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result,
             "height_check": check,
             "at_head_height": head_height_zones(camera.zones), "drawn_as_body": body_drawn_zones(camera.zones),
@@ -150,9 +163,10 @@ def detect_checked(
     per_second, duration, (sightings, factor) = detect_seconds(video, camera, config, progress)
     check: dict[str, Any] = {"sightings": sightings, "factor": factor, "analysed_with": None}
     if factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
-        camera = camera.with_heights_scaled(factor)
+        heights = scaled_heights(camera.zones, factor)
+        camera = camera.with_heights(heights)
         per_second, duration, _ = detect_seconds(video, camera, config)
-        check["analysed_with"] = {z.id: list(z.person_height) for z in camera.zones if z.person_height is not None}
+        check["analysed_with"] = {zid: list(h) for zid, h in heights.items()}
     return per_second, duration, check, camera
 
 

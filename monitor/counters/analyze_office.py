@@ -1,9 +1,10 @@
 """Offline analysis of a whole office: one synchronised video file per camera (`onestop analyze --video CAM=FILE ...`).
 
 Each file is detected as `onestop analyze` detects one (detect_checked: again with the person_height markers
-corrected when the officers' head tops say they are off), the per-second zone samples of all cameras are keyed by (camera, zone), and the office analytics of
-monitor/counters/site.py run over them: sessions per named counter wherever its seat and spot
-are seen, queue length summed over its waiting areas, waits matched first-in first-out per queue.
+corrected when the officers' head tops say they are off), the per-second zone samples of all cameras are keyed
+by (camera, zone), and the office analytics of monitor/counters/site.py run over them: sessions per named
+counter wherever its seat and spot are seen, queue length summed over its waiting areas, waits matched
+first-in first-out per queue.
 Times are seconds from the start of the videos; the files are taken to start at the same moment.
 """
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["FOOTPRINT_MAX", "HEAD_HEIGHT_SLOPE", "HEIGHT_FACTOR_OK", "Perspective", "Tile", "body_drawn_zones", "cell_overlaps",
-           "head_height_zones", "height_factor", "plan_tiles"]
+           "head_height_zones", "height_factor", "plan_tiles", "scaled_heights"]
 
 # No calibration: a camera on the wall ~3 m up looking down the room (standing person 45 % of the
 # frame height at the bottom row, 25 % at the top row), as monitor.detect.occupancy assumes.
@@ -230,3 +230,20 @@ def height_factor(head_h: Sequence[float]) -> float | None:
     if len(head_h) < MIN_HEAD_SIGHTINGS:
         return None
     return round(float(np.median(np.asarray(head_h, float))) / STAFF_HEAD_H, 3)
+
+
+def scaled_heights(zones: Sequence, factor: float) -> dict[str, tuple[float, float]]:  # noqa: ANN001 - config Zones or ZoneSpecs
+    """The person_height of each zone (id -> (near, far)) that makes the camera's standing heights factor times what
+    they are now (the height check's correction), at most the frame's height. Zones with a person_height get it
+    times factor; with none on any zone, the first waiting area (else the first zone) gets the default camera's
+    heights at its bottom and top rows times factor, which puts Perspective.from_zones on the default line times factor."""
+    def scale(near: float, far: float) -> tuple[float, float]:
+        return round(min(near * factor, 1.0), 4), round(min(far * factor, 1.0), 4)
+
+    calibrated = {z.id: scale(*z.person_height) for z in zones if z.person_height is not None}
+    if calibrated or not zones:
+        return calibrated
+    zone = next((z for z in zones if z.kind == "waiting_area"), zones[0])
+    ys = [p[1] for p in zone.points]
+    default = Perspective.from_points([])
+    return {zone.id: scale(default.height(max(ys)), default.height(min(ys)))}

@@ -415,11 +415,10 @@ class Camera(_Model):
         raise_duplicates([z.id for z in self.zones], "zones", "zone")
         return self
 
-    def with_heights_scaled(self, factor: float) -> Camera:
-        """This camera with every zone's person_height times factor (at most the frame's height): the correction of
-        the person detector's height check (monitor.counters.analyze.detect_checked, monitor.camera.worker)."""
-        zones = [z.model_copy(update={"person_height": tuple(round(min(v * factor, 1.0), 4) for v in z.person_height)})
-                 if z.person_height is not None else z for z in self.zones]
+    def with_heights(self, heights: dict[str, tuple[float, float]]) -> Camera:
+        """This camera with these zones' person_height (id -> (near, far)) replaced: the correction of the person
+        detector's height check (tiles.scaled_heights; monitor.counters.analyze.detect_checked, monitor.camera.worker)."""
+        zones = [z.model_copy(update={"person_height": heights[z.id]}) if z.id in heights else z for z in self.zones]
         return self.model_copy(update={"zones": zones})
 
     def settings(self, defaults: Defaults) -> Defaults:

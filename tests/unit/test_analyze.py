@@ -359,6 +359,8 @@ def test_a_height_factor_outside_the_band_is_one_warning_naming_the_camera() -> 
     (line,) = height_warnings("quay-1", 1.47)
     assert line.startswith("warning: quay-1: the officers found at the staff seats are 1.47 times as tall") and "\n" not in line
     assert len(height_warnings("quay-1", 0.77)) == 1
+    (line,) = height_warnings("quay-1", 0.68, {"cho": [0.3, 0.2]})
+    assert "analysed again with person_height cho [0.300, 0.200]; set the waiting area's markers again" in line
 
 
 @pytest.mark.parametrize("factor, again", [(1.0, False), (1.25, False), (1.47, True), (0.77, True), (None, False)])

@@ -61,6 +61,16 @@ def test_check_config_good_file(tmp_path):
     assert "head height" not in r.stderr
 
 
+def test_check_config_warns_of_a_camera_without_person_height(tmp_path):
+    """GOOD's quay-1 has a staff seat and no person_height anywhere: people are sized by a default camera; quay-2
+    has no zones and says nothing."""
+    (tmp_path / "cameras.yaml").write_text(GOOD, encoding="utf-8")
+    r = onestop("check-config", cwd=tmp_path)
+    assert r.returncode == 0
+    assert r.stderr.startswith("warning: quay-1: no zone has person_height: people are sized as by a default camera")
+    assert r.stderr.count("\n") == 1
+
+
 def test_check_config_warns_of_a_camera_at_head_height(tmp_path):
     """A waiting area whose markers put near and far heads on one row: a warning naming it, not an error."""
     street = "      - {id: hall, kind: waiting_area, points: [[0, 0.53], [1, 0.53], [1, 1], [0, 1]], " \
@@ -91,12 +101,14 @@ def test_check_config_warns_of_a_seat_drawn_around_a_person(tmp_path):
 def test_check_config_warns_of_a_waiting_area_over_the_counter(tmp_path):
     """A waiting area drawn up over the service spot: one warning naming the area and what it covers, not an error."""
     zones = ("      - {id: spot, kind: service_spot, points: [[0.1, 0.62], [0.5, 0.62], [0.5, 0.7], [0.1, 0.7]]}\n"
-             "      - {id: hall, kind: waiting_area, points: [[0, 0.55], [1, 0.55], [1, 1], [0, 1]]}\n")
+             "      - {id: hall, kind: waiting_area, points: [[0, 0.55], [1, 0.55], [1, 1], [0, 1]], "
+             "person_height: [0.45, 0.4]}\n")
     (tmp_path / "cameras.yaml").write_text(GOOD.replace("  - id: quay-2", zones + "  - id: quay-2", 1), encoding="utf-8")
     r = onestop("check-config", cwd=tmp_path)
     assert r.returncode == 0 and "Cameras: 2" in r.stdout
-    assert r.stderr.startswith("warning: quay-1/hall: the waiting area covers spot: it is drawn around the people"), r.stderr
-    assert r.stderr.count("\n") == 1
+    lines = r.stderr.splitlines()  # GOOD's seat (0.4 of the frame tall) is a body by the hall's calibration
+    assert [line.split(":")[1] for line in lines] == [" quay-1/seat", " quay-1/hall"], r.stderr
+    assert lines[1].startswith("warning: quay-1/hall: the waiting area covers spot: it is drawn around the people")
 
 
 @pytest.mark.parametrize(

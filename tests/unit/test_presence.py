@@ -13,7 +13,7 @@ from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppres
 from monitor.detect.looks import covers, flat_lut, likeness, same_look
 from monitor.detect.presence import PersonOccupancy, PresenceParams
 from monitor.detect.tiles import (FOOTPRINT_MAX, MIN_HEAD_SIGHTINGS, STAFF_HEAD_H, Perspective, body_drawn_zones,
-                                  head_height_zones, height_factor, plan_tiles)
+                                  head_height_zones, height_factor, plan_tiles, scaled_heights)
 from monitor.detect.walkers import WALKING_ZONE
 
 SEAT = ZoneSpec("staff", "staff_seat", ((0.40, 0.30), (0.46, 0.30), (0.46, 0.33), (0.40, 0.33)))
@@ -277,6 +277,22 @@ def test_the_clerks_head_tops_say_how_far_person_height_is_off(factor: float) ->
     _run(occ, 6.0, 120.0)
     n, found = occ.height_check()
     assert n >= MIN_HEAD_SIGHTINGS and found == pytest.approx(factor, abs=0.03)  # the fake model places crops to 4 px
+
+
+def test_the_correction_scales_the_calibration_or_the_default_camera() -> None:
+    """scaled_heights: every person_height times the factor (at most 1); with none, the waiting area gets the default
+    camera's heights at its edges times the factor, which puts the perspective on the default line times it."""
+    assert scaled_heights([SEAT, SPOT, WAIT], 1.5) == {"wait": (0.45, 0.33)}
+    assert scaled_heights([WAIT], 4.0) == {"wait": (1.0, 0.88)}
+    bare = [SEAT, SPOT, ZoneSpec("wait", "waiting_area", WAIT.points)]
+    heights = scaled_heights(bare, 0.68)
+    default = Perspective.from_zones(bare)
+    assert list(heights) == ["wait"]
+    fixed = Perspective.from_zones([ZoneSpec("wait", "waiting_area", WAIT.points, heights["wait"])])
+    for y in (0.0, 0.3, 0.75, 1.0):
+        assert fixed.height(y) == pytest.approx(0.68 * default.height(y), abs=1e-3)
+    assert scaled_heights([SEAT], 0.68) == {"staff": pytest.approx((0.68 * default.height(0.33), 0.68 * default.height(0.30)), abs=1e-4)}
+    assert scaled_heights([], 0.68) == {}
 
 
 def test_height_factor_is_the_median_head_top_over_the_staff_head_height() -> None:
