@@ -98,7 +98,7 @@ def uncalibrated_warning(camera_id: str) -> str:
     """The warning for a camera whose person detector has no person_height to size people by."""
     return (f"warning: {camera_id}: no zone has person_height: people are sized as by a default camera (a standing "
             "person 0.45 of the frame's height at its bottom row, 0.25 at its top). With staff seats in view the "
-            "officers' head tops correct the size after a minute; a camera without them keeps the default (the "
+            "officers' head tops correct the size within a minute or two; a camera without them keeps the default (the "
             "development offices analysed so read 43-46 % of their seats right). Set the waiting area's markers in "
             "the zone editor.")
 
