@@ -20,7 +20,7 @@ from monitor.site.config import Config, ConfigError, expand_env
 from monitor.ops.health import DiskUsage, camera_health, disk_usage
 from monitor.ops.metrics import CONTENT_TYPE, ZoneReading, camera_families, render, site_families
 from monitor.camera.stats import DROP_LAG_S, RATE_WINDOW_S
-from monitor.detect.tiles import HEIGHT_FACTOR_OK
+from monitor.detect.tiles import height_off
 from monitor.db.store import camera_states, event_counts, occupancy_now
 from webui.db import get_db
 from webui.auth import role_required
@@ -71,9 +71,8 @@ def _context() -> dict[str, Any]:
     alerts = [c for c in cameras if c.state not in ("online", "disabled") and (c.down_for(now) or 0) >= limit]
     from webui.cases import held_figures
 
-    lo, hi = HEIGHT_FACTOR_OK  # the person detector's height check: the waiting area's person_height markers are off
-    heights = [(c, c.stats["height_factor"]) for c in cameras
-               if c.stats.get("height_factor") is not None and not lo <= c.stats["height_factor"] <= hi]
+    # the person detector's height check: the waiting area's person_height markers are off
+    heights = [(c, c.stats["height_factor"]) for c in cameras if height_off(c.stats.get("height_factor"))]
     return {"cameras": cameras, "alerts": alerts, "offline_after_s": limit, "disk": _disk(), "now": now, "heights": heights,
             "held": held_figures(Path(current_app.config["RECORDINGS"])),
             "refresh_ms": REFRESH_MS, "drop_lag_s": DROP_LAG_S, "rate_window_s": RATE_WINDOW_S}

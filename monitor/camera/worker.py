@@ -21,7 +21,7 @@ from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
-from monitor.detect.tiles import HEIGHT_FACTOR_OK, scaled_heights
+from monitor.detect.tiles import height_off, scaled_heights
 from monitor.camera.diskguard import MB, DiskGuard
 from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.camera.segments import SegmentInfo, SegmentPolicy, SegmentRecorder
@@ -222,7 +222,7 @@ class CameraWorker:
         if t - self.height_checked >= HEIGHT_CHECK_S and not self.height_corrected:
             self.height_checked = t
             self.height_factor = factor = self.occupancy.height_check()[1]
-            if factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
+            if height_off(factor):
                 # the markers are off: analyse from now on with them corrected (a new PersonOccupancy at the next
                 # frame, which finds the seated people again within seconds); the heartbeat keeps the factor found
                 corrected = self.camera.with_heights(scaled_heights(self.camera.zones, factor))

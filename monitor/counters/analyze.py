@@ -33,7 +33,7 @@ from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
 from monitor.detect.presence_params import PresenceParams
-from monitor.detect.tiles import HEIGHT_FACTOR_OK, body_drawn_zones, head_height_zones, scaled_heights
+from monitor.detect.tiles import body_drawn_zones, head_height_zones, height_off, scaled_heights
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.camera.sources import grey_small, tune_decoder
 
@@ -75,9 +75,9 @@ def body_drawn_warning(where: str) -> str:
 
 def height_warnings(where: str, factor: float | None, analysed_with: dict[str, list[float]] | None = None) -> list[str]:
     """The warning, if any, for person_height markers that the officers' heads say are off (tiles.height_factor
-    outside HEIGHT_FACTOR_OK); analysed_with: the corrected person_height the video was analysed again with
+    tiles.height_off); analysed_with: the corrected person_height the video was analysed again with
     (detect_checked)."""
-    if factor is None or HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
+    if not height_off(factor):
         return []
     again = ("analysed again with person_height " + ", ".join(f"{z} [{h[0]:.3f}, {h[1]:.3f}]" for z, h in analysed_with.items())
              + "; " if analysed_with else "")
@@ -157,12 +157,12 @@ def detect_checked(
     progress: Callable[[float], None] | None = None,
 ) -> tuple[list[dict[str, Any]], float, dict[str, Any], Camera]:
     """detect_seconds, and again with every person_height times the height factor when the officers' head tops say
-    the markers are off (tiles.height_factor outside HEIGHT_FACTOR_OK): the figures then come from the corrected
+    the markers are off (tiles.height_factor tiles.height_off): the figures then come from the corrected
     calibration (the camera returned). The check: sightings and factor of the first pass, and analysed_with, the
     corrected person_height of each zone that has one (None when the markers were kept)."""
     per_second, duration, (sightings, factor) = detect_seconds(video, camera, config, progress)
     check: dict[str, Any] = {"sightings": sightings, "factor": factor, "analysed_with": None}
-    if factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]:
+    if height_off(factor):
         heights = scaled_heights(camera.zones, factor)
         camera = camera.with_heights(heights)
         per_second, duration, _ = detect_seconds(video, camera, config)

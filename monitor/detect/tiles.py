@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.detect.occupancy import SEAT_KINDS
+
 __all__ = ["FOOTPRINT_MAX", "HEAD_HEIGHT_SLOPE", "HEIGHT_FACTOR_OK", "Perspective", "Tile", "body_drawn_zones", "cell_overlaps",
-           "head_height_zones", "height_factor", "plan_tiles", "scaled_heights"]
+           "head_height_zones", "height_factor", "height_off", "plan_tiles", "scaled_heights"]
 
 # No calibration: a camera on the wall ~3 m up looking down the room (standing person 45 % of the
 # frame height at the bottom row, 25 % at the top row), as monitor.detect.occupancy assumes.
@@ -216,7 +218,7 @@ def body_drawn_zones(zones: Sequence) -> list[str]:  # noqa: ANN001 - config Zon
     persp = Perspective.from_zones(zones)
     out = []
     for z in zones:
-        if z.kind not in ("staff_seat", "service_spot"):
+        if z.kind not in SEAT_KINDS:
             continue
         ys = [p[1] for p in z.points]
         if max(ys) - min(ys) > FOOTPRINT_MAX * persp.height(max(ys)):
@@ -230,6 +232,11 @@ def height_factor(head_h: Sequence[float]) -> float | None:
     if len(head_h) < MIN_HEAD_SIGHTINGS:
         return None
     return round(float(np.median(np.asarray(head_h, float))) / STAFF_HEAD_H, 3)
+
+
+def height_off(factor: float | None) -> bool:
+    """True when a height factor says the markers are off by more than HEIGHT_FACTOR_OK allows (None: not known yet)."""
+    return factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]
 
 
 def scaled_heights(zones: Sequence, factor: float) -> dict[str, tuple[float, float]]:  # noqa: ANN001 - config Zones or ZoneSpecs

@@ -356,9 +356,11 @@ def seats_in_waiting_areas(zones: Sequence[Any]) -> list[tuple[str, str]]:
     """(waiting area id, seat or spot id) for each staff seat or service spot a waiting area of the same camera
     covers (more than SEAT_COVERED of its footprint): the area was drawn around the people, not the floor."""
     areas = [(z.id, polygon_grid(z.points, SEAT_GRID)) for z in zones if z.kind == "waiting_area"]
+    if not areas:
+        return []
     out = []
     for z in zones:
-        if z.kind not in ("staff_seat", "service_spot") or not areas:
+        if z.kind not in ("staff_seat", "service_spot"):
             continue
         seat = polygon_grid(z.points, SEAT_GRID)
         cells = max(int(seat.sum()), 1)
