@@ -13,17 +13,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from monitor.site.config import Config, ConfigError, expand_env
 from monitor.ops.health import DiskUsage, camera_health, disk_usage
 from monitor.ops.metrics import CONTENT_TYPE, ZoneReading, camera_families, render, site_families
 from monitor.camera.stats import DROP_LAG_S, RATE_WINDOW_S
-from monitor.detect.tiles import height_off
+from monitor.detect.tiles import height_markers, height_off, scaled_heights
+from monitor.site import write as config_write
 from monitor.db.store import camera_states, event_counts, occupancy_now
 from webui.db import get_db
 from webui.auth import role_required
+from webui.cameras import Problem, camera_or_404, save
 from webui.overview import FRESH_S
 from webui.site import site_config
 
@@ -48,6 +50,33 @@ def index() -> str:
 def table() -> str:
     """The banner, camera table and disk figures alone (swapped in by refresh.js)."""
     return render_template("health/_health.html", **_context())
+
+
+@bp.route("/health/cameras/<camera_id>/heights", methods=["POST"])
+@role_required("admin")
+def correct_heights(camera_id: str) -> Any:
+    """Write the height check's correction into cameras.yaml: the camera's person_height markers times the factor its
+    worker reports now (tiles.scaled_heights), only while that factor is outside HEIGHT_FACTOR_OK and was measured
+    against the markers cameras.yaml holds (the heartbeat's height_markers): never twice, never on markers set since."""
+    cam = camera_or_404(camera_id)
+    now = float(current_app.config["CLOCK"]())
+    health = next((c for c in camera_health(site_config(), camera_states(get_db()), now) if c.id == cam.id), None)
+    stats = health.stats if health is not None else {}
+    factor = stats.get("height_factor")
+    if not height_off(factor):
+        abort(400, description=_("Camera %(name)s has no height check that finds its markers off (its worker checks "
+                                 "them about a minute after it starts): nothing to correct.", name=cam.name))
+    if stats.get("height_markers") != height_markers(cam.zones):
+        abort(400, description=_("The markers of camera %(name)s were changed after its worker checked them: wait for "
+                                 "its next check.", name=cam.name))
+    try:
+        save(f"person_height x {factor:.2f} from the height check", cam.id, config_write.set_heights, cam.id,
+             scaled_heights(cam.zones, float(factor)))
+    except Problem as err:
+        abort(err.status, description=str(err))
+    flash(_("The person height markers of camera %(name)s were set to %(factor)s times what they were. Its worker "
+            "restarts with them.", name=cam.name, factor=f"{factor:.2f}"))
+    return redirect(url_for("health.index"))
 
 
 @bp.route("/metrics")

@@ -21,7 +21,7 @@ from monitor.detect.events import EventTracker, EventUpdate
 from monitor.detect.motion import MotionDetector, MotionParams, polygon_mask
 from monitor.detect.occupancy import SecondAggregator, ZoneSpec
 from monitor.detect.presence import PersonOccupancy
-from monitor.detect.tiles import height_off, scaled_heights
+from monitor.detect.tiles import height_markers, height_off, scaled_heights
 from monitor.camera.diskguard import MB, DiskGuard
 from monitor.camera.recorder import ClipInfo, ClipRecorder, write_thumbnail
 from monitor.camera.segments import SegmentInfo, SegmentPolicy, SegmentRecorder
@@ -431,7 +431,8 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
                                   packets=worker.packets,
                                   stats={**worker.stats.snapshot(det.decoded if det is not None else None),
                                          "height_factor": worker.height_factor,
-                                         "height_corrected": worker.height_corrected}))
+                                         "height_corrected": worker.height_corrected,
+                                         "height_markers": height_markers(worker.camera.zones)}))
             if stop.wait(HEARTBEAT_S):
                 return
 

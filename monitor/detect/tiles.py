@@ -22,7 +22,7 @@ import numpy as np
 from monitor.detect.occupancy import SEAT_KINDS
 
 __all__ = ["FOOTPRINT_MAX", "HEAD_HEIGHT_SLOPE", "HEIGHT_FACTOR_OK", "Perspective", "Tile", "body_drawn_zones", "cell_overlaps",
-           "head_height_zones", "height_factor", "height_off", "plan_tiles", "scaled_heights"]
+           "head_height_zones", "height_factor", "height_markers", "height_off", "plan_tiles", "scaled_heights"]
 
 # No calibration: a camera on the wall ~3 m up looking down the room (standing person 45 % of the
 # frame height at the bottom row, 25 % at the top row), as monitor.detect.occupancy assumes.
@@ -237,6 +237,12 @@ def height_factor(head_h: Sequence[float]) -> float | None:
 def height_off(factor: float | None) -> bool:
     """True when a height factor says the markers are off by more than HEIGHT_FACTOR_OK allows (None: not known yet)."""
     return factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]
+
+
+def height_markers(zones: Sequence) -> dict[str, list[float]]:  # noqa: ANN001 - config Zones or ZoneSpecs
+    """The person_height markers as set (id -> [near, far], rounded to 4 digits): what a height check measured
+    against, in the worker's heartbeat, so that a correction is applied only to the markers it was found for."""
+    return {z.id: [round(float(v), 4) for v in z.person_height] for z in zones if z.person_height is not None}
 
 
 def scaled_heights(zones: Sequence, factor: float) -> dict[str, tuple[float, float]]:  # noqa: ANN001 - config Zones or ZoneSpecs

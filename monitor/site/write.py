@@ -130,6 +130,20 @@ def set_zones(path: Path, camera_id: str, zones: list[dict[str, Any]], masks: li
     return edit.config
 
 
+def set_heights(path: Path, camera_id: str, heights: Mapping[str, tuple[float, float]]) -> Config:
+    """Set the person_height (near, far) of these zones of a camera (id -> heights, rounded to COORD_DIGITS); every
+    other key, zone and comment stays as it was. A zone id the camera does not have is a ValueError naming it."""
+    with editing(path) as edit:
+        node = edit.camera(camera_id)
+        by_id = {str(z.get("id")): z for z in node.get("zones") or []}
+        for zone_id, (near, far) in heights.items():
+            if zone_id not in by_id:
+                raise ValueError(f"camera {camera_id} has no zone {zone_id}")
+            put(by_id[zone_id], "person_height", flow([round(float(near), COORD_DIGITS), round(float(far), COORD_DIGITS)]),
+                after="points")
+    return edit.config
+
+
 # ---------------------------------------------------------------- editing session
 
 

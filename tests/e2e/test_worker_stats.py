@@ -18,7 +18,7 @@ from monitor.site.config import load_config
 pytestmark = [pytest.mark.rtsp]
 
 HEARTBEAT_KEYS = {"input_fps", "sub_fps", "detect_fps", "dropped", "lag_s", "last_frame_age_s", "bitrate_bps",
-                  "cpu_pct", "rss_bytes", "height_factor", "height_corrected"}
+                  "cpu_pct", "rss_bytes", "height_factor", "height_corrected", "height_markers"}
 
 
 class SlowWorker(CameraWorker):
@@ -57,6 +57,7 @@ def test_worker_heartbeat_stats_from_a_real_rtsp_camera(rtsp_server, tmp_path):
     last = beats[-1]
     assert set(last) == HEARTBEAT_KEYS
     assert last["height_factor"] is None and last["height_corrected"] is False  # no staff seat: nothing to check by
+    assert last["height_markers"] == {}  # no zone, no marker
     assert last["dropped"] >= 10, last
     assert last["input_fps"] > 0 and last["sub_fps"] > 0 and last["detect_fps"] > 0
     assert last["bitrate_bps"] > 0 and last["rss_bytes"] > 0 and last["cpu_pct"] is not None

@@ -93,6 +93,37 @@ def test_update_remove_and_zones(cfg):
     assert "# Office cameras" in cfg.read_text(encoding="utf-8")
 
 
+def test_set_heights_changes_only_the_markers(cfg):
+    """The height check's correction written in: person_height set (or added after the points) on the zones named,
+    every other zone, key and comment as it was; a zone the camera lacks, or a height over the frame, is refused."""
+    cfg.write_text(YAML + "\n".join([
+        "    zones:",
+        "      - id: ghe           # the clerk's chair",
+        "        kind: staff_seat",
+        "        points: [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]",
+        "      - id: cho",
+        "        kind: waiting_area",
+        "        points: [[0, 0.5], [1, 0.5], [1, 1]]",
+        "        person_height: [0.3, 0.2]", ""]), encoding="utf-8")
+    before = load_config(cfg).camera("quay-1")
+    cam = cw.set_heights(cfg, "quay-1", {"cho": (0.441, 0.29412)}).camera("quay-1")
+    assert cam.zones[1].person_height == (0.441, 0.2941) and cam.zones[0] == before.zones[0]
+    text = cfg.read_text(encoding="utf-8")
+    assert "person_height: [0.441, 0.2941]" in text and "# the clerk's chair" in text and "# by the window" in text
+    cam = cw.set_heights(cfg, "quay-1", {"ghe": (0.5, 0.45)}).camera("quay-1")
+    assert cam.zones[0].person_height == (0.5, 0.45)
+    lines = cfg.read_text(encoding="utf-8").splitlines()
+    assert lines[lines.index("        points: [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]") + 1] == "        person_height: [0.5, 0.45]"
+    saved = cfg.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="camera quay-1 has no zone nope"):
+        cw.set_heights(cfg, "quay-1", {"nope": (0.4, 0.2)})
+    with pytest.raises(ConfigError):
+        cw.set_heights(cfg, "quay-1", {"cho": (1.4, 0.2)})
+    with pytest.raises(KeyError):
+        cw.set_heights(cfg, "nope", {"cho": (0.4, 0.2)})
+    assert cfg.read_text(encoding="utf-8") == saved  # nothing written by a refused change
+
+
 def test_a_password_with_a_line_break_is_refused(cfg):
     with pytest.raises(ValueError, match="line breaks"):
         cw.add_camera(cfg, cw.CameraInput(id="q2", name="Q2", main="rtsp://h/1", username="u", password="a\nB=c"))

@@ -10,7 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.site.config import load_config
 from monitor.ops.metrics import Family, escape_label, render
 from monitor.db.store import Writer, open_db
-from webtest import add_accounts, log_in
+from monitor.detect.tiles import scaled_heights
+from webtest import add_accounts, csrf_token, log_in
 from webui import create_app
 from webui.site import site_state
 
@@ -215,3 +216,64 @@ def test_no_banner_while_outage_is_shorter_than_the_limit(make_site):
     client = app.test_client()
     log_in(client, "admin")
     assert "alert-banner" not in client.get("/health").get_data(as_text=True)
+
+
+def _checked(make_site, factor, markers):  # noqa: ANN001, ANN202 - the make_site fixture
+    """A site whose quay-1 worker reports a height check (factor, measured against `markers`), and its config."""
+    folder = make_site(_build)
+    config = load_config(folder / "cameras.yaml")
+    db = open_db(config.storage.database)
+    stats = {**STATS, "height_factor": factor, "height_corrected": True, "height_markers": markers}
+    Writer(db).apply([{"type": "heartbeat", "camera": "quay-1", "t": NOW, "stats": stats}])
+    db.conn.close()
+    return folder, config
+
+
+def test_an_admin_sets_the_markers_the_height_check_found(make_site):
+    """The banner's button (admins only) writes person_height times the worker's factor into cameras.yaml: quay-1 has no
+    marker, so its waiting area gets the default camera's heights times 1.47 (tiles.scaled_heights); the file keeps
+    everything else, and the page says what was done."""
+    folder, config = _checked(make_site, 1.47, {})
+    before = (folder / "cameras.yaml").read_text(encoding="utf-8")
+    client = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
+    log_in(client, "supervisor")
+    assert "height-fix" not in client.get("/health").get_data(as_text=True)
+    client = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
+    log_in(client, "admin")
+    html = client.get("/health").get_data(as_text=True)
+    assert 'action="/health/cameras/quay-1/heights"' in html and "Đặt điểm mốc của Quầy 1 gấp 1.47 lần" in html
+    r = client.post("/health/cameras/quay-1/heights", data={"csrf_token": csrf_token(client, "/health")})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/health")
+    assert "gấp 1.47 lần giá trị cũ" in client.get("/health").get_data(as_text=True)
+    saved = load_config(folder / "cameras.yaml").camera("quay-1")
+    cho = next(z for z in saved.zones if z.id == "cho")
+    assert cho.person_height == scaled_heights(config.camera("quay-1").zones, 1.47)["cho"]
+    assert cho.person_height == (round(0.45 * 1.47, 4), round(0.35 * 1.47, 4))  # the default line at rows 1.0 and 0.5
+    after = (folder / "cameras.yaml").read_text(encoding="utf-8")
+    assert after == before.replace("[1, 0.5], [1, 1]]}", "[1, 0.5], [1, 1]], person_height: [0.6615, 0.5145]}")
+
+
+@pytest.mark.parametrize("factor, markers, says", [
+    (1.1, {}, "không có lần kiểm tra chiều cao nào thấy điểm mốc sai"),  # the check finds the markers right
+    (None, {}, "không có lần kiểm tra chiều cao nào thấy điểm mốc sai"),  # no check yet
+    (1.47, {"cho": [0.3, 0.2]}, "đã được thay đổi sau lần kiểm tra"),  # measured against other markers (applied already)
+])
+def test_a_correction_is_refused_unless_the_check_found_these_markers_off(make_site, factor, markers, says):
+    folder, config = _checked(make_site, factor, markers)
+    before = (folder / "cameras.yaml").read_text(encoding="utf-8")
+    client = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
+    log_in(client, "admin")
+    token = csrf_token(client, "/health")
+    r = client.post("/health/cameras/quay-1/heights", data={"csrf_token": token})
+    assert r.status_code == 400 and says in r.get_data(as_text=True)
+    assert (folder / "cameras.yaml").read_text(encoding="utf-8") == before
+    assert client.post("/health/cameras/nope/heights", data={"csrf_token": token}).status_code == 404
+
+
+def test_only_admins_correct_markers(make_site):
+    folder, config = _checked(make_site, 1.47, {})
+    client = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
+    log_in(client, "supervisor")
+    r = client.post("/health/cameras/quay-1/heights", data={"csrf_token": csrf_token(client, "/health")})
+    assert r.status_code == 403
+    assert "person_height" not in (folder / "cameras.yaml").read_text(encoding="utf-8")

@@ -130,6 +130,7 @@ ROUTES = [
     ("GET", "/events", "supervisor"),
     ("GET", "/health", "supervisor"),
     ("GET", "/health/cameras", "supervisor"),
+    ("POST", "/health/cameras/quay-1/heights", "admin"),  # 400 for admins: no height check found these markers off
     ("GET", "/alerts", "supervisor"),
     ("POST", "/alerts/1/ack", "supervisor"),
     ("GET", "/compliance?date=2026-11-24", "supervisor"),
@@ -178,6 +179,7 @@ ALLOWED_STATUS = {("GET", "/recordings/segments/1.mp4"): (404,), ("GET", "/recor
                   ("POST", "/cameras/quay-1/zones"): (400,), ("POST", "/alerts/1/ack"): (400,), ("GET", "/site/queues/no-such-queue/edit"): (404,),
                   ("GET", "/site/queues/no-such-queue/delete"): (404,), ("POST", "/cases"): (400,),
                   ("GET", "/cases/1"): (404,), ("POST", "/cases/1/notes"): (404,), ("POST", "/cases/1/close"): (404,),
+                  ("POST", "/health/cameras/quay-1/heights"): (400,),
                   ("POST", "/cases/1/release"): (404,), ("GET", "/cases/1/export.zip"): (404,),
                   # quay-1, derived, has no waiting area: as a named counter it would be fed by no queue
                   ("POST", "/site/counters/quay-1/delete"): (302, 400), ("POST", "/cameras/discover"): (200, 400)}  # 400 where the machine has no multicast route
