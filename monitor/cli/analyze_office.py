@@ -47,8 +47,13 @@ def analyze_office_cli(config: Config, values: tuple[str, ...], json_out: str | 
     videos = parse_videos(config, values)
     with click.progressbar(length=1000 * len(videos), label="analysing", file=sys.stderr) as bar:
         done = dict.fromkeys(videos, 0)
+        again: set[str] = set()
 
         def progress(camera: str, fraction: float) -> None:
+            if fraction > 1.0 and camera not in again:  # its second pass: the markers were off (detect_checked)
+                again.add(camera)
+                bar.length, bar.finished = bar.length + 1000, False
+                bar.label = f"analysing again ({', '.join(sorted(again))}: person_height corrected)"
             step = int(fraction * 1000) - done[camera]
             if step > 0:
                 bar.update(step)

@@ -211,6 +211,8 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
         done = [0]
 
         def progress(fraction: float) -> None:
+            if fraction > 1.0 and bar.length == 1000:  # a second pass: the markers were off (detect_checked)
+                bar.length, bar.label, bar.finished = 2000, "analysing again, person_height corrected", False
             step = int(fraction * 1000) - done[0]
             if step > 0:
                 bar.update(step)

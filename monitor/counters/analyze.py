@@ -159,13 +159,15 @@ def detect_checked(
     """detect_seconds, and again with every person_height times the height factor when the officers' head tops say
     the markers are off (tiles.height_factor tiles.height_off): the figures then come from the corrected
     calibration (the camera returned). The check: sightings and factor of the first pass, and analysed_with, the
-    corrected person_height of each zone that has one (None when the markers were kept)."""
+    corrected person_height of each zone that has one (None when the markers were kept). progress is told the share
+    of the first pass done (0..1), and of a second one as 1 + its share (1..2)."""
     per_second, duration, (sightings, factor) = detect_seconds(video, camera, config, progress)
     check: dict[str, Any] = {"sightings": sightings, "factor": factor, "analysed_with": None}
     if height_off(factor):
         heights = scaled_heights(camera.zones, factor)
         camera = camera.with_heights(heights)
-        per_second, duration, _ = detect_seconds(video, camera, config)
+        again = (lambda share: progress(1.0 + share)) if progress is not None else None
+        per_second, duration, _ = detect_seconds(video, camera, config, again)
         check["analysed_with"] = {zid: list(h) for zid, h in heights.items()}
     return per_second, duration, check, camera
 

@@ -370,14 +370,18 @@ def test_markers_the_officers_say_are_off_are_corrected_and_the_video_analysed_a
     it is outside HEIGHT_FACTOR_OK; the figures are the second run's, and analysed_with says which heights."""
     camera = config.camera("quay-1")
     calls: list = []
+    told: list[float] = []
 
     def fake(video, cam, cfg, progress=None):  # noqa: ANN001, ANN202
         calls.append(cam)
+        for share in (0.5, 1.0):
+            progress(share)
         return [{"t": len(calls), "zones": {}}], 30.0, (40, factor if len(calls) == 1 else 1.0)
 
     monkeypatch.setattr(analyze_module, "detect_seconds", fake)
-    per_second, duration, check, used = detect_checked(Path("x.mp4"), camera, config)
+    per_second, duration, check, used = detect_checked(Path("x.mp4"), camera, config, told.append)
     assert len(calls) == 1 + again and per_second == [{"t": len(calls), "zones": {}}] and check["factor"] == factor
+    assert told == ([0.5, 1.0, 1.5, 2.0] if again else [0.5, 1.0])  # a second pass is told as 1 + its share
     heights = {z.id: z.person_height for z in camera.zones if z.person_height is not None}
     assert heights  # the simulator's waiting area is calibrated
     if again:
@@ -386,3 +390,28 @@ def test_markers_the_officers_say_are_off_are_corrected_and_the_video_analysed_a
         assert calls[1] is used and [z.id for z in used.zones] == [z.id for z in camera.zones]
     else:
         assert check["analysed_with"] is None and used is camera
+
+
+def test_the_progress_bar_goes_on_through_a_second_pass(config: Config, monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    """`onestop analyze` whose first pass finds the markers off: the bar does not sit full while the video is
+    analysed again, it grows to two passes under its own label (stderr), and the figures are the second pass's."""
+    from click.testing import CliRunner
+
+    from monitor.cli.main import main
+
+    passes: list[int] = []
+
+    def fake(video, cam, cfg, progress=None):  # noqa: ANN001, ANN202
+        passes.append(len(passes) + 1)
+        for k in range(1, 11):
+            progress(k / 10)
+        return [{"t": 0, "zones": {}}], 30.0, (40, 1.47 if len(passes) == 1 else 1.0)
+
+    monkeypatch.setattr(analyze_module, "detect_seconds", fake)
+    video = tmp_path / "x.mp4"
+    video.write_bytes(b"")  # the stand-in detector does not read it
+    r = CliRunner().invoke(main, ["analyze", str(video), "-c", str(config.path), "--camera", "quay-1", "--json", "-"])
+    assert r.exit_code == 0, r.output
+    assert passes == [1, 2] and "analysing again, person_height corrected" in r.stderr
+    assert json.loads(r.stdout)["height_check"]["factor"] == 1.47

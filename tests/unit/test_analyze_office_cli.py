@@ -106,3 +106,22 @@ def test_a_citizen_waiting_when_the_files_begin_has_a_lower_bound_wait(
     expected = 240.0 if bound else (100.0 - first + 240.0) / 2
     assert quay1["mean_wait_s"] == pytest.approx(expected)
     assert sanh["mean_wait_s"] == pytest.approx(expected)
+
+
+def test_the_progress_bar_goes_on_through_a_camera_analysed_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera whose markers detect_checked finds off reports a second pass (shares 1..2): the bar grows by a pass and
+    its label names the camera, instead of sitting full while that video is analysed again."""
+    from monitor.counters import analyze_office
+
+    def checked(path, camera, config, report=None):  # noqa: ANN001, ANN202
+        shares = (0.5, 1.0, 1.5, 2.0) if camera.id == "hall" else (0.5, 1.0)
+        for share in shares:
+            report(share)
+        return ([{"t": t, "zones": {z.id: {"occupied": False, "count": 0.0} for z in camera.zones}} for t in range(60)],
+                60.0, {"sightings": 40, "factor": 1.47 if camera.id == "hall" else 1.0, "analysed_with": None}, camera)
+
+    monkeypatch.setattr(analyze_office, "detect_checked", checked)
+    result = CliRunner().invoke(main, ["analyze", "-c", str(site / "cameras.yaml"), "--video", f"quay-a={site / 'a.mp4'}",
+                                       "--video", f"hall={site / 'h.mp4'}", "--json", str(site / "out.json")])
+    assert result.exit_code == 0, result.output
+    assert "analysing again (hall: person_height corrected)" in result.stderr
