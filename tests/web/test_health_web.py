@@ -237,11 +237,13 @@ def test_an_admin_sets_the_markers_the_height_check_found(make_site):
     before = (folder / "cameras.yaml").read_text(encoding="utf-8")
     client = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
     log_in(client, "supervisor")
-    assert "height-fix" not in client.get("/health").get_data(as_text=True)
+    html = client.get("/health").get_data(as_text=True)
+    assert "height-fix" not in html and "Quản trị viên có thể ghi điểm mốc đã hiệu chỉnh" in html  # an admin can
     client = create_app(config, {"TESTING": True, "CLOCK": lambda: NOW}).test_client()
     log_in(client, "admin")
     html = client.get("/health").get_data(as_text=True)
     assert 'action="/health/cameras/quay-1/heights"' in html and "Đặt điểm mốc của Quầy 1 gấp 1.47 lần" in html
+    assert "height-admin" not in html
     r = client.post("/health/cameras/quay-1/heights", data={"csrf_token": csrf_token(client, "/health")})
     assert r.status_code == 302 and r.headers["Location"].endswith("/health")
     assert "gấp 1.47 lần giá trị cũ" in client.get("/health").get_data(as_text=True)
