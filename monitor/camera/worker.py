@@ -424,6 +424,8 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
                     worker.on_main_lost()
                 health.update(role, item)
 
+    markers = height_markers(worker.camera.zones)  # the markers as configured: a worker's camera never changes
+
     def beat() -> None:
         while True:  # the first beat at once: the supervisor sees a restarted worker's pid within a second
             health.tick()
@@ -432,7 +434,7 @@ def run_camera(worker: CameraWorker, stop: Any) -> None:
                                   stats={**worker.stats.snapshot(det.decoded if det is not None else None),
                                          "height_factor": worker.height_factor,
                                          "height_corrected": worker.height_corrected,
-                                         "height_markers": height_markers(worker.camera.zones)}))
+                                         "height_markers": markers}))
             if stop.wait(HEARTBEAT_S):
                 return
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Protocol
 import numpy as np
 from pydantic import BeforeValidator, Field
 
+from monitor.detect.occupancy import SEAT_KINDS
 from monitor.site.base import Slug, StrictModel, check_slug
 
 __all__ = [
@@ -360,7 +361,7 @@ def seats_in_waiting_areas(zones: Sequence[Any]) -> list[tuple[str, str]]:
         return []
     out = []
     for z in zones:
-        if z.kind not in ("staff_seat", "service_spot"):
+        if z.kind not in SEAT_KINDS:
             continue
         seat = polygon_grid(z.points, SEAT_GRID)
         cells = max(int(seat.sum()), 1)

@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +118,7 @@ def set_zones(path: Path, camera_id: str, zones: list[dict[str, Any]], masks: li
         for zone in zones:
             z = CommentedMap(id=zone["id"], kind=zone["kind"], points=_polygon(zone["points"]))
             if zone.get("person_height"):
-                z["person_height"] = flow([round(float(v), COORD_DIGITS) for v in zone["person_height"]])
+                z["person_height"] = _rounded(zone["person_height"])
             if zone.get("seated") is False:  # written only where nobody sits: the default stays out
                 z["seated"] = False
             zone_nodes.append(z)
@@ -139,8 +139,7 @@ def set_heights(path: Path, camera_id: str, heights: Mapping[str, tuple[float, f
         for zone_id, (near, far) in heights.items():
             if zone_id not in by_id:
                 raise ValueError(f"camera {camera_id} has no zone {zone_id}")
-            put(by_id[zone_id], "person_height", flow([round(float(near), COORD_DIGITS), round(float(far), COORD_DIGITS)]),
-                after="points")
+            put(by_id[zone_id], "person_height", _rounded((near, far)), after="points")
     return edit.config
 
 
@@ -277,8 +276,13 @@ def flow(items: list[Any]) -> CommentedSeq:
     return seq
 
 
+def _rounded(values: Sequence[float]) -> CommentedSeq:
+    """Normalised numbers (a point, a person_height) rounded to COORD_DIGITS, written [a, b]."""
+    return flow([round(float(v), COORD_DIGITS) for v in values])
+
+
 def _polygon(points: list[list[float]]) -> CommentedSeq:
-    return flow([flow([round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)]) for x, y in points])
+    return flow([_rounded(p) for p in points])
 
 
 def put(node: CommentedMap, key: str, value: Any, after: str | None = None) -> None:
