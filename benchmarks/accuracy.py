@@ -131,7 +131,7 @@ def analyze(video: Path, config: Path, camera: str, out: Path, onestop: str | No
 
 def replay(scene: Scene, saved: Path) -> tuple[dict, float]:
     """A kept analyze JSON with its sessions, absences and waits summarised again by this checkout's analytics."""
-    from monitor.counters.analyze import summarise
+    from monitor.counters.analyze import staffed_while_serving, summarise
     from monitor.site.config import load_config
 
     if not saved.is_file():
@@ -139,8 +139,18 @@ def replay(scene: Scene, saved: Path) -> tuple[dict, float]:
     started = time.perf_counter()
     result = json.loads(saved.read_text(encoding="utf-8"))
     camera = load_config(scene.config).camera(scene.camera)
-    result.update(summarise(camera, result["per_second"], result["duration_s"]))
+    detected = [{**row, "zones": {z: _as_detected(d) for z, d in row["zones"].items()}} for row in result["per_second"]]
+    result.update(summarise(camera, detected, result["duration_s"]))
+    result["per_second"] = staffed_while_serving(camera, detected, result)
     return result, time.perf_counter() - started
+
+
+def _as_detected(zone: dict) -> dict:
+    """A kept zone reading without the analysis's inference (analyze.staffed_while_serving): a seat marked
+    `inferred` was read empty."""
+    if not zone.get("inferred"):
+        return zone
+    return {**{k: v for k, v in zone.items() if k != "inferred"}, "occupied": False}
 
 
 def sim_scenes(seeds: list[int], minutes: float, sim_dir: Path, zones: str) -> list[Scene]:

@@ -37,7 +37,7 @@ from monitor.detect.tiles import body_drawn_zones, head_height_zones, height_off
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.camera.sources import grey_small, tune_decoder
 
-__all__ = ["analyze_file", "detect_seconds", "samples_of", "summarise"]
+__all__ = ["analyze_file", "detect_seconds", "samples_of", "staffed_while_serving", "summarise"]
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,7 @@ def analyze_file(
     fps = float(camera.settings(config.defaults).detect_fps)
     per_second, duration, check, used = detect_checked(video, camera, config, progress)
     result = summarise(used, per_second, duration)
+    per_second = staffed_while_serving(used, per_second, result)
     # the drawing's checks on the zones as configured, as check-config gives them
     return {"camera": camera.id, "fps": fps, "duration_s": round(duration, 3), "per_second": per_second, **result,
             "height_check": check,
@@ -268,6 +269,29 @@ def began_in_video(start: float, t0: float, moved: list[tuple[float, float]], pa
     IN_PROGRESS_GRACE_S, or earlier with its citizen seen arriving (analytics.seen_arriving over the spot's
     `moved` samples); else it was under way before the video."""
     return start > t0 + IN_PROGRESS_GRACE_S or seen_arriving(start, moved, params)
+
+
+def staffed_while_serving(camera: Camera, per_second: list[dict[str, Any]], summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """per_second with each hidden staff seat (summary's staff_hidden) read occupied during its counter's sessions
+    (summary's sessions; the i-th staff_seat pairs with the i-th service_spot), marked `inferred`: a citizen is not
+    served without the officer, whom the camera does not see. Other seconds and zones are as detected; the rows
+    given are not changed (new rows where a seat is marked)."""
+    hidden = set(summary.get("staff_hidden", ()))
+    if not hidden:
+        return per_second
+    spots = [z.id for z in camera.zones if z.kind == "service_spot"]
+    seats = [z.id for z in camera.zones if z.kind == "staff_seat"]
+    serving = {seat: [(s["start_s"], s["end_s"]) for s in summary["sessions"] if s["counter"] == spot]
+               for spot, seat in zip(spots, seats) if seat in hidden}
+    out = []
+    for row in per_second:
+        marked = [seat for seat, spans in serving.items()
+                  if seat in row["zones"] and any(a <= row["t"] < b for a, b in spans)]
+        if marked:
+            row = {**row, "zones": {**row["zones"], **{seat: {**row["zones"][seat], "occupied": True, "inferred": True}
+                                                        for seat in marked}}}
+        out.append(row)
+    return out
 
 
 def summarise(

@@ -10,7 +10,7 @@ import yaml
 
 from monitor.detect.tiles import MIN_HEAD_SIGHTINGS
 from monitor.counters import analyze as analyze_module
-from monitor.counters.analyze import analyze_file, detect_checked, height_warnings, summarise
+from monitor.counters.analyze import analyze_file, detect_checked, height_warnings, staffed_while_serving, summarise
 from monitor.counters.analytics import AnalyticsParams, left_unseen, median_age, seen_arriving
 from monitor.detect.walkers import WALKING_ZONE
 from monitor.site.config import Config, load_config
@@ -319,6 +319,25 @@ def test_summarise_a_staff_seat_the_camera_does_not_see(config: Config) -> None:
     assert out["waiting"]["served"] == 2 and out["waiting"]["mean_wait_s"] == pytest.approx(80.0, abs=1)
     empty = summarise(camera, [_row(t, False, False, 0.0) for t in range(600)], 600.0)  # a closed counter
     assert empty["staff_hidden"] == [] and empty["absences"] == [{"zone": "staff-seat", "start_s": 0.0, "end_s": 600.0}]
+
+
+def test_a_hidden_staff_seat_reads_occupied_while_its_counter_serves(config: Config) -> None:
+    """The per-second readings of a hidden officer's seat: occupied, marked inferred, during the counter's two
+    sessions; empty as detected between them; every other zone and every row given untouched."""
+    camera = config.camera("quay-1")
+    rows = [_row(t, 100 <= t < 250 or 300 <= t < 500, False, 0.0) for t in range(600)]
+    before = json.dumps(rows)
+    out = summarise(camera, rows, 600.0)
+    marked = staffed_while_serving(camera, rows, out)
+    assert json.dumps(rows) == before
+    seat = [r["zones"]["staff-seat"] for r in marked]
+    assert [t for t, z in enumerate(seat) if z["occupied"]] == list(range(100, 250)) + list(range(300, 500))
+    assert all(z.get("inferred") is True for z in seat if z["occupied"])
+    assert not any("inferred" in z for z in seat if not z["occupied"])
+    assert [r["zones"]["service-spot"] for r in marked] == [r["zones"]["service-spot"] for r in rows]
+    # a seat seen occupied even once is in view: its readings stay as detected
+    seen = [_row(t, 100 <= t < 250, t == 50, 0.0) for t in range(600)]
+    assert staffed_while_serving(camera, seen, summarise(camera, seen, 600.0)) == seen
 
 
 def test_median_age_of_a_session_found_under_way() -> None:
