@@ -78,7 +78,7 @@ def analyze_office_cli(config: Config, values: tuple[str, ...], json_out: str | 
         for warning in zone_warnings(config.camera(camera_id)):
             click.echo(warning, err=True)
         check = result["cameras"][camera_id]["height_check"]
-        for warning in height_warnings(camera_id, check["factor"], check["analysed_with"]):
+        for warning in height_warnings(camera_id, check["factor"], check["analysed_with"], check["from"]):
             click.echo(warning, err=True)
 
 

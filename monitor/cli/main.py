@@ -237,7 +237,7 @@ def analyze(video: str | None, config_path: str, camera_id: str | None, videos: 
     for warning in zone_warnings(config.camera(camera_id)):
         click.echo(warning, err=True)
     check = result["height_check"]
-    for warning in height_warnings(camera_id, check["factor"], check["analysed_with"]):
+    for warning in height_warnings(camera_id, check["factor"], check["analysed_with"], check["from"]):
         click.echo(warning, err=True)
 
 

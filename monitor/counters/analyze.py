@@ -73,15 +73,17 @@ def body_drawn_warning(where: str) -> str:
             "standing person's height.")
 
 
-def height_warnings(where: str, factor: float | None, analysed_with: dict[str, list[float]] | None = None) -> list[str]:
-    """The warning, if any, for person_height markers that the officers' heads say are off (tiles.height_factor
-    tiles.height_off); analysed_with: the corrected person_height the video was analysed again with
-    (detect_checked)."""
+def height_warnings(where: str, factor: float | None, analysed_with: dict[str, list[float]] | None = None,
+                    source: str | None = "staff_seats") -> list[str]:
+    """The warning, if any, for person_height markers that the officers' heads (or, source "walkers", the people
+    walking in the waiting area) say are off (tiles.height_factor, tiles.walker_factor, tiles.height_off);
+    analysed_with: the corrected person_height the video was analysed again with (detect_checked)."""
     if not height_off(factor):
         return []
     again = ("analysed again with person_height " + ", ".join(f"{z} [{h[0]:.3f}, {h[1]:.3f}]" for z, h in analysed_with.items())
              + "; " if analysed_with else "")
-    return [f"warning: {where}: the officers found at the staff seats are {factor:.2f} times as tall as person_height "
+    who = "the people walking in the waiting area" if source == "walkers" else "the officers found at the staff seats"
+    return [f"warning: {where}: {who} are {factor:.2f} times as tall as person_height "
             f"(or, without it, the default camera) says: {again}set the waiting area's markers again, each at the head "
             "of a standing person at the zone's near and far edge; 30 % off, seats and service times go wrong."]
 
@@ -98,9 +100,8 @@ def uncalibrated_warning(camera_id: str) -> str:
     """The warning for a camera whose person detector has no person_height to size people by."""
     return (f"warning: {camera_id}: no zone has person_height: people are sized as by a default camera (a standing "
             "person 0.45 of the frame's height at its bottom row, 0.25 at its top). With staff seats in view the "
-            "officers' head tops correct the size within a minute or two; a camera without them keeps the default (the "
-            "development offices analysed so read 43-46 % of their seats right). Set the waiting area's markers in "
-            "the zone editor.")
+            "officers' head tops correct the size within a minute or two; without staff seats, people walking in the "
+            "waiting area do. Set the waiting area's markers in the zone editor.")
 
 
 def zone_warnings(camera: Camera) -> list[str]:
@@ -162,8 +163,8 @@ def detect_checked(
     calibration (the camera returned). The check: sightings and factor of the first pass, and analysed_with, the
     corrected person_height of each zone that has one (None when the markers were kept). progress is told the share
     of the first pass done (0..1), and of a second one as 1 + its share (1..2)."""
-    per_second, duration, (sightings, factor) = detect_seconds(video, camera, config, progress)
-    check: dict[str, Any] = {"sightings": sightings, "factor": factor, "analysed_with": None}
+    per_second, duration, (sightings, factor, source) = detect_seconds(video, camera, config, progress)
+    check: dict[str, Any] = {"sightings": sightings, "factor": factor, "from": source, "analysed_with": None}
     if height_off(factor):
         heights = scaled_heights(camera.zones, factor)
         camera = camera.with_heights(heights)
@@ -178,9 +179,10 @@ def detect_seconds(
     camera: Camera,
     config: Config,
     progress: Callable[[float], None] | None = None,
-) -> tuple[list[dict[str, Any]], float, tuple[int, float | None]]:
+) -> tuple[list[dict[str, Any]], float, tuple[int, float | None, str | None]]:
     """Per-second zone samples of a video file ([{"t", "zones"}], t from 0), its duration in seconds, and the
-    person detector's height check (PersonOccupancy.height_check: head tops seen over staff seats, height factor)."""
+    person detector's height check (PersonOccupancy.height_check and height_source: sightings, height factor, what
+    was measured: head tops over staff seats, or walkers on a camera without them)."""
     st = camera.settings(config.defaults)
     step = 1.0 / st.detect_fps
     zones = [ZoneSpec.from_zone(z) for z in camera.zones]
@@ -241,7 +243,7 @@ def detect_seconds(
         duration = last + step
     if progress is not None:
         progress(1.0)
-    check = occupancy.height_check() if occupancy is not None else (0, None)
+    check = (*occupancy.height_check(), occupancy.height_source()) if occupancy is not None else (0, None, None)
     return [{"t": s, "zones": z} for s, z in rows], duration, check
 
 

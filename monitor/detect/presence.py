@@ -68,7 +68,8 @@ from monitor.detect.presence_params import PresenceParams
 from monitor.detect.noise import NoisyMean
 from monitor.detect.reference import HallMedian, Vacated
 from monitor.detect.seats import Seat, place_hits, seat_cost, seat_step, turn_off, turn_on
-from monitor.detect.tiles import SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, height_factor, plan_tiles
+from monitor.detect.tiles import (SEATED_FIT, SEATED_RATIO, Perspective, Tile, cell_overlaps, height_factor, plan_tiles,
+                                  walker_factor)
 from monitor.detect.walkers import WALKING_ZONE, Walkers
 
 __all__ = ["PersonOccupancy", "PresenceParams"]
@@ -89,6 +90,14 @@ CLOCK_STEP_S = 1e-3
 # heavily compressed picture above all, catches only parts of it; a later motion over as much of the box
 # (a passer-by, a fidget) only dates them later, never before they came.
 BACKDATE_COVER = 0.25
+# A standing-scale box in a waiting area counts for the height check of a camera without staff seats (walker_factor)
+# when motion covered at least WALKER_COVER of it in the last WALKER_MOTION_S: someone walking, whose box is their
+# whole standing body (seated people are still, or stir only in part of their box). The median of such boxes, in
+# the calibration's standing heights, with the markers right: 1.04 and 1.02 in the development offices, 1.02 and
+# 1.01 in two halls pasted from them, 1.04 on PETS S2L1, 1.08 in my 10-minute seed 2 (58-531 boxes each; with 0.2
+# instead, 0.95 in office-4c and 0.91 in the pasted halls: seated people stirring).
+WALKER_COVER = 0.4
+WALKER_MOTION_S = 0.5
 # head tops over the staff seats kept for height_check: the last ~15 minutes of one seat's tile at a look every 2 s,
 # or a few minutes of a counter row's
 HEADS_KEPT = 500
@@ -224,6 +233,9 @@ class PersonOccupancy:
         self._found_late: list[tuple[Detection, float, float]] = []
         # head tops over the staff seats, in standing heights above their footprints (height_check), the latest
         self._heads: deque[float] = deque(maxlen=HEADS_KEPT)
+        # without staff seats, the heights of walkers' boxes in the waiting areas instead (WALKER_COVER), the latest
+        self._walker_check = bool(self.areas) and not any(z.kind == "staff_seat" for z in self.zones)
+        self._walker_heights: deque[float] = deque(maxlen=HEADS_KEPT)
 
     # -------------------------------------------------------------- setup
 
@@ -287,7 +299,7 @@ class PersonOccupancy:
         self._seated_tokens = min(max(p.max_burst, self._seated_tokens), self._seated_tokens + dt * p.seated_calls_per_s)
         self._note_motion(motion)
         self._note_stirred(motion)
-        if p.backdate_found and self._seated_areas:
+        if (p.backdate_found and self._seated_areas) or self._walker_check:
             if self._motion_at is None or self._motion_at.shape != motion.shape:
                 self._motion_at = np.full(motion.shape, -np.inf, np.float32)
                 self._counted_at = np.full(motion.shape, -np.inf, np.float32)
@@ -500,6 +512,8 @@ class PersonOccupancy:
         floor = min(x for x in (min_score, low_score, carry) if x is not None)
         boxes = self.model.boxes(crop, floor, ts.seated_scale and self.params.seated_mirrored)
         weak = [d for d in boxes if d.score < min_score] if carry is not None else []
+        if standing and self._walker_check:
+            self._note_walkers(ts, [in_frame(d) for d in boxes if d.score >= min_score], now)
         if low_score is None:  # the weaker boxes are the standing scale's to carry people with (_carry)
             boxes = [d for d in boxes if d.score >= min_score]
         if not ts.seats and self._calibrated:  # before suppression: a box of the whole crop would hide the people in it
@@ -556,9 +570,32 @@ class PersonOccupancy:
                 if min(bx1, x1) - max(bx0, x0) >= 0.5 * (bx1 - bx0) and d.y1 <= y1 + 0.1 * s.h and d.y0 < row:
                     self._heads.append((row - d.y0) / self.persp.height(row))
 
+    def _note_walkers(self, ts: _TileState, found: list[Detection], now: float) -> None:
+        """The heights (in the calibration's standing heights at their bottom rows) of the standing-scale boxes this
+        tile reports, each before any size is left out, that motion covered at least WALKER_COVER of in the last
+        WALKER_MOTION_S: people walking."""
+        assert self._motion_at is not None
+        for d in found:
+            if not self._reports(ts, d):
+                continue
+            x0, y0, x1, y1 = grey_box(d, self._motion_at.shape)
+            box = self._motion_at[y0:y1, x0:x1]
+            if box.size and np.count_nonzero(box >= now - WALKER_MOTION_S) >= WALKER_COVER * box.size:
+                self._walker_heights.append((d.y1 - d.y0) / self.persp.height(min(d.y1, 1.0)))
+
     def height_check(self) -> tuple[int, float | None]:
-        """(head tops kept, tiles.height_factor of them): how many times person_height people over the staff seats are."""
+        """(sightings kept, factor): how many times person_height people are. From the head tops over the staff seats
+        (tiles.height_factor); on a camera without staff seats, from the boxes of people walking in its waiting
+        areas (tiles.walker_factor)."""
+        if self._walker_check:
+            return len(self._walker_heights), walker_factor(self._walker_heights)
         return len(self._heads), height_factor(self._heads)
+
+    def height_source(self) -> str | None:
+        """What height_check measures: "staff_seats", "walkers" (a camera without staff seats), or None (neither)."""
+        if self._walker_check:
+            return "walkers"
+        return "staff_seats" if any(z.kind == "staff_seat" for z in self.zones) else None
 
     def _reports(self, ts: _TileState, g: Detection) -> bool:
         """True for a box (frame coordinates) that this tile reports: its anchor in the tile's cell and in
@@ -747,7 +784,7 @@ class PersonOccupancy:
                         self._left.note(d, now, then)
                 ts.found, ts.looks, ts.misses, ts.stirred = (
                     [x for x, ok in zip(lst, same, strict=True) if ok] for lst in (ts.found, ts.looks, ts.misses, ts.stirred))
-                if self._motion_at is not None:
+                if self.params.backdate_found and self._motion_at is not None:
                     self._date_back(ts.unconfirmed(), now)
                 ts.counted = list(ts.found)
 

@@ -234,6 +234,16 @@ def height_factor(head_h: Sequence[float]) -> float | None:
     return round(float(np.median(np.asarray(head_h, float))) / STAFF_HEAD_H, 3)
 
 
+def walker_factor(box_h: Sequence[float]) -> float | None:
+    """How many times the calibration's standing height people are, from the boxes of people walking in a waiting
+    area (each box's height in the calibration's standing heights at its bottom row; PersonOccupancy's
+    WALKER_COVER): the median, as the markers are set at the head of someone standing, whose whole box a walker's
+    is. None under MIN_HEAD_SIGHTINGS."""
+    if len(box_h) < MIN_HEAD_SIGHTINGS:
+        return None
+    return round(float(np.median(np.asarray(box_h, float))), 3)
+
+
 def height_off(factor: float | None) -> bool:
     """True when a height factor says the markers are off by more than HEIGHT_FACTOR_OK allows (None: not known yet)."""
     return factor is not None and not HEIGHT_FACTOR_OK[0] <= factor <= HEIGHT_FACTOR_OK[1]

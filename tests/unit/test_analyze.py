@@ -380,6 +380,8 @@ def test_a_height_factor_outside_the_band_is_one_warning_naming_the_camera() -> 
     assert len(height_warnings("quay-1", 0.77)) == 1
     (line,) = height_warnings("quay-1", 0.68, {"cho": [0.3, 0.2]})
     assert "analysed again with person_height cho [0.300, 0.200]; set the waiting area's markers again" in line
+    (line,) = height_warnings("hall", 1.42, None, "walkers")  # a camera without staff seats
+    assert line.startswith("warning: hall: the people walking in the waiting area are 1.42 times as tall")
 
 
 @pytest.mark.parametrize("factor, again", [(1.0, False), (1.25, False), (1.47, True), (0.77, True), (None, False)])
@@ -395,7 +397,7 @@ def test_markers_the_officers_say_are_off_are_corrected_and_the_video_analysed_a
         calls.append(cam)
         for share in (0.5, 1.0):
             progress(share)
-        return [{"t": len(calls), "zones": {}}], 30.0, (40, factor if len(calls) == 1 else 1.0)
+        return [{"t": len(calls), "zones": {}}], 30.0, (40, factor if len(calls) == 1 else 1.0, "staff_seats")
 
     monkeypatch.setattr(analyze_module, "detect_seconds", fake)
     per_second, duration, check, used = detect_checked(Path("x.mp4"), camera, config, told.append)
@@ -425,7 +427,7 @@ def test_the_progress_bar_goes_on_through_a_second_pass(config: Config, monkeypa
         passes.append(len(passes) + 1)
         for k in range(1, 11):
             progress(k / 10)
-        return [{"t": 0, "zones": {}}], 30.0, (40, 1.47 if len(passes) == 1 else 1.0)
+        return [{"t": 0, "zones": {}}], 30.0, (40, 1.47 if len(passes) == 1 else 1.0, "staff_seats")
 
     monkeypatch.setattr(analyze_module, "detect_seconds", fake)
     video = tmp_path / "x.mp4"

@@ -74,7 +74,7 @@ def _office_files(site: Path, monkeypatch: pytest.MonkeyPatch, spot_1: Callable[
         return out
 
     monkeypatch.setattr(analyze_office, "detect_checked", lambda path, camera, config, report=None: (
-        rows(camera), 600.0, {"sightings": 0, "factor": None, "analysed_with": None}, camera))
+        rows(camera), 600.0, {"sightings": 0, "factor": None, "from": None, "analysed_with": None}, camera))
     config = load_config(site / "cameras.yaml")
     out = analyze_office.analyze_office_files({"quay-a": site / "a.mp4", "hall": site / "h.mp4"}, config)
     (quay1,) = [c for c in out["counters"] if c["id"] == "quay-1"]
@@ -118,7 +118,8 @@ def test_the_progress_bar_goes_on_through_a_camera_analysed_again(site: Path, mo
         for share in shares:
             report(share)
         return ([{"t": t, "zones": {z.id: {"occupied": False, "count": 0.0} for z in camera.zones}} for t in range(60)],
-                60.0, {"sightings": 40, "factor": 1.47 if camera.id == "hall" else 1.0, "analysed_with": None}, camera)
+                60.0, {"sightings": 40, "factor": 1.47 if camera.id == "hall" else 1.0, "from": "staff_seats",
+                           "analysed_with": None}, camera)
 
     monkeypatch.setattr(analyze_office, "detect_checked", checked)
     result = CliRunner().invoke(main, ["analyze", "-c", str(site / "cameras.yaml"), "--video", f"quay-a={site / 'a.mp4'}",

@@ -13,7 +13,7 @@ from monitor.detect.persons import PERSON_CLASS, Detection, PersonModel, suppres
 from monitor.detect.looks import covers, flat_lut, likeness, same_look
 from monitor.detect.presence import PersonOccupancy, PresenceParams
 from monitor.detect.tiles import (FOOTPRINT_MAX, MIN_HEAD_SIGHTINGS, STAFF_HEAD_H, Perspective, body_drawn_zones,
-                                  head_height_zones, height_factor, plan_tiles, scaled_heights)
+                                  head_height_zones, height_factor, plan_tiles, scaled_heights, walker_factor)
 from monitor.detect.walkers import WALKING_ZONE
 
 SEAT = ZoneSpec("staff", "staff_seat", ((0.40, 0.30), (0.46, 0.30), (0.46, 0.33), (0.40, 0.33)))
@@ -277,6 +277,35 @@ def test_the_clerks_head_tops_say_how_far_person_height_is_off(factor: float) ->
     _run(occ, 6.0, 120.0)
     n, found = occ.height_check()
     assert n >= MIN_HEAD_SIGHTINGS and found == pytest.approx(factor, abs=0.03)  # the fake model places crops to 4 px
+
+
+@pytest.mark.parametrize("factor", [1.0, 1.4, 0.75])
+def test_without_staff_seats_people_walking_say_how_far_person_height_is_off(factor: float) -> None:
+    """A camera with only a waiting area: someone walking there, their box factor standing heights tall by the
+    calibration, gives the height check factor once MIN_HEAD_SIGHTINGS sweeps have found them moving; standing
+    still, nobody is measured; with a staff seat in view, the officers' head tops are measured instead."""
+    fake = FakeModel()
+    occ = PersonOccupancy([WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    bottom = 0.8
+    box = (0.30, bottom - factor * occ.persp.height(bottom), 0.34, bottom)
+    fake.people = [box]
+    frame = _frame_for(occ)
+    for k in range(150):  # 30 s at 5 fps, standing still
+        occ.update(k / 5, np.zeros((180, 320), np.uint8), frame)
+    assert occ.height_check() == (0, None) and occ.height_source() == "walkers"
+    for k in range(150, 500):  # then walking on the spot for 70 s (a sweep every 2 s)
+        occ.update(k / 5, _moving(box), frame)
+    n, found = occ.height_check()
+    assert n >= MIN_HEAD_SIGHTINGS and found == pytest.approx(factor, abs=0.03)
+    officer = PersonOccupancy([SEAT, WAIT], ASPECT, model=fake)  # type: ignore[arg-type]
+    for k in range(150):
+        officer.update(k / 5, _moving(box), _frame_for(officer))
+    assert officer.height_source() == "staff_seats" and officer.height_check() == (0, None)  # nobody at the desk
+
+
+def test_walker_factor_is_the_median_box() -> None:
+    assert walker_factor([1.0] * (MIN_HEAD_SIGHTINGS - 1)) is None
+    assert walker_factor([0.6] * 10 + [1.3] * 40) == pytest.approx(1.3)  # a few seated people stirring do not move it
 
 
 def test_the_correction_scales_the_calibration_or_the_default_camera() -> None:
