@@ -32,7 +32,9 @@ Definitions (the zone editor and the README say the same):
   (`vacated_back`: someone had stood in front of them; they are still there),
   unless a person found already covers over `low_overlap` of them (up to `behind_overlap` when their
   head shows above that person's: someone in the row behind). The seated-scale tiles see the crop and its
-  mirror image, each of the model's anchors scoring the mean of the two (`seated_mirrored`). A seated-scale sighting that a
+  mirror image, each of the model's anchors scoring the mean of the two (`seated_mirrored`). In a full hall (the
+  count at `full_per_tile` people per seated-scale tile) the seated-scale tiles are finer (`full_seated_ratio`),
+  each taking over the sightings in its cell, until the count falls `full_hall_off` below. A seated-scale sighting that a
   sweep drops because its box changed makes its tile due again. An area marked as one where nobody sits
   (`seated` false) has no seated-scale tiles. Between two sweeps, the
   standing-scale boxes move with the optical flow of the points inside them (given the grey frame):
@@ -190,9 +192,16 @@ class PersonOccupancy:
         # seats and waiting areas get a plan each: seated people are smaller and need larger scales
         self.tiles = [_TileState(t, True) for t in plan_tiles(seats, self.persp, aspect, SEATED_RATIO, SEATED_FIT)]
         self.tiles += [_TileState(t, False) for t in plan_tiles(areas, self.persp, aspect, params.area_ratio)]
+        # the seated-scale plans: the usual one (False) and, for full halls, the finer one (True; full_per_tile)
+        self._seated_plans: dict[bool, list[Tile]] = {}
         if params.area_seated_ratio is not None:
             seated = plan_tiles(seated_areas, self.persp, aspect, params.area_seated_ratio, SEATED_FIT)
             self.tiles += [_TileState(t, False, seated_scale=True) for t in seated]
+            self._seated_plans[False] = seated
+            if params.full_per_tile is not None and seated:
+                self._seated_plans[True] = plan_tiles(seated_areas, self.persp, aspect, params.full_seated_ratio, SEATED_FIT)
+        self._full = False  # the finer plan in use
+        self._waiting = 0  # the people counted in the waiting areas at the last states
         self._sweep = [i for i, ts in enumerate(self.tiles) if not ts.seats and not ts.seated_scale]  # swept together
         self.seats = [self._seat(z) for z in self.zones if z.kind in SEAT_KINDS]
         self.areas = {z.id: self._poly(z.points) for z in self.zones if z.kind == "waiting_area"}
@@ -285,6 +294,8 @@ class PersonOccupancy:
         if self._shape != motion.shape:
             self._fit_motion(motion.shape)
         frame = _once(frame)  # the running mean of a noisy picture and the detector share one conversion
+        if True in self._seated_plans and self._full != self._hall_full():
+            self._switch(not self._full, self._clock(now))
         if self._still is not None and grey is not None:
             self._still.add(grey, motion, frame)
         followed = self._follow(grey, motion) if grey is not None and self.params.follow else False
@@ -340,6 +351,41 @@ class PersonOccupancy:
             found = self._area_found()
             self._area_dets = suppress([d for d, _ in found], [g for _, g in found])
         return self._states(now, motion)
+
+    def _hall_full(self) -> bool:
+        """True when the waiting areas hold full_per_tile people per seated-scale tile of the usual plan; once full,
+        until they hold full_hall_off people fewer."""
+        p = self.params
+        assert p.full_per_tile is not None
+        full = max(1, round(p.full_per_tile * len(self._seated_plans[False])))
+        return self._waiting > full - p.full_hall_off if self._full else self._waiting >= full
+
+    def _switch(self, full: bool, now: float) -> None:
+        """The seated-scale tiles of the other plan (full: the finer one), each taking over the sightings (with their
+        looks, misses and whether counted) whose anchors its cell owns; each due seated_period_s after `now`, as
+        if touched by motion. Seat and standing-scale tiles come before them in self.tiles, so their indices stay."""
+        old = [ts for ts in self.tiles if ts.seated_scale]
+        new = [_TileState(t, False, seated_scale=True) for t in self._seated_plans[full]]
+        h, w = self._shape
+        for ts in new:
+            ts.px = ts.tile.pixels(w, h)
+            ts.last_run = now
+        for o in old:
+            for d, seen_as, n, stirred in zip(o.found, o.looks, o.misses, o.stirred, strict=True):
+                ax, ay = self.anchor(d)
+                to = next((ts for ts in new if ts.tile.owns(ax, ay)), None)
+                if to is None:
+                    continue
+                to.found.append(d)
+                to.looks.append(seen_as)
+                to.misses.append(n)
+                to.stirred.append(stirred)
+                if any(d is c for c in o.counted):
+                    to.counted.append(d)
+        self.tiles = [ts for ts in self.tiles if not ts.seated_scale] + new
+        self._full = full
+        log.debug("waiting areas %s: %d people, %d seated-scale tiles", "full" if full else "no longer full", self._waiting,
+                  len(new))
 
     def _fetch(self, frame: Callable[[], np.ndarray]) -> np.ndarray:
         """The RGB frame, and the stretch of its grey levels for the waiting areas' crops when it is flat."""
@@ -991,12 +1037,14 @@ class PersonOccupancy:
                 for d in free:
                     x0, y0, x1, y1 = grey_box(d, self._counted_at.shape)
                     self._counted_at[y0:y1, x0:x1] = now
+            self._waiting = 0
             for zid, poly in self.areas.items():
                 def inside(x: float, y: float, poly: np.ndarray = poly) -> bool:
                     # feet the picture cuts off (the box runs past its bottom edge) are taken to stand at that
                     # edge: a waiting area drawn down to it goes on beyond it
                     return cv2.pointPolygonTest(poly, (x * self.aspect, min(y, 1.0)), False) >= 0
                 n = sum(inside(x, y) for x, y in anchors)
+                self._waiting += n
                 back = tuple(Revision(self._t0 + since, self._t0 + until) for (x, y), since, until in late if inside(x, y))
                 out[zid] = ZoneState(n > 0, float(n), float(n), None, back)
         if self._walkers is not None:

@@ -46,6 +46,21 @@ class PresenceParams:
     # a tile where the standing scale saw a short box appear comes first (once moved_period_s has passed).
     seated_calls_per_s: float = 0.5
     seated_period_s: float = 8.0
+    # In a full hall the seated-scale tiles are finer: full_seated_ratio standing heights instead of
+    # area_seated_ratio, from the moment the waiting count reaches full_per_tile people per seated-scale tile
+    # of the usual plan until it falls full_hall_off people below that (monitor.detect.presence, _switch).
+    # People packed side by side in a crop are found apart more often when they are larger in the model's
+    # input; in halls with few people the finer tiles find things that are not there. Always at 1.3
+    # (the twenty-ninth session): pasted crowds 0.33 / 0.63 / 1.03 -> 0.54 / 0.91 / 1.00, the development
+    # offices 0.10 -> 0.18. Switched at 0.85 per tile (11 people in the development offices' hall of 13
+    # tiles) with 3 people of hysteresis, measured on 18b6b8f (/work/notes/s44-full*.txt): crowd-14 1.07 ->
+    # 0.84 (found - visible at 11 or more people -1.64 -> -0.57), crowd-8 0.62 -> 0.65, crowd-4 0.31 and the
+    # development offices unchanged; my 3-minute renders 0.84 -> 0.70 (seed 7 2.60 -> 1.52), 10-minute ones
+    # 1.63 -> 1.58 (seed 7 4.99 -> 4.13, seed 2 2.66 -> 2.55, but seed 1 1.63 -> 2.03, seed 8 1.32 -> 1.49). With
+    # the budget raised in proportion to the finer tiles: crowd-14 0.93, crowd-8 0.70. None: never.
+    full_per_tile: float | None = 0.85
+    full_seated_ratio: float = 1.3
+    full_hall_off: int = 3
     # A counted seated-scale sighting that a new analysis misses is kept (its box still has to look as
     # it did) while no motion has covered stirred_fraction of its box since it was last seen, for at
     # most seated_hold analyses in a row: the detector finds a half-hidden seated person in some

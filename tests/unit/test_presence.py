@@ -478,6 +478,30 @@ def test_a_seated_crowd_is_counted_by_the_seated_scale_tiles(seated_ratio: float
     assert [s["wait"].count for t, s in states if t > sweep + 0.5] == [expected] * sum(t > sweep + 0.5 for t, _ in states)
 
 
+def test_a_full_hall_is_searched_with_finer_seated_scale_tiles_without_losing_anyone() -> None:
+    """Once the count reaches full_per_tile people per seated-scale tile, the finer plan's tiles take over the
+    sightings and the count goes on; when the hall empties, the usual plan comes back."""
+    fake = FakeModel()
+    fake.min_rel_height = 0.25  # only the seated-scale tiles find them
+    params = PresenceParams(full_per_tile=0.01, full_hall_off=1)  # full from one person on, until nobody is left
+    occ = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, params, model=fake)  # type: ignore[arg-type]
+    usual = [ts.tile for ts in occ.tiles if ts.seated_scale]
+    fake.people = _seated_crowd(occ)
+    states = _run(occ, 0.0, 60.0)
+    finer = [ts.tile for ts in occ.tiles if ts.seated_scale]
+    assert len(finer) > len(usual) and finer[0].box[2] - finer[0].box[0] < usual[0].box[2] - usual[0].box[0]
+    first = next(t for t, s in states if s["wait"].count == 3.0)
+    assert [s["wait"].count for t, s in states if t >= first] == [3.0] * sum(t >= first for t, _ in states)
+    crowd, fake.people = fake.people, []
+    states = _run(occ, 60.0, 120.0, moving=(0.0, 0.5, 1.0, 1.0))  # everyone stands up and leaves
+    assert states[-1][1]["wait"].count == 0.0
+    assert [ts.tile for ts in occ.tiles if ts.seated_scale] == usual
+    quiet = PersonOccupancy([SEAT, SPOT, WAIT], ASPECT, PresenceParams(full_per_tile=None), model=fake)  # type: ignore[arg-type]
+    fake.people = crowd
+    _run(quiet, 0.0, 60.0)
+    assert [ts.tile for ts in quiet.tiles if ts.seated_scale] == usual  # never finer
+
+
 def test_seated_scale_tiles_do_not_slow_the_seats() -> None:
     """Seat tiles are analysed as often with a crowded waiting area as without one."""
     runs = {}
