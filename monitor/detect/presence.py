@@ -243,7 +243,8 @@ class PersonOccupancy:
         # head tops over the staff seats, in standing heights above their footprints (height_check), the latest
         self._heads: deque[float] = deque(maxlen=HEADS_KEPT)
         # without staff seats, the heights of walkers' boxes in the waiting areas instead (WALKER_COVER), the latest
-        self._walker_check = bool(self.areas) and not any(z.kind == "staff_seat" for z in self.zones)
+        self._staff_seats = any(z.kind == "staff_seat" for z in self.zones)
+        self._walker_check = bool(self.areas) and not self._staff_seats
         self._walker_heights: deque[float] = deque(maxlen=HEADS_KEPT)
 
     # -------------------------------------------------------------- setup
@@ -641,7 +642,7 @@ class PersonOccupancy:
         """What height_check measures: "staff_seats", "walkers" (a camera without staff seats), or None (neither)."""
         if self._walker_check:
             return "walkers"
-        return "staff_seats" if any(z.kind == "staff_seat" for z in self.zones) else None
+        return "staff_seats" if self._staff_seats else None
 
     def _reports(self, ts: _TileState, g: Detection) -> bool:
         """True for a box (frame coordinates) that this tile reports: its anchor in the tile's cell and in

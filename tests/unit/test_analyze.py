@@ -78,6 +78,7 @@ def test_json_schema(results: dict) -> None:
     assert result["seats_in_waiting_area"] == []  # and no waiting area covers them
     check = result["height_check"]  # 30 s of one clerk: too few looks at their head for a height factor
     assert 0 < check["sightings"] < MIN_HEAD_SIGHTINGS and check["factor"] is None and check["analysed_with"] is None
+    assert check["from"] == "staff_seats"  # the camera has one, so its clerk's head top is what is measured
     assert result["camera"] == "quay-1" and result["fps"] == 5.0
     assert result["duration_s"] == pytest.approx(30.0, abs=0.2)
     seconds = result["per_second"]
