@@ -273,6 +273,12 @@ def began_in_video(start: float, t0: float, moved: list[tuple[float, float]], pa
     return start > t0 + IN_PROGRESS_GRACE_S or seen_arriving(start, moved, params)
 
 
+def _ids(camera: Camera, kind: str) -> list[str]:
+    """The ids of the camera's zones of one kind, in the order drawn (the i-th staff_seat pairs with the i-th
+    service_spot)."""
+    return [z.id for z in camera.zones if z.kind == kind]
+
+
 def staffed_while_serving(camera: Camera, per_second: list[dict[str, Any]], summary: dict[str, Any]) -> list[dict[str, Any]]:
     """per_second with each hidden staff seat (summary's staff_hidden) read occupied during its counter's sessions
     (summary's sessions; the i-th staff_seat pairs with the i-th service_spot), marked `inferred`: a citizen is not
@@ -281,10 +287,8 @@ def staffed_while_serving(camera: Camera, per_second: list[dict[str, Any]], summ
     hidden = set(summary.get("staff_hidden", ()))
     if not hidden:
         return per_second
-    spots = [z.id for z in camera.zones if z.kind == "service_spot"]
-    seats = [z.id for z in camera.zones if z.kind == "staff_seat"]
     serving = {seat: [(s["start_s"], s["end_s"]) for s in summary["sessions"] if s["counter"] == spot]
-               for spot, seat in zip(spots, seats) if seat in hidden}
+               for spot, seat in zip(_ids(camera, "service_spot"), _ids(camera, "staff_seat")) if seat in hidden}
     out = []
     for row in per_second:
         marked = [seat for seat, spans in serving.items()
@@ -322,9 +326,7 @@ def summarise(
     it; its start_s when nobody was waiting: they walked straight to the counter), wait_s and
     wait_lower_bound.
     """
-    spots = [z.id for z in camera.zones if z.kind == "service_spot"]
-    seats = [z.id for z in camera.zones if z.kind == "staff_seat"]
-    queues = [z.id for z in camera.zones if z.kind == "waiting_area"]
+    spots, seats, queues = _ids(camera, "service_spot"), _ids(camera, "staff_seat"), _ids(camera, "waiting_area")
     t0 = per_second[0]["t"] if per_second else 0
     open_periods = [Interval(float(t0), float(max(duration, t0)))]
     sessions: list[dict[str, Any]] = []

@@ -194,12 +194,15 @@ class PersonOccupancy:
         self.tiles += [_TileState(t, False) for t in plan_tiles(areas, self.persp, aspect, params.area_ratio)]
         # the seated-scale plans: the usual one (False) and, for full halls, the finer one (True; full_per_tile)
         self._seated_plans: dict[bool, list[Tile]] = {}
+        # the waiting count that makes the hall full (full_per_tile people per tile of the usual plan); None: no finer plan
+        self._full_at: int | None = None
         if params.area_seated_ratio is not None:
             seated = plan_tiles(seated_areas, self.persp, aspect, params.area_seated_ratio, SEATED_FIT)
             self.tiles += [_TileState(t, False, seated_scale=True) for t in seated]
             self._seated_plans[False] = seated
             if params.full_per_tile is not None and seated:
                 self._seated_plans[True] = plan_tiles(seated_areas, self.persp, aspect, params.full_seated_ratio, SEATED_FIT)
+                self._full_at = max(1, round(params.full_per_tile * len(seated)))
         self._full = False  # the finer plan in use
         self._waiting = 0  # the people counted in the waiting areas at the last states
         self._sweep = [i for i, ts in enumerate(self.tiles) if not ts.seats and not ts.seated_scale]  # swept together
@@ -295,7 +298,7 @@ class PersonOccupancy:
         if self._shape != motion.shape:
             self._fit_motion(motion.shape)
         frame = _once(frame)  # the running mean of a noisy picture and the detector share one conversion
-        if True in self._seated_plans and self._full != self._hall_full():
+        if self._full_at is not None and self._full != self._hall_full():
             self._switch(not self._full, self._clock(now))
         if self._still is not None and grey is not None:
             self._still.add(grey, motion, frame)
@@ -354,12 +357,10 @@ class PersonOccupancy:
         return self._states(now, motion)
 
     def _hall_full(self) -> bool:
-        """True when the waiting areas hold full_per_tile people per seated-scale tile of the usual plan; once full,
-        until they hold full_hall_off people fewer."""
-        p = self.params
-        assert p.full_per_tile is not None
-        full = max(1, round(p.full_per_tile * len(self._seated_plans[False])))
-        return self._waiting > full - p.full_hall_off if self._full else self._waiting >= full
+        """True when the waiting areas hold _full_at people (full_per_tile per seated-scale tile of the usual plan);
+        once full, until they hold full_hall_off people fewer."""
+        assert self._full_at is not None
+        return self._waiting > self._full_at - self.params.full_hall_off if self._full else self._waiting >= self._full_at
 
     def _switch(self, full: bool, now: float) -> None:
         """The seated-scale tiles of the other plan (full: the finer one), each taking over the sightings (with their
