@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support import free_port, require
+from support import free_port, free_ports, require
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto"
 START_TIMEOUT_S = 10.0
@@ -106,7 +106,7 @@ def district_broker(folder: Path, ca: dict[str, Path], accounts: dict[str, str],
                     extra: str = "") -> tuple[Mosquitto, int, int]:
     """deploy/mosquitto/district.conf and an ACL of deploy/mosquitto (district.acl; province.acl at a province)
     on free ports, with `extra` config appended (a bridge): (broker, loopback port, TLS port)."""
-    local, tls = free_port(), free_port()
+    local, tls = free_ports(2)  # two listeners: never the same port
     folder.mkdir(parents=True, exist_ok=True)
     passwd = folder / "passwd"
     passwd.touch()

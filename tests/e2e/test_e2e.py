@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from support import free_port, require_ffprobe
+from support import free_ports, require_ffprobe
 from harness import SECRET, Onestop, ffprobe  # SECRET: planted camera password, never in logs or pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
@@ -26,7 +26,7 @@ WEB_USER, WEB_PASSWORD = "e2e-giam-sat", "Pw-web-e2e-4m9x"
 def site(tmp_path, rtsp_server):
     require_ffprobe()
     server = rtsp_server()
-    closed_port = free_port()
+    closed_port, web_port = free_ports(2)  # the camera's port stays closed: never the web UI's
     config = textwrap.dedent(f"""\
         site: {{name: "Bộ phận một cửa - e2e"}}
         storage: {{recordings: recordings, database: onestop.db}}
@@ -48,7 +48,7 @@ def site(tmp_path, rtsp_server):
             streams: {{main: "rtsp://127.0.0.1:{closed_port}/nothing"}}
             password: ${{E2E_PASSWORD}}
         """)
-    app = Onestop(tmp_path, config, free_port())
+    app = Onestop(tmp_path, config, web_port)
     app.start()
     yield app, server
     if app.proc is not None and app.proc.poll() is None:
